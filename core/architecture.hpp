@@ -1,0 +1,49 @@
+// The shape of a multilayer perceptron: a chain of dense layers, each with
+// its unit activation. Plain data, shared by the engine, the model file and
+// (later) the cross-rank agreement check.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/activation.hpp"
+
+namespace sinapsis {
+
+struct LayerSpec {
+  std::size_t fan_in = 0;
+  std::size_t fan_out = 0;
+  Activation activation = Activation::linear;
+  double step_threshold = 0;  // used by step units only: fire when z >= threshold
+
+  bool operator==(const LayerSpec&) const = default;
+};
+
+struct Architecture {
+  std::vector<LayerSpec> layers;
+
+  // inputs -> hidden[0] -> ... -> hidden[h-1] -> outputs. `hidden` may be empty.
+  static Architecture mlp(std::size_t inputs, std::span<const std::size_t> hidden,
+                          Activation hidden_activation, std::size_t outputs,
+                          Activation output_activation);
+
+  std::size_t inputs() const { return layers.front().fan_in; }
+  std::size_t outputs() const { return layers.back().fan_out; }
+  Activation output_activation() const { return layers.back().activation; }
+  std::size_t weight_count() const;
+  std::size_t parameter_count() const;
+  // "2-4-1 tanh/sigmoid" style summary for logs.
+  std::string describe() const;
+
+  // Throws ModelError if the net is empty, a size is zero, the shapes do not
+  // chain, or softmax sits in a hidden layer.
+  void validate() const;
+  // Throws ModelError naming the layer if any unit is a step (not trainable).
+  void check_trainable() const;
+
+  bool operator==(const Architecture&) const = default;
+};
+
+}  // namespace sinapsis

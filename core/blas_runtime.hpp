@@ -1,0 +1,34 @@
+// OpenBLAS at run time: which kernel it picked, how many threads it uses, and
+// the fix for CPUs it does not recognise.
+//
+// Debian's OpenBLAS 0.3.21 does not know recent Xeons (e.g. family 6 model
+// 207) and falls back to its generic Prescott kernels, 5-8x slower than the
+// AVX-512 ones the CPU can run. The kernel is chosen when the library loads,
+// before main(), and can only be changed through OPENBLAS_CORETYPE in the
+// environment at load time. So ensure_fast_blas_kernel(), called first thing
+// in main(), checks the CPU's features and, if OpenBLAS chose a kernel weaker
+// than the CPU supports, sets OPENBLAS_CORETYPE and re-executes the program
+// (same pid, same arguments; safe before MPI_Init). A user's own
+// OPENBLAS_CORETYPE is always respected, and SINAPSIS_KEEP_BLAS_KERNEL=1
+// turns the fix off.
+#pragma once
+
+#include <string>
+
+namespace sinapsis {
+
+struct BlasRuntime {
+  std::string library;   // openblas_get_config()
+  std::string kernel;    // openblas_get_corename()
+  std::string best_kernel_for_cpu;  // what this CPU could run ("" if unknown)
+  int threads = 1;
+  bool kernel_forced_by_sinapsis = false;
+};
+
+void ensure_fast_blas_kernel(char** argv);
+BlasRuntime blas_runtime();
+void set_blas_threads(int threads);
+// Measured single-precision GEMM rate (n x n x n, best of a few runs).
+double measure_sgemm_gflops(int n = 1024);
+
+}  // namespace sinapsis

@@ -1,0 +1,86 @@
+// Thin RAII over the HDF5 C API: handles that close themselves, and the few
+// reads and writes sinapsis needs, each throwing DataError with the file and
+// object named. HDF5's own error stack printing is switched off: errors
+// reach the user as one line from us.
+#pragma once
+
+#include <hdf5.h>  // the HDF5 C API
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sinapsis::h5 {
+
+// An hid_t closed with the matching H5?close when it goes out of scope.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, -1)), closer_(other.closer_) {}
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, -1);
+      closer_ = other.closer_;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void reset() {
+    if (id_ >= 0 && closer_) closer_(id_);
+    id_ = -1;
+  }
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+// Silences HDF5's automatic error printing (once per process).
+void quiet_errors();
+
+// Opens an existing file read-only; throws DataError if it is missing,
+// unreadable or not HDF5.
+Handle open_file(const std::string& path);
+// Creates (truncates) a file for writing.
+Handle create_file(const std::string& path);
+
+bool exists(hid_t location, const std::string& name);
+Handle open_dataset(hid_t location, const std::string& name, const std::string& file);
+Handle open_group(hid_t location, const std::string& name, const std::string& file);
+Handle create_group(hid_t location, const std::string& name, const std::string& file);
+
+// Dimensions of a dataset.
+std::vector<hsize_t> shape(hid_t dataset);
+// The class of its stored type: H5T_INTEGER, H5T_FLOAT, ...
+H5T_class_t type_class(hid_t dataset);
+
+// Reads a whole dataset converted to float / int64 / double (HDF5 converts
+// any stored numeric type).
+std::vector<float> read_floats(hid_t dataset, const std::string& what);
+std::vector<std::int64_t> read_int64(hid_t dataset, const std::string& what);
+
+// Writes a float32 dataset of the given shape.
+void write_floats(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
+                  const float* data, const std::string& file);
+
+// String attributes: read accepts variable- and fixed-length strings (as
+// h5py writes str and bytes); write stores variable-length UTF-8 (as h5py).
+std::optional<std::string> read_string_attribute(hid_t object, const std::string& name,
+                                                 const std::string& what);
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value);
+std::optional<double> read_number_attribute(hid_t object, const std::string& name,
+                                            const std::string& what);
+void write_int_attribute(hid_t object, const std::string& name, std::int64_t value);
+void write_double_attribute(hid_t object, const std::string& name, double value);
+
+}  // namespace sinapsis::h5

@@ -1,0 +1,33 @@
+// Model files (HDF5), readable by h5py and h5dump:
+//   /                 attributes format = "sinapsis-model", version = 1,
+//                     loss = "mse" | "bce" | "cce", features = "x1,x2" (input
+//                     feature names, comma-separated; may be empty)
+//   /layers/<i>       one group per dense layer, i = 0, 1, ...
+//     weight          float32 [fan_in, fan_out]  (y = x W + b)
+//     bias            float32 [fan_out]
+//     @activation     "linear" | "step" | "sigmoid" | "tanh" | "relu" | "softmax"
+//     @threshold      optional number, step units only (fire when z >= threshold)
+// Any float or integer type is accepted for weight and bias on reading.
+// Files are written to a temporary name in the same directory and renamed,
+// so a reader never sees a half-written model.
+#pragma once
+
+#include <string>
+
+#include "core/loss.hpp"
+#include "core/model.hpp"
+
+namespace sinapsis {
+
+struct ModelFile {
+  Model<float> model;
+  Loss loss = Loss::mse;
+  bool has_loss = false;  // hand-written files may omit the loss
+  std::string features;
+};
+
+ModelFile read_model_file(const std::string& path);
+void write_model_file(const std::string& path, const Model<float>& model, Loss loss,
+                      const std::string& features);
+
+}  // namespace sinapsis

@@ -1,0 +1,64 @@
+// The sinapsis executable: dispatches to a subcommand and turns any error
+// into one line on stderr and an exit status (2 usage, 1 runtime failure).
+#include <exception>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "core/blas_runtime.hpp"
+#include "core/error.hpp"
+#include "launch/commands.hpp"
+
+namespace {
+
+using Command = int (*)(const sinapsis::cli::Args&);
+
+const std::map<std::string, std::pair<Command, const char*>>& commands() {
+  static const std::map<std::string, std::pair<Command, const char*>> table{
+      {"train", {sinapsis::cli::train_command, "train a network on a data file"}},
+      {"predict", {sinapsis::cli::predict_command, "write a model's outputs for every sample"}},
+      {"eval", {sinapsis::cli::eval_command, "print a model's loss and accuracy on a data file"}},
+      {"info", {sinapsis::cli::info_command, "show BLAS kernel, threads and measured speed"}},
+  };
+  return table;
+}
+
+void print_usage(std::ostream& out) {
+  out << "usage: sinapsis COMMAND [options]   (sinapsis COMMAND --help for its options)\n\ncommands:\n";
+  for (const auto& [name, entry] : commands()) out << "  " << name << std::string(10 - name.size(), ' ') << entry.second << "\n";
+  out << "\nexit status: 0 success, 1 runtime failure, 2 usage error\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sinapsis::ensure_fast_blas_kernel(argv);
+  if (argc < 2) {
+    print_usage(std::cerr);
+    return sinapsis::cli::kExitUsage;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(std::cout);
+    return sinapsis::cli::kExitSuccess;
+  }
+  if (name == "--version") {
+    std::cout << "sinapsis " << SINAPSIS_VERSION << std::endl;
+    return sinapsis::cli::kExitSuccess;
+  }
+  const auto found = commands().find(name);
+  if (found == commands().end()) {
+    std::cerr << "sinapsis: unknown command '" << name << "' (try sinapsis --help)" << std::endl;
+    return sinapsis::cli::kExitUsage;
+  }
+  const std::string prefix = "sinapsis " + name + ": error: ";
+  try {
+    return found->second.first(sinapsis::cli::Args(argv + 2, argv + argc));
+  } catch (const sinapsis::UsageError& e) {
+    std::cerr << prefix << e.what() << std::endl;
+    return sinapsis::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << prefix << e.what() << std::endl;
+    return sinapsis::cli::kExitFailure;
+  }
+}

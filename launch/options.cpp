@@ -1,0 +1,77 @@
+#include "launch/options.hpp"
+
+#include <cmath>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+
+namespace sinapsis::cli {
+
+bool parse(const std::string& command, const Args& args, po::options_description& options,
+           po::variables_map& values, const std::string& synopsis) {
+  options.add_options()("help,h", "show this help and exit");
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), values);
+    if (values.count("help")) {
+      std::cout << "usage: sinapsis " << command << " " << synopsis << "\n\n" << options << "\n";
+      return false;
+    }
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return true;
+}
+
+std::vector<std::size_t> parse_size_list(const std::string& text, const std::string& option) {
+  std::vector<std::size_t> sizes;
+  if (text.empty() || text == "none") return sizes;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || item.empty() || value < 1)
+      throw UsageError("--" + option + ": '" + text + "' is not a comma-separated list of sizes >= 1");
+    sizes.push_back(std::size_t(value));
+  }
+  return sizes;
+}
+
+namespace {
+std::string number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+}  // namespace
+
+void require_positive(double value, const std::string& option) {
+  if (!(value > 0) || !std::isfinite(value))
+    throw UsageError("--" + option + " must be > 0, got " + number(value));
+}
+
+void require_non_negative(double value, const std::string& option) {
+  if (!(value >= 0) || !std::isfinite(value))
+    throw UsageError("--" + option + " must be >= 0, got " + number(value));
+}
+
+void require_in_unit_interval(double value, const std::string& option) {
+  if (!(value > 0 && value <= 1))
+    throw UsageError("--" + option + " must be in (0, 1], got " + number(value));
+}
+
+int resolve_threads(int requested) {
+  if (requested < 0) throw UsageError("--threads must be >= 0, got " + std::to_string(requested));
+  if (requested > 0) return requested;
+  return std::max(1, int(std::thread::hardware_concurrency()));
+}
+
+}  // namespace sinapsis::cli

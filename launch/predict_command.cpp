@@ -1,0 +1,99 @@
+// sinapsis predict and sinapsis eval: a trained model applied to a data file.
+#include <iomanip>
+#include <iostream>
+#include <optional>
+
+#include "core/blas_runtime.hpp"
+#include "core/trainer.hpp"
+#include "io/atomic_file.hpp"
+#include "io/data_file.hpp"
+#include "io/model_file.hpp"
+#include "launch/options.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+void check_inputs(const Architecture& arch, const Dataset& data, const std::string& model_path,
+                  const std::string& data_path) {
+  if (arch.inputs() != data.dimension())
+    throw DataError(data_path + ": /features has " + std::to_string(data.dimension()) +
+                    " columns but " + model_path + " takes " + std::to_string(arch.inputs()) +
+                    " inputs");
+}
+
+}  // namespace
+
+int predict_command(const Args& args) {
+  po::options_description options("sinapsis predict options");
+  std::string model_path, data_path, out_path;
+  int threads = 1;
+  options.add_options()
+    ("model", po::value(&model_path)->required(), "model file (model.h5)")
+    ("data", po::value(&data_path)->required(), "data file (HDF5 /features; /labels optional)")
+    ("out", po::value(&out_path)->required(), "CSV file: one row of outputs per sample")
+    ("threads", po::value(&threads)->default_value(threads), "BLAS threads (0: all cores)");
+  po::variables_map values;
+  if (!parse("predict", args, options, values, "--model M.h5 --data D.h5 --out P.csv"))
+    return kExitSuccess;
+  set_blas_threads(resolve_threads(threads));
+  const ModelFile file = read_model_file(model_path);
+  const Dataset data = read_data_file(data_path, LabelsRequired::no);
+  const Architecture& arch = file.model.architecture();
+  check_inputs(arch, data, model_path, data_path);
+
+  Workspace<float> ws(arch, std::min<std::size_t>(1024, data.size()));
+  AtomicFile out(out_path);
+  auto& stream = out.stream();
+  for (std::size_t k = 0; k < arch.outputs(); ++k) stream << (k ? "," : "") << "output_" << k;
+  stream << '\n' << std::setprecision(9);
+  for (std::size_t start = 0; start < data.size(); start += ws.capacity()) {
+    const std::size_t rows = std::min(ws.capacity(), data.size() - start);
+    ConstMatrixView<float> x{data.features.values.data() + start * data.dimension(), rows, data.dimension()};
+    const MatrixView<float> y = forward(file.model, ws, x);
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t k = 0; k < y.cols; ++k) stream << (k ? "," : "") << y(r, k);
+      stream << '\n';
+    }
+  }
+  out.commit();
+  std::cout << "wrote " << data.size() << " predictions to " << out_path << std::endl;
+  return kExitSuccess;
+}
+
+int eval_command(const Args& args) {
+  po::options_description options("sinapsis eval options");
+  std::string model_path, data_path, loss_text;
+  int threads = 1;
+  options.add_options()
+    ("model", po::value(&model_path)->required(), "model file (model.h5)")
+    ("data", po::value(&data_path)->required(), "data file (HDF5 /features, /labels)")
+    ("loss", po::value(&loss_text), "mse|bce|cce (default: the loss stored in the model file)")
+    ("threads", po::value(&threads)->default_value(threads), "BLAS threads (0: all cores)");
+  po::variables_map values;
+  if (!parse("eval", args, options, values, "--model M.h5 --data D.h5")) return kExitSuccess;
+  set_blas_threads(resolve_threads(threads));
+  std::optional<Loss> chosen;
+  if (!loss_text.empty()) chosen = parse_loss(loss_text, "--loss");
+  const ModelFile file = read_model_file(model_path);
+  const Dataset data = read_data_file(data_path);
+  const Architecture& arch = file.model.architecture();
+  check_inputs(arch, data, model_path, data_path);
+  const Loss loss = chosen ? *chosen : (file.has_loss ? file.loss : Loss::mse);
+  check_loss_output(loss, arch.output_activation());
+  if (data.task == Task::classification) {
+    const std::size_t model_classes = arch.outputs() == 1 ? 2 : arch.outputs();
+    if (data.classes > model_classes)
+      throw DataError(data_path + ": /labels has " + std::to_string(data.classes) +
+                      " classes but " + model_path + " has " + std::to_string(model_classes));
+  }
+  const auto encoded = encode<float>(data, loss, arch.output_activation(), arch.outputs(), data_path);
+  Workspace<float> ws(arch, std::min<std::size_t>(1024, data.size()));
+  const Evaluation e = evaluate(file.model, ws, encoded, loss);
+  std::cout << "samples " << data.size() << "  loss (" << loss_name(loss) << ") "
+            << std::setprecision(6) << e.loss;
+  if (!std::isnan(e.accuracy)) std::cout << "  accuracy " << e.accuracy;
+  std::cout << std::endl;
+  return kExitSuccess;
+}
+
+}  // namespace sinapsis::cli
