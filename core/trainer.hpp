@@ -118,6 +118,7 @@ class Trainer {
                                              : Goal::minimize),
         best_parameters_(model.parameters().begin(), model.parameters().end()),
         good_parameters_(best_parameters_) {
+    std::iota(order_.begin(), order_.end(), std::size_t{0});
     model.architecture().check_trainable();
     check_loss_output(options.loss, model.architecture().output_activation());
     if (options.batch == 0) throw UsageError("--batch must be >= 1, got 0");
@@ -134,7 +135,6 @@ class Trainer {
 
   TrainResult run(const EpochCallback& on_epoch = {}) {
     TrainResult result;
-    std::iota(order_.begin(), order_.end(), std::size_t{0});
     const bool restore = early_.enabled() && options_.early_stopping.restore_best;
     for (std::size_t epoch = 0; epoch < options_.epochs; ++epoch) {
       EpochMetrics m = run_epoch(epoch);
@@ -167,7 +167,8 @@ class Trainer {
     return result;
   }
 
-  // One SGD step on the rows order_[first, first+n); returns the batch loss sum.
+  // One SGD step on the rows order_[first, first+n) (before the first epoch's
+  // shuffle, rows first..first+n-1); returns the batch loss sum.
   double step(std::size_t first, std::size_t n, double learning_rate) {
     const std::size_t d = train_.features.cols, k = batch_t_.cols;
     for (std::size_t r = 0; r < n; ++r) {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The main job, end to end on the data sets embedded in experiments/: installs
+# what is missing, builds, then runs the lecture's networks through sinapsis
+# and prints what they compute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+launch/deps.sh
+launch/build.sh release >/dev/null
+sinapsis=build/release/launch/sinapsis
+nets=experiments/seed_networks
+xor=experiments/data/xor.h5
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+outputs() {  # the model's outputs on the four XOR inputs, on one line
+  "$sinapsis" predict --model "$1" --data "$xor" --out "$out/p.csv" >/dev/null
+  tail -n +2 "$out/p.csv" | awk -F, '{printf "%s ", ($1 == int($1) ? int($1) : sprintf("%.3f", $1))}'
+}
+
+echo "== inputs (x1,x2): (0,0) (0,1) (1,0) (1,1)"
+echo "== McCulloch-Pitts step units"
+for gate in or and and_not xor; do
+  printf '   %-8s -> %s\n' "$gate" "$(outputs "$nets/mp_$gate.h5")"
+done
+echo "== the lecture's worked XOR network (ReLU, W=[[1,1],[1,1]], c=[0,-1], w=[1,-2], b=0)"
+printf '   %-8s -> %s\n' "f(x)" "$(outputs "$nets/xor_worked.h5")"
+echo "== XOR learned from scratch: 2-4-1 tanh, sigmoid output, cross-entropy, SGD with momentum"
+"$sinapsis" train --data "$xor" --hidden 4 --activation tanh --loss bce --lr 0.5 --momentum 0.9 \
+  --batch 4 --epochs 300 --seed 1 --quiet --out "$out/run"
+printf '   %-8s -> %s\n' "p(1|x)" "$(outputs "$out/run/model.h5")"
+"$sinapsis" eval --model "$out/run/model.h5" --data "$xor" | sed 's/^/   /'

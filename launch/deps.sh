@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sinapsis builds and tests with, only those
+# missing; does nothing (and needs no network) when all are present.
+# Run as root (apt-get). Usage: launch/deps.sh [--with-python]
+#   --with-python  also the comparison tools (PyTorch, h5py) used by experiments/
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  openmpi-bin libopenmpi-dev
+  libopenblas-dev
+  libhdf5-dev hdf5-tools
+  libboost-program-options-dev
+  libgtest-dev googletest
+  libbenchmark-dev
+)
+if [[ "${1:-}" == "--with-python" ]]; then
+  packages+=(python3-torch python3-h5py python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "launch/deps.sh: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
+  exit 1
+fi
+echo "launch/deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
