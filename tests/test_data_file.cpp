@@ -1,0 +1,169 @@
+// Data files: any numeric /features type loads as float32, class ids and real
+// targets are told apart by /labels' type, and bad files are refused with a
+// DataError naming the file, the dataset and (where it applies) the row.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "io/data_file.hpp"
+#include "io/hdf5.hpp"
+
+namespace sinapsis {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Writes `values` as a dataset of HDF5 type `file_type`, optionally chunked
+// and gzip-compressed (as h5py does with compression="gzip").
+template <class T>
+void write(hid_t file, const std::string& name, std::vector<hsize_t> dims, const std::vector<T>& values,
+           hid_t file_type, hid_t memory_type, bool gzip = false) {
+  h5::Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
+  h5::Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (gzip) {
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = std::max<hsize_t>(1, dims[0] / 2);
+    H5Pset_chunk(plist.get(), int(chunk.size()), chunk.data());
+    H5Pset_shuffle(plist.get());
+    H5Pset_deflate(plist.get(), 4);
+  }
+  h5::Handle set(H5Dcreate2(file, name.c_str(), file_type, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
+                 H5Dclose);
+  ASSERT_TRUE(set.valid());
+  ASSERT_GE(H5Dwrite(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+}
+
+class DataFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sinapsis_data_file_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // A 4x2 float32 feature file with int64 labels, changed by `edit`.
+  std::string good_file(const std::string& name, std::vector<float> features = {0, 0, 0, 1, 1, 0, 1, 1},
+                        std::vector<std::int64_t> labels = {0, 1, 1, 0}) {
+    const std::string p = path(name);
+    const h5::Handle f = h5::create_file(p);
+    write(f.get(), "features", {features.size() / 2, 2}, features, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+    write(f.get(), "labels", {labels.size()}, labels, H5T_STD_I64LE, H5T_NATIVE_INT64);
+    return p;
+  }
+  void expect_refused(const std::string& file, const std::string& fragment) {
+    try {
+      read_data_file(file);
+      ADD_FAILURE() << file << " was accepted";
+    } catch (const DataError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(file), std::string::npos) << message;
+      EXPECT_NE(message.find(fragment), std::string::npos) << message;
+    }
+  }
+  fs::path dir_;
+};
+
+TEST_F(DataFileTest, ReadsFloatFeaturesAndIntegerClassIds) {
+  const Dataset d = read_data_file(good_file("ok.h5"));
+  EXPECT_EQ(d.task, Task::classification);
+  EXPECT_EQ(d.size(), 4u);
+  EXPECT_EQ(d.dimension(), 2u);
+  EXPECT_EQ(d.classes, 2u);
+  EXPECT_EQ(d.features(3, 1), 1.0f);
+  EXPECT_EQ(d.labels, (std::vector<std::int64_t>{0, 1, 1, 0}));
+}
+
+TEST_F(DataFileTest, ReadsUint8ImagesInGzipChunksAndInt32Labels) {
+  const std::string p = path("images.h5");
+  {
+    const h5::Handle f = h5::create_file(p);
+    std::vector<std::uint8_t> pixels(6 * 784);
+    for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::uint8_t(i % 256);
+    write(f.get(), "features", {6, 784}, pixels, H5T_STD_U8LE, H5T_NATIVE_UINT8, true);
+    write(f.get(), "labels", {6}, std::vector<std::int32_t>{0, 9, 3, 3, 1, 0}, H5T_STD_I32LE, H5T_NATIVE_INT32, true);
+  }
+  const Dataset d = read_data_file(p);
+  EXPECT_EQ(d.dimension(), 784u);
+  EXPECT_EQ(d.classes, 10u);
+  EXPECT_EQ(d.features(1, 0), float(784 % 256));
+  EXPECT_EQ(d.features(5, 783), float((5 * 784 + 783) % 256));
+}
+
+TEST_F(DataFileTest, FloatLabelsAreRegressionTargets) {
+  const std::string p = path("reg.h5");
+  {
+    const h5::Handle f = h5::create_file(p);
+    write(f.get(), "features", {3, 1}, std::vector<double>{1, 2, 3}, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+    write(f.get(), "labels", {3, 2}, std::vector<double>{0.5, -1, 2, 3, 4, 5}, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+  }
+  const Dataset d = read_data_file(p);
+  EXPECT_EQ(d.task, Task::regression);
+  EXPECT_EQ(d.targets.cols, 2u);
+  EXPECT_EQ(d.targets(0, 1), -1.0f);
+}
+
+TEST_F(DataFileTest, RefusesMissingFile) { expect_refused(path("nope.h5"), "no such file"); }
+
+TEST_F(DataFileTest, RefusesNonHdf5File) {
+  std::ofstream(path("text.h5")) << "epoch,loss\n1,0.5\n";
+  expect_refused(path("text.h5"), "not an HDF5 file");
+}
+
+TEST_F(DataFileTest, RefusesTruncatedFile) {
+  const std::string p = good_file("whole.h5", std::vector<float>(2000, 1.0f), std::vector<std::int64_t>(1000, 1));
+  const auto size = fs::file_size(p);
+  fs::resize_file(p, size / 2);
+  try {
+    read_data_file(p);
+    ADD_FAILURE() << "truncated file accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(DataFileTest, RefusesMissingFeaturesOrLabels) {
+  const std::string p = path("nolabels.h5");
+  {
+    const h5::Handle f = h5::create_file(p);
+    write(f.get(), "features", {2, 2}, std::vector<float>{1, 2, 3, 4}, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+  }
+  expect_refused(p, "no dataset labels");
+  EXPECT_NO_THROW(read_data_file(p, LabelsRequired::no));
+  const std::string q = path("nofeatures.h5");
+  { const h5::Handle f = h5::create_file(q); }
+  expect_refused(q, "no dataset features");
+}
+
+TEST_F(DataFileTest, RefusesFeaturesThatAreNot2D) {
+  const std::string p = path("1d.h5");
+  {
+    const h5::Handle f = h5::create_file(p);
+    write(f.get(), "features", {4}, std::vector<float>{1, 2, 3, 4}, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+    write(f.get(), "labels", {4}, std::vector<std::int64_t>{0, 1, 0, 1}, H5T_STD_I64LE, H5T_NATIVE_INT64);
+  }
+  expect_refused(p, "/features must be 2-D");
+}
+
+TEST_F(DataFileTest, RefusesRowCountMismatch) {
+  expect_refused(good_file("n.h5", {0, 0, 0, 1, 1, 0, 1, 1}, {0, 1, 1}), "4 rows but /labels has 3");
+}
+
+TEST_F(DataFileTest, RefusesNegativeLabelNamingTheRow) {
+  expect_refused(good_file("neg.h5", {0, 0, 0, 1, 1, 0, 1, 1}, {0, 1, -1, 0}), "row 2");
+}
+
+TEST_F(DataFileTest, RefusesNaNAndInfNamingTheRow) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  expect_refused(good_file("nan.h5", {0, 0, 0, 1, nan, 0, 1, 1}), "NaN at row 2, column 0");
+  expect_refused(good_file("inf.h5", {0, 0, 0, 1, 1, 0, 1, inf}), "Inf at row 3, column 1");
+}
+
+TEST_F(DataFileTest, RefusesEmptyDataSet) { expect_refused(good_file("empty.h5", {}, {}), "empty"); }
+
+}  // namespace
+}  // namespace sinapsis
