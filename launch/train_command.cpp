@@ -176,6 +176,9 @@ int train_command(const Args& args) {
   t.monitor = parse_monitor(v.monitor, "--monitor");
   t.seed = v.seed;
 
+  // Every check (shapes, units, loss) happens in the Trainer's constructor,
+  // before anything is written to RUN_DIR.
+  Trainer<float> trainer(*model, train_data, val_data ? &*val_data : nullptr, t);
   std::filesystem::create_directories(v.out);
   AtomicFile metrics((std::filesystem::path(v.out) / "metrics.csv").string());
   metrics.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second\n";
@@ -186,7 +189,6 @@ int train_command(const Args& args) {
               << std::endl;
   const std::size_t print_every = std::max<std::size_t>(1, v.epochs / 20);
   EpochMetrics last;
-  Trainer<float> trainer(*model, train_data, val_data ? &*val_data : nullptr, t);
   const TrainResult result = trainer.run([&](const EpochMetrics& m) {
     last = m;
     metrics.stream() << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
