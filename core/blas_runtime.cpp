@@ -30,6 +30,8 @@ int kernel_rank(const std::string& core) {
   return 0;  // prescott, core2, nehalem, atom, ... and anything unknown
 }
 
+}  // namespace
+
 std::string best_kernel_for_cpu() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -42,17 +44,21 @@ std::string best_kernel_for_cpu() {
   return "";
 }
 
-}  // namespace
+std::string kernel_upgrade(const std::string& current, const std::string& best) {
+  if (best.empty() || kernel_rank(current) >= kernel_rank(best)) return "";
+  return best;
+}
 
 void ensure_fast_blas_kernel(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;  // the user's choice
   if (const char* keep = std::getenv("SINAPSIS_KEEP_BLAS_KERNEL"); keep && std::string_view(keep) == "1")
     return;
   if (std::getenv(kForcedMarker) != nullptr) return;  // already re-executed once
-  const std::string best = best_kernel_for_cpu();
   const char* current = openblas_get_corename();
-  if (best.empty() || current == nullptr || kernel_rank(current) >= kernel_rank(best)) return;
-  setenv("OPENBLAS_CORETYPE", best.c_str(), 1);
+  if (current == nullptr) return;
+  const std::string upgrade = kernel_upgrade(current, best_kernel_for_cpu());
+  if (upgrade.empty()) return;
+  setenv("OPENBLAS_CORETYPE", upgrade.c_str(), 1);
   setenv(kForcedMarker, current, 1);
   execv("/proc/self/exe", argv);
   // execv returned: keep running on the slow kernel rather than fail.

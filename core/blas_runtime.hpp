@@ -26,6 +26,14 @@ struct BlasRuntime {
 };
 
 void ensure_fast_blas_kernel(char** argv);
+
+// The strongest OpenBLAS x86 kernel this CPU's features allow: "SkylakeX"
+// (AVX-512), "Haswell" (AVX2+FMA), "Sandybridge" (AVX), or "" (none of them).
+std::string best_kernel_for_cpu();
+// The kernel to force when OpenBLAS chose `current` on a CPU whose best is
+// `best`, or "" when `current` is already as strong (the decision of
+// ensure_fast_blas_kernel, pure for testing).
+std::string kernel_upgrade(const std::string& current, const std::string& best);
 BlasRuntime blas_runtime();
 void set_blas_threads(int threads);
 // Measured single-precision GEMM rate (n x n x n, best of a few runs).
