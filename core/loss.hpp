@@ -90,9 +90,20 @@ void loss_gradient(Loss loss, Activation output, ConstMatrixView<T> a, ConstMatr
       activation_backward(output, a, dz);
       return;
     case Loss::binary_cross_entropy:
-    case Loss::categorical_cross_entropy:
-      // sigmoid + bce and softmax + cce both give dL/dz = a - t.
+      // sigmoid + bce: dL/dz = a - t.
       for (std::size_t i = 0; i < n; ++i) dz.data[i] = grad_scale * (a.data[i] - t.data[i]);
+      return;
+    case Loss::categorical_cross_entropy:
+      // softmax + cce: dL/dz_k = a_k * sum_j t_j - t_k, which is a - t for
+      // one-hot or probability targets and stays exact for unnormalised ones.
+      for (std::size_t r = 0; r < a.rows; ++r) {
+        const T* ar = a.row(r);
+        const T* tr = t.row(r);
+        T* dr = dz.row(r);
+        T mass{0};
+        for (std::size_t c = 0; c < a.cols; ++c) mass += tr[c];
+        for (std::size_t c = 0; c < a.cols; ++c) dr[c] = grad_scale * (ar[c] * mass - tr[c]);
+      }
       return;
   }
 }

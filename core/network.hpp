@@ -85,7 +85,9 @@ MatrixView<T> forward(const Model<T>& model, Workspace<T>& ws, ConstMatrixView<T
 // Backward pass after forward() on the same x and workspace. Computes the
 // loss gradient at the output (scaled by grad_scale, see loss.hpp) and ADDS
 // every layer's dW and db into model.gradients(); the caller zeroes them once
-// per step. keep_prob must be the one given to forward().
+// per step. keep_prob must be the one given to forward(). With dropout,
+// backward() consumes the workspace (it rescales the stored hidden
+// activations in place): call it once per forward().
 template <class T>
 void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatrixView<T> targets,
               Loss loss, T grad_scale, double keep_prob = 1) {

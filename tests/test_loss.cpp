@@ -119,12 +119,16 @@ Matrix<double> targets_for(Activation output, std::size_t rows, std::size_t cols
 
 // dL/dz of the mean loss: numeric from z -> loss_sum(activate(z)) / normalizer,
 // analytic from loss_gradient with grad_scale = 1 / normalizer.
-void check_loss_gradient(Loss loss, Activation output) {
+// With soft_targets, every target is U(0, 1): rows that do not sum to 1.
+void check_loss_gradient(Loss loss, Activation output, bool soft_targets = false) {
   constexpr std::size_t rows = 3, cols = 4;
   Rng rng(derive_seed({29, std::uint64_t(loss), std::uint64_t(output)}));
   Matrix<double> z(rows, cols);
   for (double& v : z.values) v = rng.uniform(-2, 2);
-  const Matrix<double> t = targets_for(output, rows, cols, rng);
+  Matrix<double> targets = targets_for(output, rows, cols, rng);
+  if (soft_targets)
+    for (double& v : targets.values) v = rng.uniform(0, 1);
+  const Matrix<double>& t = targets;
   const double normalizer = loss_normalizer(loss, rows, cols);
 
   const auto objective = [&](std::span<const double> zs) {
@@ -153,6 +157,10 @@ TEST(LossGradient, BceWithSigmoid) {
 
 TEST(LossGradient, CceWithSoftmax) {
   check_loss_gradient(Loss::categorical_cross_entropy, Activation::softmax);
+}
+
+TEST(LossGradient, CceWithUnnormalisedSoftTargets) {
+  check_loss_gradient(Loss::categorical_cross_entropy, Activation::softmax, true);
 }
 
 TEST(LossOutput, EachLossAcceptsOnlyItsOutputUnit) {
