@@ -1,6 +1,63 @@
 #include "core/dataset.hpp"
 
+#include <cmath>
+#include <numeric>
+
+#include "core/random.hpp"
+
 namespace sinapsis {
+
+Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows) {
+  Dataset out;
+  out.task = data.task;
+  out.classes = data.classes;
+  out.feature_names = data.feature_names;
+  out.class_names = data.class_names;
+  out.generator = data.generator;
+  const std::size_t d = data.dimension();
+  out.features = Matrix<float>(rows.size(), d);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    std::copy_n(data.features.values.begin() + std::ptrdiff_t(rows[i] * d), d,
+                out.features.values.begin() + std::ptrdiff_t(i * d));
+  if (data.task == Task::classification) {
+    if (!data.labels.empty())
+      for (std::size_t r : rows) out.labels.push_back(data.labels[r]);
+  } else {
+    const std::size_t k = data.targets.cols;
+    out.targets = Matrix<float>(rows.size(), k);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      std::copy_n(data.targets.values.begin() + std::ptrdiff_t(rows[i] * k), k,
+                  out.targets.values.begin() + std::ptrdiff_t(i * k));
+  }
+  return out;
+}
+
+SplitData split_dataset(const Dataset& data, double val_fraction, double test_fraction, std::uint64_t seed) {
+  if (!(val_fraction >= 0 && val_fraction < 1))
+    throw UsageError("--val-split must be in [0, 1), got " + std::to_string(val_fraction));
+  if (!(test_fraction >= 0 && test_fraction < 1))
+    throw UsageError("--test-split must be in [0, 1), got " + std::to_string(test_fraction));
+  if (val_fraction + test_fraction >= 1)
+    throw UsageError("--val-split + --test-split must be < 1, got " + std::to_string(val_fraction + test_fraction));
+  // Strata: one per class, or one for regression.
+  const bool stratify = data.task == Task::classification && !data.labels.empty();
+  std::vector<std::vector<std::size_t>> strata(stratify ? data.classes : 1);
+  for (std::size_t r = 0; r < data.size(); ++r) strata[stratify ? std::size_t(data.labels[r]) : 0].push_back(r);
+  std::vector<std::size_t> train, val, test;
+  Rng rng(derive_seed({seed, std::uint64_t(Stream::split)}));
+  for (auto& rows : strata) {
+    for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);
+    const auto n_test = std::size_t(std::llround(double(rows.size()) * test_fraction));
+    const auto n_val = std::min(rows.size() - n_test, std::size_t(std::llround(double(rows.size()) * val_fraction)));
+    test.insert(test.end(), rows.begin(), rows.begin() + std::ptrdiff_t(n_test));
+    val.insert(val.end(), rows.begin() + std::ptrdiff_t(n_test), rows.begin() + std::ptrdiff_t(n_test + n_val));
+    train.insert(train.end(), rows.begin() + std::ptrdiff_t(n_test + n_val), rows.end());
+  }
+  // Keep file order within each part (the trainer shuffles every epoch).
+  for (auto* part : {&train, &val, &test}) std::sort(part->begin(), part->end());
+  if (train.empty()) throw DataError("the split leaves no training samples");
+  return {select_rows(data, train), select_rows(data, val), select_rows(data, test)};
+}
 
 std::size_t output_units(const Dataset& data, Loss loss) {
   if (data.task == Task::regression) {

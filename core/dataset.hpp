@@ -33,6 +33,11 @@ struct Dataset {
   Matrix<float> targets;              // regression: [N, K]
   std::size_t classes = 0;            // classification: K (>= 2)
 
+  // Optional descriptions, kept through every file sinapsis writes.
+  std::vector<std::string> feature_names;  // D names, or empty
+  std::vector<std::string> class_names;    // K names, or empty
+  std::string generator;                   // "spiral" etc. when made by `data make`
+
   std::size_t size() const { return features.rows; }
   std::size_t dimension() const { return features.cols; }
 };
@@ -45,6 +50,18 @@ struct EncodedData {
   std::vector<std::int32_t> class_ids;  // classification only; empty for regression
   std::size_t size() const { return features.rows; }
 };
+
+// Rows `rows` of `data` (in that order), with its description.
+Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows);
+
+// Train / validation / test parts of one data set. Seeded; stratified for
+// classification (each class split in the same proportions, rounding to the
+// nearest sample). Fractions in [0, 1) with val + test < 1.
+struct SplitData {
+  Dataset train, val, test;
+};
+SplitData split_dataset(const Dataset& data, double val_fraction, double test_fraction,
+                        std::uint64_t seed);
 
 // Output units a model needs for this data and loss. Throws ModelError for
 // combinations that do not fit (e.g. bce with more than two classes).

@@ -8,6 +8,8 @@
 //                 dropout noise). Never includes the penalty.
 //   val_loss, val_accuracy   one pass over the validation data in inference
 //                 mode (NaN when there is none; accuracy NaN for regression)
+//   test_loss, test_accuracy the same over the test data, if given (what the
+//                 Playground plots as "test loss"; never used for decisions)
 //   penalty       l1 * sum|w| + 0.5 * l2 * sum w^2 at the end of the epoch
 //   learning_rate the rate of the epoch's last step
 //   epoch_seconds wall time of the epoch, evaluation included
@@ -52,7 +54,8 @@ struct EpochMetrics {
   double train_loss = 0;
   double val_loss = std::numeric_limits<double>::quiet_NaN();
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
-  double train_accuracy = std::numeric_limits<double>::quiet_NaN();
+  double test_loss = std::numeric_limits<double>::quiet_NaN();
+  double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   double penalty = 0;
   double learning_rate = 0;
   double epoch_seconds = 0;
@@ -102,11 +105,13 @@ class Trainer {
  public:
   using EpochCallback = std::function<void(const EpochMetrics&)>;
 
+  // val_data and test_data may be null.
   Trainer(Model<T>& model, const EncodedData<T>& train_data, const EncodedData<T>* val_data,
-          TrainOptions options)
+          TrainOptions options, const EncodedData<T>* test_data = nullptr)
       : model_(model),
         train_(train_data),
         val_(val_data),
+        test_(test_data),
         options_(options),
         optimizer_(model.parameters().size(), model.weight_count(), options.sgd),
         ws_(model.architecture(), std::max<std::size_t>(options.batch, 256)),
@@ -211,6 +216,11 @@ class Trainer {
       m.val_loss = e.loss;
       m.val_accuracy = e.accuracy;
     }
+    if (test_ != nullptr) {
+      const Evaluation e = evaluate(model_, ws_, *test_, options_.loss);
+      m.test_loss = e.loss;
+      m.test_accuracy = e.accuracy;
+    }
     m.penalty = options_.sgd.penalty.value<T>(model_.parameters().first(model_.weight_count()));
     m.epoch_seconds = seconds_since(start);
     m.samples_per_second = double(n) / std::max(train_seconds, 1e-9);
@@ -234,6 +244,7 @@ class Trainer {
   Model<T>& model_;
   const EncodedData<T>& train_;
   const EncodedData<T>* val_;
+  const EncodedData<T>* test_;
   TrainOptions options_;
   Sgd<T> optimizer_;
   Workspace<T> ws_;

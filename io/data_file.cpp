@@ -1,7 +1,16 @@
 #include "io/data_file.hpp"
 
+#include <glob.h>    // glob
+#include <unistd.h>  // getpid
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <regex>
 
 #include "core/error.hpp"
 #include "io/hdf5.hpp"
@@ -9,75 +18,313 @@
 namespace sinapsis {
 namespace {
 
+namespace fs = std::filesystem;
+
 std::string dims_text(const std::vector<hsize_t>& dims) {
   std::string text = "[";
   for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
   return text + "]";
 }
 
-// The first non-finite value, as "row r, column c".
-void check_finite(const std::vector<float>& values, std::size_t cols, const std::string& what) {
+// NAME-00003-of-00008.h5 -> {NAME, 3, 8}.
+struct ShardName {
+  std::string name;
+  std::size_t index = 0;
+  std::size_t count = 0;
+};
+std::optional<ShardName> parse_shard_name(const std::string& path) {
+  static const std::regex pattern(R"((.*)-(\d{5})-of-(\d{5})\.h5)");
+  std::smatch m;
+  const std::string file = fs::path(path).filename().string();
+  if (!std::regex_match(file, m, pattern)) return std::nullopt;
+  return ShardName{m[1].str(), std::stoul(m[2].str()), std::stoul(m[3].str())};
+}
+
+std::vector<std::string> expand(const std::string& spec) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_directory(spec, ec)) {
+    for (const auto& entry : fs::directory_iterator(spec))
+      if (entry.path().extension() == ".h5") files.push_back(entry.path().string());
+    if (files.empty()) throw DataError(spec + ": directory holds no .h5 files");
+  } else if (spec.find_first_of("*?[") != std::string::npos) {
+    glob_t matches{};
+    if (::glob(spec.c_str(), 0, nullptr, &matches) == 0)
+      for (std::size_t i = 0; i < matches.gl_pathc; ++i) files.emplace_back(matches.gl_pathv[i]);
+    ::globfree(&matches);
+    if (files.empty()) throw DataError(spec + ": no file matches");
+  } else {
+    files.push_back(spec);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Orders a shard set and checks every shard 0..S-1 is there exactly once.
+std::vector<std::string> order_shards(const std::string& spec, const std::vector<std::string>& files) {
+  std::map<std::size_t, std::string> by_index;
+  std::optional<ShardName> first;
+  for (const auto& f : files) {
+    const auto shard = parse_shard_name(f);
+    if (!shard) throw DataError(spec + ": " + f + " is not named NAME-iiiii-of-nnnnn.h5 like the other shards");
+    if (!first) first = shard;
+    if (shard->name != first->name || shard->count != first->count)
+      throw DataError(spec + ": shards of different sets: " + by_index.begin()->second + " and " + f);
+    if (const auto [at, inserted] = by_index.emplace(shard->index, f); !inserted)
+      throw DataError(spec + ": shard " + std::to_string(shard->index) + " appears twice: " + at->second + " and " + f);
+  }
+  for (std::size_t i = 0; i < first->count; ++i)
+    if (!by_index.count(i))
+      throw DataError(spec + ": shard " + std::to_string(i) + " of " + std::to_string(first->count) +
+                      " is missing (" + shard_file_name(first->name, i, first->count) + ")");
+  if (by_index.size() != first->count)
+    throw DataError(spec + ": " + std::to_string(by_index.size()) + " shards for a set of " +
+                    std::to_string(first->count));
+  std::vector<std::string> ordered;
+  for (auto& [index, f] : by_index) ordered.push_back(f);
+  return ordered;
+}
+
+struct OpenSet {
+  h5::Handle file, features, labels;
+};
+
+// Opens one file's datasets and checks their shapes; returns N.
+std::size_t check_file(const std::string& path, OpenSet& set, std::size_t& dimension,
+                       LabelsRequired labels_required) {
+  set.file = h5::open_file(path);
+  set.features = h5::open_dataset(set.file.get(), "features", path);
+  const auto fdims = h5::shape(set.features.get());
+  if (fdims.size() != 2)
+    throw DataError(path + ": /features must be 2-D [N, D], got shape " + dims_text(fdims));
+  const std::size_t n = fdims[0];
+  dimension = fdims[1];
+  if (dimension == 0) throw DataError(path + ": /features has no columns, shape " + dims_text(fdims));
+  if (h5::type_class(set.features.get()) != H5T_INTEGER && h5::type_class(set.features.get()) != H5T_FLOAT)
+    throw DataError(path + ": /features must be numeric");
+  if (labels_required == LabelsRequired::no && !h5::exists(set.file.get(), "labels")) return n;
+  set.labels = h5::open_dataset(set.file.get(), "labels", path);
+  const auto ldims = h5::shape(set.labels.get());
+  if (ldims.empty() || ldims.size() > 2)
+    throw DataError(path + ": /labels must be [N] or [N, K], got shape " + dims_text(ldims));
+  if (ldims[0] != n)
+    throw DataError(path + ": /features has " + std::to_string(n) + " rows but /labels has " +
+                    std::to_string(ldims[0]));
+  const H5T_class_t lclass = h5::type_class(set.labels.get());
+  if (lclass != H5T_INTEGER && lclass != H5T_FLOAT)
+    throw DataError(path + ": /labels must hold integer class ids or float targets");
+  if (lclass == H5T_INTEGER && ldims.size() != 1)
+    throw DataError(path + ": /labels: integer class ids must be 1-D [N], got shape " + dims_text(ldims));
+  return n;
+}
+
+void check_finite(const std::vector<float>& values, std::size_t cols, std::size_t first_row,
+                  const std::string& what) {
   const auto bad = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
   if (bad == values.end()) return;
   const std::size_t i = std::size_t(bad - values.begin());
   throw DataError(what + " has " + (std::isnan(*bad) ? "NaN" : "Inf") + " at row " +
-                  std::to_string(i / cols) + ", column " + std::to_string(i % cols));
+                  std::to_string(first_row + i / cols) + ", column " + std::to_string(i % cols));
+}
+
+// The data set's description from the first file's attributes.
+void read_description(const std::string& path, hid_t file, Dataset& data, std::string& task) {
+  data.feature_names = h5::read_string_list_attribute(file, "feature_names", path);
+  data.class_names = h5::read_string_list_attribute(file, "class_names", path);
+  data.generator = h5::read_string_attribute(file, "generator", path).value_or("");
+  task = h5::read_string_attribute(file, "task", path).value_or("");
+  if (!task.empty() && task != "classification" && task != "regression")
+    throw DataError(path + ": attribute task is '" + task + "' (expected classification or regression)");
+  if (const auto k = h5::read_number_attribute(file, "classes", path)) data.classes = std::size_t(*k);
 }
 
 }  // namespace
 
-Dataset read_data_file(const std::string& path, LabelsRequired labels_required) {
-  const h5::Handle file = h5::open_file(path);
-  const h5::Handle features = h5::open_dataset(file.get(), "features", path);
-  const std::string fwhat = path + ": /features";
-  const std::string lwhat = path + ": /labels";
+std::string shard_file_name(const std::string& name, std::size_t index, std::size_t count) {
+  std::string digits_index = std::to_string(index), digits_count = std::to_string(count);
+  digits_index.insert(0, digits_index.size() < 5 ? 5 - digits_index.size() : 0, '0');
+  digits_count.insert(0, digits_count.size() < 5 ? 5 - digits_count.size() : 0, '0');
+  return name + "-" + digits_index + "-of-" + digits_count + ".h5";
+}
 
-  const auto fdims = h5::shape(features.get());
-  if (fdims.size() != 2)
-    throw DataError(fwhat + " must be 2-D [N, D], got shape " + dims_text(fdims));
-  const std::size_t n = fdims[0], d = fdims[1];
-  if (n == 0 || d == 0) throw DataError(fwhat + " is empty, shape " + dims_text(fdims));
+std::size_t DataSource::total_rows() const { return std::accumulate(rows.begin(), rows.end(), std::size_t{0}); }
 
+DataSource open_data_source(const std::string& spec) {
+  DataSource source;
+  source.spec = spec;
+  std::vector<std::string> files = expand(spec);
+  if (files.size() > 1 || parse_shard_name(files.front()) || fs::is_directory(spec))
+    files = files.size() == 1 && !parse_shard_name(files.front()) ? files : order_shards(spec, files);
+  for (const auto& f : files) {
+    OpenSet set;
+    std::size_t d = 0;
+    const std::size_t n = check_file(f, set, d, LabelsRequired::no);
+    if (!source.files.empty() && d != source.dimension)
+      throw DataError(spec + ": shards disagree on D: " + source.files.front() + " has " +
+                      std::to_string(source.dimension) + " features, " + f + " has " + std::to_string(d));
+    if (const auto index = h5::read_number_attribute(set.file.get(), "shard_index", f);
+        index && parse_shard_name(f) && std::size_t(*index) != parse_shard_name(f)->index)
+      throw DataError(f + ": holds shard " + std::to_string(std::size_t(*index)) +
+                      " but is named as shard " + std::to_string(parse_shard_name(f)->index) + " (a copy?)");
+    source.dimension = d;
+    source.files.push_back(f);
+    source.rows.push_back(n);
+  }
+  return source;
+}
+
+std::vector<RowSlice> plan_part(const std::vector<std::size_t>& rows, std::size_t rank, std::size_t ranks) {
+  std::vector<RowSlice> slices;
+  if (rows.size() >= ranks && rows.size() > 1) {
+    for (std::size_t f = rank; f < rows.size(); f += ranks)
+      if (rows[f] > 0) slices.push_back({f, 0, rows[f]});
+    return slices;
+  }
+  const std::size_t total = std::accumulate(rows.begin(), rows.end(), std::size_t{0});
+  const std::size_t begin = total * rank / ranks, end = total * (rank + 1) / ranks;
+  std::size_t offset = 0;
+  for (std::size_t f = 0; f < rows.size(); offset += rows[f], ++f) {
+    const std::size_t lo = std::max(begin, offset), hi = std::min(end, offset + rows[f]);
+    if (lo < hi) slices.push_back({f, lo - offset, hi - offset});
+  }
+  return slices;
+}
+
+Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
+                  LabelsRequired labels_required, ReadStats* stats) {
   Dataset data;
-  data.features.rows = n;
-  data.features.cols = d;
-  data.features.values = h5::read_floats(features.get(), fwhat);
-  check_finite(data.features.values, d, fwhat);
-  if (labels_required == LabelsRequired::no && !h5::exists(file.get(), "labels")) return data;
-
-  const h5::Handle labels = h5::open_dataset(file.get(), "labels", path);
-  const auto ldims = h5::shape(labels.get());
-  if (ldims.empty() || ldims.size() > 2)
-    throw DataError(lwhat + " must be [N] or [N, K], got shape " + dims_text(ldims));
-  if (ldims[0] != n)
-    throw DataError(path + ": /features has " + std::to_string(n) + " rows but /labels has " +
-                    std::to_string(ldims[0]));
-
-  const H5T_class_t lclass = h5::type_class(labels.get());
-  if (lclass == H5T_INTEGER) {
-    if (ldims.size() != 1)
-      throw DataError(lwhat + ": integer class ids must be 1-D [N], got shape " + dims_text(ldims));
-    data.task = Task::classification;
-    data.labels = h5::read_int64(labels.get(), lwhat);
-    std::int64_t top = 0;
-    for (std::size_t r = 0; r < n; ++r) {
-      if (data.labels[r] < 0)
-        throw DataError(lwhat + " row " + std::to_string(r) + " is " +
-                        std::to_string(data.labels[r]) + ": class ids must be >= 0");
-      top = std::max(top, data.labels[r]);
+  data.features.cols = source.dimension;
+  std::string task;
+  std::optional<H5T_class_t> label_class;
+  std::size_t label_cols = 0;
+  const auto slices = plan_part(source.rows, rank, ranks);
+  if (stats) stats->slices = slices;
+  for (std::size_t i = 0; i < source.files.size(); ++i) {
+    // The first file always gives the description, even if this rank reads none of it.
+    const bool described = i > 0;
+    std::vector<RowSlice> mine;
+    for (const auto& s : slices)
+      if (s.file == i) mine.push_back(s);
+    if (described && mine.empty()) continue;
+    const std::string& path = source.files.at(i);
+    OpenSet set;
+    std::size_t d = 0;
+    check_file(path, set, d, labels_required);
+    if (!described) read_description(path, set.file.get(), data, task);
+    if (set.labels.valid()) {
+      const H5T_class_t cls = h5::type_class(set.labels.get());
+      const auto ldims = h5::shape(set.labels.get());
+      const std::size_t cols = ldims.size() == 2 ? ldims[1] : 1;
+      if (label_class && (*label_class != cls || cols != label_cols))
+        throw DataError(path + ": /labels differs in type or shape from " + source.files.front());
+      label_class = cls;
+      label_cols = cols;
     }
-    data.classes = std::max<std::size_t>(2, std::size_t(top) + 1);
-  } else if (lclass == H5T_FLOAT) {
-    data.task = Task::regression;
-    data.targets.rows = n;
-    data.targets.cols = ldims.size() == 2 ? ldims[1] : 1;
-    if (data.targets.cols == 0) throw DataError(lwhat + " has no target columns");
-    data.targets.values = h5::read_floats(labels.get(), lwhat);
-    check_finite(data.targets.values, data.targets.cols, lwhat);
-  } else {
-    throw DataError(lwhat + " must hold integer class ids or float targets");
+    for (const auto& s : mine) {
+      const std::size_t count = s.end - s.begin;
+      auto rows = h5::read_float_rows(set.features.get(), s.begin, count, path + ": /features");
+      check_finite(rows, d, s.begin, path + ": /features");
+      data.features.values.insert(data.features.values.end(), rows.begin(), rows.end());
+      data.features.rows += count;
+      if (stats) stats->rows_read += count;
+      if (!set.labels.valid()) continue;
+      const bool classes = *label_class == H5T_INTEGER && task != "regression";
+      if (classes) {
+        auto ids = h5::read_int64_rows(set.labels.get(), s.begin, count, path + ": /labels");
+        for (std::size_t r = 0; r < count; ++r)
+          if (ids[r] < 0)
+            throw DataError(path + ": /labels row " + std::to_string(s.begin + r) + " is " +
+                            std::to_string(ids[r]) + ": class ids must be >= 0");
+        data.labels.insert(data.labels.end(), ids.begin(), ids.end());
+      } else {
+        auto targets = h5::read_float_rows(set.labels.get(), s.begin, count, path + ": /labels");
+        check_finite(targets, label_cols, s.begin, path + ": /labels");
+        if (task == "classification")  // float labels declared as classes: must be whole numbers
+          for (std::size_t r = 0; r < count; ++r) {
+            if (targets[r] != std::floor(targets[r]) || targets[r] < 0)
+              throw DataError(path + ": /labels row " + std::to_string(s.begin + r) + " is " +
+                              std::to_string(targets[r]) + ", not a class id (an integer >= 0)");
+            data.labels.push_back(std::int64_t(targets[r]));
+          }
+        else
+          data.targets.values.insert(data.targets.values.end(), targets.begin(), targets.end());
+      }
+    }
+  }
+  if (source.total_rows() == 0) throw DataError(source.spec + ": the data set is empty (0 rows)");
+  if (label_class) {
+    const bool classes = !data.labels.empty() || (*label_class == H5T_INTEGER && task != "regression") ||
+                         task == "classification";
+    if (classes) {
+      data.task = Task::classification;
+      if (label_cols != 1) throw DataError(source.spec + ": /labels: class ids must be 1-D [N]");
+      const std::int64_t top = data.labels.empty() ? 0 : *std::max_element(data.labels.begin(), data.labels.end());
+      const std::size_t named = std::max(data.class_names.size(), data.classes);
+      if (named > 0 && std::size_t(top) >= named) {
+        const auto at = std::size_t(std::max_element(data.labels.begin(), data.labels.end()) - data.labels.begin());
+        throw DataError(source.spec + ": /labels has class " + std::to_string(top) + " (sample " +
+                        std::to_string(at) + ") but the file declares " + std::to_string(named) + " classes");
+      }
+      data.classes = std::max<std::size_t>({2, named, std::size_t(top) + 1});
+    } else {
+      data.task = Task::regression;
+      data.targets.rows = data.features.rows;
+      data.targets.cols = label_cols;
+    }
   }
   return data;
+}
+
+Dataset read_data_file(const std::string& spec, LabelsRequired labels) {
+  return read_part(open_data_source(spec), 0, 1, labels);
+}
+
+void write_data_file(const std::string& path, const Dataset& data, const WriteOptions& options) {
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  try {
+    {
+      const h5::Handle file = h5::create_file(temporary);
+      const std::size_t n = data.size(), d = data.dimension();
+      h5::Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+      if (options.compress && n > 0) {
+        const hsize_t chunk[2] = {std::min<hsize_t>(n, std::max<hsize_t>(1, (1 << 18) / std::max<std::size_t>(d, 1))), d};
+        H5Pset_chunk(plist.get(), 2, chunk);
+        H5Pset_shuffle(plist.get());
+        H5Pset_deflate(plist.get(), 4);
+      }
+      const hsize_t fdims[2] = {n, d};
+      h5::Handle space(H5Screate_simple(2, fdims, nullptr), H5Sclose);
+      h5::Handle features(H5Dcreate2(file.get(), "features", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT,
+                                     plist.get(), H5P_DEFAULT),
+                          H5Dclose);
+      if (!features.valid() || (n > 0 && H5Dwrite(features.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
+                                                 H5P_DEFAULT, data.features.values.data()) < 0))
+        throw DataError(path + ": cannot write /features");
+      if (data.task == Task::classification) {
+        h5::write_int64(file.get(), "labels", {n}, data.labels.data(), path);
+        h5::write_string_attribute(file.get(), "task", "classification");
+        h5::write_int_attribute(file.get(), "classes", std::int64_t(data.classes));
+      } else {
+        h5::write_floats(file.get(), "labels", {n, data.targets.cols}, data.targets.values.data(), path);
+        h5::write_string_attribute(file.get(), "task", "regression");
+      }
+      if (!data.feature_names.empty()) h5::write_string_list_attribute(file.get(), "feature_names", data.feature_names);
+      if (!data.class_names.empty()) h5::write_string_list_attribute(file.get(), "class_names", data.class_names);
+      if (!data.generator.empty()) h5::write_string_attribute(file.get(), "generator", data.generator);
+      for (const auto& [key, value] : options.numbers) {
+        if (value == std::floor(value) && std::abs(value) < 9e15)
+          h5::write_int_attribute(file.get(), key, std::int64_t(value));
+        else
+          h5::write_double_attribute(file.get(), key, value);
+      }
+      for (const auto& [key, value] : options.texts) h5::write_string_attribute(file.get(), key, value);
+      if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw DataError(path + ": flush failed");
+    }
+    fs::rename(temporary, path);
+  } catch (...) {
+    std::remove(temporary.c_str());
+    throw;
+  }
 }
 
 }  // namespace sinapsis

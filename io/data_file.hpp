@@ -1,12 +1,26 @@
-// Data set files (HDF5):
-//   /features  [N, D], any integer or float type, converted to float32
+// Data sets on disk (HDF5):
+//   /features  [N, D], any integer or float type (read as float32; chunked,
+//              gzip- or shuffle-filtered files load too)
 //   /labels    [N] integer class ids 0..K-1            -> classification
 //              [N] or [N, K] float targets               -> regression
-// Everything is checked before training: a bad file throws DataError with
-// one line naming the file, the dataset, and the row where it applies.
+//   optional root attributes: feature_names, class_names (lists of strings),
+//   task ("classification" | "regression"), classes (K), and the parameters
+//   of the generator that made the data (generator, samples, noise, seed).
+//
+// A data set is one file, or a shard set written by `sinapsis data shard`:
+// NAME-00000-of-0000S.h5 ... in one directory (given as the directory or as
+// a glob), each shard with the layout above.
+//
+// Reading is rank-local: with p ranks, rank r reads only its part (whole
+// shards round-robin when S >= p, otherwise a contiguous 1/p of the rows,
+// read as hyperslabs). Everything read is checked: a bad file throws
+// DataError with one line naming the file, the dataset and the row.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/dataset.hpp"
 
@@ -14,8 +28,55 @@ namespace sinapsis {
 
 enum class LabelsRequired { yes, no };
 
-// With LabelsRequired::no a file without /labels loads with empty labels
-// (for predict).
-Dataset read_data_file(const std::string& path, LabelsRequired labels = LabelsRequired::yes);
+// A data set located and checked, before any rows are read.
+struct DataSource {
+  std::string spec;                  // what the user gave: file, directory or glob
+  std::vector<std::string> files;    // one file, or the shards in order
+  std::vector<std::size_t> rows;     // rows per file
+  std::size_t dimension = 0;         // D
+  std::size_t total_rows() const;
+};
+
+// One contiguous run of rows of one file.
+struct RowSlice {
+  std::size_t file = 0;
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  bool operator==(const RowSlice&) const = default;
+};
+
+// Opens a file, a shard directory or a glob; checks every shard is there
+// once, and that all agree on D. Reads only metadata.
+DataSource open_data_source(const std::string& spec);
+
+// The rows rank `rank` of `ranks` reads (pure; see the header comment).
+std::vector<RowSlice> plan_part(const std::vector<std::size_t>& rows, std::size_t rank,
+                                std::size_t ranks);
+
+struct ReadStats {
+  std::size_t rows_read = 0;  // rows fetched from disk, over all files
+  std::vector<RowSlice> slices;
+};
+
+// "NAME-00003-of-00008.h5": the file name of shard `index` of `count`.
+std::string shard_file_name(const std::string& name, std::size_t index, std::size_t count);
+
+// Reads rank `rank`'s part of the source, checked.
+Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
+                  LabelsRequired labels = LabelsRequired::yes, ReadStats* stats = nullptr);
+
+// The whole data set (one process).
+Dataset read_data_file(const std::string& spec, LabelsRequired labels = LabelsRequired::yes);
+
+struct WriteOptions {
+  bool compress = false;  // gzip + shuffle in row chunks
+  // Extra root attributes, e.g. {"noise", 0.1} or {"shard_index", 3}.
+  std::vector<std::pair<std::string, double>> numbers;
+  std::vector<std::pair<std::string, std::string>> texts;
+};
+
+// Writes `data` (its task, names and classes included) atomically: to a
+// temporary name, then renamed.
+void write_data_file(const std::string& path, const Dataset& data, const WriteOptions& options = {});
 
 }  // namespace sinapsis

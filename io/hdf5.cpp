@@ -73,43 +73,77 @@ H5T_class_t type_class(hid_t dataset) {
 
 namespace {
 
-std::size_t element_count(hid_t dataset) {
-  std::size_t n = 1;
-  for (hsize_t d : shape(dataset)) n *= std::size_t(d);
-  return n;
-}
-
 template <class T>
-std::vector<T> read_as(hid_t dataset, hid_t memory_type, const std::string& what) {
+std::vector<T> read_rows_as(hid_t dataset, hid_t memory_type, std::size_t first, std::size_t count,
+                            const std::string& what) {
   const H5T_class_t cls = type_class(dataset);
   if (cls != H5T_INTEGER && cls != H5T_FLOAT)
     throw DataError(what + ": not numeric (HDF5 type class " + std::to_string(int(cls)) + ")");
-  std::vector<T> values(element_count(dataset));
-  if (!values.empty() &&
-      H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+  std::vector<hsize_t> dims = shape(dataset);
+  if (dims.empty()) dims = {1};  // a scalar reads as one row
+  if (first + count > dims[0])
+    throw DataError(what + ": rows " + std::to_string(first) + ".." + std::to_string(first + count) +
+                    " are out of range");
+  std::size_t row_size = 1;
+  for (std::size_t i = 1; i < dims.size(); ++i) row_size *= std::size_t(dims[i]);
+  std::vector<T> values(count * row_size);
+  if (values.empty()) return values;
+  std::vector<hsize_t> start(dims.size(), 0), extent = dims;
+  start[0] = first;
+  extent[0] = count;
+  Handle file_space(H5Dget_space(dataset), H5Sclose);
+  Handle memory_space(H5Screate_simple(int(extent.size()), extent.data(), nullptr), H5Sclose);
+  if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr) < 0 ||
+      H5Dread(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, values.data()) < 0)
     throw DataError(what + ": read failed (truncated or corrupt file?)");
   return values;
 }
 
 }  // namespace
 
+std::vector<float> read_float_rows(hid_t dataset, std::size_t first, std::size_t count,
+                                   const std::string& what) {
+  return read_rows_as<float>(dataset, H5T_NATIVE_FLOAT, first, count, what);
+}
+
+std::vector<std::int64_t> read_int64_rows(hid_t dataset, std::size_t first, std::size_t count,
+                                          const std::string& what) {
+  return read_rows_as<std::int64_t>(dataset, H5T_NATIVE_INT64, first, count, what);
+}
+
+std::size_t rows(hid_t dataset) {
+  const auto dims = shape(dataset);
+  return dims.empty() ? 1 : std::size_t(dims[0]);
+}
+
 std::vector<float> read_floats(hid_t dataset, const std::string& what) {
-  return read_as<float>(dataset, H5T_NATIVE_FLOAT, what);
+  return read_float_rows(dataset, 0, rows(dataset), what);
 }
 
 std::vector<std::int64_t> read_int64(hid_t dataset, const std::string& what) {
-  return read_as<std::int64_t>(dataset, H5T_NATIVE_INT64, what);
+  return read_int64_rows(dataset, 0, rows(dataset), what);
 }
+
+namespace {
+void write_dataset(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
+                   hid_t file_type, hid_t memory_type, const void* data, const std::string& file) {
+  Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle set(H5Dcreate2(location, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT),
+             H5Dclose);
+  if (!set.valid() || H5Dwrite(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    throw DataError(file + ": cannot write dataset " + name);
+}
+}  // namespace
 
 void write_floats(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
                   const float* data, const std::string& file) {
-  Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
-  Handle set(H5Dcreate2(location, name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT,
-                        H5P_DEFAULT, H5P_DEFAULT),
-             H5Dclose);
-  if (!set.valid() ||
-      H5Dwrite(set.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-    throw DataError(file + ": cannot write dataset " + name);
+  write_dataset(location, name, dims, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, file);
+}
+
+void write_int64(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
+                 const std::int64_t* data, const std::string& file) {
+  write_dataset(location, name, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, data, file);
 }
 
 std::optional<std::string> read_string_attribute(hid_t object, const std::string& name,
@@ -153,6 +187,66 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
               H5Aclose);
   const char* text = value.c_str();
   if (!attr.valid() || H5Awrite(attr.get(), type.get(), &text) < 0)
+    throw DataError("cannot write attribute '" + name + "'");
+}
+
+std::vector<std::string> read_string_list_attribute(hid_t object, const std::string& name,
+                                                    const std::string& what) {
+  std::vector<std::string> values;
+  if (H5Aexists(object, name.c_str()) <= 0) return values;
+  Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    throw DataError(what + ": attribute '" + name + "' is not a list of strings");
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (H5Sget_simple_extent_ndims(space.get()) == 0) {  // one string: "a,b,c"
+    const std::string text = read_string_attribute(object, name, what).value_or("");
+    std::size_t start = 0;
+    while (!text.empty() && start <= text.size()) {
+      const std::size_t comma = std::min(text.find(',', start), text.size());
+      values.push_back(text.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return values;
+  }
+  Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (H5Tis_variable_str(type.get()) > 0) {
+    H5Tset_size(memory.get(), H5T_VARIABLE);
+    H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
+    std::vector<char*> texts(std::size_t(count), nullptr);
+    if (H5Aread(attr.get(), memory.get(), texts.data()) < 0)
+      throw DataError(what + ": cannot read attribute '" + name + "'");
+    for (char* t : texts) values.emplace_back(t ? t : "");
+    H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, texts.data());
+    return values;
+  }
+  const std::size_t size = H5Tget_size(type.get());
+  H5Tset_size(memory.get(), size);
+  H5Tset_strpad(memory.get(), H5T_STR_NULLPAD);
+  std::string buffer(size * std::size_t(count), '\0');
+  if (H5Aread(attr.get(), memory.get(), buffer.data()) < 0)
+    throw DataError(what + ": cannot read attribute '" + name + "'");
+  for (hssize_t i = 0; i < count; ++i) {
+    std::string item = buffer.substr(std::size_t(i) * size, size);
+    item.resize(item.find_last_not_of(std::string("\0 ", 2)) + 1);
+    values.push_back(item);
+  }
+  return values;
+}
+
+void write_string_list_attribute(hid_t object, const std::string& name,
+                                 const std::vector<std::string>& values) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  const hsize_t count = values.size();
+  Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle attr(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  std::vector<const char*> texts;
+  for (const auto& v : values) texts.push_back(v.c_str());
+  if (!attr.valid() || H5Awrite(attr.get(), type.get(), texts.data()) < 0)
     throw DataError("cannot write attribute '" + name + "'");
 }
 

@@ -72,12 +72,27 @@ std::vector<std::int64_t> read_int64(hid_t dataset, const std::string& what);
 // Writes a float32 dataset of the given shape.
 void write_floats(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
                   const float* data, const std::string& file);
+// Writes an int64 dataset of the given shape.
+void write_int64(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
+                 const std::int64_t* data, const std::string& file);
+// Reads rows [first, first + count) of a 1-D or 2-D dataset (a hyperslab:
+// nothing outside it is read), converted to float / int64.
+std::vector<float> read_float_rows(hid_t dataset, std::size_t first, std::size_t count,
+                                   const std::string& what);
+std::vector<std::int64_t> read_int64_rows(hid_t dataset, std::size_t first, std::size_t count,
+                                          const std::string& what);
 
 // String attributes: read accepts variable- and fixed-length strings (as
 // h5py writes str and bytes); write stores variable-length UTF-8 (as h5py).
 std::optional<std::string> read_string_attribute(hid_t object, const std::string& name,
                                                  const std::string& what);
 void write_string_attribute(hid_t object, const std::string& name, const std::string& value);
+// A list of strings: a 1-D array of strings (what h5py writes for a list of
+// str) or one string of comma-separated items. Empty when absent.
+std::vector<std::string> read_string_list_attribute(hid_t object, const std::string& name,
+                                                    const std::string& what);
+void write_string_list_attribute(hid_t object, const std::string& name,
+                                 const std::vector<std::string>& values);
 std::optional<double> read_number_attribute(hid_t object, const std::string& name,
                                             const std::string& what);
 void write_int_attribute(hid_t object, const std::string& name, std::int64_t value);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>  // getpid
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -80,7 +81,7 @@ ModelFile read_model_file(const std::string& path) {
     bad(path, e.what());
   }
 
-  ModelFile result{Model<float>(arch), Loss::mse, false, ""};
+  ModelFile result{Model<float>(arch), Loss::mse, false, "", {}};
   for (std::size_t i = 0; i < count; ++i) {
     std::copy(weights[i].begin(), weights[i].end(), result.model.weight(i).data);
     std::copy(biases[i].begin(), biases[i].end(), result.model.bias(i).begin());
@@ -94,11 +95,25 @@ ModelFile read_model_file(const std::string& path) {
     result.has_loss = true;
   }
   result.features = h5::read_string_attribute(file.get(), "features", path).value_or("");
+  if (h5::exists(file.get(), "preprocessing")) {
+    const h5::Handle group = h5::open_group(file.get(), "preprocessing", path);
+    for (const char* name : {"mean", "std"}) {
+      if (!h5::exists(group.get(), name)) bad(path, std::string("/preprocessing has no ") + name);
+      const h5::Handle set = h5::open_dataset(group.get(), name, path);
+      const auto dims = h5::shape(set.get());
+      if (dims.size() != 1 || dims[0] != arch.inputs())
+        bad(path, std::string("/preprocessing/") + name + " must be 1-D of length " + std::to_string(arch.inputs()));
+      auto values = h5::read_floats(set.get(), path + ": /preprocessing/" + name);
+      (std::string(name) == "mean" ? result.standardizer.mean : result.standardizer.std) = std::move(values);
+    }
+    for (float sd : result.standardizer.std)
+      if (!(sd > 0) || !std::isfinite(sd)) bad(path, "/preprocessing/std must hold finite values > 0");
+  }
   return result;
 }
 
 void write_model_file(const std::string& path, const Model<float>& model, Loss loss,
-                      const std::string& features) {
+                      const std::string& features, const Standardizer& standardizer) {
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
   try {
     {
@@ -118,6 +133,11 @@ void write_model_file(const std::string& path, const Model<float>& model, Loss l
                                    std::string(activation_name(specs[i].activation)));
         if (specs[i].activation == Activation::step)
           h5::write_double_attribute(group.get(), "threshold", specs[i].step_threshold);
+      }
+      if (standardizer.active()) {
+        const h5::Handle group = h5::create_group(file.get(), "preprocessing", path);
+        h5::write_floats(group.get(), "mean", {standardizer.mean.size()}, standardizer.mean.data(), path);
+        h5::write_floats(group.get(), "std", {standardizer.std.size()}, standardizer.std.data(), path);
       }
       if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw DataError(path + ": flush failed");
     }

@@ -7,6 +7,9 @@
 //     bias            float32 [fan_out]
 //     @activation     "linear" | "step" | "sigmoid" | "tanh" | "relu" | "softmax"
 //     @threshold      optional number, step units only (fire when z >= threshold)
+//   /preprocessing    optional: standardization of the inputs (after the
+//     mean            float32 [inputs]   input features), x -> (x - mean) / std
+//     std             float32 [inputs]
 // Any float or integer type is accepted for weight and bias on reading.
 // Files are written to a temporary name in the same directory and renamed,
 // so a reader never sees a half-written model.
@@ -16,6 +19,7 @@
 
 #include "core/loss.hpp"
 #include "core/model.hpp"
+#include "core/preprocess.hpp"
 
 namespace sinapsis {
 
@@ -23,11 +27,12 @@ struct ModelFile {
   Model<float> model;
   Loss loss = Loss::mse;
   bool has_loss = false;  // hand-written files may omit the loss
-  std::string features;
+  std::string features;      // FeatureSet::text(); "" = the data's own columns
+  Standardizer standardizer;  // inactive when the file has no /preprocessing
 };
 
 ModelFile read_model_file(const std::string& path);
 void write_model_file(const std::string& path, const Model<float>& model, Loss loss,
-                      const std::string& features);
+                      const std::string& features, const Standardizer& standardizer = {});
 
 }  // namespace sinapsis

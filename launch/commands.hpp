@@ -19,5 +19,6 @@ int train_command(const Args& args);
 int predict_command(const Args& args);
 int eval_command(const Args& args);
 int info_command(const Args& args);
+int data_command(const Args& args);
 
 }  // namespace sinapsis::cli

@@ -9,7 +9,7 @@ packages=(
   cmake g++ make pkg-config
   openmpi-bin libopenmpi-dev
   libopenblas-dev
-  libhdf5-dev hdf5-tools
+  libhdf5-dev hdf5-tools zlib1g-dev
   libboost-program-options-dev
   libgtest-dev googletest
   libbenchmark-dev

@@ -19,6 +19,7 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
       {"predict", {sinapsis::cli::predict_command, "write a model's outputs for every sample"}},
       {"eval", {sinapsis::cli::eval_command, "print a model's loss and accuracy on a data file"}},
       {"info", {sinapsis::cli::info_command, "show BLAS kernel, threads and measured speed"}},
+      {"data", {sinapsis::cli::data_command, "make (Playground), shard, import (idx, csv) or inspect data files"}},
   };
   return table;
 }

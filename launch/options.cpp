@@ -10,10 +10,14 @@
 namespace sinapsis::cli {
 
 bool parse(const std::string& command, const Args& args, po::options_description& options,
-           po::variables_map& values, const std::string& synopsis) {
+           po::variables_map& values, const std::string& synopsis,
+           const po::positional_options_description* positional) {
   options.add_options()("help,h", "show this help and exit");
   try {
-    po::store(po::command_line_parser(args).options(options).run(), values);
+    po::command_line_parser parser(args);
+    parser.options(options);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), values);
     if (values.count("help")) {
       std::cout << "usage: sinapsis " << command << " " << synopsis << "\n\n" << options << "\n";
       return false;
@@ -43,6 +47,13 @@ std::vector<std::size_t> parse_size_list(const std::string& text, const std::str
     sizes.push_back(std::size_t(value));
   }
   return sizes;
+}
+
+std::vector<std::string> parse_name_list(const std::string& text) {
+  std::vector<std::string> names;
+  std::stringstream stream(text);
+  for (std::string item; std::getline(stream, item, ',');) names.push_back(item);
+  return names;
 }
 
 namespace {

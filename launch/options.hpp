@@ -17,7 +17,11 @@ namespace po = boost::program_options;
 // Parses args against `options`; returns false (after printing help) when
 // --help was given. Boost's errors become UsageError naming the option.
 bool parse(const std::string& command, const Args& args, po::options_description& options,
-           po::variables_map& values, const std::string& synopsis);
+           po::variables_map& values, const std::string& synopsis,
+           const po::positional_options_description* positional = nullptr);
+
+// "a,b,c" -> {"a", "b", "c"}.
+std::vector<std::string> parse_name_list(const std::string& text);
 
 // "8,8" -> {8, 8}; "" or "none" -> {}. Throws UsageError naming `option`.
 std::vector<std::size_t> parse_size_list(const std::string& text, const std::string& option);

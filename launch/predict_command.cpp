@@ -9,17 +9,10 @@
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
 #include "launch/options.hpp"
+#include "launch/pipeline.hpp"
 
 namespace sinapsis::cli {
 namespace {
-
-void check_inputs(const Architecture& arch, const Dataset& data, const std::string& model_path,
-                  const std::string& data_path) {
-  if (arch.inputs() != data.dimension())
-    throw DataError(data_path + ": /features has " + std::to_string(data.dimension()) +
-                    " columns but " + model_path + " takes " + std::to_string(arch.inputs()) +
-                    " inputs");
-}
 
 }  // namespace
 
@@ -37,9 +30,9 @@ int predict_command(const Args& args) {
     return kExitSuccess;
   set_blas_threads(resolve_threads(threads));
   const ModelFile file = read_model_file(model_path);
-  const Dataset data = read_data_file(data_path, LabelsRequired::no);
+  Dataset data = read_data_file(data_path, LabelsRequired::no);
   const Architecture& arch = file.model.architecture();
-  check_inputs(arch, data, model_path, data_path);
+  apply_model_preprocessing(file, data, data_path);
 
   Workspace<float> ws(arch, std::min<std::size_t>(1024, data.size()));
   AtomicFile out(out_path);
@@ -75,9 +68,9 @@ int eval_command(const Args& args) {
   std::optional<Loss> chosen;
   if (!loss_text.empty()) chosen = parse_loss(loss_text, "--loss");
   const ModelFile file = read_model_file(model_path);
-  const Dataset data = read_data_file(data_path);
+  Dataset data = read_data_file(data_path);
   const Architecture& arch = file.model.architecture();
-  check_inputs(arch, data, model_path, data_path);
+  apply_model_preprocessing(file, data, data_path);
   const Loss loss = chosen ? *chosen : (file.has_loss ? file.loss : Loss::mse);
   check_loss_output(loss, arch.output_activation());
   if (data.task == Task::classification) {

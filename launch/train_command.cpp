@@ -14,12 +14,14 @@
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
 #include "launch/options.hpp"
+#include "launch/pipeline.hpp"
 
 namespace sinapsis::cli {
 namespace {
 
 struct TrainCommandOptions {
-  std::string data, val_data, out, init_model;
+  DataOptions input;
+  std::string out, init_model;
   std::string hidden = "8,8", activation = "tanh", output = "auto", loss = "auto";
   std::string init = "glorot", schedule = "constant", monitor = "val_loss";
   double lr = 0.03, momentum = 0, l1 = 0, l2 = 0, keep_prob = 1, min_delta = 0;
@@ -32,8 +34,13 @@ struct TrainCommandOptions {
 
 void describe(po::options_description& o, TrainCommandOptions& v) {
   o.add_options()
-    ("data", po::value(&v.data)->required(), "training data file (HDF5: /features, /labels)")
-    ("val-data", po::value(&v.val_data), "validation data file, evaluated after every epoch")
+    ("data", po::value(&v.input.data)->required(), "training data: an HDF5 file (/features, /labels), a shard directory or a glob")
+    ("val-data", po::value(&v.input.val_data), "validation data, evaluated after every epoch (early stopping watches it)")
+    ("test-data", po::value(&v.input.test_data), "test data, evaluated after every epoch (reported only)")
+    ("val-split", po::value(&v.input.val_split)->default_value(0), "fraction of --data held out for validation (seeded, stratified)")
+    ("test-split", po::value(&v.input.test_split)->default_value(0), "fraction of --data held out for testing; the Playground's train ratio R% is --test-split 1-R/100")
+    ("features", po::value(&v.input.features)->default_value(""), "input features from 2-D points: any of x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2 (default: the data's columns)")
+    ("standardize", po::value(&v.input.standardize)->default_value("auto"), "auto|on|off: scale inputs to mean 0, std 1 with the training data's statistics (auto: on, except for Playground data)")
     ("out", po::value(&v.out)->required(), "run directory for model.h5 and metrics.csv")
     ("overwrite", po::bool_switch(&v.overwrite), "replace a run already in --out")
     ("hidden", po::value(&v.hidden)->default_value(v.hidden), "hidden layer widths, e.g. 8,8 ('none' for no hidden layer)")
@@ -64,6 +71,7 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
 }
 
 void validate(const TrainCommandOptions& v) {
+  validate(v.input);
   require_positive(v.lr, "lr");
   require_in_unit_interval(v.keep_prob, "keep-prob");
   require_non_negative(v.l1, "l1");
@@ -127,15 +135,10 @@ int train_command(const Args& args) {
   validate(v);
   set_blas_threads(resolve_threads(v.threads));
 
-  const Dataset train_raw = read_data_file(v.data);
-  std::optional<Dataset> val_raw;
-  if (!v.val_data.empty()) {
-    val_raw = read_data_file(v.val_data);
-    if (val_raw->dimension() != train_raw.dimension())
-      throw DataError(v.val_data + ": /features has " + std::to_string(val_raw->dimension()) +
-                      " columns but " + v.data + " has " + std::to_string(train_raw.dimension()));
-  }
-
+  DataOptions input = v.input;
+  input.seed = v.seed;
+  PreparedData data = prepare_training_data(input);
+  const Dataset& train_raw = data.train;
   std::optional<ModelFile> start;
   if (!v.init_model.empty()) {
     start.emplace(read_model_file(v.init_model));
@@ -158,11 +161,16 @@ int train_command(const Args& args) {
   const Architecture& arch = model->architecture();
   check_loss_output(loss, arch.output_activation());
   if (arch.inputs() != train_raw.dimension())
-    throw ModelError("model takes " + std::to_string(arch.inputs()) + " inputs but " + v.data +
+    throw ModelError("model takes " + std::to_string(arch.inputs()) + " inputs but " + v.input.data +
                      " has " + std::to_string(train_raw.dimension()) + " features");
-  const auto train_data = encode<float>(train_raw, loss, arch.output_activation(), arch.outputs(), v.data);
-  std::optional<EncodedData<float>> val_data;
-  if (val_raw) val_data = encode<float>(*val_raw, loss, arch.output_activation(), arch.outputs(), v.val_data);
+  const auto encode_part = [&](const std::optional<Dataset>& part, const std::string& file) {
+    std::optional<EncodedData<float>> encoded;
+    if (part) encoded = encode<float>(*part, loss, arch.output_activation(), arch.outputs(), file.empty() ? v.input.data : file);
+    return encoded;
+  };
+  const auto train_data = encode<float>(train_raw, loss, arch.output_activation(), arch.outputs(), v.input.data);
+  const auto val_data = encode_part(data.val, v.input.val_data);
+  const auto test_data = encode_part(data.test, v.input.test_data);
 
   TrainOptions t;
   t.loss = loss;
@@ -178,10 +186,10 @@ int train_command(const Args& args) {
 
   // Every check (shapes, units, loss) happens in the Trainer's constructor,
   // before anything is written to RUN_DIR.
-  Trainer<float> trainer(*model, train_data, val_data ? &*val_data : nullptr, t);
+  Trainer<float> trainer(*model, train_data, val_data ? &*val_data : nullptr, t, test_data ? &*test_data : nullptr);
   std::filesystem::create_directories(v.out);
   AtomicFile metrics((std::filesystem::path(v.out) / "metrics.csv").string());
-  metrics.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second\n";
+  metrics.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second,test_loss,test_accuracy\n";
   if (!v.quiet)
     std::cout << "sinapsis train: " << arch.describe() << ", " << arch.parameter_count()
               << " parameters, loss " << loss_name(loss) << ", " << train_data.size()
@@ -194,26 +202,36 @@ int train_command(const Args& args) {
     metrics.stream() << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
                      << csv_number(m.val_accuracy) << ',' << csv_number(m.penalty) << ','
                      << csv_number(m.learning_rate) << ',' << csv_number(m.epoch_seconds) << ','
-                     << csv_number(m.samples_per_second) << '\n';
+                     << csv_number(m.samples_per_second) << ',' << csv_number(m.test_loss) << ','
+                     << csv_number(m.test_accuracy) << '\n';
     if (!v.quiet && (m.epoch % print_every == 0 || m.epoch == v.epochs || m.epoch == 1))
       std::cout << "epoch " << m.epoch << "  train_loss " << m.train_loss
                 << (val_data ? "  val_loss " + csv_number(m.val_loss) : "")
                 << (val_data && !std::isnan(m.val_accuracy) ? "  val_accuracy " + csv_number(m.val_accuracy) : "")
+                << (test_data ? "  test_loss " + csv_number(m.test_loss) : "")
                 << "  penalty " << m.penalty << "  " << std::fixed << std::setprecision(0)
                 << m.samples_per_second << " samples/s" << std::defaultfloat << std::setprecision(6)
                 << std::endl;
   });
-  write_model_file((std::filesystem::path(v.out) / "model.h5").string(), *model, loss, "");
+  write_model_file((std::filesystem::path(v.out) / "model.h5").string(), *model, loss, data.features.text(),
+                   data.standardizer);
   metrics.commit();
   if (result.reason == StopReason::diverged)
     throw std::runtime_error("training diverged in epoch " + std::to_string(last.epoch) +
                              " (loss " + csv_number(last.train_loss) + "); " + v.out +
                              "/model.h5 holds the last finite weights. Lower --lr?");
   std::cout << "stopped: " << stop_reason_name(result.reason) << " after " << result.epochs_run
-            << " epochs; final train_loss " << last.train_loss;
-  if (val_data) std::cout << ", val_loss " << last.val_loss;
-  if (result.best_epoch > 0 && t.early_stopping.patience_epochs > 0)
-    std::cout << "; kept best epoch " << result.best_epoch;
+            << " epochs; last train_loss " << last.train_loss;
+  if (result.best_epoch > 0 && t.early_stopping.patience_epochs > 0 && t.early_stopping.restore_best)
+    std::cout << "; kept the weights of epoch " << result.best_epoch;
+  // The model as saved, on the held-out parts.
+  Workspace<float> ws(arch, 1024);
+  for (const auto& [name, part] : {std::pair{"val", &val_data}, std::pair{"test", &test_data}})
+    if (*part) {
+      const Evaluation e = evaluate(*model, ws, **part, loss);
+      std::cout << "\n" << name << "_loss " << e.loss;
+      if (!std::isnan(e.accuracy)) std::cout << "  " << name << "_accuracy " << e.accuracy;
+    }
   std::cout << "\nwrote " << v.out << "/model.h5 and " << v.out << "/metrics.csv" << std::endl;
   return kExitSuccess;
 }

@@ -1,0 +1,219 @@
+// sinapsis data make | shard | import | inspect: making, splitting,
+// importing and looking at data-set files.
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+#include "io/data_file.hpp"
+#include "io/hdf5.hpp"
+#include "io/importers.hpp"
+#include "io/playground.hpp"
+#include "io/shards.hpp"
+#include "launch/options.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+int make(const Args& args) {
+  po::options_description options("sinapsis data make options");
+  std::string dataset, out;
+  std::size_t samples = 0;
+  double noise = 0;
+  std::uint64_t seed = 1;
+  options.add_options()
+    ("dataset", po::value(&dataset)->required(), "circle|xor|gauss|spiral|reg-plane|reg-gauss (TensorFlow Playground)")
+    ("samples", po::value(&samples)->default_value(0), "number of points (0: the Playground's 500 to classify, 1200 to regress)")
+    ("noise", po::value(&noise)->default_value(0), "noise in [0, 0.5] (the Playground's slider 0-50 divided by 100)")
+    ("seed", po::value(&seed)->default_value(seed), "random seed")
+    ("out", po::value(&out)->required(), "output HDF5 file");
+  po::variables_map values;
+  if (!parse("data make", args, options, values, "--dataset NAME --out FILE.h5 [options]")) return kExitSuccess;
+  const PlaygroundSet set = parse_playground_set(dataset, "--dataset");
+  if (samples == 0) samples = playground_default_samples(set);
+  Dataset data = make_playground(set, samples, noise, seed);
+  data.feature_names = {"x1", "x2"};
+  if (data.task == Task::classification) data.class_names = {"-1", "+1"};
+  data.generator = std::string(playground_set_name(set));
+  write_data_file(out, data, {false, {{"samples", double(samples)}, {"noise", noise}, {"seed", double(seed)}}, {}});
+  std::cout << "wrote " << out << ": " << samples << " points of " << dataset << ", noise " << noise
+            << ", seed " << seed << std::endl;
+  return kExitSuccess;
+}
+
+int shard(const Args& args) {
+  po::options_description options("sinapsis data shard options");
+  std::string input, out_dir, name;
+  std::size_t shards = 0;
+  options.add_options()
+    ("input", po::value(&input)->required(), "data file to split")
+    ("shards", po::value(&shards)->required(), "number of shards (>= 1)")
+    ("out-dir", po::value(&out_dir)->required(), "directory for NAME-00000-of-0000S.h5 ... and NAME-index.csv")
+    ("name", po::value(&name), "shard name (default: the input file's name)");
+  po::positional_options_description positional;
+  positional.add("input", 1);
+  po::variables_map values;
+  if (!parse("data shard", args, options, values, "IN.h5 --shards S --out-dir DIR", &positional)) return kExitSuccess;
+  if (shards < 1) throw UsageError("--shards must be >= 1, got 0");
+  if (name.empty()) name = std::filesystem::path(input).stem().string();
+  const Dataset data = read_data_file(input);
+  const auto paths = write_shards(data, name, shards, out_dir);
+  std::cout << "wrote " << paths.size() << " shards of " << input << " (" << data.size() << " rows) to " << out_dir
+            << std::endl;
+  return kExitSuccess;
+}
+
+int import(const Args& args) {
+  po::options_description options("sinapsis data import options");
+  std::string format, images, labels, input, label_column, out, class_names;
+  options.add_options()
+    ("format", po::value(&format)->required(), "idx|csv")
+    ("images", po::value(&images), "idx: the images file (gzipped or not)")
+    ("labels", po::value(&labels), "idx: the labels file (gzipped or not)")
+    ("input", po::value(&input), "csv: the CSV file (header row first)")
+    ("label", po::value(&label_column), "csv: the name of the label column")
+    ("class-names", po::value(&class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
+    ("out", po::value(&out)->required(), "output HDF5 file");
+  po::variables_map values;
+  if (!parse("data import", args, options, values, "--format idx|csv ... --out FILE.h5")) return kExitSuccess;
+  Dataset data;
+  if (format == "idx") {
+    if (images.empty() || labels.empty()) throw UsageError("--format idx needs --images and --labels");
+    data = import_idx(images, labels);
+  } else if (format == "csv") {
+    if (input.empty() || label_column.empty()) throw UsageError("--format csv needs --input and --label");
+    data = import_csv(input, label_column);
+  } else {
+    throw UsageError("--format: unknown format '" + format + "' (expected idx or csv)");
+  }
+  if (!class_names.empty()) {
+    data.class_names = parse_name_list(class_names);
+    if (data.task != Task::classification || data.class_names.size() < data.classes)
+      throw UsageError("--class-names: " + std::to_string(data.class_names.size()) + " names for " +
+                       std::to_string(data.classes) + " classes");
+    data.classes = data.class_names.size();
+  }
+  write_data_file(out, data, {data.size() * data.dimension() > (1u << 20), {}, {{"source", format}}});
+  std::cout << "wrote " << out << ": " << data.size() << " samples, " << data.dimension() << " features"
+            << (data.task == Task::classification ? ", " + std::to_string(data.classes) + " classes" : "")
+            << std::endl;
+  return kExitSuccess;
+}
+
+std::string type_text(hid_t dataset) {
+  h5::Handle type(H5Dget_type(dataset), H5Tclose);
+  const std::size_t bytes = H5Tget_size(type.get());
+  switch (H5Tget_class(type.get())) {
+    case H5T_INTEGER:
+      return std::string(H5Tget_sign(type.get()) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(8 * bytes);
+    case H5T_FLOAT: return "float" + std::to_string(8 * bytes);
+    default: return "non-numeric";
+  }
+}
+
+std::string layout_text(hid_t dataset) {
+  h5::Handle plist(H5Dget_create_plist(dataset), H5Pclose);
+  if (H5Pget_layout(plist.get()) != H5D_CHUNKED) return "contiguous";
+  hsize_t chunk[8] = {};
+  const int rank = H5Pget_chunk(plist.get(), 8, chunk);
+  std::string text = "chunked [";
+  for (int i = 0; i < rank; ++i) text += (i ? ", " : "") + std::to_string(chunk[i]);
+  text += "]";
+  for (int i = 0; i < H5Pget_nfilters(plist.get()); ++i) {
+    unsigned flags = 0;
+    std::size_t n = 0;
+    char name[64] = {};
+    unsigned config = 0;
+    H5Pget_filter2(plist.get(), unsigned(i), &flags, &n, nullptr, sizeof name, name, &config);
+    text += std::string(" +") + name;
+  }
+  return text;
+}
+
+int inspect(const Args& args) {
+  po::options_description options("sinapsis data inspect options");
+  std::string input;
+  std::size_t show = 8;
+  options.add_options()
+    ("input", po::value(&input)->required(), "data file, shard directory or glob")
+    ("columns", po::value(&show)->default_value(show), "features to summarize");
+  po::positional_options_description positional;
+  positional.add("input", 1);
+  po::variables_map values;
+  if (!parse("data inspect", args, options, values, "FILE.h5", &positional)) return kExitSuccess;
+  const DataSource source = open_data_source(input);
+  {
+    const h5::Handle file = h5::open_file(source.files.front());
+    const h5::Handle features = h5::open_dataset(file.get(), "features", source.files.front());
+    std::cout << input << ": " << source.total_rows() << " samples x " << source.dimension << " features";
+    if (source.files.size() > 1) std::cout << " in " << source.files.size() << " shards";
+    std::cout << "\n  /features " << type_text(features.get()) << ", " << layout_text(features.get()) << "\n";
+    if (h5::exists(file.get(), "labels")) {
+      const h5::Handle labels = h5::open_dataset(file.get(), "labels", source.files.front());
+      std::cout << "  /labels   " << type_text(labels.get()) << ", " << layout_text(labels.get()) << "\n";
+    }
+  }
+  // Counts of non-finite values come from the raw values: read without the
+  // reader's refusal, file by file.
+  std::size_t nan = 0, inf = 0;
+  std::vector<double> sum(source.dimension, 0), low(source.dimension, INFINITY), high(source.dimension, -INFINITY);
+  for (const auto& f : source.files) {
+    const h5::Handle file = h5::open_file(f);
+    const h5::Handle features = h5::open_dataset(file.get(), "features", f);
+    const auto cells = h5::read_floats(features.get(), f + ": /features");
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const float v = cells[i];
+      if (std::isnan(v)) { ++nan; continue; }
+      if (std::isinf(v)) { ++inf; continue; }
+      const std::size_t c = i % source.dimension;
+      sum[c] += v;
+      low[c] = std::min(low[c], double(v));
+      high[c] = std::max(high[c], double(v));
+    }
+  }
+  std::cout << "  non-finite feature values: " << nan << " NaN, " << inf << " Inf\n";
+  const Dataset data = nan + inf == 0 ? read_data_file(input, LabelsRequired::no) : Dataset{};
+  {
+    std::cout << "  feature          min          max         mean\n";
+    for (std::size_t c = 0; c < std::min(show, source.dimension); ++c) {
+      const std::string name = c < data.feature_names.size() ? data.feature_names[c] : "f" + std::to_string(c);
+      std::cout << "  " << std::left << std::setw(12) << name.substr(0, 12) << std::right << std::setw(12) << low[c]
+                << " " << std::setw(12) << high[c] << " " << std::setw(12) << sum[c] / double(source.total_rows()) << "\n";
+    }
+    if (source.dimension > show) std::cout << "  ... (" << source.dimension - show << " more)\n";
+  }
+  if (data.task == Task::classification && !data.labels.empty()) {
+    std::map<std::int64_t, std::size_t> counts;
+    for (auto l : data.labels) ++counts[l];
+    std::cout << "  classes: " << data.classes << "\n";
+    for (const auto& [label, count] : counts)
+      std::cout << "    " << label << (std::size_t(label) < data.class_names.size() ? " (" + data.class_names[std::size_t(label)] + ")" : "")
+                << ": " << count << "\n";
+  } else if (data.task == Task::regression) {
+    std::cout << "  regression targets: " << data.targets.cols << " column(s)\n";
+  }
+  if (!data.generator.empty()) std::cout << "  made by: data make --dataset " << data.generator << "\n";
+  std::cout << std::flush;
+  return kExitSuccess;
+}
+
+}  // namespace
+
+int data_command(const Args& args) {
+  static const std::map<std::string, int (*)(const Args&)> actions{
+      {"make", make}, {"shard", shard}, {"import", import}, {"inspect", inspect}};
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << "usage: sinapsis data make|shard|import|inspect [options]   (sinapsis data ACTION --help)\n";
+    return args.empty() ? kExitUsage : kExitSuccess;
+  }
+  const auto found = actions.find(args[0]);
+  if (found == actions.end())
+    throw UsageError("unknown action '" + args[0] + "' (expected make, shard, import or inspect)");
+  return found->second(Args(args.begin() + 1, args.end()));
+}
+
+}  // namespace sinapsis::cli

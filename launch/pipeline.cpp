@@ -1,0 +1,85 @@
+#include "launch/pipeline.hpp"
+
+#include "core/error.hpp"
+#include "io/data_file.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+void transform(const FeatureSet& features, Dataset& data, const std::string& source) {
+  features.check_input(data.dimension(), source);
+  if (features.raw()) return;
+  data.features = features.apply(data.features);
+  data.feature_names.clear();
+  for (InputFeature f : features.features) data.feature_names.push_back(FeatureSet{{f}}.text());
+}
+
+}  // namespace
+
+void validate(const DataOptions& o) {
+  FeatureSet::parse(o.features, "--features");
+  if (o.standardize != "auto" && o.standardize != "on" && o.standardize != "off")
+    throw UsageError("--standardize: unknown value '" + o.standardize + "' (expected auto, on or off)");
+  if (!(o.val_split >= 0 && o.val_split < 1))
+    throw UsageError("--val-split must be in [0, 1), got " + std::to_string(o.val_split));
+  if (!(o.test_split >= 0 && o.test_split < 1))
+    throw UsageError("--test-split must be in [0, 1), got " + std::to_string(o.test_split));
+  if (o.val_split + o.test_split >= 1)
+    throw UsageError("--val-split + --test-split must be < 1, got " + std::to_string(o.val_split + o.test_split));
+  if (o.val_split > 0 && !o.val_data.empty())
+    throw UsageError("--val-split and --val-data both given: choose one");
+  if (o.test_split > 0 && !o.test_data.empty())
+    throw UsageError("--test-split and --test-data both given: choose one");
+}
+
+PreparedData prepare_training_data(const DataOptions& o) {
+  PreparedData p;
+  p.features = FeatureSet::parse(o.features, "--features");
+  Dataset all = read_data_file(o.data);
+  if (o.val_split > 0 || o.test_split > 0) {
+    SplitData parts = split_dataset(all, o.val_split, o.test_split, o.seed);
+    p.train = std::move(parts.train);
+    if (o.val_split > 0) p.val = std::move(parts.val);
+    if (o.test_split > 0) p.test = std::move(parts.test);
+  } else {
+    p.train = std::move(all);
+  }
+  if (!o.val_data.empty()) p.val = read_data_file(o.val_data);
+  if (!o.test_data.empty()) p.test = read_data_file(o.test_data);
+  const auto check_schema = [&](const Dataset& d, const std::string& file) {
+    if (d.dimension() != p.train.dimension())
+      throw DataError(file + ": /features has " + std::to_string(d.dimension()) + " columns but " + o.data +
+                      " has " + std::to_string(p.train.dimension()));
+    if (d.task != p.train.task)
+      throw DataError(file + ": /labels holds " + (d.task == Task::classification ? "class ids" : "real targets") +
+                      " but " + o.data + " holds " + (p.train.task == Task::classification ? "class ids" : "real targets"));
+  };
+  if (!o.val_data.empty()) check_schema(*p.val, o.val_data);
+  if (!o.test_data.empty()) check_schema(*p.test, o.test_data);
+
+  transform(p.features, p.train, o.data);
+  if (p.val) transform(p.features, *p.val, o.val_data.empty() ? o.data : o.val_data);
+  if (p.test) transform(p.features, *p.test, o.test_data.empty() ? o.data : o.test_data);
+  // Playground data is used at its own scale, as the Playground does;
+  // anything else is standardized unless told otherwise.
+  const bool standardize = o.standardize == "on" || (o.standardize == "auto" && p.train.generator.empty());
+  if (standardize) {
+    p.standardizer = Standardizer::fit(p.train.features);
+    p.standardizer.apply(p.train.features);
+    if (p.val) p.standardizer.apply(p.val->features);
+    if (p.test) p.standardizer.apply(p.test->features);
+  }
+  return p;
+}
+
+void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source) {
+  const FeatureSet features = FeatureSet::parse(model.features, "model attribute features");
+  transform(features, data, source);
+  if (data.dimension() != model.model.architecture().inputs())
+    throw DataError(source + ": /features has " + std::to_string(data.dimension()) +
+                    (features.raw() ? " columns" : " input features") + " but the model takes " +
+                    std::to_string(model.model.architecture().inputs()) + " inputs");
+  model.standardizer.apply(data.features);
+}
+
+}  // namespace sinapsis::cli

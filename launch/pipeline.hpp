@@ -1,0 +1,38 @@
+// From the files a user names to the matrices a model trains or predicts on:
+// read (rank-local), split, compute input features, standardize. Training
+// records the features and the standardization in the model file; predict
+// and eval replay them from it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/dataset.hpp"
+#include "core/preprocess.hpp"
+#include "io/model_file.hpp"
+
+namespace sinapsis::cli {
+
+struct DataOptions {
+  std::string data, val_data, test_data;
+  double val_split = 0, test_split = 0;
+  std::string features;             // FeatureSet text; "" = the data's columns
+  std::string standardize = "auto";  // auto | on | off
+  std::uint64_t seed = 1;
+};
+
+struct PreparedData {
+  Dataset train;
+  std::optional<Dataset> val, test;
+  FeatureSet features;
+  Standardizer standardizer;
+};
+
+// Checks the options that need no file (ranges, names); throws UsageError.
+void validate(const DataOptions& options);
+PreparedData prepare_training_data(const DataOptions& options);
+
+// A data set's features as the model file says to feed them to its model.
+void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source);
+
+}  // namespace sinapsis::cli
