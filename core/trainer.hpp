@@ -47,6 +47,7 @@ struct TrainOptions {
   EarlyStoppingOptions early_stopping;
   Monitor monitor = Monitor::val_loss;  // train_loss is used when there is no validation data
   std::uint64_t seed = 1;
+  std::uint64_t rank = 0;  // this process' rank: each rank shuffles its part with its own stream
 };
 
 struct EpochMetrics {
@@ -201,7 +202,7 @@ class Trainer {
     const auto start = Clock::now();
     EpochMetrics m;
     m.epoch = epoch + 1;
-    Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch}));
+    Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch, options_.rank}));
     for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
     const std::size_t n = train_.size(), k = batch_t_.cols;
     double loss_total = 0;

@@ -120,7 +120,8 @@ Dataset import_idx(const std::string& images_path, const std::string& labels_pat
   return data;
 }
 
-Dataset import_csv(const std::string& path, const std::string& label_column) {
+Dataset import_csv(const std::string& path, const std::string& label_column,
+                   const std::vector<std::string>& ignored) {
   std::ifstream in(path);
   if (!in) throw DataError(path + ": cannot be opened (missing?)");
   std::string line;
@@ -134,6 +135,13 @@ Dataset import_csv(const std::string& path, const std::string& label_column) {
     throw DataError(path + ": no column '" + label_column + "' for --label (columns: " + names + ")");
   }
   const std::size_t label = std::size_t(label_at - header.begin());
+  std::vector<bool> skip(header.size(), false);
+  for (const auto& name : ignored) {
+    const auto at = std::find(header.begin(), header.end(), name);
+    if (at == header.end()) throw DataError(path + ": no column '" + name + "' to ignore");
+    if (at == label_at) throw DataError(path + ": column '" + name + "' is the label; it cannot be ignored");
+    skip[std::size_t(at - header.begin())] = true;
+  }
   std::vector<std::vector<std::string>> rows;
   for (std::size_t number = 2; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank line
@@ -148,6 +156,7 @@ Dataset import_csv(const std::string& path, const std::string& label_column) {
   // Column kinds: numeric when more than half of the values parse.
   std::vector<bool> numeric(header.size());
   for (std::size_t c = 0; c < header.size(); ++c) {
+    if (skip[c]) continue;
     std::size_t parsed = 0;
     for (const auto& r : rows) parsed += parse_number(r[c]).has_value();
     numeric[c] = 2 * parsed > rows.size();
@@ -161,10 +170,10 @@ Dataset import_csv(const std::string& path, const std::string& label_column) {
   Dataset data;
   std::vector<std::set<std::string>> categories(header.size());
   for (std::size_t c = 0; c < header.size(); ++c)
-    if (!numeric[c])
+    if (!numeric[c] && !skip[c])
       for (const auto& r : rows) categories[c].insert(r[c]);
   for (std::size_t c = 0; c < header.size(); ++c) {
-    if (c == label) continue;
+    if (c == label || skip[c]) continue;
     if (numeric[c]) data.feature_names.push_back(header[c]);
     else
       for (const auto& value : categories[c]) data.feature_names.push_back(header[c] + "=" + value);
@@ -175,7 +184,7 @@ Dataset import_csv(const std::string& path, const std::string& label_column) {
   for (std::size_t r = 0; r < n; ++r) {
     std::size_t col = 0;
     for (std::size_t c = 0; c < header.size(); ++c) {
-      if (c == label) continue;
+      if (c == label || skip[c]) continue;
       if (numeric[c]) {
         data.features(r, col++) = float(*parse_number(rows[r][c]));
         continue;

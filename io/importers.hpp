@@ -17,12 +17,15 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/dataset.hpp"
 
 namespace sinapsis {
 
 Dataset import_idx(const std::string& images_path, const std::string& labels_path);
-Dataset import_csv(const std::string& path, const std::string& label_column);
+// `ignored` columns (ids, free text) are left out of the features.
+Dataset import_csv(const std::string& path, const std::string& label_column,
+                   const std::vector<std::string>& ignored = {});
 
 }  // namespace sinapsis

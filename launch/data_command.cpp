@@ -8,6 +8,9 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <numeric>
+
+#include "core/random.hpp"
 
 #include "io/data_file.hpp"
 #include "io/hdf5.hpp"
@@ -49,9 +52,13 @@ int shard(const Args& args) {
   po::options_description options("sinapsis data shard options");
   std::string input, out_dir, name;
   std::size_t shards = 0;
+  std::uint64_t seed = 1;
+  bool keep_order = false;
   options.add_options()
     ("input", po::value(&input)->required(), "data file to split")
     ("shards", po::value(&shards)->required(), "number of shards (>= 1)")
+    ("seed", po::value(&seed)->default_value(seed), "seed of the row shuffle before splitting")
+    ("keep-order", po::bool_switch(&keep_order), "split the rows in file order (default: shuffled, so every shard is a fair sample)")
     ("out-dir", po::value(&out_dir)->required(), "directory for NAME-00000-of-0000S.h5 ... and NAME-index.csv")
     ("name", po::value(&name), "shard name (default: the input file's name)");
   po::positional_options_description positional;
@@ -60,7 +67,16 @@ int shard(const Args& args) {
   if (!parse("data shard", args, options, values, "IN.h5 --shards S --out-dir DIR", &positional)) return kExitSuccess;
   if (shards < 1) throw UsageError("--shards must be >= 1, got 0");
   if (name.empty()) name = std::filesystem::path(input).stem().string();
-  const Dataset data = read_data_file(input);
+  Dataset data = read_data_file(input);
+  if (!keep_order) {
+    // Files are often sorted (by class, by time): shuffle so that every shard,
+    // and so every rank's part, is a sample of the whole.
+    std::vector<std::size_t> rows(data.size());
+    std::iota(rows.begin(), rows.end(), std::size_t{0});
+    Rng rng(derive_seed({seed, std::uint64_t(Stream::shard)}));
+    for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);
+    data = select_rows(data, rows);
+  }
   const auto paths = write_shards(data, name, shards, out_dir);
   std::cout << "wrote " << paths.size() << " shards of " << input << " (" << data.size() << " rows) to " << out_dir
             << std::endl;
@@ -69,13 +85,14 @@ int shard(const Args& args) {
 
 int import(const Args& args) {
   po::options_description options("sinapsis data import options");
-  std::string format, images, labels, input, label_column, out, class_names;
+  std::string format, images, labels, input, label_column, out, class_names, ignore;
   options.add_options()
     ("format", po::value(&format)->required(), "idx|csv")
     ("images", po::value(&images), "idx: the images file (gzipped or not)")
     ("labels", po::value(&labels), "idx: the labels file (gzipped or not)")
     ("input", po::value(&input), "csv: the CSV file (header row first)")
     ("label", po::value(&label_column), "csv: the name of the label column")
+    ("ignore", po::value(&ignore), "csv: comma-separated columns to leave out (ids, free text)")
     ("class-names", po::value(&class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
     ("out", po::value(&out)->required(), "output HDF5 file");
   po::variables_map values;
@@ -86,7 +103,7 @@ int import(const Args& args) {
     data = import_idx(images, labels);
   } else if (format == "csv") {
     if (input.empty() || label_column.empty()) throw UsageError("--format csv needs --input and --label");
-    data = import_csv(input, label_column);
+    data = import_csv(input, label_column, ignore.empty() ? std::vector<std::string>{} : parse_name_list(ignore));
   } else {
     throw UsageError("--format: unknown format '" + format + "' (expected idx or csv)");
   }
@@ -178,10 +195,11 @@ int inspect(const Args& args) {
   std::cout << "  non-finite feature values: " << nan << " NaN, " << inf << " Inf\n";
   const Dataset data = nan + inf == 0 ? read_data_file(input, LabelsRequired::no) : Dataset{};
   {
-    std::cout << "  feature          min          max         mean\n";
+    std::cout << "  " << std::left << std::setw(24) << "feature" << std::right << std::setw(12) << "min" << " "
+              << std::setw(12) << "max" << " " << std::setw(12) << "mean" << "\n";
     for (std::size_t c = 0; c < std::min(show, source.dimension); ++c) {
       const std::string name = c < data.feature_names.size() ? data.feature_names[c] : "f" + std::to_string(c);
-      std::cout << "  " << std::left << std::setw(12) << name.substr(0, 12) << std::right << std::setw(12) << low[c]
+      std::cout << "  " << std::left << std::setw(24) << name << std::right << std::setw(12) << low[c]
                 << " " << std::setw(12) << high[c] << " " << std::setw(12) << sum[c] / double(source.total_rows()) << "\n";
     }
     if (source.dimension > show) std::cout << "  ... (" << source.dimension - show << " more)\n";
