@@ -16,6 +16,7 @@
 //   samples_per_second  training samples / time spent in training steps
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -27,6 +28,7 @@
 #include "core/early_stopping.hpp"
 #include "core/network.hpp"
 #include "core/optimizer.hpp"
+#include "core/rank_group.hpp"
 #include "core/schedule.hpp"
 
 namespace sinapsis {
@@ -47,7 +49,6 @@ struct TrainOptions {
   EarlyStoppingOptions early_stopping;
   Monitor monitor = Monitor::val_loss;  // train_loss is used when there is no validation data
   std::uint64_t seed = 1;
-  std::uint64_t rank = 0;  // this process' rank: each rank shuffles its part with its own stream
 };
 
 struct EpochMetrics {
@@ -76,9 +77,14 @@ struct Evaluation {
   double accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
-// Loss and accuracy of `model` on `data`, in batches of ws.capacity() rows.
+// Summed loss terms and correct predictions over `data`, in batches of
+// ws.capacity() rows: what ranks add up before dividing.
+struct EvaluationSums {
+  double loss = 0, correct = 0, samples = 0;
+};
+
 template <class T>
-Evaluation evaluate(const Model<T>& model, Workspace<T>& ws, const EncodedData<T>& data, Loss loss) {
+EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const EncodedData<T>& data, Loss loss) {
   const std::size_t n = data.size();
   const std::size_t k = model.architecture().outputs();
   const Activation out_act = model.architecture().output_activation();
@@ -95,10 +101,22 @@ Evaluation evaluate(const Model<T>& model, Workspace<T>& ws, const EncodedData<T
       for (std::size_t r = 0; r < rows; ++r)
         correct += predicted_class(out.row(r), k, out_act) == data.class_ids[start + r];
   }
+  return {loss_total, double(correct), double(n)};
+}
+
+// Mean loss and accuracy from (possibly rank-summed) sums.
+inline Evaluation finish_evaluation(const EvaluationSums& sums, Loss loss, std::size_t outputs, bool classes) {
   Evaluation e;
-  e.loss = loss_total / loss_normalizer(loss, n, k);
-  if (!data.class_ids.empty()) e.accuracy = double(correct) / double(n);
+  e.loss = sums.loss / loss_normalizer(loss, std::size_t(sums.samples), outputs);
+  if (classes) e.accuracy = sums.correct / sums.samples;
   return e;
+}
+
+// Loss and accuracy of `model` on `data` (one process).
+template <class T>
+Evaluation evaluate(const Model<T>& model, Workspace<T>& ws, const EncodedData<T>& data, Loss loss) {
+  return finish_evaluation(evaluation_sums(model, ws, data, loss), loss, model.architecture().outputs(),
+                           !data.class_ids.empty());
 }
 
 template <class T>
@@ -106,18 +124,21 @@ class Trainer {
  public:
   using EpochCallback = std::function<void(const EpochMetrics&)>;
 
-  // val_data and test_data may be null.
+  // val_data and test_data may be null. With several ranks, each passes its
+  // own part of every data set and the same options; `group` must outlive
+  // the trainer.
   Trainer(Model<T>& model, const EncodedData<T>& train_data, const EncodedData<T>* val_data,
-          TrainOptions options, const EncodedData<T>* test_data = nullptr)
-      : model_(model),
+          TrainOptions options, const EncodedData<T>* test_data = nullptr, RankGroup* group = nullptr)
+      : group_(group ? *group : single_rank_),
+        model_(model),
         train_(train_data),
         val_(val_data),
         test_(test_data),
         options_(options),
         optimizer_(model.parameters().size(), model.weight_count(), options.sgd),
         ws_(model.architecture(), std::max<std::size_t>(options.batch, 256)),
-        batch_x_(options.batch, train_data.features.cols),
-        batch_t_(options.batch, model.architecture().outputs()),
+        batch_x_(std::max<std::size_t>(options.batch, 1), train_data.features.cols),
+        batch_t_(std::max<std::size_t>(options.batch, 1), model.architecture().outputs()),
         order_(train_data.size()),
         early_(options.early_stopping, options.monitor == Monitor::val_accuracy && val_data
                                              ? Goal::maximize
@@ -132,7 +153,7 @@ class Trainer {
       throw UsageError("--keep-prob must be in (0, 1], got " + std::to_string(options.keep_prob));
     if (!(options.schedule.base > 0))
       throw UsageError("--lr must be > 0, got " + std::to_string(options.schedule.base));
-    if (train_data.size() == 0) throw DataError("the training data set is empty");
+    plan_ranks();
     if (train_data.features.cols != model.architecture().inputs())
       throw ModelError("the data has " + std::to_string(train_data.features.cols) +
                        " features but the model takes " +
@@ -174,57 +195,119 @@ class Trainer {
   }
 
   // One SGD step on the rows order_[first, first+n) (before the first epoch's
-  // shuffle, rows first..first+n-1); returns the batch loss sum.
+  // shuffle, rows first..first+n-1) of a single process; returns the batch
+  // loss sum.
   double step(std::size_t first, std::size_t n, double learning_rate) {
-    const std::size_t d = train_.features.cols, k = batch_t_.cols;
-    for (std::size_t r = 0; r < n; ++r) {
-      const std::size_t src = order_[first + r];
-      std::copy_n(train_.features.values.data() + src * d, d, batch_x_.values.data() + r * d);
-      std::copy_n(train_.targets.values.data() + src * k, k, batch_t_.values.data() + r * k);
+    return step_rows(first, n, n, learning_rate);
+  }
+
+  // Global batch size and steps per epoch as planned across ranks.
+  std::size_t local_batch() const { return local_batch_; }
+  std::size_t steps_per_epoch() const { return steps_per_epoch_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // Splits the global batch over the ranks (rank r takes batch/p, plus one
+  // for r < batch % p) and agrees on the steps per epoch: the most any rank
+  // needs for its part. A rank whose part runs out takes no rows in the last
+  // steps but still joins every gradient sum, so no rank waits on a
+  // collective another will not call; the update divides by the true global
+  // count of each step.
+  void plan_ranks() {
+    const auto ranks = std::size_t(group_.size()), me = std::size_t(group_.rank());
+    if (options_.batch < ranks)
+      throw UsageError("--batch " + std::to_string(options_.batch) + " is the global batch; it must be >= the " +
+                       std::to_string(ranks) + " ranks");
+    std::vector<double> counts(ranks, 0);
+    counts[me] = double(train_.size());
+    group_.sum(std::span<double>(counts));
+    rank_rows_.assign(counts.begin(), counts.end());
+    const std::size_t total = std::accumulate(rank_rows_.begin(), rank_rows_.end(), std::size_t{0});
+    if (total == 0) throw DataError("the training data set is empty");
+    if (total < ranks)
+      throw DataError("the training data has " + std::to_string(total) + " samples, fewer than the " +
+                      std::to_string(ranks) + " ranks");
+    rank_batch_.resize(ranks);
+    steps_per_epoch_ = 0;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      rank_batch_[r] = options_.batch / ranks + (r < options_.batch % ranks ? 1 : 0);
+      steps_per_epoch_ = std::max(steps_per_epoch_, (rank_rows_[r] + rank_batch_[r] - 1) / rank_batch_[r]);
     }
-    ConstMatrixView<T> x = batch_x_.view().first_rows(n);
-    ConstMatrixView<T> t = batch_t_.view().first_rows(n);
-    const DropoutPlan dropout{options_.keep_prob, options_.seed, global_step_};
+    local_batch_ = rank_batch_[me];
+  }
+
+  // Rows rank r trains on in step s of an epoch.
+  std::size_t rows_in_step(std::size_t r, std::size_t s) const {
+    const std::size_t first = s * rank_batch_[r];
+    return first >= rank_rows_[r] ? 0 : std::min(rank_batch_[r], rank_rows_[r] - first);
+  }
+
+  // Forward and backward on this rank's rows order_[first, first+n), gradients
+  // summed over the ranks and divided by the global loss normalizer of
+  // `global_rows`, one SGD step. Returns this rank's loss sum.
+  double step_rows(std::size_t first, std::size_t n, std::size_t global_rows, double learning_rate) {
+    const std::size_t d = train_.features.cols, k = batch_t_.cols;
     model_.zero_gradients();
-    forward(model_, ws_, x, dropout);
-    const double loss = loss_sum<T>(options_.loss, ws_.logits(n), ws_.output(n), t);
-    const T scale = T(1 / loss_normalizer(options_.loss, n, k));
-    backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob);
+    double loss = 0;
+    if (n > 0) {
+      for (std::size_t r = 0; r < n; ++r) {
+        const std::size_t src = order_[first + r];
+        std::copy_n(train_.features.values.data() + src * d, d, batch_x_.values.data() + r * d);
+        std::copy_n(train_.targets.values.data() + src * k, k, batch_t_.values.data() + r * k);
+      }
+      ConstMatrixView<T> x = batch_x_.view().first_rows(n);
+      ConstMatrixView<T> t = batch_t_.view().first_rows(n);
+      const DropoutPlan dropout{options_.keep_prob,
+                                derive_seed({options_.seed, std::uint64_t(group_.rank())}), global_step_};
+      forward(model_, ws_, x, dropout);
+      loss = loss_sum<T>(options_.loss, ws_.logits(n), ws_.output(n), t);
+      const T scale = T(1 / loss_normalizer(options_.loss, global_rows, k));
+      backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob);
+    }
+    group_.sum(model_.gradients());
     optimizer_.step(model_.parameters(), model_.gradients(), learning_rate);
     ++global_step_;
     return loss;
   }
 
- private:
-  using Clock = std::chrono::steady_clock;
-
   EpochMetrics run_epoch(std::size_t epoch) {
     const auto start = Clock::now();
     EpochMetrics m;
     m.epoch = epoch + 1;
-    Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch, options_.rank}));
+    Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch, std::uint64_t(group_.rank())}));
     for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
-    const std::size_t n = train_.size(), k = batch_t_.cols;
+    const std::size_t k = batch_t_.cols, me = std::size_t(group_.rank());
     double loss_total = 0;
-    for (std::size_t first = 0; first < n; first += options_.batch) {
+    for (std::size_t s = 0; s < steps_per_epoch_; ++s) {
+      std::size_t global_rows = 0;
+      for (std::size_t r = 0; r < rank_rows_.size(); ++r) global_rows += rows_in_step(r, s);
       m.learning_rate = options_.schedule.rate(epoch, global_step_);
-      loss_total += step(first, std::min(options_.batch, n - first), m.learning_rate);
+      loss_total += step_rows(s * local_batch_, rows_in_step(me, s), global_rows, m.learning_rate);
     }
     const double train_seconds = seconds_since(start);
-    m.train_loss = loss_total / loss_normalizer(options_.loss, n, k);
+    // One sum for every metric: train loss, then val and test sums.
+    std::array<double, 7> sums{loss_total};
+    EvaluationSums val, test;
+    if (val_ != nullptr) val = evaluation_sums(model_, ws_, *val_, options_.loss);
+    if (test_ != nullptr) test = evaluation_sums(model_, ws_, *test_, options_.loss);
+    sums = {loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples};
+    group_.sum(std::span<double>(sums));
+    const std::size_t total = std::accumulate(rank_rows_.begin(), rank_rows_.end(), std::size_t{0});
+    m.train_loss = sums[0] / loss_normalizer(options_.loss, total, k);
     if (val_ != nullptr) {
-      const Evaluation e = evaluate(model_, ws_, *val_, options_.loss);
+      const Evaluation e = finish_evaluation({sums[1], sums[2], sums[3]}, options_.loss, k, !val_->class_ids.empty());
       m.val_loss = e.loss;
       m.val_accuracy = e.accuracy;
     }
     if (test_ != nullptr) {
-      const Evaluation e = evaluate(model_, ws_, *test_, options_.loss);
+      const Evaluation e = finish_evaluation({sums[4], sums[5], sums[6]}, options_.loss, k, !test_->class_ids.empty());
       m.test_loss = e.loss;
       m.test_accuracy = e.accuracy;
     }
     m.penalty = options_.sgd.penalty.value<T>(model_.parameters().first(model_.weight_count()));
     m.epoch_seconds = seconds_since(start);
-    m.samples_per_second = double(n) / std::max(train_seconds, 1e-9);
+    m.samples_per_second = double(total) / std::max(train_seconds, 1e-9);
     return m;
   }
 
@@ -242,6 +325,8 @@ class Trainer {
     return std::chrono::duration<double>(Clock::now() - t).count();
   }
 
+  SingleRank single_rank_;
+  RankGroup& group_;
   Model<T>& model_;
   const EncodedData<T>& train_;
   const EncodedData<T>* val_;
@@ -256,6 +341,10 @@ class Trainer {
   std::vector<T> best_parameters_;
   std::vector<T> good_parameters_;
   std::uint64_t global_step_ = 0;
+  std::vector<std::size_t> rank_rows_;   // training rows of every rank
+  std::vector<std::size_t> rank_batch_;  // local batch of every rank
+  std::size_t local_batch_ = 0;
+  std::size_t steps_per_epoch_ = 0;
 };
 
 }  // namespace sinapsis

@@ -1,0 +1,92 @@
+// The transport between ranks, behind a small interface: nothing outside
+// dist/ calls MPI. Two implementations: MpiCommunicator (Open MPI) and
+// SingleProcess (one rank; every collective is the identity), so most of the
+// library and its tests need no mpirun.
+//
+// Typed wrappers take spans: the element count and type always come from the
+// span, never from a hand-written byte count.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace sinapsis {
+
+enum class ReduceOp { sum, max, min };
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::string host() const = 0;
+
+  // Element-wise reduction of `values` across ranks, in place, on every rank.
+  template <class T>
+  void allreduce(std::span<T> values, ReduceOp op) {
+    allreduce_raw(values.data(), values.size(), type_of<T>(), op);
+  }
+  // Rank `root`'s values, on every rank.
+  template <class T>
+  void broadcast(std::span<T> values, int root) {
+    broadcast_raw(values.data(), values.size(), type_of<T>(), root);
+  }
+  // Convenience scalars.
+  template <class T>
+  T allreduce(T value, ReduceOp op) {
+    allreduce(std::span<T>(&value, 1), op);
+    return value;
+  }
+  // Every rank's string, in rank order, on every rank.
+  std::vector<std::string> allgather(const std::string& text);
+  // Rank `root`'s string, on every rank.
+  std::string broadcast(const std::string& text, int root);
+
+  // Ends every rank at once with `status` (for failures that leave ranks
+  // unable to meet at a collective).
+  [[noreturn]] virtual void abort(int status) = 0;
+
+ protected:
+  enum class Type { int32, int64, uint64, float32, float64, byte };
+  template <class T>
+  static constexpr Type type_of();
+  virtual void allreduce_raw(void* data, std::size_t count, Type type, ReduceOp op) = 0;
+  virtual void broadcast_raw(void* data, std::size_t count, Type type, int root) = 0;
+  virtual void allgather_raw(const void* mine, std::size_t count_per_rank, Type type, void* all) = 0;
+};
+
+template <class T>
+constexpr Communicator::Type Communicator::type_of() {
+  if constexpr (std::is_same_v<T, std::int32_t>) return Type::int32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return Type::int64;
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return Type::uint64;
+  else if constexpr (std::is_same_v<T, float>) return Type::float32;
+  else if constexpr (std::is_same_v<T, double>) return Type::float64;
+  else if constexpr (std::is_same_v<T, char> || std::is_same_v<T, unsigned char>) return Type::byte;
+  else static_assert(sizeof(T) == 0, "no MPI type for this element type");
+}
+
+class SingleProcess final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::string host() const override;
+  [[noreturn]] void abort(int status) override;
+
+ protected:
+  void allreduce_raw(void*, std::size_t, Type, ReduceOp) override {}
+  void broadcast_raw(void*, std::size_t, Type, int) override {}
+  void allgather_raw(const void* mine, std::size_t count, Type type, void* all) override;
+};
+
+// The communicator for this process: MPI when launched by mpirun/srun (or
+// when `force_mpi`), otherwise SingleProcess. Initializes MPI on first use;
+// MPI is finalized when the returned object is destroyed.
+std::unique_ptr<Communicator> make_communicator();
+
+}  // namespace sinapsis
