@@ -143,6 +143,7 @@ Dataset import_csv(const std::string& path, const std::string& label_column,
     skip[std::size_t(at - header.begin())] = true;
   }
   std::vector<std::vector<std::string>> rows;
+  std::vector<std::size_t> line_of;  // file line of each row (blank lines are skipped)
   for (std::size_t number = 2; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank line
     auto fields = split_csv_line(line);
@@ -150,6 +151,7 @@ Dataset import_csv(const std::string& path, const std::string& label_column,
       throw DataError(path + ": line " + std::to_string(number) + " has " + std::to_string(fields.size()) +
                       " fields, the header has " + std::to_string(header.size()));
     rows.push_back(std::move(fields));
+    line_of.push_back(number);
   }
   if (rows.empty()) throw DataError(path + ": no data rows");
 
@@ -163,7 +165,7 @@ Dataset import_csv(const std::string& path, const std::string& label_column,
     if (numeric[c])
       for (std::size_t r = 0; r < rows.size(); ++r)
         if (!parse_number(rows[r][c]))
-          throw DataError(path + ": line " + std::to_string(r + 2) + ", column '" + header[c] + "': '" +
+          throw DataError(path + ": line " + std::to_string(line_of[r]) + ", column '" + header[c] + "': '" +
                           rows[r][c] + "' is not a number (the column is numeric)");
   }
 
