@@ -1,0 +1,292 @@
+// Importers: IDX files written here byte by byte (plain and gzipped) and CSV
+// tables (the tennis table of experiments/data, and small ones written here)
+// become the expected features, labels and names; malformed inputs are
+// refused with a DataError naming the file and what is wrong.
+#include <gtest/gtest.h>
+
+#include <unistd.h>  // getpid
+#include <zlib.h>    // gzopen/gzwrite: gzipped IDX files
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.hpp"
+#include "io/importers.hpp"
+
+namespace sinapsis {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kTennis = std::string(SINAPSIS_SOURCE_DIR) + "/experiments/data/tennis.csv";
+
+// An IDX file: magic 0x000008TT (unsigned bytes, TT dimensions), big-endian
+// sizes, then the bytes.
+std::vector<unsigned char> idx_bytes(std::uint32_t magic, const std::vector<std::uint32_t>& dims,
+                                     const std::vector<unsigned char>& values) {
+  std::vector<unsigned char> out;
+  const auto put = [&](std::uint32_t word) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<unsigned char>(word >> shift));
+  };
+  put(magic);
+  for (auto d : dims) put(d);
+  out.insert(out.end(), values.begin(), values.end());
+  return out;
+}
+
+// Three 2x3 images, pixel (i, r, c) = 40 i + 10 r + c + 1 (and one 255), labels 0, 7, 2.
+std::vector<unsigned char> pixels() {
+  std::vector<unsigned char> v;
+  for (unsigned i = 0; i < 3; ++i)
+    for (unsigned r = 0; r < 2; ++r)
+      for (unsigned c = 0; c < 3; ++c) v.push_back(static_cast<unsigned char>(40 * i + 10 * r + c + 1));
+  v.back() = 255;
+  return v;
+}
+const std::vector<unsigned char> kLabels{0, 7, 2};
+
+class ImportersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sinapsis_importers_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  std::string plain(const std::string& name, const std::vector<unsigned char>& bytes) const {
+    std::ofstream out(path(name), std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    return path(name);
+  }
+  std::string gzipped(const std::string& name, const std::vector<unsigned char>& bytes) const {
+    gzFile file = gzopen(path(name).c_str(), "wb");
+    EXPECT_NE(file, nullptr);
+    EXPECT_EQ(gzwrite(file, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
+    EXPECT_EQ(gzclose(file), Z_OK);
+    return path(name);
+  }
+  std::string text(const std::string& name, const std::string& content) const {
+    std::ofstream(path(name), std::ios::binary) << content;
+    return path(name);
+  }
+
+  fs::path dir_;
+};
+
+// The DataError message of `call`, or a failure if it does not throw one.
+template <class F>
+std::string data_error_of(F&& call) {
+  try {
+    call();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no DataError";
+  return "";
+}
+
+void expect_tiny_images(const Dataset& d) {
+  ASSERT_EQ(d.size(), 3u);
+  ASSERT_EQ(d.dimension(), 6u);
+  EXPECT_EQ(d.task, Task::classification);
+  const std::vector<unsigned char> bytes = pixels();
+  EXPECT_EQ(d.features.values, std::vector<float>(bytes.begin(), bytes.end()));
+  EXPECT_EQ(d.features(1, 4), 40.0f + 10 + 1 + 1);  // image 1, row 1, column 1
+  EXPECT_EQ(d.features(2, 5), 255.0f);
+  EXPECT_EQ(d.labels, (std::vector<std::int64_t>{0, 7, 2}));
+  EXPECT_EQ(d.classes, 8u);
+  ASSERT_EQ(d.feature_names.size(), 6u);
+  EXPECT_EQ(d.feature_names[4], "pixel_1_1");
+}
+
+TEST_F(ImportersTest, IdxPlain) {
+  expect_tiny_images(import_idx(plain("img", idx_bytes(0x803, {3, 2, 3}, pixels())),
+                                plain("lab", idx_bytes(0x801, {3}, kLabels))));
+}
+
+TEST_F(ImportersTest, IdxGzipped) {
+  expect_tiny_images(import_idx(gzipped("img.gz", idx_bytes(0x803, {3, 2, 3}, pixels())),
+                                gzipped("lab.gz", idx_bytes(0x801, {3}, kLabels))));
+  // Mixed: gzipped images, plain labels.
+  expect_tiny_images(import_idx(gzipped("img2.gz", idx_bytes(0x803, {3, 2, 3}, pixels())),
+                                plain("lab2", idx_bytes(0x801, {3}, kLabels))));
+}
+
+TEST_F(ImportersTest, IdxRefusesBadMagic) {
+  const std::string labels = plain("lab", idx_bytes(0x801, {3}, kLabels));
+  const std::string wrong_type = plain("img", idx_bytes(0x0D03, {3, 2, 3}, pixels()));  // 0x0D: float
+  std::string m = data_error_of([&] { import_idx(wrong_type, labels); });
+  EXPECT_NE(m.find(wrong_type), std::string::npos) << m;
+  EXPECT_NE(m.find("magic"), std::string::npos) << m;
+  EXPECT_NE(m.find("0x00000D03"), std::string::npos) << m;
+  // Images and labels swapped: each has the other's dimension count.
+  const std::string images = plain("img2", idx_bytes(0x803, {3, 2, 3}, pixels()));
+  m = data_error_of([&] { import_idx(labels, images); });
+  EXPECT_NE(m.find("magic"), std::string::npos) << m;
+  EXPECT_NE(m.find(labels), std::string::npos) << m;
+  // Too short to hold a magic number.
+  const std::string tiny = plain("tiny", {0, 0});
+  m = data_error_of([&] { import_idx(tiny, labels); });
+  EXPECT_NE(m.find("magic"), std::string::npos) << m;
+}
+
+TEST_F(ImportersTest, IdxRefusesImageLabelCountMismatch) {
+  const std::string images = plain("img", idx_bytes(0x803, {3, 2, 3}, pixels()));
+  const std::string labels = plain("lab", idx_bytes(0x801, {2}, {0, 7}));
+  const std::string m = data_error_of([&] { import_idx(images, labels); });
+  EXPECT_NE(m.find("3 images"), std::string::npos) << m;
+  EXPECT_NE(m.find("2 labels"), std::string::npos) << m;
+  EXPECT_NE(m.find(labels), std::string::npos) << m;
+}
+
+TEST_F(ImportersTest, IdxRefusesTruncatedData) {
+  auto short_pixels = pixels();
+  short_pixels.pop_back();
+  const std::string images = plain("img", idx_bytes(0x803, {3, 2, 3}, short_pixels));
+  const std::string labels = plain("lab", idx_bytes(0x801, {3}, kLabels));
+  std::string m = data_error_of([&] { import_idx(images, labels); });
+  EXPECT_NE(m.find(images), std::string::npos) << m;
+  EXPECT_NE(m.find("promises 18"), std::string::npos) << m;
+  EXPECT_NE(m.find("holds 17"), std::string::npos) << m;
+  // Header cut inside the sizes.
+  auto cut = idx_bytes(0x803, {3, 2, 3}, {});
+  cut.resize(10);
+  const std::string header = plain("hdr", cut);
+  m = data_error_of([&] { import_idx(header, labels); });
+  EXPECT_NE(m.find("truncated"), std::string::npos) << m;
+}
+
+TEST_F(ImportersTest, IdxRefusesTruncatedGzip) {
+  std::vector<unsigned char> big(4 * 28 * 28);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<unsigned char>((i * 7919) % 251);
+  const std::string labels = plain("lab", idx_bytes(0x801, {4}, {1, 2, 3, 4}));
+  const std::string whole = gzipped("img.gz", idx_bytes(0x803, {4, 28, 28}, big));
+  ASSERT_NO_THROW(import_idx(whole, labels));
+  const auto size = fs::file_size(whole);
+  // Cut in the middle of the deflate stream.
+  fs::copy_file(whole, path("half.gz"));
+  fs::resize_file(path("half.gz"), size / 2);
+  std::string m = data_error_of([&] { import_idx(path("half.gz"), labels); });
+  EXPECT_NE(m.find(path("half.gz")), std::string::npos) << m;
+  // Cut in the 8-byte trailer only: every pixel is there, but the stream is incomplete.
+  fs::copy_file(whole, path("trailer.gz"));
+  fs::resize_file(path("trailer.gz"), size - 4);
+  m = data_error_of([&] { import_idx(path("trailer.gz"), labels); });
+  EXPECT_NE(m.find(path("trailer.gz")), std::string::npos) << m;
+}
+
+TEST_F(ImportersTest, IdxRefusesMissingFile) {
+  const std::string m = data_error_of([&] { import_idx(path("nope"), path("nope2")); });
+  EXPECT_NE(m.find(path("nope")), std::string::npos) << m;
+}
+
+TEST_F(ImportersTest, CsvTennisOneHot) {
+  const Dataset d = import_csv(kTennis, "result", {"match"});
+  ASSERT_EQ(d.size(), 12u);
+  EXPECT_EQ(d.task, Task::classification);
+  EXPECT_EQ(d.feature_names, (std::vector<std::string>{"court=Arcilla", "court=Césped", "court=Sintética",
+                                                       "weather=Nublado", "weather=Soleado"}));
+  ASSERT_EQ(d.dimension(), 5u);
+  EXPECT_EQ(d.class_names, (std::vector<std::string>{"GANÓ", "PERDIÓ"}));
+  EXPECT_EQ(d.classes, 2u);
+  EXPECT_EQ(std::count(d.labels.begin(), d.labels.end(), 0), 8);
+  EXPECT_EQ(std::count(d.labels.begin(), d.labels.end(), 1), 4);
+  // Match 1: Arcilla, Soleado, GANÓ. Match 3: Césped, Nublado, PERDIÓ. Match 12: Sintética, Nublado, GANÓ.
+  const auto row = [&](std::size_t r) { return std::vector<float>(d.features.values.begin() + std::ptrdiff_t(5 * r),
+                                                                   d.features.values.begin() + std::ptrdiff_t(5 * r + 5)); };
+  EXPECT_EQ(row(0), (std::vector<float>{1, 0, 0, 0, 1}));
+  EXPECT_EQ(d.labels[0], 0);
+  EXPECT_EQ(row(2), (std::vector<float>{0, 1, 0, 1, 0}));
+  EXPECT_EQ(d.labels[2], 1);
+  EXPECT_EQ(row(11), (std::vector<float>{0, 0, 1, 1, 0}));
+  EXPECT_EQ(d.labels[11], 0);
+  // Every row has exactly one court and one weather.
+  for (std::size_t r = 0; r < 12; ++r) {
+    EXPECT_EQ(d.features(r, 0) + d.features(r, 1) + d.features(r, 2), 1.0f) << r;
+    EXPECT_EQ(d.features(r, 3) + d.features(r, 4), 1.0f) << r;
+  }
+}
+
+TEST_F(ImportersTest, CsvWithoutIgnoreKeepsTheNumericIdColumn) {
+  const Dataset d = import_csv(kTennis, "result");
+  ASSERT_EQ(d.dimension(), 6u);
+  EXPECT_EQ(d.feature_names.front(), "match");
+  for (std::size_t r = 0; r < 12; ++r) EXPECT_EQ(d.features(r, 0), float(r + 1));
+}
+
+TEST_F(ImportersTest, CsvNumericColumnsPassThroughAndQuotesHoldCommas) {
+  const std::string p = text("mixed.csv",
+                             "height, name ,weight,kind\n"
+                             "1.5,\"Smith, J\",-2e1,cat\n"
+                             "  2 ,\"Doe \"\"JD\"\"\",3.25,dog\r\n"
+                             "\n"
+                             "-0.5,\"Smith, J\",0,cat\n");
+  const Dataset d = import_csv(p, "kind");
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d.feature_names, (std::vector<std::string>{"height", "name=Doe \"JD\"", "name=Smith, J", "weight"}));
+  EXPECT_EQ(d.features.values, (std::vector<float>{1.5f, 0, 1, -20, 2, 1, 0, 3.25f, -0.5f, 0, 1, 0}));
+  EXPECT_EQ(d.class_names, (std::vector<std::string>{"cat", "dog"}));
+  EXPECT_EQ(d.labels, (std::vector<std::int64_t>{0, 1, 0}));
+}
+
+TEST_F(ImportersTest, CsvNumericLabels) {
+  const Dataset ids = import_csv(text("ids.csv", "x,y\n0.5,2\n1,0\n2,1\n"), "y");
+  EXPECT_EQ(ids.task, Task::classification);
+  EXPECT_EQ(ids.labels, (std::vector<std::int64_t>{2, 0, 1}));
+  EXPECT_EQ(ids.classes, 3u);
+  const Dataset reg = import_csv(text("reg.csv", "x,y\n0.5,2.5\n1,0\n2,-1\n"), "y");
+  EXPECT_EQ(reg.task, Task::regression);
+  ASSERT_EQ(reg.targets.rows, 3u);
+  ASSERT_EQ(reg.targets.cols, 1u);
+  EXPECT_EQ(reg.targets.values, (std::vector<float>{2.5f, 0, -1}));
+  EXPECT_TRUE(reg.labels.empty());
+}
+
+TEST_F(ImportersTest, CsvRefusesRaggedRowNamingTheLine) {
+  const std::string p = text("ragged.csv", "a,b,label\n1,2,x\n3,4\n5,6,y\n");
+  const std::string m = data_error_of([&] { import_csv(p, "label"); });
+  EXPECT_NE(m.find(p), std::string::npos) << m;
+  EXPECT_NE(m.find("line 3"), std::string::npos) << m;
+  EXPECT_NE(m.find("2 fields"), std::string::npos) << m;
+}
+
+TEST_F(ImportersTest, CsvRefusesUnknownLabelColumnListingTheColumns) {
+  const std::string m = data_error_of([&] { import_csv(kTennis, "winner"); });
+  EXPECT_NE(m.find(kTennis), std::string::npos) << m;
+  EXPECT_NE(m.find("'winner'"), std::string::npos) << m;
+  EXPECT_NE(m.find("match, court, weather, result"), std::string::npos) << m;
+  const std::string ignored = data_error_of([&] { import_csv(kTennis, "result", {"stadium"}); });
+  EXPECT_NE(ignored.find("'stadium'"), std::string::npos) << ignored;
+  const std::string label = data_error_of([&] { import_csv(kTennis, "result", {"result"}); });
+  EXPECT_NE(label.find("is the label"), std::string::npos) << label;
+}
+
+TEST_F(ImportersTest, CsvRefusesNonNumericValueInNumericColumn) {
+  const std::string p = text("bad.csv", "a,b,label\n1,2,x\n3,4,y\n5,oops,x\n7,8,y\n");
+  const std::string m = data_error_of([&] { import_csv(p, "label"); });
+  EXPECT_NE(m.find(p), std::string::npos) << m;
+  EXPECT_NE(m.find("line 4"), std::string::npos) << m;
+  EXPECT_NE(m.find("'b'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'oops'"), std::string::npos) << m;
+}
+
+TEST_F(ImportersTest, CsvLineNumbersCountSkippedBlankLines) {
+  // Line 1 header, 2 data, 3 blank, 4 data, 5 the bad value.
+  const std::string p = text("blank.csv", "a,b,label\n1,2,x\n\n3,4,y\n5,oops,x\n7,8,y\n");
+  const std::string m = data_error_of([&] { import_csv(p, "label"); });
+  EXPECT_NE(m.find("line 5"), std::string::npos) << m;
+}
+
+TEST_F(ImportersTest, CsvRefusesEmptyAndMissingFiles) {
+  EXPECT_NE(data_error_of([&] { import_csv(text("empty.csv", ""), "y"); }).find("empty"), std::string::npos);
+  EXPECT_NE(data_error_of([&] { import_csv(text("header.csv", "x,y\n"), "y"); }).find("no data rows"), std::string::npos);
+  EXPECT_NE(data_error_of([&] { import_csv(text("only.csv", "y\n1\n"), "y"); }).find("no feature columns"), std::string::npos);
+  EXPECT_NE(data_error_of([&] { import_csv(path("missing.csv"), "y"); }).find(path("missing.csv")), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sinapsis
