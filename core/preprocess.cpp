@@ -76,18 +76,23 @@ Matrix<float> FeatureSet::apply(const Matrix<float>& data) const {
   return out;
 }
 
-Standardizer Standardizer::fit(const Matrix<float>& data) {
+Standardizer Standardizer::fit(const Matrix<float>& data,
+                               const std::function<void(std::span<double>)>& sum_across) {
   Standardizer s;
-  std::vector<double> sum(data.cols, 0), square(data.cols, 0);
+  // Column sums and the row count, then squared deviations from the mean.
+  std::vector<double> sum(data.cols + 1, 0), square(data.cols, 0);
   for (std::size_t r = 0; r < data.rows; ++r)
     for (std::size_t c = 0; c < data.cols; ++c) sum[c] += data(r, c);
-  const double n = double(std::max<std::size_t>(data.rows, 1));
+  sum[data.cols] = double(data.rows);
+  if (sum_across) sum_across(sum);
+  const double n = std::max(sum[data.cols], 1.0);
   for (std::size_t c = 0; c < data.cols; ++c) s.mean.push_back(float(sum[c] / n));
   for (std::size_t r = 0; r < data.rows; ++r)
     for (std::size_t c = 0; c < data.cols; ++c) {
       const double d = double(data(r, c)) - double(s.mean[c]);
       square[c] += d * d;
     }
+  if (sum_across) sum_across(square);
   for (std::size_t c = 0; c < data.cols; ++c) {
     const double sd = std::sqrt(square[c] / n);
     s.std.push_back(sd > 0 ? float(sd) : 1.0f);

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cmath>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,8 +45,11 @@ struct Standardizer {
   std::vector<float> std;
 
   bool active() const { return !mean.empty(); }
-  // Mean and population standard deviation of every column (double sums).
-  static Standardizer fit(const Matrix<float>& data);
+  // Mean and population standard deviation of every column, from double
+  // sums. With several ranks each passes its own rows and a `sum_across`
+  // that adds a vector up over the ranks: the result is that of all rows.
+  static Standardizer fit(const Matrix<float>& data,
+                          const std::function<void(std::span<double>)>& sum_across = {});
   void apply(Matrix<float>& data) const;
 };
 

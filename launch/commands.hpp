@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "dist/communicator.hpp"
+
 namespace sinapsis::cli {
 
 // Exit statuses (documented in README.md).
@@ -15,10 +17,13 @@ inline constexpr int kExitUsage = 2;
 
 using Args = std::vector<std::string>;
 
-int train_command(const Args& args);
-int predict_command(const Args& args);
-int eval_command(const Args& args);
-int info_command(const Args& args);
-int data_command(const Args& args);
+// `comm` connects the ranks of an mpirun/srun job (one rank otherwise).
+// Only train works across ranks; under mpirun the other commands run on
+// rank 0 alone.
+int train_command(const Args& args, Communicator& comm);
+int predict_command(const Args& args, Communicator& comm);
+int eval_command(const Args& args, Communicator& comm);
+int info_command(const Args& args, Communicator& comm);
+int data_command(const Args& args, Communicator& comm);
 
 }  // namespace sinapsis::cli

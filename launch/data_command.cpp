@@ -221,7 +221,7 @@ int inspect(const Args& args) {
 
 }  // namespace
 
-int data_command(const Args& args) {
+int data_command(const Args& args, Communicator& /*comm*/) {
   static const std::map<std::string, int (*)(const Args&)> actions{
       {"make", make}, {"shard", shard}, {"import", import}, {"inspect", inspect}};
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {

@@ -11,7 +11,7 @@
 
 namespace sinapsis::cli {
 
-int info_command(const Args& args) {
+int info_command(const Args& args, Communicator& /*comm*/) {
   po::options_description options("sinapsis info options");
   int threads = 0;
   bool skip_measure = false;

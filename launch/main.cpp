@@ -3,15 +3,18 @@
 #include <exception>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "core/blas_runtime.hpp"
 #include "core/error.hpp"
+#include "dist/communicator.hpp"
+#include "launch/agreement.hpp"
 #include "launch/commands.hpp"
 
 namespace {
 
-using Command = int (*)(const sinapsis::cli::Args&);
+using Command = int (*)(const sinapsis::cli::Args&, sinapsis::Communicator&);
 
 const std::map<std::string, std::pair<Command, const char*>>& commands() {
   static const std::map<std::string, std::pair<Command, const char*>> table{
@@ -53,13 +56,31 @@ int main(int argc, char** argv) {
     return sinapsis::cli::kExitUsage;
   }
   const std::string prefix = "sinapsis " + name + ": error: ";
+  std::unique_ptr<sinapsis::Communicator> comm;
   try {
-    return found->second.first(sinapsis::cli::Args(argv + 2, argv + argc));
-  } catch (const sinapsis::UsageError& e) {
-    std::cerr << prefix << e.what() << std::endl;
+    comm = sinapsis::make_communicator();
+  } catch (const std::exception& e) {
+    std::cerr << prefix << "cannot start MPI: " << e.what() << std::endl;
+    return sinapsis::cli::kExitFailure;
+  }
+  // Only train works across ranks; the others run once, on rank 0.
+  if (name != "train" && comm->rank() != 0) return sinapsis::cli::kExitSuccess;
+  const bool first = comm->rank() == 0;
+  try {
+    return found->second.first(sinapsis::cli::Args(argv + 2, argv + argc), *comm);
+  } catch (const sinapsis::cli::AgreedFailure& e) {
+    if (first) std::cerr << prefix << e.what() << std::endl;
+    return e.status;
+  } catch (const sinapsis::UsageError& e) {  // options: the same on every rank
+    if (first) std::cerr << prefix << e.what() << std::endl;
     return sinapsis::cli::kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << prefix << e.what() << std::endl;
-    return sinapsis::cli::kExitFailure;
+    if (comm->size() == 1) {
+      std::cerr << prefix << e.what() << std::endl;
+      return sinapsis::cli::kExitFailure;
+    }
+    // The other ranks may be waiting in a collective: end them all.
+    std::cerr << prefix << "rank " << comm->rank() << ": " << e.what() << std::endl;
+    comm->abort(sinapsis::cli::kExitFailure);
   }
 }

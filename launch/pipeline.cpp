@@ -1,6 +1,7 @@
 #include "launch/pipeline.hpp"
 
 #include "core/error.hpp"
+#include "core/random.hpp"
 #include "io/data_file.hpp"
 
 namespace sinapsis::cli {
@@ -32,20 +33,22 @@ void validate(const DataOptions& o) {
     throw UsageError("--test-split and --test-data both given: choose one");
 }
 
-PreparedData prepare_training_data(const DataOptions& o) {
+PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::size_t ranks) {
   PreparedData p;
   p.features = FeatureSet::parse(o.features, "--features");
-  Dataset all = read_data_file(o.data);
+  const auto read = [&](const std::string& spec) { return read_part(open_data_source(spec), rank, ranks); };
+  Dataset all = read(o.data);
   if (o.val_split > 0 || o.test_split > 0) {
-    SplitData parts = split_dataset(all, o.val_split, o.test_split, o.seed);
+    SplitData parts = split_dataset(all, o.val_split, o.test_split, derive_seed({o.seed, rank}));
     p.train = std::move(parts.train);
     if (o.val_split > 0) p.val = std::move(parts.val);
     if (o.test_split > 0) p.test = std::move(parts.test);
   } else {
     p.train = std::move(all);
   }
-  if (!o.val_data.empty()) p.val = read_data_file(o.val_data);
-  if (!o.test_data.empty()) p.test = read_data_file(o.test_data);
+  if (!o.val_data.empty()) p.val = read(o.val_data);
+  if (!o.test_data.empty()) p.test = read(o.test_data);
+
   const auto check_schema = [&](const Dataset& d, const std::string& file) {
     if (d.dimension() != p.train.dimension())
       throw DataError(file + ": /features has " + std::to_string(d.dimension()) + " columns but " + o.data +
@@ -60,16 +63,29 @@ PreparedData prepare_training_data(const DataOptions& o) {
   transform(p.features, p.train, o.data);
   if (p.val) transform(p.features, *p.val, o.val_data.empty() ? o.data : o.val_data);
   if (p.test) transform(p.features, *p.test, o.test_data.empty() ? o.data : o.test_data);
+  return p;
+}
+
+void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& comm) {
+  // Each rank saw only its labels: the class count is the largest of all.
+  if (p.train.task == Task::classification) {
+    std::int64_t classes = std::int64_t(p.train.classes);
+    for (const auto* part : {&p.val, &p.test})
+      if (*part) classes = std::max(classes, std::int64_t((*part)->classes));
+    classes = comm.allreduce(classes, ReduceOp::max);
+    for (Dataset* part : {&p.train, p.val ? &*p.val : nullptr, p.test ? &*p.test : nullptr})
+      if (part) part->classes = std::size_t(classes);
+  }
   // Playground data is used at its own scale, as the Playground does;
   // anything else is standardized unless told otherwise.
   const bool standardize = o.standardize == "on" || (o.standardize == "auto" && p.train.generator.empty());
   if (standardize) {
-    p.standardizer = Standardizer::fit(p.train.features);
+    p.standardizer = Standardizer::fit(p.train.features,
+                                       [&](std::span<double> values) { comm.allreduce(values, ReduceOp::sum); });
     p.standardizer.apply(p.train.features);
     if (p.val) p.standardizer.apply(p.val->features);
     if (p.test) p.standardizer.apply(p.test->features);
   }
-  return p;
 }
 
 void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source) {

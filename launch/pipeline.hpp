@@ -9,6 +9,7 @@
 
 #include "core/dataset.hpp"
 #include "core/preprocess.hpp"
+#include "dist/communicator.hpp"
 #include "io/model_file.hpp"
 
 namespace sinapsis::cli {
@@ -30,7 +31,12 @@ struct PreparedData {
 
 // Checks the options that need no file (ranges, names); throws UsageError.
 void validate(const DataOptions& options);
-PreparedData prepare_training_data(const DataOptions& options);
+// Each rank reads only its part of every data set, splits it and computes
+// the input features: local work, no collective (run it inside agree()).
+PreparedData read_training_data(const DataOptions& options, std::size_t rank, std::size_t ranks);
+// Then, on every rank together: agree on the class count and standardize
+// with statistics of all ranks' training rows. Collectives only; cannot fail.
+void finish_training_data(PreparedData& data, const DataOptions& options, Communicator& comm);
 
 // A data set's features as the model file says to feed them to its model.
 void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source);

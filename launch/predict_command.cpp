@@ -16,7 +16,7 @@ namespace {
 
 }  // namespace
 
-int predict_command(const Args& args) {
+int predict_command(const Args& args, Communicator& /*comm*/) {
   po::options_description options("sinapsis predict options");
   std::string model_path, data_path, out_path;
   int threads = 1;
@@ -53,7 +53,7 @@ int predict_command(const Args& args) {
   return kExitSuccess;
 }
 
-int eval_command(const Args& args) {
+int eval_command(const Args& args, Communicator& /*comm*/) {
   po::options_description options("sinapsis eval options");
   std::string model_path, data_path, loss_text;
   int threads = 1;

@@ -1,5 +1,6 @@
 // sinapsis train: one process, one model, from a data file to RUN_DIR with
 // model.h5 and metrics.csv.
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +15,8 @@
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
 #include "launch/options.hpp"
+#include "dist/communicator_group.hpp"
+#include "launch/agreement.hpp"
 #include "launch/pipeline.hpp"
 
 namespace sinapsis::cli {
@@ -123,115 +126,166 @@ std::string csv_number(double value) {
   return text.str();
 }
 
+// The model to train: from --init-model, or a new one of the asked shape
+// (its parameters are set afterwards, on rank 0, and broadcast).
+Model<float> make_model(const TrainCommandOptions& v, std::optional<ModelFile>& start, const Dataset& train,
+                        Loss loss) {
+  if (start) return std::move(start->model);
+  const Activation output = v.output == "auto" ? default_output(loss) : parse_activation(v.output, "--output");
+  return Model<float>(Architecture::mlp(train.dimension(), parse_size_list(v.hidden, "hidden"),
+                                        parse_activation(v.activation, "--activation"), output_units(train, loss),
+                                        output));
+}
+
+// One line per printed epoch, on rank 0.
+void print_epoch(const EpochMetrics& m, bool val, bool test) {
+  std::cout << "epoch " << m.epoch << "  train_loss " << m.train_loss
+            << (val ? "  val_loss " + csv_number(m.val_loss) : "")
+            << (val && !std::isnan(m.val_accuracy) ? "  val_accuracy " + csv_number(m.val_accuracy) : "")
+            << (test ? "  test_loss " + csv_number(m.test_loss) : "") << "  penalty " << m.penalty << "  "
+            << std::fixed << std::setprecision(0) << m.samples_per_second << " samples/s" << std::defaultfloat
+            << std::setprecision(6) << std::endl;
+}
+
+void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
+  out << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
+      << csv_number(m.val_accuracy) << ',' << csv_number(m.penalty) << ',' << csv_number(m.learning_rate) << ','
+      << csv_number(m.epoch_seconds) << ',' << csv_number(m.samples_per_second) << ',' << csv_number(m.test_loss)
+      << ',' << csv_number(m.test_accuracy) << '\n';
+}
+
 }  // namespace
 
-int train_command(const Args& args) {
+int train_command(const Args& args, Communicator& comm) {
   po::options_description options("sinapsis train options");
   TrainCommandOptions v;
   describe(options, v);
   po::variables_map values;
   if (!parse("train", args, options, values, "--data TRAIN.h5 --out RUN_DIR [options]"))
     return kExitSuccess;
-  validate(v);
+  const bool lead = comm.rank() == 0;  // rank 0 alone prints and writes files
+  agree(comm, [&] { validate(v); });
   set_blas_threads(resolve_threads(v.threads));
+  CommunicatorGroup group(comm);
 
+  // Everything that can fail on one rank (its part of the data, shapes)
+  // happens before training, inside agree(), and all ranks agree on the
+  // outcome. Collectives happen only between those phases.
   DataOptions input = v.input;
   input.seed = v.seed;
-  PreparedData data = prepare_training_data(input);
-  const Dataset& train_raw = data.train;
+  PreparedData data;
   std::optional<ModelFile> start;
-  if (!v.init_model.empty()) {
-    start.emplace(read_model_file(v.init_model));
-    start->model.architecture().check_trainable();
-  }
-  const Loss loss = v.loss != "auto"           ? parse_loss(v.loss, "--loss")
-                    : start && start->has_loss ? start->loss
-                    : train_raw.task == Task::classification ? Loss::categorical_cross_entropy
-                                                             : Loss::mse;
+  agree(comm, [&] {
+    data = read_training_data(input, std::size_t(comm.rank()), std::size_t(comm.size()));
+    if (!v.init_model.empty()) {
+      start.emplace(read_model_file(v.init_model));
+      start->model.architecture().check_trainable();
+    }
+  });
+  finish_training_data(data, input, comm);
+
   std::optional<Model<float>> model;
-  if (start) {
-    model.emplace(std::move(start->model));
-  } else {
-    const Activation output = v.output == "auto" ? default_output(loss) : parse_activation(v.output, "--output");
-    const auto hidden = parse_size_list(v.hidden, "hidden");
-    model.emplace(Architecture::mlp(train_raw.dimension(), hidden, parse_activation(v.activation, "--activation"),
-                                    output_units(train_raw, loss), output));
-    initialize(*model, parse_initializer(v.init, "--init"), v.seed);
+  Loss loss = Loss::mse;
+  std::optional<EncodedData<float>> train_data, val_data, test_data;
+  TrainOptions t;
+  agree(comm, [&] {
+    loss = v.loss != "auto"                         ? parse_loss(v.loss, "--loss")
+           : start && start->has_loss               ? start->loss
+           : data.train.task == Task::classification ? Loss::categorical_cross_entropy
+                                                     : Loss::mse;
+    model.emplace(make_model(v, start, data.train, loss));
+    const Architecture& arch = model->architecture();
+    check_loss_output(loss, arch.output_activation());
+    if (arch.inputs() != data.train.dimension())
+      throw ModelError("model takes " + std::to_string(arch.inputs()) + " inputs but " + v.input.data + " has " +
+                       std::to_string(data.train.dimension()) + " features");
+    const auto encode_part = [&](const Dataset& part, const std::string& file) {
+      return encode<float>(part, loss, arch.output_activation(), arch.outputs(), file.empty() ? v.input.data : file);
+    };
+    train_data = encode_part(data.train, v.input.data);
+    if (data.val) val_data = encode_part(*data.val, v.input.val_data);
+    if (data.test) test_data = encode_part(*data.test, v.input.test_data);
+    t.loss = loss;
+    t.batch = v.batch;
+    t.epochs = v.epochs;
+    t.schedule = {v.lr, v.schedule == "step" ? ScheduleKind::step_decay : ScheduleKind::constant, v.lr_decay,
+                  v.lr_decay_every, v.warmup_steps};
+    t.sgd = {v.momentum, v.nesterov, {v.l1, v.l2}};
+    t.keep_prob = v.keep_prob;
+    t.early_stopping = {v.patience, v.min_delta, !v.no_restore_best};
+    t.monitor = parse_monitor(v.monitor, "--monitor");
+    t.seed = v.seed;
+  });
+  // Every rank starts from rank 0's parameters.
+  if (!start && lead) initialize(*model, parse_initializer(v.init, "--init"), v.seed);
+  comm.broadcast(model->parameters(), 0);
+  std::optional<Trainer<float>> trainer;
+  // The trainer's constructor meets the other ranks (it sums the row counts):
+  // it runs outside agree() on every rank; its checks fail alike everywhere.
+  try {
+    trainer.emplace(*model, *train_data, val_data ? &*val_data : nullptr, t, test_data ? &*test_data : nullptr,
+                    &group);
+  } catch (const UsageError& e) {  // the same on every rank: its checks see agreed values
+    throw AgreedFailure(e.what(), kExitUsage);
+  } catch (const std::exception& e) {
+    throw AgreedFailure(e.what(), kExitFailure);
   }
   const Architecture& arch = model->architecture();
-  check_loss_output(loss, arch.output_activation());
-  if (arch.inputs() != train_raw.dimension())
-    throw ModelError("model takes " + std::to_string(arch.inputs()) + " inputs but " + v.input.data +
-                     " has " + std::to_string(train_raw.dimension()) + " features");
-  const auto encode_part = [&](const std::optional<Dataset>& part, const std::string& file) {
-    std::optional<EncodedData<float>> encoded;
-    if (part) encoded = encode<float>(*part, loss, arch.output_activation(), arch.outputs(), file.empty() ? v.input.data : file);
-    return encoded;
-  };
-  const auto train_data = encode<float>(train_raw, loss, arch.output_activation(), arch.outputs(), v.input.data);
-  const auto val_data = encode_part(data.val, v.input.val_data);
-  const auto test_data = encode_part(data.test, v.input.test_data);
 
-  TrainOptions t;
-  t.loss = loss;
-  t.batch = v.batch;
-  t.epochs = v.epochs;
-  t.schedule = {v.lr, v.schedule == "step" ? ScheduleKind::step_decay : ScheduleKind::constant,
-                v.lr_decay, v.lr_decay_every, v.warmup_steps};
-  t.sgd = {v.momentum, v.nesterov, {v.l1, v.l2}};
-  t.keep_prob = v.keep_prob;
-  t.early_stopping = {v.patience, v.min_delta, !v.no_restore_best};
-  t.monitor = parse_monitor(v.monitor, "--monitor");
-  t.seed = v.seed;
-
-  // Every check (shapes, units, loss) happens in the Trainer's constructor,
-  // before anything is written to RUN_DIR.
-  Trainer<float> trainer(*model, train_data, val_data ? &*val_data : nullptr, t, test_data ? &*test_data : nullptr);
-  std::filesystem::create_directories(v.out);
-  AtomicFile metrics((std::filesystem::path(v.out) / "metrics.csv").string());
-  metrics.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second,test_loss,test_accuracy\n";
-  if (!v.quiet)
-    std::cout << "sinapsis train: " << arch.describe() << ", " << arch.parameter_count()
-              << " parameters, loss " << loss_name(loss) << ", " << train_data.size()
-              << " training samples" << (val_data ? ", " + std::to_string(val_data->size()) + " validation" : "")
+  std::optional<AtomicFile> metrics;
+  agree(comm, [&] {
+    if (!lead) return;
+    std::filesystem::create_directories(v.out);
+    metrics.emplace((std::filesystem::path(v.out) / "metrics.csv").string());
+    metrics->stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,"
+                         "samples_per_second,test_loss,test_accuracy\n";
+  });
+  const auto total = std::size_t(comm.allreduce(double(train_data->size()), ReduceOp::sum));
+  if (lead && !v.quiet)
+    std::cout << "sinapsis train: " << arch.describe() << ", " << arch.parameter_count() << " parameters, loss "
+              << loss_name(loss) << ", " << total << " training samples on " << comm.size() << " rank(s)"
               << std::endl;
   const std::size_t print_every = std::max<std::size_t>(1, v.epochs / 20);
   EpochMetrics last;
-  const TrainResult result = trainer.run([&](const EpochMetrics& m) {
+  const TrainResult result = trainer->run([&](const EpochMetrics& m) {
     last = m;
-    metrics.stream() << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
-                     << csv_number(m.val_accuracy) << ',' << csv_number(m.penalty) << ','
-                     << csv_number(m.learning_rate) << ',' << csv_number(m.epoch_seconds) << ','
-                     << csv_number(m.samples_per_second) << ',' << csv_number(m.test_loss) << ','
-                     << csv_number(m.test_accuracy) << '\n';
+    if (!lead) return;
+    write_metrics_row(metrics->stream(), m);
     if (!v.quiet && (m.epoch % print_every == 0 || m.epoch == v.epochs || m.epoch == 1))
-      std::cout << "epoch " << m.epoch << "  train_loss " << m.train_loss
-                << (val_data ? "  val_loss " + csv_number(m.val_loss) : "")
-                << (val_data && !std::isnan(m.val_accuracy) ? "  val_accuracy " + csv_number(m.val_accuracy) : "")
-                << (test_data ? "  test_loss " + csv_number(m.test_loss) : "")
-                << "  penalty " << m.penalty << "  " << std::fixed << std::setprecision(0)
-                << m.samples_per_second << " samples/s" << std::defaultfloat << std::setprecision(6)
-                << std::endl;
+      print_epoch(m, val_data.has_value(), test_data.has_value());
   });
-  write_model_file((std::filesystem::path(v.out) / "model.h5").string(), *model, loss, data.features.text(),
-                   data.standardizer);
-  metrics.commit();
+
+  // The model as kept, on the held-out parts (summed over the ranks).
+  std::vector<std::pair<std::string, Evaluation>> held_out;
+  Workspace<float> ws(arch, 1024);
+  for (const auto& [name, part] : {std::pair{"val", &val_data}, std::pair{"test", &test_data}}) {
+    if (!*part) continue;
+    EvaluationSums sums = evaluation_sums(*model, ws, **part, loss);
+    std::array<double, 3> totals{sums.loss, sums.correct, sums.samples};
+    comm.allreduce(std::span<double>(totals), ReduceOp::sum);
+    held_out.emplace_back(name, finish_evaluation({totals[0], totals[1], totals[2]}, loss, arch.outputs(),
+                                                  !(*part)->class_ids.empty()));
+  }
+  agree(comm, [&] {
+    if (!lead) return;
+    write_model_file((std::filesystem::path(v.out) / "model.h5").string(), *model, loss, data.features.text(),
+                     data.standardizer);
+    metrics->commit();
+  });
   if (result.reason == StopReason::diverged)
-    throw std::runtime_error("training diverged in epoch " + std::to_string(last.epoch) +
-                             " (loss " + csv_number(last.train_loss) + "); " + v.out +
-                             "/model.h5 holds the last finite weights. Lower --lr?");
+    throw AgreedFailure("training diverged in epoch " + std::to_string(last.epoch) + " (loss " +
+                            csv_number(last.train_loss) + "); " + v.out +
+                            "/model.h5 holds the last finite weights. Lower --lr?",
+                        kExitFailure);
+  if (!lead) return kExitSuccess;
   std::cout << "stopped: " << stop_reason_name(result.reason) << " after " << result.epochs_run
             << " epochs; last train_loss " << last.train_loss;
   if (result.best_epoch > 0 && t.early_stopping.patience_epochs > 0 && t.early_stopping.restore_best)
     std::cout << "; kept the weights of epoch " << result.best_epoch;
-  // The model as saved, on the held-out parts.
-  Workspace<float> ws(arch, 1024);
-  for (const auto& [name, part] : {std::pair{"val", &val_data}, std::pair{"test", &test_data}})
-    if (*part) {
-      const Evaluation e = evaluate(*model, ws, **part, loss);
-      std::cout << "\n" << name << "_loss " << e.loss;
-      if (!std::isnan(e.accuracy)) std::cout << "  " << name << "_accuracy " << e.accuracy;
-    }
+  for (const auto& [name, e] : held_out) {
+    std::cout << "\n" << name << "_loss " << e.loss;
+    if (!std::isnan(e.accuracy)) std::cout << "  " << name << "_accuracy " << e.accuracy;
+  }
   std::cout << "\nwrote " << v.out << "/model.h5 and " << v.out << "/metrics.csv" << std::endl;
   return kExitSuccess;
 }
