@@ -153,8 +153,10 @@ DataSource open_data_source(const std::string& spec) {
   DataSource source;
   source.spec = spec;
   std::vector<std::string> files = expand(spec);
-  if (files.size() > 1 || parse_shard_name(files.front()) || fs::is_directory(spec))
-    files = files.size() == 1 && !parse_shard_name(files.front()) ? files : order_shards(spec, files);
+  // A directory or a glob names a shard set, checked whole; one file named
+  // by its path is read alone, even a single shard.
+  const bool one_file = files.size() == 1 && !fs::is_directory(spec) && spec.find_first_of("*?[") == std::string::npos;
+  if (!one_file) files = files.size() == 1 && !parse_shard_name(files.front()) ? files : order_shards(spec, files);
   for (const auto& f : files) {
     OpenSet set;
     std::size_t d = 0;

@@ -92,7 +92,7 @@ std::optional<double> parse_number(const std::string& text) {
   double value = 0;
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  if (ec != std::errc() || ptr != end || text.empty() || !std::isfinite(value)) return std::nullopt;
   return value;
 }
 

@@ -274,6 +274,15 @@ TEST_F(ImportersTest, CsvRefusesNonNumericValueInNumericColumn) {
   EXPECT_NE(m.find("'oops'"), std::string::npos) << m;
 }
 
+TEST_F(ImportersTest, CsvRefusesNaNAndInfTextInNumericColumn) {
+  for (const char* bad : {"nan", "inf", "-inf", "NaN"}) {
+    const std::string p = text("nan.csv", std::string("a,b,label\n1,2,x\n3,4,y\n5,") + bad + ",x\n7,8,y\n");
+    const std::string m = data_error_of([&] { import_csv(p, "label"); });
+    EXPECT_NE(m.find("line 4"), std::string::npos) << bad << ": " << m;
+    EXPECT_NE(m.find(bad), std::string::npos) << m;
+  }
+}
+
 TEST_F(ImportersTest, CsvLineNumbersCountSkippedBlankLines) {
   // Line 1 header, 2 data, 3 blank, 4 data, 5 the bad value.
   const std::string p = text("blank.csv", "a,b,label\n1,2,x\n\n3,4,y\n5,oops,x\n7,8,y\n");

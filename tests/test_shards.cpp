@@ -234,6 +234,16 @@ TEST_F(ShardsTest, DirectoryAndGlobLoadTheSameSet) {
   for (std::size_t r = 0; r < kRows; ++r) EXPECT_EQ(a.features(r, 0), float(r));
 }
 
+TEST_F(ShardsTest, OneShardNamedByItsPathLoadsAlone) {
+  const std::string dir = shard_set("set", 4);
+  fs::remove(dir + "/ids-00002-of-00004.h5");  // the set is incomplete; this shard is fine
+  const Dataset one = read_data_file(dir + "/ids-00001-of-00004.h5");
+  const DataSource whole_set_rows = open_data_source(dir + "/ids-00001-of-00004.h5");
+  EXPECT_EQ(whole_set_rows.files.size(), 1u);
+  EXPECT_EQ(one.size(), whole_set_rows.rows[0]);
+  EXPECT_GT(one.size(), 0u);
+}
+
 TEST_F(ShardsTest, RefusesAMissingShardNamingIt) {
   const std::string dir = shard_set("set", 4);
   fs::remove(dir + "/ids-00002-of-00004.h5");

@@ -1,0 +1,124 @@
+// Data-parallel training across ranks (run by ctest under mpirun -n 2 and
+// -n 3): a distributed step is the single-process step on the union of the
+// local batches; uneven parts finish without hanging and keep replicas
+// identical; early stopping ends every rank in the same epoch.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "core/init.hpp"
+#include "core/trainer.hpp"
+#include "dist/communicator_group.hpp"
+#include "tests/mpi_environment.hpp"
+
+namespace sinapsis {
+namespace {
+
+Communicator& world() { return *test::world; }
+
+// `n` deterministic samples of a 3-class problem in 4-D, starting at row `first`.
+Dataset samples(std::size_t first, std::size_t n) {
+  Dataset d;
+  d.task = Task::classification;
+  d.classes = 3;
+  d.features = Matrix<float>(n, 4);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t row = first + i;
+    d.labels.push_back(std::int64_t(row % 3));
+    for (std::size_t j = 0; j < 4; ++j) d.features(i, j) = float(std::sin(0.7 * double(row) + 1.3 * double(j)));
+  }
+  return d;
+}
+
+Model<float> fresh_model() {
+  Model<float> m(Architecture::mlp(4, std::vector<std::size_t>{6, 5}, Activation::tanh, 3, Activation::softmax));
+  initialize(m, Initializer::glorot, 11);
+  return m;
+}
+
+TrainOptions options(std::size_t batch, std::size_t epochs) {
+  TrainOptions o;
+  o.loss = Loss::categorical_cross_entropy;
+  o.batch = batch;
+  o.epochs = epochs;
+  o.schedule.base = 0.2;
+  o.sgd = {0.9, false, {0.001, 0.01}};
+  o.seed = 5;
+  return o;
+}
+
+EncodedData<float> encoded(const Dataset& d) {
+  return encode<float>(d, Loss::categorical_cross_entropy, Activation::softmax, 3, "test");
+}
+
+// Parameters are bit-identical on every rank.
+void expect_replicas_identical(const Model<float>& model) {
+  std::vector<float> mine(model.parameters().begin(), model.parameters().end()), low(mine), high(mine);
+  world().allreduce(std::span<float>(low), ReduceOp::min);
+  world().allreduce(std::span<float>(high), ReduceOp::max);
+  EXPECT_EQ(low, high) << "replicas differ across ranks";
+}
+
+TEST(Distributed, OneStepEqualsSingleProcessStepOnTheUnion) {
+  const auto rank = std::size_t(world().rank()), ranks = std::size_t(world().size());
+  // Rank r holds rows [10 r, 10 r + 10 + r): uneven parts.
+  std::vector<std::size_t> sizes(ranks), starts(ranks);
+  for (std::size_t r = 0; r < ranks; ++r) sizes[r] = 10 + r;
+  std::exclusive_scan(sizes.begin(), sizes.end(), starts.begin(), std::size_t{0});
+  const std::size_t total = starts.back() + sizes.back();
+  const auto local = encoded(samples(starts[rank], sizes[rank]));
+  // A global batch large enough that each rank's whole part is one step.
+  const std::size_t batch = ranks * sizes.back();
+  CommunicatorGroup group(world());
+  Model<float> distributed = fresh_model();
+  Trainer<float>(distributed, local, nullptr, options(batch, 1), nullptr, &group).run();
+
+  Model<float> single = fresh_model();
+  const auto all = encoded(samples(0, total));
+  Trainer<float>(single, all, nullptr, options(total, 1)).run();
+  for (std::size_t i = 0; i < single.parameters().size(); ++i) {
+    const double a = distributed.parameters()[i], b = single.parameters()[i];
+    EXPECT_LE(std::abs(a - b), 1e-5 * std::max(1.0, std::abs(b))) << "parameter " << i;
+  }
+  expect_replicas_identical(distributed);
+}
+
+TEST(Distributed, UnevenPartsFinishWithoutHangingAndStayIdentical) {
+  const auto rank = std::size_t(world().rank());
+  // Rank 0 has 23 rows, rank 1 has 2 (fewer than its local batch of 4), any
+  // further rank has 1.
+  const std::size_t mine = rank == 0 ? 23 : rank == 1 ? 2 : 1;
+  const auto local = encoded(samples(100 * rank, mine));
+  CommunicatorGroup group(world());
+  Model<float> model = fresh_model();
+  TrainOptions o = options(8, 4);
+  o.keep_prob = 0.8;
+  Trainer<float> trainer(model, local, nullptr, o, nullptr, &group);
+  const std::size_t ranks = std::size_t(world().size());
+  const std::size_t rank0_batch = 8 / ranks + (8 % ranks > 0 ? 1 : 0);
+  EXPECT_EQ(trainer.steps_per_epoch(), (23 + rank0_batch - 1) / rank0_batch) << "rank 0's part sets the pace";
+  const TrainResult r = trainer.run();
+  EXPECT_EQ(r.epochs_run, 4u);
+  expect_replicas_identical(model);
+}
+
+TEST(Distributed, EarlyStoppingEndsEveryRankInTheSameEpoch) {
+  const auto rank = std::size_t(world().rank());
+  const auto local = encoded(samples(50 * rank, 12));
+  const auto val = encoded(samples(1000 + 50 * rank, 5 + rank));
+  CommunicatorGroup group(world());
+  Model<float> model(Architecture::mlp(4, std::vector<std::size_t>{64}, Activation::tanh, 3, Activation::softmax));
+  initialize(model, Initializer::glorot, 3);
+  TrainOptions o = options(6, 300);
+  o.schedule.base = 0.5;
+  o.early_stopping = {3, 0, true};
+  const TrainResult r = Trainer<float>(model, local, &val, o, nullptr, &group).run();
+  const auto epochs = std::int64_t(r.epochs_run);
+  EXPECT_EQ(world().allreduce(epochs, ReduceOp::min), world().allreduce(epochs, ReduceOp::max));
+  EXPECT_EQ(r.reason, StopReason::early_stopping);
+  expect_replicas_identical(model);
+}
+
+}  // namespace
+}  // namespace sinapsis
