@@ -59,6 +59,26 @@ SplitData split_dataset(const Dataset& data, double val_fraction, double test_fr
   return {select_rows(data, train), select_rows(data, val), select_rows(data, test)};
 }
 
+Dataset as_class_ids(Dataset data, const std::string& source) {
+  if (data.task == Task::classification) return data;
+  if (data.targets.cols != 1)
+    throw DataError(source + ": /labels has " + std::to_string(data.targets.cols) +
+                    " target columns; a classification loss needs one class id per sample");
+  std::int64_t top = 0;
+  for (std::size_t r = 0; r < data.size(); ++r) {
+    const float v = data.targets(r, 0);
+    if (!(v >= 0) || v != std::floor(v))
+      throw DataError(source + ": /labels row " + std::to_string(r) + " is " + std::to_string(v) +
+                      ", not a class id (an integer >= 0) as a classification loss needs");
+    data.labels.push_back(std::int64_t(v));
+    top = std::max(top, data.labels.back());
+  }
+  data.task = Task::classification;
+  data.classes = std::max<std::size_t>({2, data.classes, std::size_t(top) + 1});
+  data.targets = Matrix<float>();
+  return data;
+}
+
 std::size_t output_units(const Dataset& data, Loss loss) {
   if (data.task == Task::regression) {
     if (loss != Loss::mse)

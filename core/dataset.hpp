@@ -63,6 +63,11 @@ struct SplitData {
 SplitData split_dataset(const Dataset& data, double val_fraction, double test_fraction,
                         std::uint64_t seed);
 
+// Real targets [N, 1] that are all whole numbers >= 0, as class ids (for a
+// classification loss). Throws DataError naming `source` and the first row
+// that is not a class id. Classification data is returned as it is.
+Dataset as_class_ids(Dataset data, const std::string& source);
+
 // Output units a model needs for this data and loss. Throws ModelError for
 // combinations that do not fit (e.g. bce with more than two classes).
 std::size_t output_units(const Dataset& data, Loss loss);

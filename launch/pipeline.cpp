@@ -36,7 +36,10 @@ void validate(const DataOptions& o) {
 PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::size_t ranks) {
   PreparedData p;
   p.features = FeatureSet::parse(o.features, "--features");
-  const auto read = [&](const std::string& spec) { return read_part(open_data_source(spec), rank, ranks); };
+  const auto read = [&](const std::string& spec) {
+    Dataset part = read_part(open_data_source(spec), rank, ranks);
+    return o.class_labels ? as_class_ids(std::move(part), spec) : part;
+  };
   Dataset all = read(o.data);
   if (o.val_split > 0 || o.test_split > 0) {
     SplitData parts = split_dataset(all, o.val_split, o.test_split, derive_seed({o.seed, rank}));

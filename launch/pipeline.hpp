@@ -19,6 +19,7 @@ struct DataOptions {
   double val_split = 0, test_split = 0;
   std::string features;             // FeatureSet text; "" = the data's columns
   std::string standardize = "auto";  // auto | on | off
+  bool class_labels = false;         // the loss needs class ids (bce, cce)
   std::uint64_t seed = 1;
 };
 

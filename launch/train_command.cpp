@@ -173,6 +173,7 @@ int train_command(const Args& args, Communicator& comm) {
   // outcome. Collectives happen only between those phases.
   DataOptions input = v.input;
   input.seed = v.seed;
+  input.class_labels = v.loss == "bce" || v.loss == "cce";
   PreparedData data;
   std::optional<ModelFile> start;
   agree(comm, [&] {

@@ -1,0 +1,231 @@
+// Bad data, as a new user meets it under `mpirun -n 2 sinapsis ...`: every
+// case ends every rank with a non-zero status (a hang would hit the
+// `timeout` below and fail), the sinapsis error is printed exactly once and
+// names the file (and row where it applies), and no output is left behind.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+
+#include "io/data_file.hpp"
+#include "io/hdf5.hpp"
+
+namespace sinapsis {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result run_mpi(const std::string& arguments, int ranks = 2) {
+  const std::string command =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 60 mpirun -n " +
+      std::to_string(ranks) + " --oversubscribe " SINAPSIS_BINARY " " + arguments + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (pipe && std::fgets(buffer.data(), int(buffer.size()), pipe)) output += buffer.data();
+  const int raw = pipe ? ::pclose(pipe) : -1;
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128, output};
+}
+
+// Lines that sinapsis printed (mpirun adds its own banner after a failure).
+std::vector<std::string> sinapsis_lines(const std::string& output) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < output.size()) {
+    const std::size_t end = std::min(output.find('\n', start), output.size());
+    const std::string line = output.substr(start, end - start);
+    if (line.rfind("sinapsis", 0) == 0) lines.push_back(line);
+    start = end + 1;
+  }
+  return lines;
+}
+
+Dataset blobs(std::size_t n, std::size_t d = 2) {
+  Dataset data;
+  data.task = Task::classification;
+  data.classes = 2;
+  data.features = Matrix<float>(n, d);
+  for (std::size_t r = 0; r < n; ++r) {
+    data.labels.push_back(std::int64_t(r % 2));
+    for (std::size_t c = 0; c < d; ++c) data.features(r, c) = float(r % 2) + 0.1f * float(c);
+  }
+  return data;
+}
+
+class MpiBadData : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sinapsis_mpi_cli_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string out() const { return path("run"); }
+
+  // Raw HDF5 with chosen datasets (to build files sinapsis would not write).
+  std::string raw_file(const std::string& name, const std::function<void(hid_t)>& body) {
+    const h5::Handle f = h5::create_file(path(name));
+    body(f.get());
+    return path(name);
+  }
+
+  void expect_refused(const std::string& arguments, std::vector<std::string> fragments) {
+    const Result r = run_mpi(arguments);
+    EXPECT_NE(r.status, 0) << arguments << "\n" << r.output;
+    EXPECT_NE(r.status, 124) << "timed out (a hang): " << arguments;
+    const auto lines = sinapsis_lines(r.output);
+    ASSERT_EQ(lines.size(), 1u) << "the error must be printed once:\n" << r.output;
+    for (const auto& f : fragments) EXPECT_NE(lines[0].find(f), std::string::npos) << "missing '" << f << "' in " << lines[0];
+    EXPECT_FALSE(fs::exists(out() + "/model.h5"));
+    EXPECT_FALSE(fs::exists(out() + "/metrics.csv"));
+  }
+  std::string train(const std::string& data, const std::string& extra = "") const {
+    return "train --data " + data + " --epochs 2 --batch 4 --out " + out() + " " + extra;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(MpiBadData, MissingFile) { expect_refused(train(path("nope.h5")), {"nope.h5", "no such file"}); }
+
+TEST_F(MpiBadData, NotHdf5) {
+  std::ofstream(path("text.h5")) << "not hdf5\n";
+  expect_refused(train(path("text.h5")), {"text.h5", "not an HDF5 file"});
+}
+
+TEST_F(MpiBadData, TruncatedFile) {
+  write_data_file(path("whole.h5"), blobs(4000, 8));
+  fs::resize_file(path("whole.h5"), fs::file_size(path("whole.h5")) / 3);
+  expect_refused(train(path("whole.h5")), {"whole.h5"});
+}
+
+TEST_F(MpiBadData, MissingFeaturesOrLabels) {
+  const auto only_features = raw_file("nolabels.h5", [](hid_t f) {
+    const std::vector<float> x(8, 1.0f);
+    h5::write_floats(f, "features", {4, 2}, x.data(), "t");
+  });
+  expect_refused(train(only_features), {"nolabels.h5", "labels"});
+  const auto only_labels = raw_file("nofeatures.h5", [](hid_t f) {
+    const std::vector<std::int64_t> y{0, 1, 0, 1};
+    h5::write_int64(f, "labels", {4}, y.data(), "t");
+  });
+  expect_refused(train(only_labels), {"nofeatures.h5", "features"});
+}
+
+TEST_F(MpiBadData, FeaturesNot2DAndRowMismatch) {
+  const auto flat = raw_file("flat.h5", [](hid_t f) {
+    const std::vector<float> x(8, 1.0f);
+    const std::vector<std::int64_t> y(8, 0);
+    h5::write_floats(f, "features", {8}, x.data(), "t");
+    h5::write_int64(f, "labels", {8}, y.data(), "t");
+  });
+  expect_refused(train(flat), {"flat.h5", "/features must be 2-D"});
+  const auto mismatch = raw_file("mismatch.h5", [](hid_t f) {
+    const std::vector<float> x(8, 1.0f);
+    const std::vector<std::int64_t> y(3, 0);
+    h5::write_floats(f, "features", {4, 2}, x.data(), "t");
+    h5::write_int64(f, "labels", {3}, y.data(), "t");
+  });
+  expect_refused(train(mismatch), {"mismatch.h5", "4 rows", "3"});
+}
+
+TEST_F(MpiBadData, NegativeOrFractionalLabelsForAClassificationLoss) {
+  Dataset d = blobs(40);
+  d.labels[33] = -1;  // in rank 1's half
+  const auto negative = raw_file("negative.h5", [&](hid_t f) {
+    h5::write_floats(f, "features", {40, 2}, d.features.values.data(), "t");
+    h5::write_int64(f, "labels", {40}, d.labels.data(), "t");
+  });
+  expect_refused(train(negative), {"negative.h5", "row 33"});
+  const auto fractional = raw_file("fractional.h5", [&](hid_t f) {
+    std::vector<float> y(40, 1.0f);
+    y[5] = 0.5f;
+    h5::write_floats(f, "features", {40, 2}, d.features.values.data(), "t");
+    h5::write_floats(f, "labels", {40}, y.data(), "t");
+  });
+  expect_refused(train(fractional, "--loss cce"), {"fractional.h5", "row 5", "not a class id"});
+}
+
+TEST_F(MpiBadData, ClassCountDoesNotFitTheModel) {
+  write_data_file(path("two.h5"), blobs(20));
+  ASSERT_EQ(run_mpi(train(path("two.h5")) + " --hidden 3", 1).status, 0);
+  Dataset three = blobs(20);
+  three.labels[17] = 2;
+  three.classes = 3;
+  write_data_file(path("three.h5"), three);
+  fs::rename(out(), path("two_run"));
+  expect_refused(train(path("three.h5"), "--init-model " + path("two_run/model.h5")), {"three.h5", "class 2"});
+}
+
+TEST_F(MpiBadData, NaNInFeaturesOrInfInTargets) {
+  Dataset d = blobs(40);
+  d.features(30, 1) = std::numeric_limits<float>::quiet_NaN();
+  write_data_file(path("nan.h5"), d);
+  expect_refused(train(path("nan.h5")), {"nan.h5", "NaN", "row 30"});
+  Dataset reg;
+  reg.task = Task::regression;
+  reg.features = blobs(40).features;
+  reg.targets = Matrix<float>(40, 1, 0.5f);
+  reg.targets(3, 0) = std::numeric_limits<float>::infinity();
+  write_data_file(path("inf.h5"), reg);
+  expect_refused(train(path("inf.h5")), {"inf.h5", "Inf", "row 3"});
+}
+
+TEST_F(MpiBadData, EmptyOrFewerSamplesThanRanks) {
+  write_data_file(path("empty.h5"), blobs(0));
+  expect_refused(train(path("empty.h5")), {"empty.h5", "empty"});
+  write_data_file(path("one.h5"), blobs(1));
+  expect_refused(train(path("one.h5")), {"1 samples", "2 ranks"});
+}
+
+TEST_F(MpiBadData, ShardSetsMissingDuplicatedOrDisagreeing) {
+  write_data_file(path("all.h5"), blobs(40));
+  ASSERT_EQ(run_mpi("data shard " + path("all.h5") + " --shards 4 --out-dir " + path("set"), 1).status, 0);
+  fs::copy(path("set"), path("dup"));
+  fs::remove(path("set/all-00002-of-00004.h5"));
+  expect_refused(train(path("set")), {"shard 2 of 4 is missing"});
+  fs::remove(path("dup/all-00003-of-00004.h5"));
+  fs::copy_file(path("dup/all-00000-of-00004.h5"), path("dup/all-00003-of-00004.h5"));
+  expect_refused(train(path("dup")), {"all-00003-of-00004.h5", "holds shard 0"});
+  fs::create_directories(path("wide"));
+  for (std::size_t s = 0; s < 2; ++s) write_data_file(path("wide/w-0000" + std::to_string(s) + "-of-00002.h5"), blobs(10, 2 + s));
+  expect_refused(train(path("wide")), {"disagree on D"});
+}
+
+TEST_F(MpiBadData, CsvAndIdxImportsRefused) {
+  std::ofstream(path("ragged.csv")) << "a,b,label\n1,2,x\n3,y\n";
+  expect_refused("data import --format csv --input " + path("ragged.csv") + " --label label --out " + out() + "/d.h5",
+                 {"ragged.csv", "line 3"});
+  std::ofstream(path("ok.csv")) << "a,b,label\n1,2,x\n3,4,y\n";
+  expect_refused("data import --format csv --input " + path("ok.csv") + " --label outcome --out " + out() + "/d.h5",
+                 {"ok.csv", "outcome"});
+  std::ofstream(path("text.csv")) << "a,b,label\n1,2,x\n3,4,y\n5,six,x\n";
+  expect_refused("data import --format csv --input " + path("text.csv") + " --label label --out " + out() + "/d.h5",
+                 {"text.csv", "six"});
+  std::ofstream(path("bad.idx"), std::ios::binary) << std::string("\x00\x00\x09\x03", 4);
+  std::ofstream(path("labels.idx"), std::ios::binary) << std::string("\x00\x00\x08\x01\x00\x00\x00\x00", 8);
+  expect_refused("data import --format idx --images " + path("bad.idx") + " --labels " + path("labels.idx") +
+                     " --out " + out() + "/d.h5",
+                 {"bad.idx", "magic"});
+  std::ofstream(path("images.idx"), std::ios::binary)
+      << std::string("\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x01\x05\x06", 18);
+  expect_refused("data import --format idx --images " + path("images.idx") + " --labels " + path("labels.idx") +
+                     " --out " + out() + "/d.h5",
+                 {"2 images", "0 labels"});
+}
+
+}  // namespace
+}  // namespace sinapsis
