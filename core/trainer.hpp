@@ -14,6 +14,9 @@
 //   learning_rate the rate of the epoch's last step
 //   epoch_seconds wall time of the epoch, evaluation included
 //   samples_per_second  training samples / time spent in training steps
+//   compute_seconds, comm_seconds, io_seconds  where the epoch's step time
+//                 went: forward/backward/update, summing gradients across
+//                 ranks, assembling batches from the shuffled rows
 #pragma once
 
 #include <array>
@@ -24,6 +27,7 @@
 #include <numeric>
 #include <vector>
 
+#include "core/batch_assembler.hpp"
 #include "core/dataset.hpp"
 #include "core/early_stopping.hpp"
 #include "core/network.hpp"
@@ -49,6 +53,9 @@ struct TrainOptions {
   EarlyStoppingOptions early_stopping;
   Monitor monitor = Monitor::val_loss;  // train_loss is used when there is no validation data
   std::uint64_t seed = 1;
+  // Assemble the next batch on a helper thread while this one computes:
+  // automatic = when a batch holds at least kPrefetchFloats values.
+  enum class Prefetch { automatic, on, off } prefetch = Prefetch::automatic;
 };
 
 struct EpochMetrics {
@@ -62,6 +69,9 @@ struct EpochMetrics {
   double learning_rate = 0;
   double epoch_seconds = 0;
   double samples_per_second = 0;
+  double compute_seconds = 0;
+  double comm_seconds = 0;
+  double io_seconds = 0;
   bool improved = false;
 };
 
@@ -122,6 +132,9 @@ Evaluation evaluate(const Model<T>& model, Workspace<T>& ws, const EncodedData<T
 template <class T>
 class Trainer {
  public:
+  // Batches of at least this many floats are assembled a step ahead by default.
+  static constexpr std::size_t kPrefetchFloats = 32768;
+
   using EpochCallback = std::function<void(const EpochMetrics&)>;
 
   // val_data and test_data may be null. With several ranks, each passes its
@@ -137,9 +150,9 @@ class Trainer {
         options_(options),
         optimizer_(model.parameters().size(), model.weight_count(), options.sgd),
         ws_(model.architecture(), std::max<std::size_t>(options.batch, 256)),
-        batch_x_(std::max<std::size_t>(options.batch, 1), train_data.features.cols),
-        batch_t_(std::max<std::size_t>(options.batch, 1), model.architecture().outputs()),
         order_(train_data.size()),
+        batches_(train_data.features, train_data.targets, std::max<std::size_t>(options.batch, 1),
+                 use_prefetch(options, train_data)),
         early_(options.early_stopping, options.monitor == Monitor::val_accuracy && val_data
                                              ? Goal::maximize
                                              : Goal::minimize),
@@ -198,7 +211,9 @@ class Trainer {
   // shuffle, rows first..first+n-1) of a single process; returns the batch
   // loss sum.
   double step(std::size_t first, std::size_t n, double learning_rate) {
-    return step_rows(first, n, n, learning_rate);
+    batches_.request(0, rows(first, n));
+    const auto [x, t] = batches_.wait(0);
+    return step_batch(x, t, n, learning_rate);
   }
 
   // Global batch size and steps per epoch as planned across ranks.
@@ -243,21 +258,26 @@ class Trainer {
     return first >= rank_rows_[r] ? 0 : std::min(rank_batch_[r], rank_rows_[r] - first);
   }
 
-  // Forward and backward on this rank's rows order_[first, first+n), gradients
-  // summed over the ranks and divided by the global loss normalizer of
-  // `global_rows`, one SGD step. Returns this rank's loss sum.
-  double step_rows(std::size_t first, std::size_t n, std::size_t global_rows, double learning_rate) {
-    const std::size_t d = train_.features.cols, k = batch_t_.cols;
+  static bool use_prefetch(const TrainOptions& o, const EncodedData<T>& data) {
+    if (o.prefetch != TrainOptions::Prefetch::automatic) return o.prefetch == TrainOptions::Prefetch::on;
+    return o.batch * (data.features.cols + data.targets.cols) >= kPrefetchFloats;
+  }
+
+  // Rows order_[first, first+n), clipped to this rank's part.
+  std::span<const std::size_t> rows(std::size_t first, std::size_t n) const {
+    first = std::min(first, order_.size());
+    return {order_.data() + first, std::min(n, order_.size() - first)};
+  }
+
+  // Forward and backward on this rank's batch (x, t), gradients summed over
+  // the ranks and divided by the global loss normalizer of `global_rows`,
+  // one SGD step. Returns this rank's loss sum.
+  double step_batch(ConstMatrixView<T> x, ConstMatrixView<T> t, std::size_t global_rows, double learning_rate) {
+    const std::size_t n = x.rows, k = t.cols;
+    const auto assembled = Clock::now();
     model_.zero_gradients();
     double loss = 0;
     if (n > 0) {
-      for (std::size_t r = 0; r < n; ++r) {
-        const std::size_t src = order_[first + r];
-        std::copy_n(train_.features.values.data() + src * d, d, batch_x_.values.data() + r * d);
-        std::copy_n(train_.targets.values.data() + src * k, k, batch_t_.values.data() + r * k);
-      }
-      ConstMatrixView<T> x = batch_x_.view().first_rows(n);
-      ConstMatrixView<T> t = batch_t_.view().first_rows(n);
       const DropoutPlan dropout{options_.keep_prob,
                                 derive_seed({options_.seed, std::uint64_t(group_.rank())}), global_step_};
       forward(model_, ws_, x, dropout);
@@ -265,9 +285,14 @@ class Trainer {
       const T scale = T(1 / loss_normalizer(options_.loss, global_rows, k));
       backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob);
     }
+    const auto computed = Clock::now();
     group_.sum(model_.gradients());
+    const auto synced = Clock::now();
     optimizer_.step(model_.parameters(), model_.gradients(), learning_rate);
     ++global_step_;
+    const auto done = Clock::now();
+    compute_seconds_ += seconds_between(assembled, computed) + seconds_between(synced, done);
+    comm_seconds_ += seconds_between(computed, synced);
     return loss;
   }
 
@@ -277,13 +302,22 @@ class Trainer {
     m.epoch = epoch + 1;
     Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch, std::uint64_t(group_.rank())}));
     for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
-    const std::size_t k = batch_t_.cols, me = std::size_t(group_.rank());
+    const std::size_t k = train_.targets.cols, me = std::size_t(group_.rank());
     double loss_total = 0;
+    io_seconds_ = compute_seconds_ = comm_seconds_ = 0;
+    // Batch s+1 is assembled (on the helper thread, when prefetching) while
+    // step s computes; io_seconds is the time a step waited for its batch.
+    if (steps_per_epoch_ > 0) batches_.request(0, rows(0, rows_in_step(me, 0)));
     for (std::size_t s = 0; s < steps_per_epoch_; ++s) {
       std::size_t global_rows = 0;
       for (std::size_t r = 0; r < rank_rows_.size(); ++r) global_rows += rows_in_step(r, s);
       m.learning_rate = options_.schedule.rate(epoch, global_step_);
-      loss_total += step_rows(s * local_batch_, rows_in_step(me, s), global_rows, m.learning_rate);
+      const auto waiting = Clock::now();
+      const auto [x, t] = batches_.wait(int(s % 2));
+      if (s + 1 < steps_per_epoch_)  // inline when not prefetching: then it is all io time
+        batches_.request(int((s + 1) % 2), rows((s + 1) * local_batch_, rows_in_step(me, s + 1)));
+      io_seconds_ += seconds_since(waiting);
+      loss_total += step_batch(x, t, global_rows, m.learning_rate);
     }
     const double train_seconds = seconds_since(start);
     // One sum for every metric: train loss, then val and test sums.
@@ -308,6 +342,9 @@ class Trainer {
     m.penalty = options_.sgd.penalty.value<T>(model_.parameters().first(model_.weight_count()));
     m.epoch_seconds = seconds_since(start);
     m.samples_per_second = double(total) / std::max(train_seconds, 1e-9);
+    m.compute_seconds = compute_seconds_;
+    m.comm_seconds = comm_seconds_;
+    m.io_seconds = io_seconds_;
     return m;
   }
 
@@ -320,6 +357,9 @@ class Trainer {
     for (T v : values)
       if (!std::isfinite(v)) return false;
     return true;
+  }
+  static double seconds_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
   }
   static double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -334,9 +374,8 @@ class Trainer {
   TrainOptions options_;
   Sgd<T> optimizer_;
   Workspace<T> ws_;
-  Matrix<T> batch_x_;
-  Matrix<T> batch_t_;
   std::vector<std::size_t> order_;
+  BatchAssembler<T> batches_;
   EarlyStopping early_;
   std::vector<T> best_parameters_;
   std::vector<T> good_parameters_;
@@ -345,6 +384,7 @@ class Trainer {
   std::vector<std::size_t> rank_batch_;  // local batch of every rank
   std::size_t local_batch_ = 0;
   std::size_t steps_per_epoch_ = 0;
+  double io_seconds_ = 0, compute_seconds_ = 0, comm_seconds_ = 0;  // this epoch so far
 };
 
 }  // namespace sinapsis

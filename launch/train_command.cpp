@@ -1,5 +1,7 @@
 // sinapsis train: one process, one model, from a data file to RUN_DIR with
 // model.h5 and metrics.csv.
+#include <sys/resource.h>  // getrusage: peak resident memory
+
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -26,7 +28,7 @@ struct TrainCommandOptions {
   DataOptions input;
   std::string out, init_model;
   std::string hidden = "8,8", activation = "tanh", output = "auto", loss = "auto";
-  std::string init = "glorot", schedule = "constant", monitor = "val_loss";
+  std::string init = "glorot", schedule = "constant", monitor = "val_loss", prefetch = "auto";
   double lr = 0.03, momentum = 0, l1 = 0, l2 = 0, keep_prob = 1, min_delta = 0;
   double lr_decay = 0.5;
   std::size_t batch = 10, epochs = 100, patience = 0, lr_decay_every = 10, warmup_steps = 0;
@@ -70,6 +72,7 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("no-restore-best", po::bool_switch(&v.no_restore_best), "keep the last weights, not the best, when early stopping")
     ("seed", po::value(&v.seed)->default_value(v.seed), "seed for initialization, shuffling and dropout")
     ("threads", po::value(&v.threads)->default_value(v.threads), "BLAS threads (0: all cores of this host)")
+    ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
     ("quiet", po::bool_switch(&v.quiet), "print only the final summary");
 }
 
@@ -100,6 +103,8 @@ void validate(const TrainCommandOptions& v) {
       throw UsageError("--output: step units cannot be trained; use sigmoid, tanh or linear");
   }
   if (v.loss != "auto") parse_loss(v.loss, "--loss");
+  if (v.prefetch != "auto" && v.prefetch != "on" && v.prefetch != "off")
+    throw UsageError("--prefetch: unknown value '" + v.prefetch + "' (expected auto, on or off)");
   parse_initializer(v.init, "--init");
   parse_monitor(v.monitor, "--monitor");
   parse_size_list(v.hidden, "hidden");
@@ -151,7 +156,8 @@ void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
   out << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
       << csv_number(m.val_accuracy) << ',' << csv_number(m.penalty) << ',' << csv_number(m.learning_rate) << ','
       << csv_number(m.epoch_seconds) << ',' << csv_number(m.samples_per_second) << ',' << csv_number(m.test_loss)
-      << ',' << csv_number(m.test_accuracy) << '\n';
+      << ',' << csv_number(m.test_accuracy) << ',' << csv_number(m.compute_seconds) << ','
+      << csv_number(m.comm_seconds) << ',' << csv_number(m.io_seconds) << '\n';
 }
 
 }  // namespace
@@ -216,6 +222,9 @@ int train_command(const Args& args, Communicator& comm) {
     t.early_stopping = {v.patience, v.min_delta, !v.no_restore_best};
     t.monitor = parse_monitor(v.monitor, "--monitor");
     t.seed = v.seed;
+    t.prefetch = v.prefetch == "on"    ? TrainOptions::Prefetch::on
+                 : v.prefetch == "off" ? TrainOptions::Prefetch::off
+                                       : TrainOptions::Prefetch::automatic;
   });
   // Every rank starts from rank 0's parameters.
   if (!start && lead) initialize(*model, parse_initializer(v.init, "--init"), v.seed);
@@ -239,7 +248,7 @@ int train_command(const Args& args, Communicator& comm) {
     std::filesystem::create_directories(v.out);
     metrics.emplace((std::filesystem::path(v.out) / "metrics.csv").string());
     metrics->stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,"
-                         "samples_per_second,test_loss,test_accuracy\n";
+                         "samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds\n";
   });
   const auto total = std::size_t(comm.allreduce(double(train_data->size()), ReduceOp::sum));
   if (lead && !v.quiet)
@@ -278,6 +287,11 @@ int train_command(const Args& args, Communicator& comm) {
                             csv_number(last.train_loss) + "); " + v.out +
                             "/model.h5 holds the last finite weights. Lower --lr?",
                         kExitFailure);
+  // Peak resident memory of the largest rank (the data is rank-local, so it
+  // shrinks with more ranks).
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto peak_kib = comm.allreduce(std::int64_t(usage.ru_maxrss), ReduceOp::max);
   if (!lead) return kExitSuccess;
   std::cout << "stopped: " << stop_reason_name(result.reason) << " after " << result.epochs_run
             << " epochs; last train_loss " << last.train_loss;
@@ -287,6 +301,7 @@ int train_command(const Args& args, Communicator& comm) {
     std::cout << "\n" << name << "_loss " << e.loss;
     if (!std::isnan(e.accuracy)) std::cout << "  " << name << "_accuracy " << e.accuracy;
   }
+  std::cout << "\npeak memory per rank: " << peak_kib / 1024 << " MiB";
   std::cout << "\nwrote " << v.out << "/model.h5 and " << v.out << "/metrics.csv" << std::endl;
   return kExitSuccess;
 }
