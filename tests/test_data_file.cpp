@@ -106,6 +106,24 @@ TEST_F(DataFileTest, FloatLabelsAreRegressionTargets) {
   EXPECT_EQ(d.targets(0, 1), -1.0f);
 }
 
+// Files written by h5py (tests/data/make_h5py_fixtures.py): uint8 images in
+// gzip+shuffle chunks, uint8 labels, str-list and fixed-length bytes attributes.
+TEST_F(DataFileTest, ReadsFilesWrittenByH5py) {
+  const std::string dir = std::string(SINAPSIS_SOURCE_DIR) + "/tests/data/";
+  const Dataset images = read_data_file(dir + "h5py_uint8_gzip.h5");
+  EXPECT_EQ(images.size(), 12u);
+  EXPECT_EQ(images.dimension(), 784u);
+  EXPECT_EQ(images.features(11, 783), float((11 * 784 + 783) % 256));
+  EXPECT_EQ(images.classes, 10u);
+  ASSERT_EQ(images.class_names.size(), 10u);
+  EXPECT_EQ(images.class_names[9], "Ankle boot");
+  EXPECT_EQ(images.labels[9], 9);
+  const Dataset small = read_data_file(dir + "h5py_float64_int32.h5");
+  EXPECT_EQ(small.features(1, 1), 3.25f);
+  EXPECT_EQ(small.labels, (std::vector<std::int64_t>{1, 0, 1}));
+  EXPECT_EQ(small.feature_names, (std::vector<std::string>{"width", "height"}));
+}
+
 TEST_F(DataFileTest, RefusesMissingFile) { expect_refused(path("nope.h5"), "no such file"); }
 
 TEST_F(DataFileTest, RefusesNonHdf5File) {
