@@ -73,10 +73,13 @@ struct EpochMetrics {
   double comm_seconds = 0;
   double io_seconds = 0;
   bool improved = false;
+  std::size_t diverged_step = 0;  // 1-based step whose gradients were not finite (0: none)
 };
 
 struct TrainResult {
   StopReason reason = StopReason::max_epochs;
+  std::size_t diverged_epoch = 0;  // 1-based, with `diverged_step` (1-based within the epoch)
+  std::size_t diverged_step = 0;
   std::size_t epochs_run = 0;
   std::size_t best_epoch = 0;    // 1-based; the weights kept when restore_best
   double best_monitored = std::numeric_limits<double>::quiet_NaN();
@@ -179,10 +182,12 @@ class Trainer {
     for (std::size_t epoch = 0; epoch < options_.epochs; ++epoch) {
       EpochMetrics m = run_epoch(epoch);
       result.epochs_run = epoch + 1;
-      if (!std::isfinite(m.train_loss) || !all_finite(model_.parameters())) {
-        // Keep the last weights that were finite; report and stop.
+      if (m.diverged_step > 0 || !std::isfinite(m.train_loss) || !all_finite(model_.parameters())) {
+        // Keep the weights of the last finite epoch; report and stop.
         std::copy(good_parameters_.begin(), good_parameters_.end(), model_.parameters().begin());
         result.reason = StopReason::diverged;
+        result.diverged_epoch = epoch + 1;
+        result.diverged_step = m.diverged_step > 0 ? m.diverged_step : steps_per_epoch_;
         if (on_epoch) on_epoch(m);
         return result;
       }
@@ -288,7 +293,9 @@ class Trainer {
     const auto computed = Clock::now();
     group_.sum(model_.gradients());
     const auto synced = Clock::now();
-    optimizer_.step(model_.parameters(), model_.gradients(), learning_rate);
+    // The gradients were summed over the ranks, so a NaN on any rank is seen
+    // by every rank in this same step.
+    if (!optimizer_.step(model_.parameters(), model_.gradients(), learning_rate)) non_finite_ = true;
     ++global_step_;
     const auto done = Clock::now();
     compute_seconds_ += seconds_between(assembled, computed) + seconds_between(synced, done);
@@ -318,6 +325,10 @@ class Trainer {
         batches_.request(int((s + 1) % 2), rows((s + 1) * local_batch_, rows_in_step(me, s + 1)));
       io_seconds_ += seconds_since(waiting);
       loss_total += step_batch(x, t, global_rows, m.learning_rate);
+      if (non_finite_) {
+        m.diverged_step = s + 1;
+        break;
+      }
     }
     const double train_seconds = seconds_since(start);
     // One sum for every metric: train loss, then val and test sums.
@@ -385,6 +396,7 @@ class Trainer {
   std::size_t local_batch_ = 0;
   std::size_t steps_per_epoch_ = 0;
   double io_seconds_ = 0, compute_seconds_ = 0, comm_seconds_ = 0;  // this epoch so far
+  bool non_finite_ = false;  // a step's summed gradients held NaN or Inf
 };
 
 }  // namespace sinapsis

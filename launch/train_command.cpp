@@ -9,6 +9,8 @@
 #include <iomanip>
 #include <iostream>
 #include <optional>
+#include <sstream>
+#include <span>
 
 #include "core/blas_runtime.hpp"
 #include "core/init.hpp"
@@ -35,6 +37,11 @@ struct TrainCommandOptions {
   std::uint64_t seed = 1;
   int threads = 0;
   bool nesterov = false, no_restore_best = false, overwrite = false, quiet = false;
+#ifdef NDEBUG
+  bool check_consistency = false;
+#else
+  bool check_consistency = true;  // debug builds check replicas every epoch
+#endif
 };
 
 void describe(po::options_description& o, TrainCommandOptions& v) {
@@ -73,7 +80,9 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("seed", po::value(&v.seed)->default_value(v.seed), "seed for initialization, shuffling and dropout")
     ("threads", po::value(&v.threads)->default_value(v.threads), "BLAS threads (0: all cores of this host)")
     ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
-    ("quiet", po::bool_switch(&v.quiet), "print only the final summary");
+    ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
+    ("check-consistency", po::value(&v.check_consistency)->default_value(v.check_consistency)->implicit_value(true),
+     "compare a hash of the parameters across ranks after every epoch; a mismatch is an error (on in debug builds)");
 }
 
 void validate(const TrainCommandOptions& v) {
@@ -152,6 +161,26 @@ void print_epoch(const EpochMetrics& m, bool val, bool test) {
             << std::setprecision(6) << std::endl;
 }
 
+// FNV-1a over the parameters' bytes: equal on every rank iff the replicas are.
+std::uint64_t parameter_hash(std::span<const float> values) {
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
+  for (std::size_t i = 0; i < values.size_bytes(); ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ull;
+  return hash;
+}
+
+// What every rank must agree on before the first step: the model, the data
+// schema and the options that shape the computation. One allgather; a
+// difference names both ranks and both values.
+void check_ranks_agree(Communicator& comm, const std::string& mine) {
+  const auto all = comm.allgather(mine);
+  for (std::size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0])
+      throw AgreedFailure("ranks disagree before training: rank 0 has {" + all[0] + "}, rank " + std::to_string(r) +
+                              " has {" + all[r] + "}",
+                          kExitFailure);
+}
+
 void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
   out << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
       << csv_number(m.val_accuracy) << ',' << csv_number(m.penalty) << ',' << csv_number(m.learning_rate) << ','
@@ -226,6 +255,17 @@ int train_command(const Args& args, Communicator& comm) {
                  : v.prefetch == "off" ? TrainOptions::Prefetch::off
                                        : TrainOptions::Prefetch::automatic;
   });
+  {
+    const Architecture& a = model->architecture();
+    std::ostringstream mine;
+    mine << "model " << a.describe() << " with " << a.parameter_count() << " parameters; data D=" << data.train.dimension()
+         << " classes=" << data.train.classes << " task=" << (data.train.task == Task::classification ? "classification" : "regression")
+         << " features=" << data.features.text() << "; loss " << loss_name(loss) << " batch " << t.batch << " epochs "
+         << t.epochs << " lr " << t.schedule.base << " momentum " << t.sgd.momentum << " l1 " << t.sgd.penalty.l1
+         << " l2 " << t.sgd.penalty.l2 << " keep_prob " << t.keep_prob << " patience " << t.early_stopping.patience_epochs
+         << " seed " << t.seed;
+    check_ranks_agree(comm, mine.str());
+  }
   // Every rank starts from rank 0's parameters.
   if (!start && lead) initialize(*model, parse_initializer(v.init, "--init"), v.seed);
   comm.broadcast(model->parameters(), 0);
@@ -259,6 +299,13 @@ int train_command(const Args& args, Communicator& comm) {
   EpochMetrics last;
   const TrainResult result = trainer->run([&](const EpochMetrics& m) {
     last = m;
+    if (v.check_consistency && comm.size() > 1) {
+      const std::uint64_t hash = parameter_hash(model->parameters());
+      if (comm.allreduce(hash, ReduceOp::min) != comm.allreduce(hash, ReduceOp::max))
+        throw AgreedFailure("replicas differ after epoch " + std::to_string(m.epoch) +
+                                " (--check-consistency): the ranks no longer hold the same parameters",
+                            kExitFailure);
+    }
     if (!lead) return;
     write_metrics_row(metrics->stream(), m);
     if (!v.quiet && (m.epoch % print_every == 0 || m.epoch == v.epochs || m.epoch == 1))
@@ -283,9 +330,10 @@ int train_command(const Args& args, Communicator& comm) {
     metrics->commit();
   });
   if (result.reason == StopReason::diverged)
-    throw AgreedFailure("training diverged in epoch " + std::to_string(last.epoch) + " (loss " +
-                            csv_number(last.train_loss) + "); " + v.out +
-                            "/model.h5 holds the last finite weights. Lower --lr?",
+    throw AgreedFailure("training diverged: NaN or Inf in the loss or gradients in epoch " +
+                            std::to_string(result.diverged_epoch) + ", step " + std::to_string(result.diverged_step) +
+                            "; " + v.out + "/model.h5 holds the weights of the last finite epoch (" +
+                            std::to_string(result.diverged_epoch - 1) + "). Lower --lr?",
                         kExitFailure);
   // Peak resident memory of the largest rank (the data is rank-local, so it
   // shrinks with more ranks).

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/init.hpp"
@@ -117,6 +118,25 @@ TEST(Distributed, EarlyStoppingEndsEveryRankInTheSameEpoch) {
   const auto epochs = std::int64_t(r.epochs_run);
   EXPECT_EQ(world().allreduce(epochs, ReduceOp::min), world().allreduce(epochs, ReduceOp::max));
   EXPECT_EQ(r.reason, StopReason::early_stopping);
+  expect_replicas_identical(model);
+}
+
+TEST(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {
+  const auto rank = std::size_t(world().rank());
+  Dataset d = samples(40 * rank, 20);
+  // Rank 1's part holds a NaN (as a fault mid-training would produce; files
+  // with NaN are refused at load).
+  if (rank == 1) d.features(13, 2) = std::numeric_limits<float>::quiet_NaN();
+  const auto local = encoded(d);
+  CommunicatorGroup group(world());
+  Model<float> model = fresh_model();
+  TrainOptions o = options(6, 10);
+  const TrainResult r = Trainer<float>(model, local, nullptr, o, nullptr, &group).run();
+  EXPECT_EQ(r.reason, StopReason::diverged);
+  EXPECT_GE(r.diverged_step, 1u);
+  for (const auto value : {std::int64_t(r.diverged_epoch), std::int64_t(r.diverged_step)})
+    EXPECT_EQ(world().allreduce(value, ReduceOp::min), world().allreduce(value, ReduceOp::max));
+  for (float p : model.parameters()) ASSERT_TRUE(std::isfinite(p));
   expect_replicas_identical(model);
 }
 

@@ -27,16 +27,22 @@ struct Result {
   std::string output;
 };
 
-Result run_mpi(const std::string& arguments, int ranks = 2) {
+// `mpirun_arguments` follows "mpirun": "-n 2 --oversubscribe BINARY ...", or
+// several ":"-separated programs.
+Result run_mpirun(const std::string& mpirun_arguments) {
   const std::string command =
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 60 mpirun -n " +
-      std::to_string(ranks) + " --oversubscribe " SINAPSIS_BINARY " " + arguments + " 2>&1";
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 60 mpirun " +
+      mpirun_arguments + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string output;
   std::array<char, 4096> buffer{};
   while (pipe && std::fgets(buffer.data(), int(buffer.size()), pipe)) output += buffer.data();
   const int raw = pipe ? ::pclose(pipe) : -1;
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128, output};
+}
+
+Result run_mpi(const std::string& arguments, int ranks = 2) {
+  return run_mpirun("-n " + std::to_string(ranks) + " --oversubscribe " SINAPSIS_BINARY " " + arguments);
 }
 
 // Lines that sinapsis printed (mpirun adds its own banner after a failure).
@@ -83,7 +89,9 @@ class MpiBadData : public ::testing::Test {
   }
 
   void expect_refused(const std::string& arguments, std::vector<std::string> fragments) {
-    const Result r = run_mpi(arguments);
+    expect_refused_result(run_mpi(arguments), arguments, fragments);
+  }
+  void expect_refused_result(const Result& r, const std::string& arguments, const std::vector<std::string>& fragments) {
     EXPECT_NE(r.status, 0) << arguments << "\n" << r.output;
     EXPECT_NE(r.status, 124) << "timed out (a hang): " << arguments;
     const auto lines = sinapsis_lines(r.output);
@@ -225,6 +233,13 @@ TEST_F(MpiBadData, CsvAndIdxImportsRefused) {
   expect_refused("data import --format idx --images " + path("images.idx") + " --labels " + path("labels.idx") +
                      " --out " + out() + "/d.h5",
                  {"2 images", "0 labels"});
+}
+
+TEST_F(MpiBadData, RanksThatDisagreeOnTheOptionsStopBeforeTraining) {
+  write_data_file(path("all.h5"), blobs(40));
+  const std::string common = " --oversubscribe " SINAPSIS_BINARY " " + train(path("all.h5"));
+  const std::string command = "-n 1" + common + " --lr 0.1 : -n 1" + common + " --lr 0.2";
+  expect_refused_result(run_mpirun(command), command, {"ranks disagree", "rank 1", "lr 0.1", "lr 0.2"});
 }
 
 }  // namespace
