@@ -176,10 +176,47 @@ class Trainer {
                        std::to_string(model.architecture().inputs()) + " inputs");
   }
 
+  // Everything a checkpoint needs to continue this run exactly: with the
+  // same ranks, resuming from it gives bit-identical weights, since every
+  // random stream is derived from (seed, epoch or step, rank).
+  struct State {
+    std::size_t epochs_done = 0;
+    std::uint64_t global_step = 0;
+    EarlyStopping::State early;
+    std::vector<T> velocity, best_parameters, good_parameters;
+  };
+  State state() const {
+    const auto v = const_cast<Sgd<T>&>(optimizer_).velocity();
+    return {epochs_done_, global_step_, early_.state(), std::vector<T>(v.begin(), v.end()), best_parameters_,
+            good_parameters_};
+  }
+  // Continues from `state` (taken on the same model shape). Throws ModelError
+  // if its buffers do not fit the model.
+  void restore(const State& state) {
+    const std::size_t n = model_.parameters().size();
+    if (state.velocity.size() != n || state.best_parameters.size() != n || state.good_parameters.size() != n)
+      throw ModelError("checkpoint state holds buffers of another model size");
+    epochs_done_ = state.epochs_done;
+    global_step_ = state.global_step;
+    early_.restore(state.early);
+    std::copy(state.velocity.begin(), state.velocity.end(), optimizer_.velocity().begin());
+    best_parameters_ = state.best_parameters;
+    good_parameters_ = state.good_parameters;
+  }
+
+  // Trains from epoch epochs_done() + 1 to options.epochs (or an earlier stop).
+  // on_epoch runs on every rank after each epoch, once the epoch's decisions
+  // are made (state() then includes that epoch).
   TrainResult run(const EpochCallback& on_epoch = {}) {
     TrainResult result;
-    const bool restore = early_.enabled() && options_.early_stopping.restore_best;
-    for (std::size_t epoch = 0; epoch < options_.epochs; ++epoch) {
+    const bool restore_best = early_.enabled() && options_.early_stopping.restore_best;
+    const auto note_best = [&] {
+      if (std::isnan(early_.state().best)) return;
+      result.best_epoch = early_.state().best_epoch + 1;
+      result.best_monitored = early_.state().best;
+    };
+    note_best();
+    for (std::size_t epoch = epochs_done_; epoch < options_.epochs; ++epoch) {
       EpochMetrics m = run_epoch(epoch);
       result.epochs_run = epoch + 1;
       if (m.diverged_step > 0 || !std::isfinite(m.train_loss) || !all_finite(model_.parameters())) {
@@ -194,23 +231,22 @@ class Trainer {
       std::copy(model_.parameters().begin(), model_.parameters().end(), good_parameters_.begin());
       const EarlyStopping::Decision d = early_.update(monitored(m));
       m.improved = d.improved;
-      if (d.improved) {
-        result.best_epoch = epoch + 1;
-        result.best_monitored = early_.state().best;
-        if (restore)
-          std::copy(model_.parameters().begin(), model_.parameters().end(),
-                    best_parameters_.begin());
-      }
+      if (d.improved && restore_best)
+        std::copy(model_.parameters().begin(), model_.parameters().end(), best_parameters_.begin());
+      note_best();
+      epochs_done_ = epoch + 1;
       if (on_epoch) on_epoch(m);
       if (d.stop) {
         result.reason = StopReason::early_stopping;
         break;
       }
     }
-    if (restore)
+    if (restore_best)
       std::copy(best_parameters_.begin(), best_parameters_.end(), model_.parameters().begin());
     return result;
   }
+
+  std::size_t epochs_done() const { return epochs_done_; }
 
   // One SGD step on the rows order_[first, first+n) (before the first epoch's
   // shuffle, rows first..first+n-1) of a single process; returns the batch
@@ -307,6 +343,9 @@ class Trainer {
     const auto start = Clock::now();
     EpochMetrics m;
     m.epoch = epoch + 1;
+    // Each epoch's order depends only on (seed, epoch, rank), so a resumed
+    // run shuffles exactly as an uninterrupted one.
+    std::iota(order_.begin(), order_.end(), std::size_t{0});
     Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch, std::uint64_t(group_.rank())}));
     for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
     const std::size_t k = train_.targets.cols, me = std::size_t(group_.rank());
@@ -397,6 +436,7 @@ class Trainer {
   std::size_t steps_per_epoch_ = 0;
   double io_seconds_ = 0, compute_seconds_ = 0, comm_seconds_ = 0;  // this epoch so far
   bool non_finite_ = false;  // a step's summed gradients held NaN or Inf
+  std::size_t epochs_done_ = 0;
 };
 
 }  // namespace sinapsis

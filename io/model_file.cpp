@@ -113,7 +113,8 @@ ModelFile read_model_file(const std::string& path) {
 }
 
 void write_model_file(const std::string& path, const Model<float>& model, Loss loss,
-                      const std::string& features, const Standardizer& standardizer) {
+                      const std::string& features, const Standardizer& standardizer,
+                      const std::function<void(std::int64_t file)>& extra) {
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
   try {
     {
@@ -139,6 +140,7 @@ void write_model_file(const std::string& path, const Model<float>& model, Loss l
         h5::write_floats(group.get(), "mean", {standardizer.mean.size()}, standardizer.mean.data(), path);
         h5::write_floats(group.get(), "std", {standardizer.std.size()}, standardizer.std.data(), path);
       }
+      if (extra) extra(file.get());
       if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw DataError(path + ": flush failed");
     }
     std::filesystem::rename(temporary, path);

@@ -15,6 +15,8 @@
 // so a reader never sees a half-written model.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/loss.hpp"
@@ -32,7 +34,10 @@ struct ModelFile {
 };
 
 ModelFile read_model_file(const std::string& path);
+// `extra`, if given, adds to the open file before it is flushed and renamed
+// (checkpoints add their training state this way).
 void write_model_file(const std::string& path, const Model<float>& model, Loss loss,
-                      const std::string& features, const Standardizer& standardizer = {});
+                      const std::string& features, const Standardizer& standardizer = {},
+                      const std::function<void(std::int64_t file)>& extra = {});
 
 }  // namespace sinapsis

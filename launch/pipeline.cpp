@@ -69,7 +69,7 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
   return p;
 }
 
-void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& comm) {
+void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& comm, const Standardizer* fixed) {
   // Each rank saw only its labels: the class count is the largest of all.
   if (p.train.task == Task::classification) {
     std::int64_t classes = std::int64_t(p.train.classes);
@@ -82,9 +82,13 @@ void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& c
   // Playground data is used at its own scale, as the Playground does;
   // anything else is standardized unless told otherwise.
   const bool standardize = o.standardize == "on" || (o.standardize == "auto" && p.train.generator.empty());
-  if (standardize) {
+  if (fixed) {
+    p.standardizer = *fixed;
+  } else if (standardize) {
     p.standardizer = Standardizer::fit(p.train.features,
                                        [&](std::span<double> values) { comm.allreduce(values, ReduceOp::sum); });
+  }
+  if (p.standardizer.active()) {
     p.standardizer.apply(p.train.features);
     if (p.val) p.standardizer.apply(p.val->features);
     if (p.test) p.standardizer.apply(p.test->features);

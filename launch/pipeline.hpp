@@ -37,7 +37,9 @@ void validate(const DataOptions& options);
 PreparedData read_training_data(const DataOptions& options, std::size_t rank, std::size_t ranks);
 // Then, on every rank together: agree on the class count and standardize
 // with statistics of all ranks' training rows. Collectives only; cannot fail.
-void finish_training_data(PreparedData& data, const DataOptions& options, Communicator& comm);
+// A resumed run passes the standardization it was trained with (`fixed`).
+void finish_training_data(PreparedData& data, const DataOptions& options, Communicator& comm,
+                          const Standardizer* fixed = nullptr);
 
 // A data set's features as the model file says to feed them to its model.
 void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source);

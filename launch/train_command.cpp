@@ -2,7 +2,10 @@
 // model.h5 and metrics.csv.
 #include <sys/resource.h>  // getrusage: peak resident memory
 
+#include <algorithm>
 #include <array>
+#include <chrono>
+#include <fstream>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +19,7 @@
 #include "core/init.hpp"
 #include "core/trainer.hpp"
 #include "io/atomic_file.hpp"
+#include "io/checkpoint.hpp"
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
 #include "launch/options.hpp"
@@ -34,6 +38,9 @@ struct TrainCommandOptions {
   double lr = 0.03, momentum = 0, l1 = 0, l2 = 0, keep_prob = 1, min_delta = 0;
   double lr_decay = 0.5;
   std::size_t batch = 10, epochs = 100, patience = 0, lr_decay_every = 10, warmup_steps = 0;
+  std::size_t checkpoint_every = 0;
+  double checkpoint_seconds = 0;
+  std::string resume;
   std::uint64_t seed = 1;
   int threads = 0;
   bool nesterov = false, no_restore_best = false, overwrite = false, quiet = false;
@@ -81,6 +88,9 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("threads", po::value(&v.threads)->default_value(v.threads), "BLAS threads (0: all cores of this host)")
     ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
     ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
+    ("checkpoint-every", po::value(&v.checkpoint_every)->default_value(0), "write RUN_DIR/checkpoint.h5 every this many epochs (0: never)")
+    ("checkpoint-seconds", po::value(&v.checkpoint_seconds)->default_value(0), "also write it when this many seconds passed since the last one (0: never)")
+    ("resume", po::value(&v.resume), "continue the run in this RUN_DIR from its checkpoint.h5, with its options (options given here override them)")
     ("check-consistency", po::value(&v.check_consistency)->default_value(v.check_consistency)->implicit_value(true),
      "compare a hash of the parameters across ranks after every epoch; a mismatch is an error (on in debug builds)");
 }
@@ -120,7 +130,8 @@ void validate(const TrainCommandOptions& v) {
   namespace fs = std::filesystem;
   if (fs::exists(v.out) && !fs::is_directory(v.out))
     throw UsageError("--out: " + v.out + " exists and is not a directory");
-  if (fs::exists(fs::path(v.out) / "model.h5") && !v.overwrite)
+  require_non_negative(v.checkpoint_seconds, "checkpoint-seconds");
+  if (fs::exists(fs::path(v.out) / "model.h5") && !v.overwrite && v.resume.empty())
     throw UsageError("--out: " + v.out + " already holds a run (model.h5); pass --overwrite to replace it");
 }
 
@@ -161,6 +172,57 @@ void print_epoch(const EpochMetrics& m, bool val, bool test) {
             << std::setprecision(6) << std::endl;
 }
 
+// The value of --resume in args, if any.
+std::optional<std::string> resume_dir(const Args& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--resume" && i + 1 < args.size()) return args[i + 1];
+    if (args[i].rfind("--resume=", 0) == 0) return args[i].substr(9);
+  }
+  return std::nullopt;
+}
+
+// Splits a command line into options with their values ("--lr", "0.1").
+std::vector<std::pair<std::string, Args>> option_groups(const po::options_description& options, const Args& args) {
+  std::vector<std::pair<std::string, Args>> groups;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i].substr(args[i].rfind("--", 0) == 0 ? 2 : 0);
+    Args tokens{args[i]};
+    if (const auto eq = name.find('='); eq != std::string::npos) {
+      name = name.substr(0, eq);
+    } else if (const auto* option = options.find_nothrow(name, false);
+               option && option->semantic()->max_tokens() > 0 && i + 1 < args.size()) {
+      tokens.push_back(args[++i]);
+    }
+    groups.emplace_back(name, tokens);
+  }
+  return groups;
+}
+
+// The stored command line with every option given now replaced by its new
+// value (--resume and --out are set by the caller).
+Args merge_arguments(const po::options_description& options, const Args& stored, const Args& given) {
+  const auto now = option_groups(options, given);
+  Args merged;
+  for (const auto& [name, tokens] : option_groups(options, stored)) {
+    const bool replaced = name == "out" ||
+                          std::any_of(now.begin(), now.end(), [&](const auto& g) { return g.first == name; });
+    if (!replaced) merged.insert(merged.end(), tokens.begin(), tokens.end());
+  }
+  for (const auto& [name, tokens] : now) merged.insert(merged.end(), tokens.begin(), tokens.end());
+  return merged;
+}
+
+// The metrics rows of epochs 1..epochs of an earlier part of this run.
+std::vector<std::string> earlier_metrics(const std::string& path, std::size_t epochs) {
+  std::vector<std::string> rows;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line))
+    if (!line.empty() && std::stoul(line.substr(0, line.find(','))) <= epochs) rows.push_back(line);
+  return rows;
+}
+
 // FNV-1a over the parameters' bytes: equal on every rank iff the replicas are.
 std::uint64_t parameter_hash(std::span<const float> values) {
   std::uint64_t hash = 0xcbf29ce484222325ull;
@@ -181,12 +243,13 @@ void check_ranks_agree(Communicator& comm, const std::string& mine) {
                           kExitFailure);
 }
 
+// One metrics.csv row (without the newline).
 void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
   out << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
       << csv_number(m.val_accuracy) << ',' << csv_number(m.penalty) << ',' << csv_number(m.learning_rate) << ','
       << csv_number(m.epoch_seconds) << ',' << csv_number(m.samples_per_second) << ',' << csv_number(m.test_loss)
       << ',' << csv_number(m.test_accuracy) << ',' << csv_number(m.compute_seconds) << ','
-      << csv_number(m.comm_seconds) << ',' << csv_number(m.io_seconds) << '\n';
+      << csv_number(m.comm_seconds) << ',' << csv_number(m.io_seconds);
 }
 
 }  // namespace
@@ -195,8 +258,16 @@ int train_command(const Args& args, Communicator& comm) {
   po::options_description options("sinapsis train options");
   TrainCommandOptions v;
   describe(options, v);
+  // --resume RUN_DIR: the checkpoint's own options, overridden by any given.
+  std::optional<Checkpoint> resumed;
+  Args effective = args;
+  if (const auto dir = resume_dir(args)) {
+    agree(comm, [&] { resumed = read_checkpoint((std::filesystem::path(*dir) / "checkpoint.h5").string()); });
+    effective = merge_arguments(options, resumed->arguments, args);
+    effective.insert(effective.end(), {"--out", *dir});
+  }
   po::variables_map values;
-  if (!parse("train", args, options, values, "--data TRAIN.h5 --out RUN_DIR [options]"))
+  if (!parse("train", effective, options, values, "--data TRAIN.h5 --out RUN_DIR [options]"))
     return kExitSuccess;
   const bool lead = comm.rank() == 0;  // rank 0 alone prints and writes files
   agree(comm, [&] { validate(v); });
@@ -218,7 +289,8 @@ int train_command(const Args& args, Communicator& comm) {
       start->model.architecture().check_trainable();
     }
   });
-  finish_training_data(data, input, comm);
+  finish_training_data(data, input, comm, resumed ? &resumed->model.standardizer : nullptr);
+  if (resumed) start.emplace(std::move(resumed->model));
 
   std::optional<Model<float>> model;
   Loss loss = Loss::mse;
@@ -268,6 +340,7 @@ int train_command(const Args& args, Communicator& comm) {
   }
   // Every rank starts from rank 0's parameters.
   if (!start && lead) initialize(*model, parse_initializer(v.init, "--init"), v.seed);
+  // (a resumed run takes its parameters from the checkpoint, like --init-model)
   comm.broadcast(model->parameters(), 0);
   std::optional<Trainer<float>> trainer;
   // The trainer's constructor meets the other ranks (it sums the row counts):
@@ -280,16 +353,29 @@ int train_command(const Args& args, Communicator& comm) {
   } catch (const std::exception& e) {
     throw AgreedFailure(e.what(), kExitFailure);
   }
+  if (resumed) trainer->restore(resumed->state);
   const Architecture& arch = model->architecture();
 
-  std::optional<AtomicFile> metrics;
-  agree(comm, [&] {
-    if (!lead) return;
-    std::filesystem::create_directories(v.out);
-    metrics.emplace((std::filesystem::path(v.out) / "metrics.csv").string());
-    metrics->stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,"
-                         "samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds\n";
-  });
+  // Rank 0 keeps the metrics rows and writes metrics.csv whole, with every
+  // checkpoint and at the end; a resumed run starts from the rows it had.
+  const std::string run_dir = v.out;
+  const auto in_run = [&](const char* name) { return (std::filesystem::path(run_dir) / name).string(); };
+  std::vector<std::string> metric_rows;
+  if (resumed && lead) metric_rows = earlier_metrics(in_run("metrics.csv"), resumed->state.epochs_done);
+  const auto write_metrics = [&] {
+    std::filesystem::create_directories(run_dir);
+    AtomicFile file(in_run("metrics.csv"));
+    file.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,"
+                     "samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds\n";
+    for (const auto& row : metric_rows) file.stream() << row << '\n';
+    file.commit();
+  };
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  const auto checkpoint_due = [&](std::size_t epoch) {
+    if (v.checkpoint_every > 0 && epoch % v.checkpoint_every == 0) return true;
+    return v.checkpoint_seconds > 0 &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count() >= v.checkpoint_seconds;
+  };
   const auto total = std::size_t(comm.allreduce(double(train_data->size()), ReduceOp::sum));
   if (lead && !v.quiet)
     std::cout << "sinapsis train: " << arch.describe() << ", " << arch.parameter_count() << " parameters, loss "
@@ -307,9 +393,18 @@ int train_command(const Args& args, Communicator& comm) {
                             kExitFailure);
     }
     if (!lead) return;
-    write_metrics_row(metrics->stream(), m);
+    std::ostringstream row;
+    write_metrics_row(row, m);
+    metric_rows.push_back(row.str());
     if (!v.quiet && (m.epoch % print_every == 0 || m.epoch == v.epochs || m.epoch == 1))
       print_epoch(m, val_data.has_value(), test_data.has_value());
+    // A diverged epoch is never checkpointed: the last checkpoint keeps finite weights.
+    if (m.diverged_step == 0 && std::isfinite(m.train_loss) && checkpoint_due(m.epoch)) {
+      write_metrics();  // creates RUN_DIR
+      write_checkpoint(in_run("checkpoint.h5"), *model, loss, data.features.text(), data.standardizer,
+                       trainer->state(), effective, comm.size());
+      last_checkpoint = std::chrono::steady_clock::now();
+    }
   });
 
   // The model as kept, on the held-out parts (summed over the ranks).
@@ -325,9 +420,9 @@ int train_command(const Args& args, Communicator& comm) {
   }
   agree(comm, [&] {
     if (!lead) return;
-    write_model_file((std::filesystem::path(v.out) / "model.h5").string(), *model, loss, data.features.text(),
-                     data.standardizer);
-    metrics->commit();
+    std::filesystem::create_directories(run_dir);
+    write_model_file(in_run("model.h5"), *model, loss, data.features.text(), data.standardizer);
+    write_metrics();
   });
   if (result.reason == StopReason::diverged)
     throw AgreedFailure("training diverged: NaN or Inf in the loss or gradients in epoch " +

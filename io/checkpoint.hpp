@@ -1,0 +1,31 @@
+// Checkpoints: RUN_DIR/checkpoint.h5 is a model file (so `sinapsis eval`
+// reads it) with one more group holding the training state:
+//   /checkpoint       @epochs_done, @global_step, @ranks, @arguments (the
+//                     train command line, one argument per line)
+//                     @early_best, @early_best_epoch, @early_wait, @early_epochs_seen
+//     velocity, best_parameters, good_parameters   float32 [parameters]
+// Written by rank 0 to a temporary name, flushed, then renamed: the previous
+// checkpoint stays valid if writing fails or the process dies mid-write.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/trainer.hpp"
+#include "io/model_file.hpp"
+
+namespace sinapsis {
+
+struct Checkpoint {
+  ModelFile model;
+  Trainer<float>::State state;
+  std::vector<std::string> arguments;  // of the train command
+  int ranks = 1;
+};
+
+void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const std::string& features,
+                      const Standardizer& standardizer, const Trainer<float>::State& state,
+                      const std::vector<std::string>& arguments, int ranks);
+Checkpoint read_checkpoint(const std::string& path);
+
+}  // namespace sinapsis
