@@ -4,7 +4,9 @@
 // names the file (and row where it applies), and no output is left behind.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cmath>
@@ -13,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <sstream>
 
 #include "io/data_file.hpp"
 #include "io/hdf5.hpp"
@@ -240,6 +243,78 @@ TEST_F(MpiBadData, RanksThatDisagreeOnTheOptionsStopBeforeTraining) {
   const std::string common = " --oversubscribe " SINAPSIS_BINARY " " + train(path("all.h5"));
   const std::string command = "-n 1" + common + " --lr 0.1 : -n 1" + common + " --lr 0.2";
   expect_refused_result(run_mpirun(command), command, {"ranks disagree", "rank 1", "lr 0.1", "lr 0.2"});
+}
+
+// Checkpoints and resume, as a user drives them.
+class MpiResume : public MpiBadData {
+ protected:
+  std::string args(const std::string& dir) const {
+    return "train --data " + path("all.h5") + " --hidden 8 --lr 0.05 --momentum 0.9 --keep-prob 0.9 --batch 8 " +
+           "--val-split 0.25 --patience 100 --threads 1 --quiet --out " + dir;
+  }
+  // Layer 0's weights as h5dump prints them (values only).
+  static std::string weights(const std::string& model) {
+    const Result r = run_command("h5dump -d /layers/0/weight " + model + " | tail -n +3");
+    return r.output;
+  }
+  static Result run_command(const std::string& command) {
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    std::string output;
+    std::array<char, 4096> buffer{};
+    while (pipe && std::fgets(buffer.data(), int(buffer.size()), pipe)) output += buffer.data();
+    const int raw = pipe ? ::pclose(pipe) : -1;
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128, output};
+  }
+};
+
+TEST_F(MpiResume, ResumeWithTheSameRanksIsBitIdentical) {
+  write_data_file(path("all.h5"), blobs(64, 3));
+  ASSERT_EQ(run_mpi(args(path("whole")) + " --epochs 6").status, 0);
+  ASSERT_EQ(run_mpi(args(path("parts")) + " --epochs 3 --checkpoint-every 3").status, 0);
+  ASSERT_TRUE(fs::exists(path("parts/checkpoint.h5")));
+  const Result resumed = run_mpi("train --resume " + path("parts") + " --epochs 6");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  const std::string a = weights(path("whole/model.h5")), b = weights(path("parts/model.h5"));
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, b);
+  // A different number of ranks continues from the same state instead of failing.
+  const Result other = run_mpi("train --resume " + path("parts") + " --epochs 8", 1);
+  EXPECT_EQ(other.status, 0) << other.output;
+}
+
+TEST_F(MpiResume, KilledRankEndsTheJobAndLeavesAResumableCheckpoint) {
+  write_data_file(path("all.h5"), blobs(4000, 3));
+  const std::string dir = path("killed");
+  // In the background: a long run checkpointing every epoch.
+  const std::string launch = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 "
+                             "timeout 120 mpirun -n 2 --oversubscribe " SINAPSIS_BINARY " " +
+                             args(dir) + " --epochs 100000 --checkpoint-every 1 > " + path("log") + " 2>&1; echo $? > " +
+                             path("status");
+  ASSERT_EQ(std::system(("(" + launch + ") &").c_str()), 0);
+  for (int i = 0; i < 300 && !fs::exists(dir + "/checkpoint.h5"); ++i) ::usleep(100000);
+  ASSERT_TRUE(fs::exists(dir + "/checkpoint.h5")) << "no checkpoint appeared";
+  ::usleep(300000);
+  // SIGKILL one rank (the one without the lowest pid, i.e. not necessarily rank 0).
+  const Result pids = run_command("pgrep -f -- '--out " + dir + "' | grep -v $$ | sort -n");
+  std::istringstream list(pids.output);
+  std::vector<long> ranks;
+  for (long pid; list >> pid;)
+    if (run_command("cat /proc/" + std::to_string(pid) + "/comm").output.find("sinapsis") != std::string::npos)
+      ranks.push_back(pid);
+  ASSERT_EQ(ranks.size(), 2u) << pids.output;
+  ::kill(pid_t(ranks.back()), SIGKILL);
+  for (int i = 0; i < 600 && !fs::exists(path("status")); ++i) ::usleep(100000);
+  ASSERT_TRUE(fs::exists(path("status"))) << "the job did not end after a rank was killed";
+  std::ifstream status_file(path("status"));
+  int status = -1;
+  status_file >> status;
+  EXPECT_NE(status, 0);
+  EXPECT_NE(status, 124) << "ended by the timeout, not by the fault";
+  // The last checkpoint is intact and resumes.
+  // --epochs 1: the checkpoint is past it, so the run reloads and writes the model.
+  const Result resumed = run_mpi("train --resume " + dir + " --epochs 1 --checkpoint-every 0");
+  EXPECT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_TRUE(fs::exists(dir + "/model.h5"));
 }
 
 }  // namespace
