@@ -16,6 +16,7 @@
 #include <span>
 
 #include "core/blas_runtime.hpp"
+#include "core/checkpoint_policy.hpp"
 #include "core/init.hpp"
 #include "core/trainer.hpp"
 #include "io/atomic_file.hpp"
@@ -370,11 +371,10 @@ int train_command(const Args& args, Communicator& comm) {
     for (const auto& row : metric_rows) file.stream() << row << '\n';
     file.commit();
   };
+  const CheckpointPolicy checkpoints{v.checkpoint_every, v.checkpoint_seconds};
   auto last_checkpoint = std::chrono::steady_clock::now();
   const auto checkpoint_due = [&](std::size_t epoch) {
-    if (v.checkpoint_every > 0 && epoch % v.checkpoint_every == 0) return true;
-    return v.checkpoint_seconds > 0 &&
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count() >= v.checkpoint_seconds;
+    return checkpoints.due(epoch, std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count());
   };
   const auto total = std::size_t(comm.allreduce(double(train_data->size()), ReduceOp::sum));
   if (lead && !v.quiet)

@@ -282,6 +282,15 @@ TEST_F(MpiResume, ResumeWithTheSameRanksIsBitIdentical) {
   EXPECT_EQ(other.status, 0) << other.output;
 }
 
+TEST_F(MpiResume, SameSeedAndRanksGiveBitIdenticalWeights) {
+  write_data_file(path("all.h5"), blobs(64, 3));
+  ASSERT_EQ(run_mpi(args(path("first")) + " --epochs 4").status, 0);
+  ASSERT_EQ(run_mpi(args(path("second")) + " --epochs 4").status, 0);
+  EXPECT_EQ(weights(path("first/model.h5")), weights(path("second/model.h5")));
+  ASSERT_EQ(run_mpi(args(path("other")) + " --epochs 4 --seed 2").status, 0);
+  EXPECT_NE(weights(path("first/model.h5")), weights(path("other/model.h5")));
+}
+
 TEST_F(MpiResume, KilledRankEndsTheJobAndLeavesAResumableCheckpoint) {
   write_data_file(path("all.h5"), blobs(4000, 3));
   const std::string dir = path("killed");
