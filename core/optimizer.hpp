@@ -35,19 +35,14 @@ class Sgd {
       throw UsageError("--l1 and --l2 must be >= 0");
   }
 
-  // parameters and gradients laid out as in Model: weights first. Returns
-  // false if any gradient was NaN or Inf (the step is then taken anyway and
-  // the caller restores finite weights). The check rides in the update loop:
-  // g * 0 is 0 for every finite g and NaN otherwise, so it costs no pass.
-  bool step(std::span<T> parameters, std::span<const T> gradients, double learning_rate) {
+  // parameters and gradients laid out as in Model: weights first.
+  void step(std::span<T> parameters, std::span<const T> gradients, double learning_rate) {
     const T lr = T(learning_rate);
     const T mu = T(options_.momentum);
     const bool penalize = options_.penalty.active();
     T* v = velocity_.data();
-    T poison{0};
     for (std::size_t i = 0; i < parameters.size(); ++i) {
       T g = gradients[i];
-      poison += g * T{0};
       if (penalize && i < weight_count_) g += options_.penalty.gradient(parameters[i]);
       if (mu == T{0}) {
         parameters[i] -= lr * g;
@@ -56,7 +51,6 @@ class Sgd {
       v[i] = mu * v[i] + g;
       parameters[i] -= lr * (options_.nesterov ? g + mu * v[i] : v[i]);
     }
-    return poison == T{0};
   }
 
   std::span<T> velocity() { return velocity_; }
