@@ -1,38 +1,13 @@
 #include "io/shards.hpp"
 
 #include <filesystem>
+#include <numeric>
 
 #include "core/error.hpp"
 #include "io/atomic_file.hpp"
 #include "io/data_file.hpp"
 
 namespace sinapsis {
-namespace {
-
-// Rows [begin, end) of `data`, with its description.
-Dataset slice(const Dataset& data, std::size_t begin, std::size_t end) {
-  Dataset part;
-  part.task = data.task;
-  part.classes = data.classes;
-  part.feature_names = data.feature_names;
-  part.class_names = data.class_names;
-  part.generator = data.generator;
-  const std::size_t d = data.dimension();
-  part.features = Matrix<float>(end - begin, d);
-  std::copy(data.features.values.begin() + std::ptrdiff_t(begin * d),
-            data.features.values.begin() + std::ptrdiff_t(end * d), part.features.values.begin());
-  if (data.task == Task::classification) {
-    part.labels.assign(data.labels.begin() + std::ptrdiff_t(begin), data.labels.begin() + std::ptrdiff_t(end));
-  } else {
-    const std::size_t k = data.targets.cols;
-    part.targets = Matrix<float>(end - begin, k);
-    std::copy(data.targets.values.begin() + std::ptrdiff_t(begin * k),
-              data.targets.values.begin() + std::ptrdiff_t(end * k), part.targets.values.begin());
-  }
-  return part;
-}
-
-}  // namespace
 
 std::vector<std::string> write_shards(const Dataset& data, const std::string& name, std::size_t shards,
                                       const std::string& out_dir) {
@@ -49,7 +24,9 @@ std::vector<std::string> write_shards(const Dataset& data, const std::string& na
     const std::size_t begin = data.size() * s / shards, end = data.size() * (s + 1) / shards;
     const std::string file = shard_file_name(name, s, shards);
     const std::string path = (fs::path(out_dir) / file).string();
-    write_data_file(path, slice(data, begin, end),
+    std::vector<std::size_t> rows(end - begin);
+    std::iota(rows.begin(), rows.end(), begin);
+    write_data_file(path, select_rows(data, rows),
                     {true, {{"shard_index", double(s)}, {"shard_count", double(shards)}}, {}});
     index.stream() << s << ',' << file << ',' << end - begin << '\n';
     paths.push_back(path);

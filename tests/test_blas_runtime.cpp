@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/blas_runtime.hpp"
+#include "tests/run_command.hpp"
 
 namespace sinapsis {
 namespace {
@@ -28,12 +29,8 @@ TEST(BlasRuntime, UpgradeDecision) {
 // the kernel it reports.
 std::string kernel_reported_by_sinapsis(const std::string& environment) {
   const std::string command = "env -u OPENBLAS_CORETYPE -u SINAPSIS_BLAS_KERNEL_FORCED " + environment +
-                              " " SINAPSIS_BINARY " info --no-measure 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 512> line{};
-  while (pipe && std::fgets(line.data(), int(line.size()), pipe)) output += line.data();
-  if (pipe) ::pclose(pipe);
+                              " " SINAPSIS_BINARY " info --no-measure";
+  const std::string output = test::run_command(command).output;
   const std::string key = "BLAS kernel: ";
   const auto at = output.find(key);
   if (at == std::string::npos) return "?? " + output;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "io/model_file.hpp"
+#include "tests/run_command.hpp"
 
 namespace {
 
@@ -22,21 +23,9 @@ const std::string kSource = SINAPSIS_SOURCE_DIR;
 const std::string kXor = kSource + "/experiments/data/xor.h5";
 const std::string kNets = kSource + "/experiments/seed_networks/";
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr together
-};
+using Result = sinapsis::test::CommandResult;
 
-Result run(const std::string& arguments) {
-  const std::string command = kBinary + " " + arguments + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), int(buffer.size()), pipe) != nullptr) output += buffer.data();
-  const int raw = ::pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw), output};
-}
+Result run(const std::string& arguments) { return sinapsis::test::run_sinapsis(arguments); }
 
 std::size_t lines(const std::string& text) {
   return std::size_t(std::count(text.begin(), text.end(), '\n'));

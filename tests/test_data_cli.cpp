@@ -18,6 +18,7 @@
 #include "core/preprocess.hpp"
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
+#include "tests/run_command.hpp"
 
 namespace sinapsis {
 namespace {
@@ -27,21 +28,9 @@ namespace fs = std::filesystem;
 const std::string kBinary = SINAPSIS_BINARY;
 const std::string kTennis = std::string(SINAPSIS_SOURCE_DIR) + "/experiments/data/tennis.csv";
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr together
-};
+using Result = test::CommandResult;
 
-Result run(const std::string& arguments) {
-  const std::string command = kBinary + " " + arguments + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), int(buffer.size()), pipe) != nullptr) output += buffer.data();
-  const int raw = ::pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw), output};
-}
+Result run(const std::string& arguments) { return test::run_sinapsis(arguments); }
 
 std::size_t lines(const std::string& text) { return std::size_t(std::count(text.begin(), text.end(), '\n')); }
 

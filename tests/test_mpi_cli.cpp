@@ -19,29 +19,21 @@
 
 #include "io/data_file.hpp"
 #include "io/hdf5.hpp"
+#include "tests/run_command.hpp"
 
 namespace sinapsis {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status;
-  std::string output;
-};
+using Result = test::CommandResult;
+using test::run_command;
 
 // `mpirun_arguments` follows "mpirun": "-n 2 --oversubscribe BINARY ...", or
 // several ":"-separated programs.
 Result run_mpirun(const std::string& mpirun_arguments) {
-  const std::string command =
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 60 mpirun " +
-      mpirun_arguments + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (pipe && std::fgets(buffer.data(), int(buffer.size()), pipe)) output += buffer.data();
-  const int raw = pipe ? ::pclose(pipe) : -1;
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128, output};
+  return run_command("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 60 mpirun " +
+                     mpirun_arguments);
 }
 
 Result run_mpi(const std::string& arguments, int ranks = 2) {
@@ -256,14 +248,6 @@ class MpiResume : public MpiBadData {
   static std::string weights(const std::string& model) {
     const Result r = run_command("h5dump -d /layers/0/weight " + model + " | tail -n +3");
     return r.output;
-  }
-  static Result run_command(const std::string& command) {
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    std::string output;
-    std::array<char, 4096> buffer{};
-    while (pipe && std::fgets(buffer.data(), int(buffer.size()), pipe)) output += buffer.data();
-    const int raw = pipe ? ::pclose(pipe) : -1;
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128, output};
   }
 };
 
