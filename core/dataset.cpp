@@ -101,14 +101,14 @@ std::size_t output_units(const Dataset& data, Loss loss) {
   return k;
 }
 
+namespace {
+
+// Targets and class ids of `data` (everything encode() makes but the features).
 template <class T>
-EncodedData<T> encode(const Dataset& data, Loss loss, Activation output, std::size_t outputs,
-                      const std::string& source) {
+EncodedData<T> encode_targets(const Dataset& data, Loss loss, Activation output, std::size_t outputs,
+                              const std::string& source) {
   EncodedData<T> out;
   const std::size_t n = data.size();
-  out.features = Matrix<T>(n, data.dimension());
-  for (std::size_t i = 0; i < data.features.values.size(); ++i)
-    out.features.values[i] = T(data.features.values[i]);
   out.targets = Matrix<T>(n, outputs);
   if (data.task == Task::regression) {
     if (data.targets.cols != outputs)
@@ -136,6 +136,25 @@ EncodedData<T> encode(const Dataset& data, Loss loss, Activation output, std::si
       out.targets(r, std::size_t(label)) = T{1};
     }
   }
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+EncodedData<T> encode(const Dataset& data, Loss loss, Activation output, std::size_t outputs,
+                      const std::string& source) {
+  EncodedData<T> out = encode_targets<T>(data, loss, output, outputs, source);
+  out.features = Matrix<T>(data.size(), data.dimension());
+  for (std::size_t i = 0; i < data.features.values.size(); ++i) out.features.values[i] = T(data.features.values[i]);
+  return out;
+}
+
+EncodedData<float> encode_moving(Dataset&& data, Loss loss, Activation output, std::size_t outputs,
+                                 const std::string& source) {
+  EncodedData<float> out = encode_targets<float>(data, loss, output, outputs, source);
+  out.features = std::move(data.features);
+  data.features = Matrix<float>();
   return out;
 }
 

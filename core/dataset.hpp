@@ -77,6 +77,10 @@ std::size_t output_units(const Dataset& data, Loss loss);
 template <class T>
 EncodedData<T> encode(const Dataset& data, Loss loss, Activation output, std::size_t outputs,
                       const std::string& source);
+// The same, taking the features over instead of copying them (float only):
+// a rank then holds its part of the data once.
+EncodedData<float> encode_moving(Dataset&& data, Loss loss, Activation output, std::size_t outputs,
+                                 const std::string& source);
 
 // Predicted class of one output row (see above).
 template <class T>

@@ -11,6 +11,7 @@
 #include <numeric>
 #include <optional>
 #include <regex>
+#include <span>
 
 #include "core/error.hpp"
 #include "io/hdf5.hpp"
@@ -118,7 +119,7 @@ std::size_t check_file(const std::string& path, OpenSet& set, std::size_t& dimen
   return n;
 }
 
-void check_finite(const std::vector<float>& values, std::size_t cols, std::size_t first_row,
+void check_finite(std::span<const float> values, std::size_t cols, std::size_t first_row,
                   const std::string& what) {
   const auto bad = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
   if (bad == values.end()) return;
@@ -201,6 +202,9 @@ Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
   std::size_t label_cols = 0;
   const auto slices = plan_part(source.rows, rank, ranks);
   if (stats) stats->slices = slices;
+  std::size_t part_rows = 0;
+  for (const auto& s : slices) part_rows += s.end - s.begin;
+  data.features.values.reserve(part_rows * source.dimension);  // one allocation for the part
   for (std::size_t i = 0; i < source.files.size(); ++i) {
     // The first file always gives the description, even if this rank reads none of it.
     const bool described = i > 0;
@@ -224,9 +228,12 @@ Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
     }
     for (const auto& s : mine) {
       const std::size_t count = s.end - s.begin;
-      auto rows = h5::read_float_rows(set.features.get(), s.begin, count, path + ": /features");
-      check_finite(rows, d, s.begin, path + ": /features");
-      data.features.values.insert(data.features.values.end(), rows.begin(), rows.end());
+      // Straight into the part's matrix: no temporary copy of the rows.
+      const std::size_t offset = data.features.values.size();
+      data.features.values.resize(offset + count * d);
+      h5::read_float_rows_into(set.features.get(), s.begin, count, data.features.values.data() + offset,
+                               path + ": /features");
+      check_finite(std::span<const float>(data.features.values).subspan(offset), d, s.begin, path + ": /features");
       data.features.rows += count;
       if (stats) stats->rows_read += count;
       if (!set.labels.valid()) continue;

@@ -73,9 +73,16 @@ H5T_class_t type_class(hid_t dataset) {
 
 namespace {
 
-template <class T>
-std::vector<T> read_rows_as(hid_t dataset, hid_t memory_type, std::size_t first, std::size_t count,
-                            const std::string& what) {
+// Elements per row of a dataset (a scalar reads as one row of one).
+std::size_t row_size(hid_t dataset) {
+  std::size_t size = 1;
+  const auto dims = shape(dataset);
+  for (std::size_t i = 1; i < dims.size(); ++i) size *= std::size_t(dims[i]);
+  return size;
+}
+
+void read_rows_into(hid_t dataset, hid_t memory_type, std::size_t first, std::size_t count, void* destination,
+                    const std::string& what) {
   const H5T_class_t cls = type_class(dataset);
   if (cls != H5T_INTEGER && cls != H5T_FLOAT)
     throw DataError(what + ": not numeric (HDF5 type class " + std::to_string(int(cls)) + ")");
@@ -84,22 +91,31 @@ std::vector<T> read_rows_as(hid_t dataset, hid_t memory_type, std::size_t first,
   if (first + count > dims[0])
     throw DataError(what + ": rows " + std::to_string(first) + ".." + std::to_string(first + count) +
                     " are out of range");
-  std::size_t row_size = 1;
-  for (std::size_t i = 1; i < dims.size(); ++i) row_size *= std::size_t(dims[i]);
-  std::vector<T> values(count * row_size);
-  if (values.empty()) return values;
+  if (count == 0 || row_size(dataset) == 0) return;
   std::vector<hsize_t> start(dims.size(), 0), extent = dims;
   start[0] = first;
   extent[0] = count;
   Handle file_space(H5Dget_space(dataset), H5Sclose);
   Handle memory_space(H5Screate_simple(int(extent.size()), extent.data(), nullptr), H5Sclose);
   if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr) < 0 ||
-      H5Dread(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, values.data()) < 0)
+      H5Dread(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, destination) < 0)
     throw DataError(what + ": read failed (truncated or corrupt file?)");
+}
+
+template <class T>
+std::vector<T> read_rows_as(hid_t dataset, hid_t memory_type, std::size_t first, std::size_t count,
+                            const std::string& what) {
+  std::vector<T> values(count * row_size(dataset));
+  read_rows_into(dataset, memory_type, first, count, values.data(), what);
   return values;
 }
 
 }  // namespace
+
+void read_float_rows_into(hid_t dataset, std::size_t first, std::size_t count, float* destination,
+                          const std::string& what) {
+  read_rows_into(dataset, H5T_NATIVE_FLOAT, first, count, destination, what);
+}
 
 std::vector<float> read_float_rows(hid_t dataset, std::size_t first, std::size_t count,
                                    const std::string& what) {

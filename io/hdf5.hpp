@@ -79,6 +79,9 @@ void write_int64(hid_t location, const std::string& name, const std::vector<hsiz
 // nothing outside it is read), converted to float / int64.
 std::vector<float> read_float_rows(hid_t dataset, std::size_t first, std::size_t count,
                                    const std::string& what);
+// The same into `destination` (count * row size floats), without a copy.
+void read_float_rows_into(hid_t dataset, std::size_t first, std::size_t count, float* destination,
+                          const std::string& what);
 std::vector<std::int64_t> read_int64_rows(hid_t dataset, std::size_t first, std::size_t count,
                                           const std::string& what);
 

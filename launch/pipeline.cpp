@@ -38,7 +38,8 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
   p.features = FeatureSet::parse(o.features, "--features");
   const auto read = [&](const std::string& spec) {
     Dataset part = read_part(open_data_source(spec), rank, ranks);
-    return o.class_labels ? as_class_ids(std::move(part), spec) : part;
+    if (o.class_labels) return as_class_ids(std::move(part), spec);
+    return part;
   };
   Dataset all = read(o.data);
   if (o.val_split > 0 || o.test_split > 0) {

@@ -1,5 +1,6 @@
 // sinapsis train: one process, one model, from a data file to RUN_DIR with
 // model.h5 and metrics.csv.
+#include <sched.h>         // sched_getaffinity: CPUs this rank may use
 #include <sys/resource.h>  // getrusage: peak resident memory
 
 #include <algorithm>
@@ -173,6 +174,14 @@ void print_epoch(const EpochMetrics& m, bool val, bool test) {
             << std::setprecision(6) << std::endl;
 }
 
+// CPUs this process may run on (its affinity mask).
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return CPU_COUNT(&set);
+}
+
 // The value of --resume in args, if any.
 std::optional<std::string> resume_dir(const Args& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -308,8 +317,10 @@ int train_command(const Args& args, Communicator& comm) {
     if (arch.inputs() != data.train.dimension())
       throw ModelError("model takes " + std::to_string(arch.inputs()) + " inputs but " + v.input.data + " has " +
                        std::to_string(data.train.dimension()) + " features");
-    const auto encode_part = [&](const Dataset& part, const std::string& file) {
-      return encode<float>(part, loss, arch.output_activation(), arch.outputs(), file.empty() ? v.input.data : file);
+    // The encoded data takes the features over: a rank holds its part once.
+    const auto encode_part = [&](Dataset& part, const std::string& file) {
+      return encode_moving(std::move(part), loss, arch.output_activation(), arch.outputs(),
+                           file.empty() ? v.input.data : file);
     };
     train_data = encode_part(data.train, v.input.data);
     if (data.val) val_data = encode_part(*data.val, v.input.val_data);
@@ -324,14 +335,17 @@ int train_command(const Args& args, Communicator& comm) {
     t.early_stopping = {v.patience, v.min_delta, !v.no_restore_best};
     t.monitor = parse_monitor(v.monitor, "--monitor");
     t.seed = v.seed;
+    // A helper thread only overlaps when it has a CPU of its own: under
+    // mpirun each rank is bound to one core, where it would preempt compute.
     t.prefetch = v.prefetch == "on"    ? TrainOptions::Prefetch::on
                  : v.prefetch == "off" ? TrainOptions::Prefetch::off
+                 : usable_cpus() < 2   ? TrainOptions::Prefetch::off
                                        : TrainOptions::Prefetch::automatic;
   });
   {
     const Architecture& a = model->architecture();
     std::ostringstream mine;
-    mine << "model " << a.describe() << " with " << a.parameter_count() << " parameters; data D=" << data.train.dimension()
+    mine << "model " << a.describe() << " with " << a.parameter_count() << " parameters; data D=" << train_data->features.cols
          << " classes=" << data.train.classes << " task=" << (data.train.task == Task::classification ? "classification" : "regression")
          << " features=" << data.features.text() << "; loss " << loss_name(loss) << " batch " << t.batch << " epochs "
          << t.epochs << " lr " << t.schedule.base << " momentum " << t.sgd.momentum << " l1 " << t.sgd.penalty.l1
@@ -339,6 +353,9 @@ int train_command(const Args& args, Communicator& comm) {
          << " seed " << t.seed;
     check_ranks_agree(comm, mine.str());
   }
+  // The encoded data is what training reads: free what is left of the raw.
+  for (Dataset* part : {&data.train, data.val ? &*data.val : nullptr, data.test ? &*data.test : nullptr})
+    if (part) *part = Dataset{};
   // Every rank starts from rank 0's parameters.
   if (!start && lead) initialize(*model, parse_initializer(v.init, "--init"), v.seed);
   // (a resumed run takes its parameters from the checkpoint, like --init-model)
