@@ -1,0 +1,213 @@
+// Cost of sinapsis's gradient sum against a bare MPI_Allreduce (issue 4).
+//
+//   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # as root only
+//   mpirun -n 2 BUILD/experiments/bench_allreduce [--rounds N] [--scale X]
+//
+// For the flat gradient of each benchmark net
+//   wide    784-1024-1024-10   1,863,690 floats
+//   medium  784-256-128-10       235,146 floats
+//   tiny    2-8-8-1                  105 floats
+// it times, alternately on one buffer:
+//   (a) sinapsis: CommunicatorGroup::sum(std::span<float>), what
+//       Trainer::step_batch calls on model.gradients() (RankGroup -> Communicator::
+//       allreduce(ReduceOp::sum) -> MPI_Allreduce in place, with an error check);
+//   (b) bare:     MPI_Allreduce(MPI_IN_PLACE, ..., MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD).
+// Before each timed call the buffer is refilled (untimed) from the same
+// pristine copy, so both calls reduce the same values from the same cache
+// state (as in training, where backward has just written the gradients), and
+// values never grow to Inf. Every timed call follows an MPI_Barrier; the
+// order (a, b) / (b, a) alternates between iterations. A call's time is the
+// maximum over ranks (a collective is done when its slowest rank is).
+//
+// Printed on rank 0: per size, medians of (a) and (b), the ratio of the
+// medians, the median of the per-iteration ratios a/b, and PASS/FAIL against
+// the threshold "sinapsis <= 1.1 x bare". The run repeats everything for
+// --rounds rounds and also prints the median over rounds. Exits 0 whatever
+// the verdicts (a benchmark, not a test).
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dist/communicator.hpp"
+#include "dist/communicator_group.hpp"
+
+namespace {
+
+struct Size {
+  const char* name;
+  std::size_t floats;
+  int iterations;  // timed iterations per round (each times (a) and (b) once)
+};
+
+constexpr Size kSizes[] = {
+    {"wide", 1'863'690, 150},
+    {"medium", 235'146, 1'000},
+    {"tiny", 105, 20'000},
+};
+constexpr double kThreshold = 1.1;
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const std::size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(mid), v.end());
+  double m = v[mid];
+  if (v.size() % 2 == 0) m = (m + *std::max_element(v.begin(), v.begin() + std::ptrdiff_t(mid))) / 2;
+  return m;
+}
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+void check(int code, const char* what) {
+  if (code == MPI_SUCCESS) return;
+  std::fprintf(stderr, "bench_allreduce: %s failed (code %d)\n", what, code);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+}
+
+struct RoundResult {
+  double sinapsis = 0, bare = 0, ratio_of_medians = 0, median_ratio = 0;
+};
+
+// One round for one size: `iterations` timed pairs after `warmup` untimed pairs.
+RoundResult run_round(sinapsis::RankGroup& group, const Size& size, int warmup, int iterations) {
+  std::vector<float> pristine(size.floats), buffer(size.floats);
+  const int rank = group.rank();
+  for (std::size_t i = 0; i < size.floats; ++i)  // gradient-like small values, different per rank
+    pristine[i] = 1e-3f * float(int((i * 2654435761u + std::size_t(rank) * 97u) % 2001u) - 1000) / 1000.f;
+
+  std::vector<double> a, b;  // this rank's per-call times
+  a.reserve(std::size_t(iterations));
+  b.reserve(std::size_t(iterations));
+  const auto time_sinapsis = [&] {
+    std::memcpy(buffer.data(), pristine.data(), size.floats * sizeof(float));
+    check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    const double t0 = now();
+    group.sum(std::span<float>(buffer));
+    return now() - t0;
+  };
+  const auto time_bare = [&] {
+    std::memcpy(buffer.data(), pristine.data(), size.floats * sizeof(float));
+    check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    const double t0 = now();
+    check(MPI_Allreduce(MPI_IN_PLACE, buffer.data(), int(size.floats), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+    return now() - t0;
+  };
+  for (int i = 0; i < warmup + iterations; ++i) {
+    double ta, tb;
+    if (i % 2 == 0) {
+      ta = time_sinapsis();
+      tb = time_bare();
+    } else {
+      tb = time_bare();
+      ta = time_sinapsis();
+    }
+    if (i >= warmup) {
+      a.push_back(ta);
+      b.push_back(tb);
+    }
+  }
+  // Each call's time: the slowest rank's.
+  std::vector<double> amax(a.size()), bmax(b.size());
+  check(MPI_Allreduce(a.data(), amax.data(), int(a.size()), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  check(MPI_Allreduce(b.data(), bmax.data(), int(b.size()), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  std::vector<double> ratios(amax.size());
+  for (std::size_t i = 0; i < amax.size(); ++i) ratios[i] = amax[i] / bmax[i];
+  RoundResult r;
+  r.sinapsis = median(amax);
+  r.bare = median(bmax);
+  r.ratio_of_medians = r.sinapsis / r.bare;
+  r.median_ratio = median(ratios);
+  return r;
+}
+
+std::string fmt_time(double s) {
+  char text[32];
+  if (s >= 1e-3) std::snprintf(text, sizeof text, "%.3f ms", s * 1e3);
+  else std::snprintf(text, sizeof text, "%.2f us", s * 1e6);
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rounds = 5;
+  double scale = 1;  // multiplies the iteration counts
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--scale" && i + 1 < argc) scale = std::max(0.01, std::atof(argv[++i]));
+    else {
+      std::fprintf(stderr, "usage: mpirun -n P bench_allreduce [--rounds N] [--scale X]\n");
+      return 2;
+    }
+  }
+  auto comm = sinapsis::make_communicator();  // MPI under mpirun; initializes it
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    std::fprintf(stderr, "bench_allreduce: run it under mpirun (e.g. mpirun -n 2 %s)\n", argv[0]);
+    return 2;
+  }
+  sinapsis::CommunicatorGroup group(*comm);
+  const bool lead = group.rank() == 0;
+  if (lead) {
+    std::printf("bench_allreduce: %d ranks on %s, %d rounds, iterations x %.2f\n", group.size(),
+                comm->host().c_str(), rounds, scale);
+    std::printf("time per call = max over ranks; (a) sinapsis CommunicatorGroup::sum, (b) bare MPI_Allreduce\n\n");
+    std::fflush(stdout);
+  }
+
+  constexpr std::size_t kSizeCount = std::size(kSizes);
+  std::vector<std::vector<RoundResult>> results(kSizeCount);
+  for (int r = 0; r < rounds; ++r) {
+    for (std::size_t s = 0; s < kSizeCount; ++s) {
+      const int iterations = std::max(10, int(kSizes[s].iterations * scale));
+      const RoundResult res = run_round(group, kSizes[s], std::max(5, iterations / 10), iterations);
+      results[s].push_back(res);
+      if (lead) {
+        std::printf("round %d %-7s %10zu floats  sinapsis %11s  bare %11s  ratio %.3f  (median of ratios %.3f)\n",
+                    r + 1, kSizes[s].name, kSizes[s].floats, fmt_time(res.sinapsis).c_str(),
+                    fmt_time(res.bare).c_str(), res.ratio_of_medians, res.median_ratio);
+        std::fflush(stdout);
+      }
+    }
+  }
+
+  if (lead) {
+    std::printf("\nmedian over %d rounds\n", rounds);
+    std::printf("%-7s %10s %9s %12s %12s %10s %15s %17s\n", "net", "floats", "MiB", "sinapsis", "bare MPI",
+                "ratio", "rounds min..max", "median of ratios");
+    for (std::size_t s = 0; s < kSizeCount; ++s) {
+      std::vector<double> sa, sb, rm, mr;
+      for (const RoundResult& res : results[s]) {
+        sa.push_back(res.sinapsis);
+        sb.push_back(res.bare);
+        rm.push_back(res.ratio_of_medians);
+        mr.push_back(res.median_ratio);
+      }
+      char range[40];
+      std::snprintf(range, sizeof range, "%.3f..%.3f", *std::min_element(rm.begin(), rm.end()),
+                    *std::max_element(rm.begin(), rm.end()));
+      std::printf("%-7s %10zu %9.2f %12s %12s %10.3f %15s %17.3f\n", kSizes[s].name, kSizes[s].floats,
+                  double(kSizes[s].floats) * 4 / (1 << 20), fmt_time(median(sa)).c_str(),
+                  fmt_time(median(sb)).c_str(), median(rm), range, median(mr));
+    }
+    std::printf("\nthreshold: gradient sync <= %.1f x bare MPI_Allreduce (median over rounds of the ratio of medians)\n",
+                kThreshold);
+    for (std::size_t s = 0; s < kSizeCount; ++s) {
+      std::vector<double> rm;
+      for (const RoundResult& res : results[s]) rm.push_back(res.ratio_of_medians);
+      const double v = median(rm);
+      std::printf("  %s  %-7s %.3f\n", v <= kThreshold ? "PASS" : "FAIL", kSizes[s].name, v);
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
