@@ -9,6 +9,7 @@ std::string_view stop_reason_name(StopReason reason) {
     case StopReason::max_epochs: return "max_epochs";
     case StopReason::early_stopping: return "early_stopping";
     case StopReason::diverged: return "diverged";
+    case StopReason::requested: return "stop_requested";
   }
   return "?";
 }

@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "core/batch_assembler.hpp"
+#include "core/coordinator.hpp"
 #include "core/dataset.hpp"
-#include "core/early_stopping.hpp"
 #include "core/network.hpp"
 #include "core/optimizer.hpp"
 #include "core/rank_group.hpp"
@@ -38,7 +38,6 @@
 namespace sinapsis {
 
 enum class Monitor { val_loss, val_accuracy, train_loss };
-enum class StopReason { max_epochs, early_stopping, diverged };
 
 std::string_view stop_reason_name(StopReason reason);
 Monitor parse_monitor(std::string_view name, std::string_view what);
@@ -51,6 +50,7 @@ struct TrainOptions {
   SgdOptions sgd;
   double keep_prob = 1;
   EarlyStoppingOptions early_stopping;
+  CheckpointPolicy checkpoints;  // when EpochMetrics::checkpoint asks for one
   Monitor monitor = Monitor::val_loss;  // train_loss is used when there is no validation data
   std::uint64_t seed = 1;
   // Assemble the next batch on a helper thread while this one computes:
@@ -73,6 +73,7 @@ struct EpochMetrics {
   double comm_seconds = 0;
   double io_seconds = 0;
   bool improved = false;
+  bool checkpoint = false;  // the coordinator asks rank 0 to write a checkpoint of this epoch
   std::size_t diverged_step = 0;  // 1-based step whose gradients were not finite (0: none)
 };
 
@@ -156,9 +157,9 @@ class Trainer {
         order_(train_data.size()),
         batches_(train_data.features, train_data.targets, std::max<std::size_t>(options.batch, 1),
                  use_prefetch(options, train_data)),
-        early_(options.early_stopping, options.monitor == Monitor::val_accuracy && val_data
-                                             ? Goal::maximize
-                                             : Goal::minimize),
+        coordinator_(options.early_stopping,
+                     options.monitor == Monitor::val_accuracy && val_data ? Goal::maximize : Goal::minimize,
+                     options.checkpoints, options.epochs),
         best_parameters_(model.parameters().begin(), model.parameters().end()),
         good_parameters_(best_parameters_) {
     std::iota(order_.begin(), order_.end(), std::size_t{0});
@@ -187,7 +188,7 @@ class Trainer {
   };
   State state() const {
     const auto v = const_cast<Sgd<T>&>(optimizer_).velocity();
-    return {epochs_done_, global_step_, early_.state(), std::vector<T>(v.begin(), v.end()), best_parameters_,
+    return {epochs_done_, global_step_, coordinator_.state(), std::vector<T>(v.begin(), v.end()), best_parameters_,
             good_parameters_};
   }
   // Continues from `state` (taken on the same model shape). Throws ModelError
@@ -198,7 +199,7 @@ class Trainer {
       throw ModelError("checkpoint state holds buffers of another model size");
     epochs_done_ = state.epochs_done;
     global_step_ = state.global_step;
-    early_.restore(state.early);
+    coordinator_.restore(state.early);
     std::copy(state.velocity.begin(), state.velocity.end(), optimizer_.velocity().begin());
     best_parameters_ = state.best_parameters;
     good_parameters_ = state.good_parameters;
@@ -206,21 +207,27 @@ class Trainer {
 
   // Trains from epoch epochs_done() + 1 to options.epochs (or an earlier stop).
   // on_epoch runs on every rank after each epoch, once the epoch's decisions
-  // are made (state() then includes that epoch).
+  // are made (state() then includes that epoch; m.checkpoint says whether
+  // rank 0 should write a checkpoint now). See coordinator.hpp.
   TrainResult run(const EpochCallback& on_epoch = {}) {
     TrainResult result;
-    const bool restore_best = early_.enabled() && options_.early_stopping.restore_best;
+    const bool restore_best = coordinator_.early_stopping_enabled() && options_.early_stopping.restore_best;
     const auto note_best = [&] {
-      if (std::isnan(early_.state().best)) return;
-      result.best_epoch = early_.state().best_epoch + 1;
-      result.best_monitored = early_.state().best;
+      result.best_epoch = coordinator_.best_epoch();
+      result.best_monitored = coordinator_.best();
     };
     note_best();
+    last_checkpoint_ = Clock::now();
     for (std::size_t epoch = epochs_done_; epoch < options_.epochs; ++epoch) {
-      EpochMetrics m = run_epoch(epoch);
+      EpochReport report;
+      EpochMetrics m = run_epoch(epoch, report);
+      report.monitored = monitored(m);
+      report.finite = m.diverged_step == 0 && std::isfinite(m.train_loss) && all_finite(model_.parameters());
+      const EpochDecision d = coordinator_.decide(report);
       result.epochs_run = epoch + 1;
-      if (m.diverged_step > 0 || !std::isfinite(m.train_loss) || !all_finite(model_.parameters())) {
-        // Keep the weights of the last finite epoch; report and stop.
+      m.improved = d.improved;
+      m.checkpoint = d.checkpoint;
+      if (d.diverged) {
         std::copy(good_parameters_.begin(), good_parameters_.end(), model_.parameters().begin());
         result.reason = StopReason::diverged;
         result.diverged_epoch = epoch + 1;
@@ -229,15 +236,14 @@ class Trainer {
         return result;
       }
       std::copy(model_.parameters().begin(), model_.parameters().end(), good_parameters_.begin());
-      const EarlyStopping::Decision d = early_.update(monitored(m));
-      m.improved = d.improved;
       if (d.improved && restore_best)
         std::copy(model_.parameters().begin(), model_.parameters().end(), best_parameters_.begin());
       note_best();
       epochs_done_ = epoch + 1;
       if (on_epoch) on_epoch(m);
+      if (d.checkpoint) last_checkpoint_ = Clock::now();
       if (d.stop) {
-        result.reason = StopReason::early_stopping;
+        result.reason = d.reason;
         break;
       }
     }
@@ -245,6 +251,11 @@ class Trainer {
       std::copy(best_parameters_.begin(), best_parameters_.end(), model_.parameters().begin());
     return result;
   }
+
+  // A stop request (a signal, a deadline) seen by this rank: polled once per
+  // epoch; if any rank's returns true, every rank stops after that epoch
+  // with a checkpoint (StopReason::requested).
+  void watch_stop_request(std::function<bool()> requested) { stop_requested_ = std::move(requested); }
 
   std::size_t epochs_done() const { return epochs_done_; }
 
@@ -344,7 +355,9 @@ class Trainer {
     return loss;
   }
 
-  EpochMetrics run_epoch(std::size_t epoch) {
+  // One epoch; fills report's agreed control values (epoch, checkpoint
+  // clock, stop request) from the same sum as the metrics.
+  EpochMetrics run_epoch(std::size_t epoch, EpochReport& report) {
     const auto start = Clock::now();
     EpochMetrics m;
     m.epoch = epoch + 1;
@@ -375,13 +388,19 @@ class Trainer {
       }
     }
     const double train_seconds = seconds_since(start);
-    // One sum for every metric: train loss, then val and test sums.
-    std::array<double, 7> sums{loss_total};
+    // One sum for every metric (train loss, then val and test sums) and the
+    // coordinator's control values: rank 0's checkpoint clock, stop requests.
     EvaluationSums val, test;
     if (val_ != nullptr) val = evaluation_sums(model_, ws_, *val_, options_.loss);
     if (test_ != nullptr) test = evaluation_sums(model_, ws_, *test_, options_.loss);
-    sums = {loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples};
+    const bool lead = group_.rank() == 0;
+    std::array<double, 9> sums{loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples,
+                               lead ? seconds_since(last_checkpoint_) : 0.0,
+                               stop_requested_ && stop_requested_() ? 1.0 : 0.0};
     group_.sum(std::span<double>(sums));
+    report.epoch = epoch + 1;
+    report.seconds_since_checkpoint = sums[7];
+    report.stop_requested = sums[8] > 0;
     const std::size_t total = std::accumulate(rank_rows_.begin(), rank_rows_.end(), std::size_t{0});
     m.train_loss = sums[0] / loss_normalizer(options_.loss, total, k);
     if (val_ != nullptr) {
@@ -431,7 +450,9 @@ class Trainer {
   Workspace<T> ws_;
   std::vector<std::size_t> order_;
   BatchAssembler<T> batches_;
-  EarlyStopping early_;
+  Coordinator coordinator_;
+  std::function<bool()> stop_requested_;
+  Clock::time_point last_checkpoint_ = Clock::now();
   std::vector<T> best_parameters_;
   std::vector<T> good_parameters_;
   std::uint64_t global_step_ = 0;

@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <fstream>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -17,7 +17,6 @@
 #include <span>
 
 #include "core/blas_runtime.hpp"
-#include "core/checkpoint_policy.hpp"
 #include "core/init.hpp"
 #include "core/trainer.hpp"
 #include "io/atomic_file.hpp"
@@ -253,6 +252,19 @@ void check_ranks_agree(Communicator& comm, const std::string& mine) {
                           kExitFailure);
 }
 
+// Test hook for the fault tests: SINAPSIS_INJECT_FAULT=RANK:EPOCH makes that
+// rank throw after that epoch, mid-training, as an I/O error or a bug would.
+// Returns the epoch for this rank (0: none).
+std::size_t injected_fault_epoch(int rank) {
+  const char* spec = std::getenv("SINAPSIS_INJECT_FAULT");
+  if (spec == nullptr) return 0;
+  int fault_rank = -1;
+  std::size_t epoch = 0;
+  if (std::sscanf(spec, "%d:%zu", &fault_rank, &epoch) != 2)
+    throw UsageError(std::string("SINAPSIS_INJECT_FAULT: expected RANK:EPOCH, got '") + spec + "'");
+  return fault_rank == rank ? epoch : 0;
+}
+
 // One metrics.csv row (without the newline).
 void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
   out << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
@@ -333,6 +345,7 @@ int train_command(const Args& args, Communicator& comm) {
     t.sgd = {v.momentum, v.nesterov, {v.l1, v.l2}};
     t.keep_prob = v.keep_prob;
     t.early_stopping = {v.patience, v.min_delta, !v.no_restore_best};
+    t.checkpoints = {v.checkpoint_every, v.checkpoint_seconds};
     t.monitor = parse_monitor(v.monitor, "--monitor");
     t.seed = v.seed;
     // A helper thread only overlaps when it has a CPU of its own: under
@@ -388,11 +401,6 @@ int train_command(const Args& args, Communicator& comm) {
     for (const auto& row : metric_rows) file.stream() << row << '\n';
     file.commit();
   };
-  const CheckpointPolicy checkpoints{v.checkpoint_every, v.checkpoint_seconds};
-  auto last_checkpoint = std::chrono::steady_clock::now();
-  const auto checkpoint_due = [&](std::size_t epoch) {
-    return checkpoints.due(epoch, std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count());
-  };
   const auto total = std::size_t(comm.allreduce(double(train_data->size()), ReduceOp::sum));
   if (lead && !v.quiet)
     std::cout << "sinapsis train: " << arch.describe() << ", " << arch.parameter_count() << " parameters, loss "
@@ -400,8 +408,11 @@ int train_command(const Args& args, Communicator& comm) {
               << std::endl;
   const std::size_t print_every = std::max<std::size_t>(1, v.epochs / 20);
   EpochMetrics last;
+  const std::size_t fault_epoch = injected_fault_epoch(comm.rank());
   const TrainResult result = trainer->run([&](const EpochMetrics& m) {
     last = m;
+    if (m.epoch == fault_epoch)
+      throw std::runtime_error("injected fault after epoch " + std::to_string(m.epoch) + " (SINAPSIS_INJECT_FAULT)");
     if (v.check_consistency && comm.size() > 1) {
       const std::uint64_t hash = parameter_hash(model->parameters());
       if (comm.allreduce(hash, ReduceOp::min) != comm.allreduce(hash, ReduceOp::max))
@@ -415,12 +426,12 @@ int train_command(const Args& args, Communicator& comm) {
     metric_rows.push_back(row.str());
     if (!v.quiet && (m.epoch % print_every == 0 || m.epoch == v.epochs || m.epoch == 1))
       print_epoch(m, val_data.has_value(), test_data.has_value());
-    // A diverged epoch is never checkpointed: the last checkpoint keeps finite weights.
-    if (m.diverged_step == 0 && std::isfinite(m.train_loss) && checkpoint_due(m.epoch)) {
+    // The coordinator never asks for a checkpoint of a diverged epoch: the
+    // last checkpoint keeps finite weights.
+    if (m.checkpoint) {
       write_metrics();  // creates RUN_DIR
       write_checkpoint(in_run("checkpoint.h5"), *model, loss, data.features.text(), data.standardizer,
                        trainer->state(), effective, comm.size());
-      last_checkpoint = std::chrono::steady_clock::now();
     }
   });
 

@@ -1,12 +1,15 @@
 // Data-parallel training across ranks (run by ctest under mpirun -n 2 and
 // -n 3): a distributed step is the single-process step on the union of the
 // local batches; uneven parts finish without hanging and keep replicas
-// identical; early stopping ends every rank in the same epoch.
+// identical; early stopping, divergence and a stop request on one rank end
+// every rank in the same epoch; resume from a trainer's state is
+// bit-identical.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "core/init.hpp"
 #include "core/trainer.hpp"
@@ -138,6 +141,67 @@ TEST(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {
     EXPECT_EQ(world().allreduce(value, ReduceOp::min), world().allreduce(value, ReduceOp::max));
   for (float p : model.parameters()) ASSERT_TRUE(std::isfinite(p));
   expect_replicas_identical(model);
+}
+
+TEST(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameEpochWithACheckpoint) {
+  const int last = world().size() - 1;
+  const auto local = encoded(samples(30 * std::size_t(world().rank()), 30));
+  CommunicatorGroup group(world());
+  Model<float> model = fresh_model();
+  TrainOptions o = options(6, 50);
+  o.checkpoints = {0, 1e-9};  // by rank 0's clock: due every epoch, on every rank alike
+  Trainer<float> trainer(model, local, nullptr, o, nullptr, &group);
+  std::size_t epochs_seen = 0;
+  // Only the last rank is "signalled", during epoch 3.
+  trainer.watch_stop_request([&] { return world().rank() == last && epochs_seen == 2; });
+  std::vector<std::int64_t> checkpoints;
+  const TrainResult r = trainer.run([&](const EpochMetrics& m) {
+    ++epochs_seen;
+    checkpoints.push_back(m.checkpoint);
+  });
+  EXPECT_EQ(r.reason, StopReason::requested);
+  EXPECT_EQ(r.epochs_run, 3u);
+  ASSERT_EQ(checkpoints.size(), 3u);
+  std::vector<std::int64_t> low(checkpoints), high(checkpoints);
+  world().allreduce(std::span<std::int64_t>(low), ReduceOp::min);
+  world().allreduce(std::span<std::int64_t>(high), ReduceOp::max);
+  EXPECT_EQ(low, high) << "ranks took different checkpoint decisions";
+  EXPECT_EQ(checkpoints, (std::vector<std::int64_t>{1, 1, 1}));
+  expect_replicas_identical(model);
+}
+
+TEST(Distributed, ResumeFromTheTrainerStateIsBitIdentical) {
+  const auto rank = std::size_t(world().rank());
+  const auto local = encoded(samples(40 * rank, 37 + rank));
+  const auto val = encoded(samples(2000 + 20 * rank, 9));
+  CommunicatorGroup group(world());
+  TrainOptions o = options(8, 6);
+  o.keep_prob = 0.8;  // the dropout streams must resume too
+  o.early_stopping = {100, 0, true};
+  Model<float> whole = fresh_model();
+  Trainer<float>(whole, local, &val, o, nullptr, &group).run();
+
+  Model<float> parts = fresh_model();
+  TrainOptions first = o;
+  first.epochs = 3;
+  Trainer<float> before(parts, local, &val, first, nullptr, &group);
+  // What a checkpoint holds: the state and weights after the epoch (not the
+  // best weights run() restores when it ends).
+  std::optional<Trainer<float>::State> state;
+  std::vector<float> saved;
+  before.run([&](const EpochMetrics&) {
+    state = before.state();
+    saved.assign(parts.parameters().begin(), parts.parameters().end());
+  });
+  // A fresh trainer (as after a restart) from the saved state and weights.
+  Model<float> restarted = fresh_model();
+  std::copy(saved.begin(), saved.end(), restarted.parameters().begin());
+  Trainer<float> after(restarted, local, &val, o, nullptr, &group);
+  after.restore(*state);
+  after.run();
+  EXPECT_TRUE(std::equal(whole.parameters().begin(), whole.parameters().end(), restarted.parameters().begin()))
+      << "resumed weights differ from the uninterrupted run";
+  expect_replicas_identical(restarted);
 }
 
 }  // namespace

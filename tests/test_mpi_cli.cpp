@@ -19,7 +19,7 @@
 
 #include "io/data_file.hpp"
 #include "io/hdf5.hpp"
-#include "tests/run_command.hpp"
+#include "tests/mpi_cli.hpp"
 
 namespace sinapsis {
 namespace {
@@ -27,43 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 
 using Result = test::CommandResult;
+using test::blobs;
 using test::run_command;
-
-// `mpirun_arguments` follows "mpirun": "-n 2 --oversubscribe BINARY ...", or
-// several ":"-separated programs.
-Result run_mpirun(const std::string& mpirun_arguments) {
-  return run_command("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 60 mpirun " +
-                     mpirun_arguments);
-}
-
-Result run_mpi(const std::string& arguments, int ranks = 2) {
-  return run_mpirun("-n " + std::to_string(ranks) + " --oversubscribe " SINAPSIS_BINARY " " + arguments);
-}
-
-// Lines that sinapsis printed (mpirun adds its own banner after a failure).
-std::vector<std::string> sinapsis_lines(const std::string& output) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < output.size()) {
-    const std::size_t end = std::min(output.find('\n', start), output.size());
-    const std::string line = output.substr(start, end - start);
-    if (line.rfind("sinapsis", 0) == 0) lines.push_back(line);
-    start = end + 1;
-  }
-  return lines;
-}
-
-Dataset blobs(std::size_t n, std::size_t d = 2) {
-  Dataset data;
-  data.task = Task::classification;
-  data.classes = 2;
-  data.features = Matrix<float>(n, d);
-  for (std::size_t r = 0; r < n; ++r) {
-    data.labels.push_back(std::int64_t(r % 2));
-    for (std::size_t c = 0; c < d; ++c) data.features(r, c) = float(r % 2) + 0.1f * float(c);
-  }
-  return data;
-}
+using test::run_mpi;
+using test::run_mpirun;
+using test::sinapsis_lines;
 
 class MpiBadData : public ::testing::Test {
  protected:
@@ -273,41 +241,6 @@ TEST_F(MpiResume, SameSeedAndRanksGiveBitIdenticalWeights) {
   EXPECT_EQ(weights(path("first/model.h5")), weights(path("second/model.h5")));
   ASSERT_EQ(run_mpi(args(path("other")) + " --epochs 4 --seed 2").status, 0);
   EXPECT_NE(weights(path("first/model.h5")), weights(path("other/model.h5")));
-}
-
-TEST_F(MpiResume, KilledRankEndsTheJobAndLeavesAResumableCheckpoint) {
-  write_data_file(path("all.h5"), blobs(4000, 3));
-  const std::string dir = path("killed");
-  // In the background: a long run checkpointing every epoch.
-  const std::string launch = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 "
-                             "timeout 120 mpirun -n 2 --oversubscribe " SINAPSIS_BINARY " " +
-                             args(dir) + " --epochs 100000 --checkpoint-every 1 > " + path("log") + " 2>&1; echo $? > " +
-                             path("status");
-  ASSERT_EQ(std::system(("(" + launch + ") &").c_str()), 0);
-  for (int i = 0; i < 300 && !fs::exists(dir + "/checkpoint.h5"); ++i) ::usleep(100000);
-  ASSERT_TRUE(fs::exists(dir + "/checkpoint.h5")) << "no checkpoint appeared";
-  ::usleep(300000);
-  // SIGKILL one rank (the one without the lowest pid, i.e. not necessarily rank 0).
-  const Result pids = run_command("pgrep -f -- '--out " + dir + "' | grep -v $$ | sort -n");
-  std::istringstream list(pids.output);
-  std::vector<long> ranks;
-  for (long pid; list >> pid;)
-    if (run_command("cat /proc/" + std::to_string(pid) + "/comm").output.find("sinapsis") != std::string::npos)
-      ranks.push_back(pid);
-  ASSERT_EQ(ranks.size(), 2u) << pids.output;
-  ::kill(pid_t(ranks.back()), SIGKILL);
-  for (int i = 0; i < 600 && !fs::exists(path("status")); ++i) ::usleep(100000);
-  ASSERT_TRUE(fs::exists(path("status"))) << "the job did not end after a rank was killed";
-  std::ifstream status_file(path("status"));
-  int status = -1;
-  status_file >> status;
-  EXPECT_NE(status, 0);
-  EXPECT_NE(status, 124) << "ended by the timeout, not by the fault";
-  // The last checkpoint is intact and resumes.
-  // --epochs 1: the checkpoint is past it, so the run reloads and writes the model.
-  const Result resumed = run_mpi("train --resume " + dir + " --epochs 1 --checkpoint-every 0");
-  EXPECT_EQ(resumed.status, 0) << resumed.output;
-  EXPECT_TRUE(fs::exists(dir + "/model.h5"));
 }
 
 }  // namespace
