@@ -88,9 +88,13 @@ MatrixView<T> forward(const Model<T>& model, Workspace<T>& ws, ConstMatrixView<T
 // per step. keep_prob must be the one given to forward(). With dropout,
 // backward() consumes the workspace (it rescales the stored hidden
 // activations in place): call it once per forward().
-template <class T>
+//
+// on_layer_done(l) runs as soon as layer l's dW and db are final, output
+// layer first: the hook for starting their allreduce while backward goes on
+// (overlapped buckets; see BENCHMARKS.md for whether that pays).
+template <class T, class OnLayerDone>
 void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatrixView<T> targets,
-              Loss loss, T grad_scale, double keep_prob = 1) {
+              Loss loss, T grad_scale, double keep_prob, OnLayerDone&& on_layer_done) {
   const auto& layers = model.architecture().layers;
   const std::size_t n = x.rows;
   const std::size_t last = layers.size() - 1;
@@ -101,11 +105,13 @@ void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatr
     if (l == 0) {
       dense_backward<T>(input, model.weight(l), ws.delta(l, n), model.weight_gradient(l),
                         model.bias_gradient(l), nullptr);
+      on_layer_done(l);
       break;
     }
     MatrixView<T> dx = ws.delta(l - 1, n);
     dense_backward<T>(input, model.weight(l), ws.delta(l, n), model.weight_gradient(l),
                       model.bias_gradient(l), &dx);
+    on_layer_done(l);
     MatrixView<T> a = ws.activation(l - 1, n);
     if (keep_prob < 1) {
       // Through the mask, then undo the 1/keep_prob scale of kept units so the
@@ -119,6 +125,12 @@ void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatr
     }
     activation_backward(layers[l - 1].activation, ConstMatrixView<T>(a), dx);
   }
+}
+
+template <class T>
+void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatrixView<T> targets, Loss loss,
+              T grad_scale, double keep_prob = 1) {
+  backward(model, ws, x, targets, loss, grad_scale, keep_prob, [](std::size_t) {});
 }
 
 }  // namespace sinapsis
