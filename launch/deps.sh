@@ -13,6 +13,8 @@ packages=(
   libboost-program-options-dev
   libgtest-dev googletest
   libbenchmark-dev
+  slurmctld slurmd slurm-client munge   # the SLURM system test (tests/slurm)
+  iproute2 util-linux                   # the two-host system test (tests/netns)
 )
 if [[ "${1:-}" == "--with-python" ]]; then
   packages+=(python3-torch python3-h5py python3-numpy)
