@@ -5,13 +5,15 @@
 //
 // The protocol (Trainer::run_epoch and Trainer::run):
 //   1. Each rank trains the epoch's steps. Gradients are summed over the
-//      ranks every step, so a NaN/Inf on any rank is seen by all in the same
-//      step and ends the epoch there on every rank.
+//      ranks every step, together with each rank's stop vote (a signal, a
+//      deadline), so a NaN/Inf or a stop request on any rank is seen by all
+//      in the same step. A NaN ends the epoch there on every rank; a stop
+//      request too (a partial epoch), unless it was the epoch's last step.
 //   2. One sum over the ranks of the epoch's metric terms (training loss,
-//      validation and test sums, sample counts) and of the control values:
-//      rank 0's seconds since the last checkpoint (the others add 0) and the
-//      number of ranks asking to stop. After it, every rank holds the same
-//      EpochReport.
+//      validation and test sums, sample counts) and of rank 0's seconds
+//      since the last checkpoint (the others add 0). After it, every rank
+//      holds the same EpochReport. (A partial epoch skips this: it is not
+//      evaluated.)
 //   3. decide() below turns that report into an EpochDecision: pure, with no
 //      clock and no MPI, hence identical on every rank (tests/
 //      test_coordinator.cpp checks it without MPI).
@@ -36,6 +38,7 @@ struct EpochReport {
   bool finite = true;             // loss, gradients and parameters all finite
   double seconds_since_checkpoint = 0;  // rank 0's clock, shared through the sum
   bool stop_requested = false;    // some rank asked to stop (e.g. a signal)
+  bool partial = false;           // ... and the epoch stopped before its last step
 };
 
 struct EpochDecision {
@@ -58,6 +61,12 @@ class Coordinator {
       // (and the last checkpoint) are those of the last finite epoch.
       d.diverged = d.stop = true;
       d.reason = StopReason::diverged;
+      return d;
+    }
+    if (report.partial) {
+      // An unfinished epoch is not judged; the checkpoint lets it continue.
+      d.stop = d.checkpoint = true;
+      d.reason = StopReason::requested;
       return d;
     }
     const EarlyStopping::Decision e = early_.update(report.monitored);

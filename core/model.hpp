@@ -3,6 +3,12 @@
 // layout is [W_0 | W_1 | ... | W_{L-1} | b_0 | ... | b_{L-1}], so every weight
 // (what L1/L2 penalize) is one contiguous span and every bias another, and a
 // gradient sync is one call over gradients().
+//
+// The gradient buffer ends with kControlSlots extra values after the
+// gradients: the trainer's per-step votes (a stop request), which ride the
+// same allreduce as the gradients, so every rank learns the sum of the votes
+// in the same step at no extra cost. gradients() excludes them;
+// gradients_and_control() is what the allreduce sums.
 #pragma once
 
 #include <span>
@@ -29,7 +35,7 @@ class Model {
       offset += l.fan_out;
     }
     parameters_.assign(offset, T{0});
-    gradients_.assign(offset, T{0});
+    gradients_.assign(offset + kControlSlots, T{0});
   }
 
   const Architecture& architecture() const { return architecture_; }
@@ -37,8 +43,13 @@ class Model {
 
   std::span<T> parameters() { return parameters_; }
   std::span<const T> parameters() const { return parameters_; }
-  std::span<T> gradients() { return gradients_; }
-  std::span<const T> gradients() const { return gradients_; }
+  static constexpr std::size_t kControlSlots = 1;
+
+  std::span<T> gradients() { return std::span<T>(gradients_).first(parameters_.size()); }
+  std::span<const T> gradients() const { return std::span<const T>(gradients_).first(parameters_.size()); }
+  std::span<T> gradients_and_control() { return gradients_; }
+  // The per-step vote slot (zeroed with the gradients).
+  T& stop_votes() { return gradients_.back(); }
   // The weight block (penalized); the bias block follows it.
   std::size_t weight_count() const { return weight_count_; }
 

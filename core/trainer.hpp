@@ -74,6 +74,11 @@ struct EpochMetrics {
   double io_seconds = 0;
   bool improved = false;
   bool checkpoint = false;  // the coordinator asks rank 0 to write a checkpoint of this epoch
+  // The epoch was cut short by an agreed stop request after `steps_done`
+  // steps: only the checkpoint matters (no metrics; the epoch continues on
+  // resume).
+  bool partial = false;
+  std::size_t steps_done = 0;
   std::size_t diverged_step = 0;  // 1-based step whose gradients were not finite (0: none)
 };
 
@@ -81,7 +86,7 @@ struct TrainResult {
   StopReason reason = StopReason::max_epochs;
   std::size_t diverged_epoch = 0;  // 1-based, with `diverged_step` (1-based within the epoch)
   std::size_t diverged_step = 0;
-  std::size_t epochs_run = 0;
+  std::size_t epochs_run = 0;    // epochs done by the end, earlier parts of a resumed run included
   std::size_t best_epoch = 0;    // 1-based; the weights kept when restore_best
   double best_monitored = std::numeric_limits<double>::quiet_NaN();
 };
@@ -180,16 +185,20 @@ class Trainer {
   // Everything a checkpoint needs to continue this run exactly: with the
   // same ranks, resuming from it gives bit-identical weights, since every
   // random stream is derived from (seed, epoch or step, rank).
+  // A run stopped on request mid-epoch also saves how far into the epoch it
+  // got and the epoch's training-loss sum so far (over all ranks).
   struct State {
     std::size_t epochs_done = 0;
     std::uint64_t global_step = 0;
     EarlyStopping::State early;
     std::vector<T> velocity, best_parameters, good_parameters;
+    std::size_t steps_into_epoch = 0;
+    double epoch_loss_sum = 0;
   };
   State state() const {
     const auto v = const_cast<Sgd<T>&>(optimizer_).velocity();
-    return {epochs_done_, global_step_, coordinator_.state(), std::vector<T>(v.begin(), v.end()), best_parameters_,
-            good_parameters_};
+    return {epochs_done_,     global_step_,     coordinator_.state(), std::vector<T>(v.begin(), v.end()),
+            best_parameters_, good_parameters_, steps_into_epoch_,    carried_loss_};
   }
   // Continues from `state` (taken on the same model shape). Throws ModelError
   // if its buffers do not fit the model.
@@ -203,6 +212,10 @@ class Trainer {
     std::copy(state.velocity.begin(), state.velocity.end(), optimizer_.velocity().begin());
     best_parameters_ = state.best_parameters;
     good_parameters_ = state.good_parameters;
+    // With another number of ranks an epoch has other steps: continue at the
+    // same step index, clipped (the same state, not bit for bit).
+    steps_into_epoch_ = std::min(state.steps_into_epoch, steps_per_epoch_);
+    carried_loss_ = state.epoch_loss_sum;
   }
 
   // Trains from epoch epochs_done() + 1 to options.epochs (or an earlier stop).
@@ -211,6 +224,7 @@ class Trainer {
   // rank 0 should write a checkpoint now). See coordinator.hpp.
   TrainResult run(const EpochCallback& on_epoch = {}) {
     TrainResult result;
+    result.epochs_run = epochs_done_;  // a resumed run counts its earlier epochs
     const bool restore_best = coordinator_.early_stopping_enabled() && options_.early_stopping.restore_best;
     const auto note_best = [&] {
       result.best_epoch = coordinator_.best_epoch();
@@ -223,6 +237,8 @@ class Trainer {
       EpochMetrics m = run_epoch(epoch, report);
       report.monitored = monitored(m);
       report.finite = m.diverged_step == 0 && std::isfinite(m.train_loss) && all_finite(model_.parameters());
+      report.stop_requested = stop_agreed_;
+      report.partial = m.partial;
       const EpochDecision d = coordinator_.decide(report);
       result.epochs_run = epoch + 1;
       m.improved = d.improved;
@@ -233,6 +249,14 @@ class Trainer {
         result.diverged_epoch = epoch + 1;
         result.diverged_step = m.diverged_step > 0 ? m.diverged_step : steps_per_epoch_;
         if (on_epoch) on_epoch(m);
+        return result;
+      }
+      if (m.partial) {
+        // Stopped on request mid-epoch: the state (steps into the epoch,
+        // the loss so far) is what the checkpoint saves; nothing is judged.
+        if (on_epoch) on_epoch(m);
+        result.reason = StopReason::requested;
+        result.epochs_run = epoch;
         return result;
       }
       std::copy(model_.parameters().begin(), model_.parameters().end(), good_parameters_.begin());
@@ -247,14 +271,18 @@ class Trainer {
         break;
       }
     }
-    if (restore_best)
+    // (A run stopped on request keeps its last weights: it will continue.)
+    if (restore_best && result.reason != StopReason::requested)
       std::copy(best_parameters_.begin(), best_parameters_.end(), model_.parameters().begin());
     return result;
   }
 
-  // A stop request (a signal, a deadline) seen by this rank: polled once per
-  // epoch; if any rank's returns true, every rank stops after that epoch
-  // with a checkpoint (StopReason::requested).
+  // A stop request (a signal, a deadline) seen by this rank: polled before
+  // every step and voted on in that step's gradient sum; if any rank's
+  // returns true, every rank stops after that same step, run() hands
+  // on_epoch a partial epoch with checkpoint set and returns
+  // StopReason::requested. Resuming from that checkpoint continues the epoch
+  // where it stopped.
   void watch_stop_request(std::function<bool()> requested) { stop_requested_ = std::move(requested); }
 
   std::size_t epochs_done() const { return epochs_done_; }
@@ -337,9 +365,11 @@ class Trainer {
       const T scale = T(1 / loss_normalizer(options_.loss, global_rows, k));
       backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob);
     }
+    model_.stop_votes() = stop_requested_ && stop_requested_() ? T{1} : T{0};
     const auto computed = Clock::now();
-    group_.sum(model_.gradients());
+    group_.sum(model_.gradients_and_control());
     const auto synced = Clock::now();
+    if (model_.stop_votes() > T{0}) stop_agreed_ = true;
     // The gradients were summed over the ranks, so a NaN on any rank is seen
     // by every rank in this same step. A NaN or Inf anywhere in a forward
     // pass reaches the output, hence the output layer's bias gradient: those
@@ -361,18 +391,25 @@ class Trainer {
     const auto start = Clock::now();
     EpochMetrics m;
     m.epoch = epoch + 1;
+    report.epoch = epoch + 1;
     // Each epoch's order depends only on (seed, epoch, rank), so a resumed
     // run shuffles exactly as an uninterrupted one.
     std::iota(order_.begin(), order_.end(), std::size_t{0});
     Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch, std::uint64_t(group_.rank())}));
     for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
     const std::size_t k = train_.targets.cols, me = std::size_t(group_.rank());
-    double loss_total = 0;
+    // A resumed epoch starts where the stopped one left off; rank 0 carries
+    // the loss sum of its earlier steps (already summed over the ranks).
+    const std::size_t first = steps_into_epoch_;
+    double loss_total = me == 0 ? carried_loss_ : 0.0;
+    steps_into_epoch_ = 0;
+    carried_loss_ = 0;
+    std::size_t samples_trained = 0;
     io_seconds_ = compute_seconds_ = comm_seconds_ = 0;
     // Batch s+1 is assembled (on the helper thread, when prefetching) while
     // step s computes; io_seconds is the time a step waited for its batch.
-    if (steps_per_epoch_ > 0) batches_.request(0, rows(0, rows_in_step(me, 0)));
-    for (std::size_t s = 0; s < steps_per_epoch_; ++s) {
+    if (first < steps_per_epoch_) batches_.request(int(first % 2), rows(first * local_batch_, rows_in_step(me, first)));
+    for (std::size_t s = first; s < steps_per_epoch_; ++s) {
       std::size_t global_rows = 0;
       for (std::size_t r = 0; r < rank_rows_.size(); ++r) global_rows += rows_in_step(r, s);
       m.learning_rate = options_.schedule.rate(epoch, global_step_);
@@ -382,9 +419,20 @@ class Trainer {
         batches_.request(int((s + 1) % 2), rows((s + 1) * local_batch_, rows_in_step(me, s + 1)));
       io_seconds_ += seconds_since(waiting);
       loss_total += step_batch(x, t, global_rows, m.learning_rate);
+      samples_trained += global_rows;
       if (non_finite_) {
         m.diverged_step = s + 1;
         break;
+      }
+      if (stop_agreed_ && s + 1 < steps_per_epoch_) {
+        // Every rank saw the same vote in this step's sum: all stop here.
+        batches_.wait(int((s + 1) % 2));  // let the helper finish the batch it is assembling
+        std::array<double, 1> so_far{loss_total};
+        group_.sum(std::span<double>(so_far));
+        m.partial = true;
+        m.steps_done = steps_into_epoch_ = s + 1;
+        carried_loss_ = so_far[0];
+        return m;
       }
     }
     const double train_seconds = seconds_since(start);
@@ -394,13 +442,10 @@ class Trainer {
     if (val_ != nullptr) val = evaluation_sums(model_, ws_, *val_, options_.loss);
     if (test_ != nullptr) test = evaluation_sums(model_, ws_, *test_, options_.loss);
     const bool lead = group_.rank() == 0;
-    std::array<double, 9> sums{loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples,
-                               lead ? seconds_since(last_checkpoint_) : 0.0,
-                               stop_requested_ && stop_requested_() ? 1.0 : 0.0};
+    std::array<double, 8> sums{loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples,
+                               lead ? seconds_since(last_checkpoint_) : 0.0};
     group_.sum(std::span<double>(sums));
-    report.epoch = epoch + 1;
     report.seconds_since_checkpoint = sums[7];
-    report.stop_requested = sums[8] > 0;
     const std::size_t total = std::accumulate(rank_rows_.begin(), rank_rows_.end(), std::size_t{0});
     m.train_loss = sums[0] / loss_normalizer(options_.loss, total, k);
     if (val_ != nullptr) {
@@ -415,7 +460,7 @@ class Trainer {
     }
     m.penalty = options_.sgd.penalty.value<T>(model_.parameters().first(model_.weight_count()));
     m.epoch_seconds = seconds_since(start);
-    m.samples_per_second = double(total) / std::max(train_seconds, 1e-9);
+    m.samples_per_second = double(samples_trained) / std::max(train_seconds, 1e-9);
     m.compute_seconds = compute_seconds_;
     m.comm_seconds = comm_seconds_;
     m.io_seconds = io_seconds_;
@@ -462,6 +507,9 @@ class Trainer {
   std::size_t steps_per_epoch_ = 0;
   double io_seconds_ = 0, compute_seconds_ = 0, comm_seconds_ = 0;  // this epoch so far
   bool non_finite_ = false;  // a step's summed gradients held NaN or Inf
+  bool stop_agreed_ = false;  // a step's summed votes asked to stop
+  std::size_t steps_into_epoch_ = 0;  // where the next epoch starts (a resumed, stopped one)
+  double carried_loss_ = 0;           // its loss sum so far, over all ranks
   std::size_t epochs_done_ = 0;
 };
 

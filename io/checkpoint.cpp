@@ -22,6 +22,8 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
     h5::write_int_attribute(group.get(), "early_best_epoch", std::int64_t(state.early.best_epoch));
     h5::write_int_attribute(group.get(), "early_wait", std::int64_t(state.early.wait));
     h5::write_int_attribute(group.get(), "early_epochs_seen", std::int64_t(state.early.epochs_seen));
+    h5::write_int_attribute(group.get(), "steps_into_epoch", std::int64_t(state.steps_into_epoch));
+    h5::write_double_attribute(group.get(), "epoch_loss_sum", state.epoch_loss_sum);
     for (const auto& [name, values] : {std::pair{"velocity", &state.velocity},
                                        std::pair{"best_parameters", &state.best_parameters},
                                        std::pair{"good_parameters", &state.good_parameters}})
@@ -46,6 +48,10 @@ Checkpoint read_checkpoint(const std::string& path) {
   c.state.early.best_epoch = std::size_t(number("early_best_epoch"));
   c.state.early.wait = std::size_t(number("early_wait"));
   c.state.early.epochs_seen = std::size_t(number("early_epochs_seen"));
+  // A checkpoint written mid-epoch (a stop on request) says where it stopped.
+  c.state.steps_into_epoch =
+      std::size_t(h5::read_number_attribute(group.get(), "steps_into_epoch", path).value_or(0));
+  c.state.epoch_loss_sum = h5::read_number_attribute(group.get(), "epoch_loss_sum", path).value_or(0);
   std::istringstream lines(h5::read_string_attribute(group.get(), "arguments", path).value_or(""));
   for (std::string line; std::getline(lines, line);) c.arguments.push_back(line);
   const std::size_t n = c.model.model.parameters().size();

@@ -14,6 +14,9 @@ namespace sinapsis::cli {
 inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+// Stopped by a signal or --time-limit after writing a checkpoint: resume me
+// (sysexits' EX_TEMPFAIL, "try again later").
+inline constexpr int kExitResume = 75;
 
 using Args = std::vector<std::string>;
 

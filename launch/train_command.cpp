@@ -8,6 +8,8 @@
 #include <fstream>
 #include <cmath>
 #include <cstdio>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
@@ -27,6 +29,7 @@
 #include "dist/communicator_group.hpp"
 #include "launch/agreement.hpp"
 #include "launch/pipeline.hpp"
+#include "launch/stop_signals.hpp"
 
 namespace sinapsis::cli {
 namespace {
@@ -41,6 +44,7 @@ struct TrainCommandOptions {
   std::size_t batch = 10, epochs = 100, patience = 0, lr_decay_every = 10, warmup_steps = 0;
   std::size_t checkpoint_every = 0;
   double checkpoint_seconds = 0;
+  double time_limit_minutes = 0;
   std::string resume;
   std::uint64_t seed = 1;
   int threads = 0;
@@ -91,6 +95,8 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
     ("checkpoint-every", po::value(&v.checkpoint_every)->default_value(0), "write RUN_DIR/checkpoint.h5 every this many epochs (0: never)")
     ("checkpoint-seconds", po::value(&v.checkpoint_seconds)->default_value(0), "also write it when this many seconds passed since the last one (0: never)")
+    ("time-limit", po::value(&v.time_limit_minutes)->default_value(0),
+     "minutes this run may take: checkpoint and stop (exit status 75, resume me) before then (0: no limit)")
     ("resume", po::value(&v.resume), "continue the run in this RUN_DIR from its checkpoint.h5, with its options (options given here override them)")
     ("check-consistency", po::value(&v.check_consistency)->default_value(v.check_consistency)->implicit_value(true),
      "compare a hash of the parameters across ranks after every epoch; a mismatch is an error (on in debug builds)");
@@ -132,6 +138,7 @@ void validate(const TrainCommandOptions& v) {
   if (fs::exists(v.out) && !fs::is_directory(v.out))
     throw UsageError("--out: " + v.out + " exists and is not a directory");
   require_non_negative(v.checkpoint_seconds, "checkpoint-seconds");
+  require_non_negative(v.time_limit_minutes, "time-limit");
   if (fs::exists(fs::path(v.out) / "model.h5") && !v.overwrite && v.resume.empty())
     throw UsageError("--out: " + v.out + " already holds a run (model.h5); pass --overwrite to replace it");
 }
@@ -277,6 +284,8 @@ void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
 }  // namespace
 
 int train_command(const Args& args, Communicator& comm) {
+  const auto started = std::chrono::steady_clock::now();
+  const StopSignals signals;  // SIGTERM / SIGUSR1: checkpoint after the current step, exit kExitResume
   po::options_description options("sinapsis train options");
   TrainCommandOptions v;
   describe(options, v);
@@ -385,6 +394,9 @@ int train_command(const Args& args, Communicator& comm) {
     throw AgreedFailure(e.what(), kExitFailure);
   }
   if (resumed) trainer->restore(resumed->state);
+  const Deadline deadline = Deadline::after_minutes(v.time_limit_minutes, started);
+  trainer->watch_stop_request(
+      [&] { return signals.received() != 0 || deadline.passed(std::chrono::steady_clock::now()); });
   const Architecture& arch = model->architecture();
 
   // Rank 0 keeps the metrics rows and writes metrics.csv whole, with every
@@ -421,11 +433,13 @@ int train_command(const Args& args, Communicator& comm) {
                             kExitFailure);
     }
     if (!lead) return;
-    std::ostringstream row;
-    write_metrics_row(row, m);
-    metric_rows.push_back(row.str());
-    if (!v.quiet && (m.epoch % print_every == 0 || m.epoch == v.epochs || m.epoch == 1))
-      print_epoch(m, val_data.has_value(), test_data.has_value());
+    if (!m.partial) {  // a partial epoch continues on resume; its row comes then
+      std::ostringstream row;
+      write_metrics_row(row, m);
+      metric_rows.push_back(row.str());
+      if (!v.quiet && (m.epoch % print_every == 0 || m.epoch == v.epochs || m.epoch == 1))
+        print_epoch(m, val_data.has_value(), test_data.has_value());
+    }
     // The coordinator never asks for a checkpoint of a diverged epoch: the
     // last checkpoint keeps finite weights.
     if (m.checkpoint) {
@@ -435,6 +449,20 @@ int train_command(const Args& args, Communicator& comm) {
     }
   });
 
+  if (result.reason == StopReason::requested) {
+    // Every rank got here after the same step; rank 0 wrote the checkpoint.
+    if (lead) {
+      const std::string why = signals.received() == SIGTERM   ? "SIGTERM"
+                              : signals.received() == SIGUSR1 ? "SIGUSR1"
+                              : signals.received() != 0       ? "a signal"
+                                                              : "--time-limit";
+      std::cout << "stopped by " << why << (last.partial ? " in epoch " : " at the end of epoch ") << last.epoch
+                << (last.partial ? ", after step " + std::to_string(last.steps_done) : std::string())
+                << "; wrote " << in_run("checkpoint.h5")
+                << "\nresume with: sinapsis train --resume " << run_dir << std::endl;
+    }
+    return kExitResume;
+  }
   // The model as kept, on the held-out parts (summed over the ranks).
   std::vector<std::pair<std::string, Evaluation>> held_out;
   Workspace<float> ws(arch, 1024);
@@ -464,8 +492,11 @@ int train_command(const Args& args, Communicator& comm) {
   ::getrusage(RUSAGE_SELF, &usage);
   const auto peak_kib = comm.allreduce(std::int64_t(usage.ru_maxrss), ReduceOp::max);
   if (!lead) return kExitSuccess;
-  std::cout << "stopped: " << stop_reason_name(result.reason) << " after " << result.epochs_run
-            << " epochs; last train_loss " << last.train_loss;
+  std::cout << "stopped: " << stop_reason_name(result.reason) << " after " << result.epochs_run << " epochs";
+  if (last.epoch > 0)
+    std::cout << "; last train_loss " << last.train_loss;
+  else  // resumed at or past --epochs: nothing left to train
+    std::cout << " (the checkpoint was already at epoch " << result.epochs_run << "; nothing left to train)";
   if (result.best_epoch > 0 && t.early_stopping.patience_epochs > 0 && t.early_stopping.restore_best)
     std::cout << "; kept the weights of epoch " << result.best_epoch;
   for (const auto& [name, e] : held_out) {

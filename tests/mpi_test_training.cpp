@@ -143,31 +143,52 @@ TEST(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {
   expect_replicas_identical(model);
 }
 
-TEST(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameEpochWithACheckpoint) {
+TEST(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameStepAndResumesBitIdentical) {
   const int last = world().size() - 1;
   const auto local = encoded(samples(30 * std::size_t(world().rank()), 30));
   CommunicatorGroup group(world());
-  Model<float> model = fresh_model();
-  TrainOptions o = options(6, 50);
+  TrainOptions o = options(6, 8);
+  o.keep_prob = 0.8;
   o.checkpoints = {0, 1e-9};  // by rank 0's clock: due every epoch, on every rank alike
-  Trainer<float> trainer(model, local, nullptr, o, nullptr, &group);
-  std::size_t epochs_seen = 0;
-  // Only the last rank is "signalled", during epoch 3.
-  trainer.watch_stop_request([&] { return world().rank() == last && epochs_seen == 2; });
+  Model<float> whole = fresh_model();
+  Trainer<float>(whole, local, nullptr, o, nullptr, &group).run();
+
+  Model<float> parts = fresh_model();
+  Trainer<float> trainer(parts, local, nullptr, o, nullptr, &group);
+  // Only the last rank is "signalled", at its 4th step of epoch 3.
+  std::size_t epochs_seen = 0, polls = 0;
+  trainer.watch_stop_request([&] { return world().rank() == last && epochs_seen == 2 && ++polls >= 4; });
   std::vector<std::int64_t> checkpoints;
+  EpochMetrics stopped;
   const TrainResult r = trainer.run([&](const EpochMetrics& m) {
     ++epochs_seen;
     checkpoints.push_back(m.checkpoint);
+    stopped = m;
   });
   EXPECT_EQ(r.reason, StopReason::requested);
-  EXPECT_EQ(r.epochs_run, 3u);
+  EXPECT_TRUE(stopped.partial);
+  EXPECT_EQ(stopped.epoch, 3u);
+  EXPECT_EQ(stopped.steps_done, 4u);
   ASSERT_EQ(checkpoints.size(), 3u);
   std::vector<std::int64_t> low(checkpoints), high(checkpoints);
   world().allreduce(std::span<std::int64_t>(low), ReduceOp::min);
   world().allreduce(std::span<std::int64_t>(high), ReduceOp::max);
   EXPECT_EQ(low, high) << "ranks took different checkpoint decisions";
   EXPECT_EQ(checkpoints, (std::vector<std::int64_t>{1, 1, 1}));
-  expect_replicas_identical(model);
+  expect_replicas_identical(parts);
+
+  // A restarted trainer continues epoch 3 at step 5 and ends where the
+  // uninterrupted run did.
+  const auto state = trainer.state();
+  EXPECT_EQ(state.steps_into_epoch, 4u);
+  Model<float> restarted = fresh_model();
+  std::copy(parts.parameters().begin(), parts.parameters().end(), restarted.parameters().begin());
+  Trainer<float> after(restarted, local, nullptr, o, nullptr, &group);
+  after.restore(state);
+  const TrainResult finished = after.run();
+  EXPECT_EQ(finished.reason, StopReason::max_epochs);
+  EXPECT_TRUE(std::equal(whole.parameters().begin(), whole.parameters().end(), restarted.parameters().begin()))
+      << "resumed weights differ from the uninterrupted run";
 }
 
 TEST(Distributed, ResumeFromTheTrainerStateIsBitIdentical) {

@@ -1,6 +1,7 @@
 // Faults in a running `mpirun -n N sinapsis train` job, for N = 2 and 3: an
 // exception on one rank, an I/O error on rank 0, a NaN, ranks that disagree,
-// a rank killed with SIGKILL. Every case ends every rank with a non-zero
+// a rank killed with SIGKILL; and a preemption signal (SIGUSR1), which must
+// end the job with a checkpoint and exit status 75 instead. Every case ends every rank with a non-zero
 // status and its message printed once; none may hang (each run is under
 // `timeout`, and a timeout fails the test); checkpoints stay intact.
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "io/data_file.hpp"
@@ -172,6 +174,45 @@ TEST_P(MpiFaults, KilledRankEndsTheJobAndLeavesAResumableCheckpoint) {
   const CommandResult resumed = run("train --resume " + run_dir + " --epochs 1 --checkpoint-every 0");
   EXPECT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_TRUE(fs::exists(run_dir + "/model.h5"));
+}
+
+TEST_P(MpiFaults, SignalMidEpochCheckpointsExitsResumeMeAndResumesBitIdentical) {
+  const std::string options = " --epochs 100 --keep-prob 0.9 --checkpoint-every 1";
+  const std::string file = data(12000);
+  ASSERT_EQ(run(train(file, path("whole")) + options).status, 0);
+  const std::string parts = path("parts");
+  start(train(file, parts) + options);
+  // The first checkpoint shows training is under way (epoch 1 of 100).
+  ASSERT_TRUE(appears(parts + "/checkpoint.h5", 60)) << log();
+  ASSERT_FALSE(fs::exists(path("status"))) << "the run ended before the signal:\n" << log();
+  // SIGUSR1 to mpirun, which forwards it to every rank (as SLURM's
+  // --signal does to a job step).
+  long mpirun = 0;
+  std::istringstream candidates(run_command("pgrep -x mpirun").output);
+  for (long pid; candidates >> pid;) {
+    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+    const std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    if (text.find(parts) != std::string::npos) mpirun = pid;
+  }
+  ASSERT_NE(mpirun, 0) << "mpirun not found";
+  ASSERT_EQ(::kill(pid_t(mpirun), SIGUSR1), 0);
+  ASSERT_TRUE(appears(path("status"), 60)) << "the job did not end after SIGUSR1";
+  EXPECT_EQ(background_status(), 75) << log();
+  EXPECT_NE(log().find("stopped by SIGUSR1"), std::string::npos) << log();
+  EXPECT_NE(log().find("resume with: sinapsis train --resume " + parts), std::string::npos) << log();
+  ASSERT_TRUE(fs::exists(parts + "/checkpoint.h5"));
+  EXPECT_FALSE(fs::exists(parts + "/model.h5")) << "a stopped run writes no final model";
+  const CommandResult resumed = run("train --resume " + parts);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  const auto layers = [](const std::string& run_dir) {
+    return run_command("h5dump -g /layers " + run_dir + "/model.h5 | tail -n +2").output;
+  };
+  EXPECT_EQ(layers(path("whole")), layers(parts));
+  // The metrics of the interrupted epoch are whole too: same training losses.
+  const auto losses = [](const std::string& run_dir) {
+    return run_command("cut -d, -f1,2 " + run_dir + "/metrics.csv").output;
+  };
+  EXPECT_EQ(losses(path("whole")), losses(parts));
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+#include "launch/stop_signals.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <csignal>
+
+namespace sinapsis::cli {
+namespace {
+
+volatile std::sig_atomic_t g_received = 0;
+struct sigaction g_previous_term {}, g_previous_usr1 {};
+
+void on_stop_signal(int signal) {
+  if (g_received != 0) {  // the second one: do what the signal does by default
+    ::signal(signal, SIG_DFL);
+    ::raise(signal);
+    return;
+  }
+  g_received = signal;
+}
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  g_received = 0;
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;  // interrupted I/O resumes; the flag is polled between steps
+  ::sigaction(SIGTERM, &action, &g_previous_term);
+  ::sigaction(SIGUSR1, &action, &g_previous_usr1);
+}
+
+StopSignals::~StopSignals() {
+  ::sigaction(SIGTERM, &g_previous_term, nullptr);
+  ::sigaction(SIGUSR1, &g_previous_usr1, nullptr);
+}
+
+int StopSignals::received() const { return g_received; }
+
+Deadline Deadline::after_minutes(double minutes, std::chrono::steady_clock::time_point start) {
+  Deadline d;
+  if (minutes <= 0) return d;
+  const double limit = minutes * 60;
+  // 5 % of the limit, at least 10 s, at most 5 min; never over half the limit.
+  const double reserve = std::min({std::clamp(0.05 * limit, 10.0, 300.0), 0.5 * limit});
+  const double seconds = std::max(0.0, limit - reserve);
+  d.stop_at = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          std::chrono::duration<double>(seconds));
+  return d;
+}
+
+}  // namespace sinapsis::cli
