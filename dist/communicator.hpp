@@ -89,4 +89,7 @@ class SingleProcess final : public Communicator {
 // MPI is finalized when the returned object is destroyed.
 std::unique_ptr<Communicator> make_communicator();
 
+// The MPI library this build links, e.g. "Open MPI v4.1.4".
+std::string mpi_library_version();
+
 }  // namespace sinapsis

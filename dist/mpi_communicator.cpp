@@ -98,6 +98,15 @@ bool under_mpi_launcher() {
 
 }  // namespace
 
+std::string mpi_library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  MPI_Get_library_version(text, &length);  // callable before MPI_Init
+  std::string version(text, std::size_t(length));
+  if (const auto comma = version.find(','); comma != std::string::npos) version.resize(comma);
+  return version;
+}
+
 std::unique_ptr<Communicator> make_communicator() {
   if (under_mpi_launcher()) return std::make_unique<MpiCommunicator>();
   return std::make_unique<SingleProcess>();

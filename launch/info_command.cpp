@@ -1,42 +1,86 @@
-// sinapsis info: what this machine gives sinapsis — BLAS library, the kernel
-// it runs, threads, and a measured GEMM rate.
-#include <hdf5.h>
+// sinapsis info: what this machine (or this mpirun job) gives sinapsis — the
+// ranks and their hosts, cores and BLAS threads per rank, the BLAS kernel,
+// and a measured GEMM rate. Under mpirun every rank takes part; rank 0
+// prints, and warns when a host runs more threads than it has cores.
+#include <sched.h>  // sched_getaffinity: CPUs this rank may use
 
 #include <iomanip>
 #include <iostream>
-#include <thread>
+#include <sstream>
 
 #include "core/blas_runtime.hpp"
+#include "launch/host_layout.hpp"
 #include "launch/options.hpp"
+#include "launch/versions.hpp"
 
 namespace sinapsis::cli {
+namespace {
 
-int info_command(const Args& args, Communicator& /*comm*/) {
+int affinity_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+}
+
+}  // namespace
+
+int info_command(const Args& args, Communicator& comm) {
   po::options_description options("sinapsis info options");
   int threads = 0;
   bool skip_measure = false;
   options.add_options()
-    ("threads", po::value(&threads)->default_value(threads), "BLAS threads to measure with (0: all cores)")
+    ("threads", po::value(&threads)->default_value(threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
     ("no-measure", po::bool_switch(&skip_measure), "skip the GEMM measurement");
   po::variables_map values;
-  if (!parse("info", args, options, values, "[--threads N]")) return kExitSuccess;
-  set_blas_threads(resolve_threads(threads));
+  if (!parse("info", args, options, values, "[--threads N] [--no-measure]")) return kExitSuccess;
+  const HostLayout layout = host_layout(comm);
+  set_blas_threads(resolve_threads(threads, layout));
   const BlasRuntime blas = blas_runtime();
-  unsigned major = 0, minor = 0, release = 0;
-  H5get_libversion(&major, &minor, &release);
-  std::cout << "sinapsis " << SINAPSIS_VERSION << "\n"
-            << "cores on this host: " << std::thread::hardware_concurrency() << "\n"
-            << "BLAS library: " << blas.library << "\n"
+  // Every rank's view: BLAS threads, kernel, CPUs it may run on.
+  std::ostringstream mine;
+  mine << blas.threads << ' ' << affinity_cpus() << ' ' << blas.kernel;
+  const auto ranks = comm.allgather(mine.str());
+  double gflops = 0;
+  if (!skip_measure) gflops = measure_sgemm_gflops();
+  if (comm.rank() != 0) return kExitSuccess;
+
+  std::cout << version_text() << "\n"
             << "BLAS kernel: " << blas.kernel;
   if (blas.kernel_forced_by_sinapsis)
     std::cout << " (set by sinapsis: OpenBLAS chose a generic kernel for this CPU)";
   else if (blas.best_kernel_for_cpu.empty())
     std::cout << " (this CPU has no AVX kernel to choose)";
-  std::cout << "\nBLAS threads: " << blas.threads << "\n"
-            << "HDF5: " << major << "." << minor << "." << release << "\n";
+  const auto hosts = layout.hosts();
+  std::cout << "\nranks: " << comm.size() << " on " << hosts.size() << " host(s)\n";
+  int warnings = 0;
+  for (const auto& host : hosts) {
+    std::vector<int> on_host;
+    int host_threads = 0, cores = 0;
+    for (int r = 0; r < comm.size(); ++r) {
+      if (layout.rank_hosts[std::size_t(r)] != host) continue;
+      on_host.push_back(r);
+      host_threads += std::stoi(ranks[std::size_t(r)]);
+      cores = layout.rank_cores[std::size_t(r)];
+    }
+    std::cout << "host " << host << ": " << cores << " cores, " << on_host.size() << " rank(s)\n";
+    for (int r : on_host) {
+      std::istringstream fields(ranks[std::size_t(r)]);
+      int rank_threads = 0, cpus = 0;
+      std::string kernel;
+      fields >> rank_threads >> cpus >> kernel;
+      std::cout << "  rank " << r << ": may run on " << cpus << " core(s), " << rank_threads << " BLAS thread(s), kernel "
+                << kernel << "\n";
+    }
+    if (host_threads > cores) {
+      ++warnings;
+      std::cout << "warning: host " << host << " runs " << on_host.size() << " rank(s) with " << host_threads
+                << " BLAS threads in all on " << cores
+                << " cores: oversubscribed, steps will be slow (use fewer ranks or --threads)\n";
+    }
+  }
   if (!skip_measure)
-    std::cout << "sgemm 1024^3: " << std::fixed << std::setprecision(1) << measure_sgemm_gflops()
-              << " GFLOP/s on " << blas.threads << " thread(s)\n";
+    std::cout << "sgemm 1024^3 on rank 0: " << std::fixed << std::setprecision(1) << gflops << " GFLOP/s on "
+              << blas.threads << " thread(s)\n";
   return kExitSuccess;
 }
 

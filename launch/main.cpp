@@ -1,5 +1,6 @@
 // The sinapsis executable: dispatches to a subcommand and turns any error
-// into one line on stderr and an exit status (2 usage, 1 runtime failure).
+// into one line on stderr and an exit status (2 usage, 1 runtime failure;
+// 75 from train, stopped after a checkpoint).
 #include <exception>
 #include <iostream>
 #include <map>
@@ -11,6 +12,7 @@
 #include "dist/communicator.hpp"
 #include "launch/agreement.hpp"
 #include "launch/commands.hpp"
+#include "launch/versions.hpp"
 
 namespace {
 
@@ -21,7 +23,7 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
       {"train", {sinapsis::cli::train_command, "train a network on a data file"}},
       {"predict", {sinapsis::cli::predict_command, "write a model's outputs for every sample"}},
       {"eval", {sinapsis::cli::eval_command, "print a model's loss and accuracy on a data file"}},
-      {"info", {sinapsis::cli::info_command, "show BLAS kernel, threads and measured speed"}},
+      {"info", {sinapsis::cli::info_command, "show ranks, hosts, cores and BLAS threads per rank, kernel and speed"}},
       {"data", {sinapsis::cli::data_command, "make (Playground), shard, import (idx, csv) or inspect data files"}},
   };
   return table;
@@ -30,7 +32,9 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
 void print_usage(std::ostream& out) {
   out << "usage: sinapsis COMMAND [options]   (sinapsis COMMAND --help for its options)\n\ncommands:\n";
   for (const auto& [name, entry] : commands()) out << "  " << name << std::string(10 - name.size(), ' ') << entry.second << "\n";
-  out << "\nexit status: 0 success, 1 runtime failure, 2 usage error\n";
+  out << "\n  --version  sinapsis, MPI, BLAS (with its kernel) and HDF5 versions\n"
+      << "\nexit status: 0 success, 1 runtime failure, 2 usage error,\n"
+      << "             75 stopped by a signal or --time-limit after a checkpoint (resume me)\n";
 }
 
 }  // namespace
@@ -47,7 +51,7 @@ int main(int argc, char** argv) {
     return sinapsis::cli::kExitSuccess;
   }
   if (name == "--version") {
-    std::cout << "sinapsis " << SINAPSIS_VERSION << std::endl;
+    std::cout << sinapsis::cli::version_text() << std::endl;
     return sinapsis::cli::kExitSuccess;
   }
   const auto found = commands().find(name);
@@ -63,8 +67,8 @@ int main(int argc, char** argv) {
     std::cerr << prefix << "cannot start MPI: " << e.what() << std::endl;
     return sinapsis::cli::kExitFailure;
   }
-  // Only train works across ranks; the others run once, on rank 0.
-  if (name != "train" && comm->rank() != 0) return sinapsis::cli::kExitSuccess;
+  // train and info work across ranks; the others run once, on rank 0.
+  if (name != "train" && name != "info" && comm->rank() != 0) return sinapsis::cli::kExitSuccess;
   const bool first = comm->rank() == 0;
   try {
     return found->second.first(sinapsis::cli::Args(argv + 2, argv + argc), *comm);

@@ -1,11 +1,14 @@
 #include "launch/options.hpp"
 
+#include "launch/host_layout.hpp"
+
 #include <cmath>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "core/error.hpp"
+#include "launch/host_layout.hpp"
 
 namespace sinapsis::cli {
 
@@ -80,9 +83,9 @@ void require_in_unit_interval(double value, const std::string& option) {
 }
 
 int resolve_threads(int requested) {
-  if (requested < 0) throw UsageError("--threads must be >= 0, got " + std::to_string(requested));
-  if (requested > 0) return requested;
-  return std::max(1, int(std::thread::hardware_concurrency()));
+  // One process alone on its host: all the cores.
+  const int cores = std::max(1, int(std::thread::hardware_concurrency()));
+  return resolve_threads(requested, HostLayout{{"localhost"}, {cores}, 0});
 }
 
 }  // namespace sinapsis::cli

@@ -30,6 +30,8 @@ void require_positive(double value, const std::string& option);
 void require_non_negative(double value, const std::string& option);
 void require_in_unit_interval(double value, const std::string& option);  // (0, 1]
 // Threads for BLAS: 0 means the cores of this host.
+// BLAS threads for a command that runs as one process: --threads N, or all
+// the cores for 0 (see host_layout.hpp for ranks sharing a host).
 int resolve_threads(int requested);
 
 }  // namespace sinapsis::cli

@@ -28,6 +28,7 @@
 #include "launch/options.hpp"
 #include "dist/communicator_group.hpp"
 #include "launch/agreement.hpp"
+#include "launch/host_layout.hpp"
 #include "launch/pipeline.hpp"
 #include "launch/stop_signals.hpp"
 
@@ -90,7 +91,7 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("monitor", po::value(&v.monitor)->default_value(v.monitor), "early stopping metric: val_loss|val_accuracy|train_loss")
     ("no-restore-best", po::bool_switch(&v.no_restore_best), "keep the last weights, not the best, when early stopping")
     ("seed", po::value(&v.seed)->default_value(v.seed), "seed for initialization, shuffling and dropout")
-    ("threads", po::value(&v.threads)->default_value(v.threads), "BLAS threads (0: all cores of this host)")
+    ("threads", po::value(&v.threads)->default_value(v.threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
     ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
     ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
     ("checkpoint-every", po::value(&v.checkpoint_every)->default_value(0), "write RUN_DIR/checkpoint.h5 every this many epochs (0: never)")
@@ -302,7 +303,9 @@ int train_command(const Args& args, Communicator& comm) {
     return kExitSuccess;
   const bool lead = comm.rank() == 0;  // rank 0 alone prints and writes files
   agree(comm, [&] { validate(v); });
-  set_blas_threads(resolve_threads(v.threads));
+  // BLAS threads per rank: this host's cores shared by its ranks, unless --threads.
+  const HostLayout layout = host_layout(comm);
+  set_blas_threads(resolve_threads(v.threads, layout));
   CommunicatorGroup group(comm);
 
   // Everything that can fail on one rank (its part of the data, shapes)

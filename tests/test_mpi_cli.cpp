@@ -16,6 +16,7 @@
 #include <functional>
 #include <limits>
 #include <sstream>
+#include <thread>
 
 #include "io/data_file.hpp"
 #include "io/hdf5.hpp"
@@ -241,6 +242,29 @@ TEST_F(MpiResume, SameSeedAndRanksGiveBitIdenticalWeights) {
   EXPECT_EQ(weights(path("first/model.h5")), weights(path("second/model.h5")));
   ASSERT_EQ(run_mpi(args(path("other")) + " --epochs 4 --seed 2").status, 0);
   EXPECT_NE(weights(path("first/model.h5")), weights(path("other/model.h5")));
+}
+
+// `sinapsis info` under mpirun: the layout of the job, the BLAS threads each
+// rank defaults to (the host's cores shared by its ranks), and a warning
+// when a host runs more threads than cores.
+TEST(MpiInfo, ShowsRanksHostsAndThreadsPerRankAndWarnsWhenOversubscribed) {
+  const int cores = std::max(1, int(std::thread::hardware_concurrency()));
+  for (const int ranks : {2, cores + 1}) {
+    const Result r = run_mpi("info --no-measure", ranks);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("ranks: " + std::to_string(ranks) + " on 1 host(s)"), std::string::npos) << r.output;
+    const int threads = std::max(1, cores / ranks);
+    for (int rank = 0; rank < ranks; ++rank)
+      EXPECT_NE(r.output.find("rank " + std::to_string(rank) + ": may run on"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(", " + std::to_string(threads) + " BLAS thread(s)"), std::string::npos) << r.output;
+    const bool oversubscribed = ranks * threads > cores;
+    EXPECT_EQ(r.output.find("oversubscribed") != std::string::npos, oversubscribed) << r.output;
+    EXPECT_EQ(r.output.find("sinapsis 0") , r.output.rfind("sinapsis 0")) << "printed by rank 0 only:\n" << r.output;
+  }
+  // --threads overrides the default.
+  const Result forced = run_mpi("info --no-measure --threads 3", 2);
+  EXPECT_NE(forced.output.find(", 3 BLAS thread(s)"), std::string::npos) << forced.output;
+  EXPECT_EQ(forced.output.find("oversubscribed") != std::string::npos, 2 * 3 > cores) << forced.output;
 }
 
 }  // namespace
