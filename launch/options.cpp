@@ -1,13 +1,12 @@
 #include "launch/options.hpp"
 
-#include "launch/host_layout.hpp"
-
 #include <cmath>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "core/error.hpp"
+#include "launch/config_file.hpp"
 #include "launch/host_layout.hpp"
 
 namespace sinapsis::cli {
@@ -15,9 +14,13 @@ namespace sinapsis::cli {
 bool parse(const std::string& command, const Args& args, po::options_description& options,
            po::variables_map& values, const std::string& synopsis,
            const po::positional_options_description* positional) {
-  options.add_options()("help,h", "show this help and exit");
+  const std::string config_help = "read options from this INI file (name = value lines, a [" + command +
+                                  "] section); the command line overrides it";
+  options.add_options()
+    ("help,h", "show this help and exit")
+    ("config", po::value<std::string>(), config_help.c_str());
   try {
-    po::command_line_parser parser(args);
+    po::command_line_parser parser(expand_config(command, options, args));
     parser.options(options);
     if (positional) parser.positional(*positional);
     po::store(parser.run(), values);

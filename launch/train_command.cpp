@@ -28,6 +28,7 @@
 #include "launch/options.hpp"
 #include "dist/communicator_group.hpp"
 #include "launch/agreement.hpp"
+#include "launch/config_file.hpp"
 #include "launch/host_layout.hpp"
 #include "launch/pipeline.hpp"
 #include "launch/stop_signals.hpp"
@@ -198,37 +199,6 @@ std::optional<std::string> resume_dir(const Args& args) {
   return std::nullopt;
 }
 
-// Splits a command line into options with their values ("--lr", "0.1").
-std::vector<std::pair<std::string, Args>> option_groups(const po::options_description& options, const Args& args) {
-  std::vector<std::pair<std::string, Args>> groups;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i].substr(args[i].rfind("--", 0) == 0 ? 2 : 0);
-    Args tokens{args[i]};
-    if (const auto eq = name.find('='); eq != std::string::npos) {
-      name = name.substr(0, eq);
-    } else if (const auto* option = options.find_nothrow(name, false);
-               option && option->semantic()->max_tokens() > 0 && i + 1 < args.size()) {
-      tokens.push_back(args[++i]);
-    }
-    groups.emplace_back(name, tokens);
-  }
-  return groups;
-}
-
-// The stored command line with every option given now replaced by its new
-// value (--resume and --out are set by the caller).
-Args merge_arguments(const po::options_description& options, const Args& stored, const Args& given) {
-  const auto now = option_groups(options, given);
-  Args merged;
-  for (const auto& [name, tokens] : option_groups(options, stored)) {
-    const bool replaced = name == "out" ||
-                          std::any_of(now.begin(), now.end(), [&](const auto& g) { return g.first == name; });
-    if (!replaced) merged.insert(merged.end(), tokens.begin(), tokens.end());
-  }
-  for (const auto& [name, tokens] : now) merged.insert(merged.end(), tokens.begin(), tokens.end());
-  return merged;
-}
-
 // The metrics rows of epochs 1..epochs of an earlier part of this run.
 std::vector<std::string> earlier_metrics(const std::string& path, std::size_t epochs) {
   std::vector<std::string> rows;
@@ -295,9 +265,11 @@ int train_command(const Args& args, Communicator& comm) {
   Args effective = args;
   if (const auto dir = resume_dir(args)) {
     agree(comm, [&] { resumed = read_checkpoint((std::filesystem::path(*dir) / "checkpoint.h5").string()); });
-    effective = merge_arguments(options, resumed->arguments, args);
+    effective = merge_arguments(options, resumed->arguments, args, {"out"});
     effective.insert(effective.end(), {"--out", *dir});
   }
+  // The options of --config FILE, as if given (the checkpoint stores these).
+  effective = expand_config("train", options, effective);
   po::variables_map values;
   if (!parse("train", effective, options, values, "--data TRAIN.h5 --out RUN_DIR [options]"))
     return kExitSuccess;
@@ -408,8 +380,12 @@ int train_command(const Args& args, Communicator& comm) {
   const auto in_run = [&](const char* name) { return (std::filesystem::path(run_dir) / name).string(); };
   std::vector<std::string> metric_rows;
   if (resumed && lead) metric_rows = earlier_metrics(in_run("metrics.csv"), resumed->state.epochs_done);
-  const auto write_metrics = [&] {
+  const std::string config = config_text("train", values, {"resume", "overwrite"});
+  const auto write_metrics = [&] {  // and config.ini beside it
     std::filesystem::create_directories(run_dir);
+    AtomicFile config_file(in_run("config.ini"));
+    config_file.stream() << config;
+    config_file.commit();
     AtomicFile file(in_run("metrics.csv"));
     file.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,"
                      "samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds\n";

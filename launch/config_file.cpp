@@ -1,0 +1,136 @@
+#include "launch/config_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+// The shortest decimal text that reads back as the same double.
+std::string shortest(double value) {
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::ostringstream text;
+    text.precision(digits);
+    text << value;
+    if (std::stod(text.str()) == value) return text.str();
+  }
+  return std::to_string(value);
+}
+
+std::string value_text(const boost::any& value) {
+  if (const auto* v = boost::any_cast<std::string>(&value)) return *v;
+  if (const auto* v = boost::any_cast<double>(&value)) return shortest(*v);
+  if (const auto* v = boost::any_cast<bool>(&value)) return *v ? "true" : "false";
+  if (const auto* v = boost::any_cast<int>(&value)) return std::to_string(*v);
+  if (const auto* v = boost::any_cast<std::size_t>(&value)) return std::to_string(*v);
+  if (const auto* v = boost::any_cast<std::uint64_t>(&value)) return std::to_string(*v);
+  if (const auto* v = boost::any_cast<std::int64_t>(&value)) return std::to_string(*v);
+  if (const auto* v = boost::any_cast<std::vector<std::string>>(&value)) {
+    std::string joined;
+    for (const auto& item : *v) joined += (joined.empty() ? "" : ",") + item;
+    return joined;
+  }
+  return "";
+}
+
+bool is_switch(const po::option_description& option) { return option.semantic()->max_tokens() == 0; }
+
+}  // namespace
+
+std::vector<std::pair<std::string, Args>> option_groups(const po::options_description& options, const Args& args) {
+  std::vector<std::pair<std::string, Args>> groups;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i].substr(args[i].rfind("--", 0) == 0 ? 2 : 0);
+    Args tokens{args[i]};
+    if (const auto eq = name.find('='); eq != std::string::npos) {
+      name = name.substr(0, eq);
+    } else if (const auto* option = options.find_nothrow(name, false);
+               option && option->semantic()->max_tokens() > 0 && i + 1 < args.size()) {
+      tokens.push_back(args[++i]);
+    }
+    groups.emplace_back(name, tokens);
+  }
+  return groups;
+}
+
+Args merge_arguments(const po::options_description& options, const Args& stored, const Args& given,
+                     const std::vector<std::string>& always_replaced) {
+  const auto now = option_groups(options, given);
+  Args merged;
+  for (const auto& [name, tokens] : option_groups(options, stored)) {
+    const bool replaced =
+        std::find(always_replaced.begin(), always_replaced.end(), name) != always_replaced.end() ||
+        std::any_of(now.begin(), now.end(), [&](const auto& g) { return g.first == name; });
+    if (!replaced) merged.insert(merged.end(), tokens.begin(), tokens.end());
+  }
+  for (const auto& [name, tokens] : now) merged.insert(merged.end(), tokens.begin(), tokens.end());
+  return merged;
+}
+
+Args expand_config(const std::string& command, const po::options_description& options, const Args& args) {
+  // Take --config FILE / --config=FILE out (the option may not be in
+  // `options` yet: parse() adds it).
+  Args given;
+  std::string file;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config") {
+      if (i + 1 >= args.size()) throw UsageError("--config needs a file name");
+      file = args[++i];
+    } else if (args[i].rfind("--config=", 0) == 0) {
+      file = args[i].substr(9);
+    } else {
+      given.push_back(args[i]);
+    }
+  }
+  if (file.empty()) return args;
+  std::ifstream in(file);
+  if (!in) throw UsageError("--config: cannot read " + file);
+  po::parsed_options parsed(nullptr);
+  try {
+    parsed = po::parse_config_file(in, po::options_description{}, true);
+  } catch (const po::error& e) {
+    throw UsageError("--config " + file + ": " + e.what());
+  }
+  Args from_file;
+  for (const auto& entry : parsed.options) {
+    std::string name = entry.string_key;
+    if (const auto dot = name.rfind('.'); dot != std::string::npos) {
+      if (name.substr(0, dot) != command) continue;  // another subcommand's section
+      name = name.substr(dot + 1);
+    }
+    const std::string value = entry.value.empty() ? "" : entry.value.front();
+    const auto* option = options.find_nothrow(name, false);
+    if (option == nullptr || name == "config" || name == "help")
+      throw UsageError("--config " + file + ": '" + name + "' is not an option of sinapsis " + command);
+    if (!is_switch(*option)) {
+      from_file.insert(from_file.end(), {"--" + name, value});
+    } else if (value == "true" || value == "1" || value == "yes") {
+      from_file.push_back("--" + name);
+    } else if (value != "false" && value != "0" && value != "no") {
+      throw UsageError("--config " + file + ": " + name + " is a switch (true or false), got '" + value + "'");
+    }
+  }
+  return merge_arguments(options, from_file, given);
+}
+
+std::string config_text(const std::string& command, const po::variables_map& values,
+                        const std::vector<std::string>& skip) {
+  std::ostringstream text;
+  text << "# The effective configuration of this run (defaults included).\n"
+       << "# Repeat it: sinapsis " << command << " --config THIS_FILE --out NEW_RUN_DIR\n"
+       << "[" << command << "]\n";
+  for (const auto& [name, value] : values) {
+    if (name == "help" || name == "config" || std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
+    const std::string text_value = value_text(value.value());
+    if (value.value().empty()) continue;
+    text << name << " = " << text_value << "\n";
+  }
+  return text.str();
+}
+
+}  // namespace sinapsis::cli

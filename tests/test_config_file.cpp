@@ -1,0 +1,112 @@
+// --config FILE.ini as a user writes it: sections per subcommand, the
+// command line overriding the file, RUN_DIR/config.ini repeating a run
+// exactly, and mistakes in the file refused with one line naming the file
+// and the key (exit 2).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/run_command.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using sinapsis::test::run_command;
+using sinapsis::test::run_sinapsis;
+
+const std::string kXor = std::string(SINAPSIS_SOURCE_DIR) + "/experiments/data/xor.h5";
+
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sinapsis_config_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+  static std::string layers(const std::string& run_dir) {
+    return run_command("h5dump -g /layers " + run_dir + "/model.h5 | tail -n +2").output;
+  }
+  static std::string value_in(const std::string& config, const std::string& key) {
+    std::ifstream in(config);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(key + " = ", 0) == 0) return line.substr(key.size() + 3);
+    return "<missing>";
+  }
+  fs::path dir_;
+};
+
+TEST_F(ConfigFile, SectionsApplyToTheirCommandAndTheCommandLineWins) {
+  const std::string ini = write("my.ini",
+                                "# a comment\n"
+                                "seed = 7\n"
+                                "[train]\n"
+                                "hidden = 3\n"
+                                "lr = 0.2\n"
+                                "epochs = 50\n"
+                                "nesterov = true\n"
+                                "momentum = 0.5\n"
+                                "[eval]\n"
+                                "bogus-for-eval-only = 1\n");
+  const auto r = run_sinapsis("train --config " + ini + " --data " + kXor + " --epochs 3 --quiet --out " + path("run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string effective = path("run/config.ini");
+  EXPECT_EQ(value_in(effective, "hidden"), "3");
+  EXPECT_EQ(value_in(effective, "lr"), "0.2");
+  EXPECT_EQ(value_in(effective, "seed"), "7");
+  EXPECT_EQ(value_in(effective, "nesterov"), "true");
+  EXPECT_EQ(value_in(effective, "epochs"), "3") << "the command line overrides the file";
+  EXPECT_EQ(value_in(effective, "batch"), "10") << "defaults are written too";
+}
+
+TEST_F(ConfigFile, TheRunsOwnConfigRepeatsItExactly) {
+  const auto first = run_sinapsis("train --data " + kXor + " --hidden 4 --lr 0.3 --momentum 0.9 --keep-prob 0.8 " +
+                                  "--epochs 20 --batch 2 --seed 5 --quiet --out " + path("first"));
+  ASSERT_EQ(first.status, 0) << first.output;
+  const auto again = run_sinapsis("train --config " + path("first/config.ini") + " --out " + path("again"));
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_FALSE(layers(path("first")).empty());
+  EXPECT_EQ(layers(path("first")), layers(path("again")));
+  // The same directory again is refused, as on the command line.
+  const auto same = run_sinapsis("train --config " + path("first/config.ini"));
+  EXPECT_EQ(same.status, 2) << same.output;
+  EXPECT_NE(same.output.find("already holds a run"), std::string::npos) << same.output;
+}
+
+TEST_F(ConfigFile, MistakesAreOneLineNamingTheFileAndTheKey) {
+  const std::string unknown = write("unknown.ini", "[train]\nlearning-rate = 0.1\n");
+  auto r = run_sinapsis("train --config " + unknown + " --data " + kXor + " --out " + path("run"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find(unknown), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("'learning-rate' is not an option of sinapsis train"), std::string::npos) << r.output;
+
+  const std::string bad_switch = write("switch.ini", "[train]\nnesterov = maybe\n");
+  r = run_sinapsis("train --config " + bad_switch + " --data " + kXor + " --out " + path("run"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("nesterov is a switch"), std::string::npos) << r.output;
+
+  const std::string bad_value = write("value.ini", "[train]\nlr = -1\n");
+  r = run_sinapsis("train --config " + bad_value + " --data " + kXor + " --out " + path("run"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--lr must be > 0, got -1"), std::string::npos) << r.output;
+
+  r = run_sinapsis("train --config " + path("missing.ini") + " --data " + kXor + " --out " + path("run"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("cannot read " + path("missing.ini")), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(path("run")));
+}
+
+TEST_F(ConfigFile, EveryCommandTakesAConfigFile) {
+  const std::string ini = write("eval.ini", "[eval]\nmodel = " + std::string(SINAPSIS_SOURCE_DIR) +
+                                                "/experiments/seed_networks/xor_worked.h5\n");
+  const auto r = run_sinapsis("eval --config " + ini + " --data " + kXor);
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+}  // namespace
