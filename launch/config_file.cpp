@@ -118,18 +118,24 @@ Args expand_config(const std::string& command, const po::options_description& op
   return merge_arguments(options, from_file, given);
 }
 
+std::vector<std::pair<std::string, std::string>> option_values(const po::variables_map& values,
+                                                               const std::vector<std::string>& skip) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : values) {
+    if (name == "help" || name == "config" || std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
+    if (value.value().empty()) continue;
+    out.emplace_back(name, value_text(value.value()));
+  }
+  return out;
+}
+
 std::string config_text(const std::string& command, const po::variables_map& values,
                         const std::vector<std::string>& skip) {
   std::ostringstream text;
   text << "# The effective configuration of this run (defaults included).\n"
        << "# Repeat it: sinapsis " << command << " --config THIS_FILE --out NEW_RUN_DIR\n"
        << "[" << command << "]\n";
-  for (const auto& [name, value] : values) {
-    if (name == "help" || name == "config" || std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
-    const std::string text_value = value_text(value.value());
-    if (value.value().empty()) continue;
-    text << name << " = " << text_value << "\n";
-  }
+  for (const auto& [name, value] : option_values(values, skip)) text << name << " = " << value << "\n";
   return text.str();
 }
 

@@ -29,6 +29,11 @@ Args merge_arguments(const po::options_description& options, const Args& stored,
 // the file for an unreadable file, an unknown option or a bad switch value.
 Args expand_config(const std::string& command, const po::options_description& options, const Args& args);
 
+// Every option in `values` (defaults included) except those in `skip`, as
+// (name, text) in name order.
+std::vector<std::pair<std::string, std::string>> option_values(const po::variables_map& values,
+                                                               const std::vector<std::string>& skip);
+
 // The INI text of every option in `values` (defaults included) except those
 // in `skip`, under a [command] section.
 std::string config_text(const std::string& command, const po::variables_map& values,

@@ -24,6 +24,7 @@
 #include "io/atomic_file.hpp"
 #include "io/checkpoint.hpp"
 #include "io/data_file.hpp"
+#include "io/json.hpp"
 #include "io/model_file.hpp"
 #include "launch/options.hpp"
 #include "dist/communicator_group.hpp"
@@ -243,6 +244,33 @@ std::size_t injected_fault_epoch(int rank) {
   return fault_rank == rank ? epoch : 0;
 }
 
+// Totals over this invocation's epochs (rank 0's timings).
+struct RunTotals {
+  double compute = 0, comm = 0, io = 0, epoch = 0, samples = 0, train_seconds = 0;
+  void add(const EpochMetrics& m, std::size_t samples_per_epoch) {
+    compute += m.compute_seconds;
+    comm += m.comm_seconds;
+    io += m.io_seconds;
+    epoch += m.epoch_seconds;
+    if (m.partial || !(m.samples_per_second > 0)) return;
+    samples += double(samples_per_epoch);
+    train_seconds += double(samples_per_epoch) / m.samples_per_second;
+  }
+  double samples_per_second() const { return train_seconds > 0 ? samples / train_seconds : 0; }
+};
+
+JsonObject epoch_json(const EpochMetrics& m) {
+  JsonObject o;
+  o.add("epoch", m.epoch).add("train_loss", m.train_loss).add("val_loss", m.val_loss).add("val_accuracy", m.val_accuracy)
+      .add("test_loss", m.test_loss).add("test_accuracy", m.test_accuracy).add("penalty", m.penalty)
+      .add("learning_rate", m.learning_rate);
+  return o;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 // One metrics.csv row (without the newline).
 void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
   out << m.epoch << ',' << csv_number(m.train_loss) << ',' << csv_number(m.val_loss) << ','
@@ -399,6 +427,7 @@ int train_command(const Args& args, Communicator& comm) {
               << std::endl;
   const std::size_t print_every = std::max<std::size_t>(1, v.epochs / 20);
   EpochMetrics last;
+  RunTotals run_totals;
   const std::size_t fault_epoch = injected_fault_epoch(comm.rank());
   const TrainResult result = trainer->run([&](const EpochMetrics& m) {
     last = m;
@@ -412,6 +441,7 @@ int train_command(const Args& args, Communicator& comm) {
                             kExitFailure);
     }
     if (!lead) return;
+    run_totals.add(m, total);
     if (!m.partial) {  // a partial epoch continues on resume; its row comes then
       std::ostringstream row;
       write_metrics_row(row, m);
@@ -428,6 +458,56 @@ int train_command(const Args& args, Communicator& comm) {
     }
   });
 
+  // Peak resident memory of the largest rank (the data is rank-local, so it
+  // shrinks with more ranks).
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto peak_kib = comm.allreduce(std::int64_t(usage.ru_maxrss), ReduceOp::max);
+  // RUN_DIR/summary.json (rank 0): what a person or a sweep reads afterwards.
+  const auto write_summary = [&](const std::string& stop_reason,
+                                 const std::vector<std::pair<std::string, Evaluation>>& held_out) {
+    JsonObject options_json;
+    for (const auto& [name, value] : option_values(values, {"resume"})) options_json.add(name, value);
+    JsonObject best;
+    best.add("epoch", result.best_epoch)
+        .add("monitor", (val_data ? v.monitor : std::string("train_loss")))
+        .add("value", result.best_monitored);
+    JsonObject kept;
+    for (const auto& [name, e] : held_out) kept.add(name + "_loss", e.loss).add(name + "_accuracy", e.accuracy);
+    JsonObject summary;
+    summary.add("sinapsis", SINAPSIS_VERSION)
+        .add("run_dir", run_dir)
+        .add("configuration", options_json)
+        .add("ranks", comm.size())
+        .add("hosts", layout.hosts())
+        .add("blas_threads_per_rank", resolve_threads(v.threads, layout))
+        .add("model", JsonObject()
+                          .add("architecture", arch.describe())
+                          .add("parameters", arch.parameter_count())
+                          .add("loss", std::string(loss_name(loss))))
+        .add("training_samples", total)
+        .add("epochs_run", result.epochs_run)
+        .add("stop_reason", stop_reason)
+        .add("final_epoch", last.epoch > 0 && !last.partial ? epoch_json(last) : JsonObject())
+        .add("best", best)
+        .add("kept_model", kept)
+        .add("wall_seconds", seconds_since(started))
+        .add("samples_per_second", run_totals.samples_per_second())
+        .add("time_seconds", JsonObject()
+                                 .add("compute", run_totals.compute)
+                                 .add("communication", run_totals.comm)
+                                 .add("io", run_totals.io)
+                                 .add("evaluation_and_other",
+                                      run_totals.epoch - run_totals.compute - run_totals.comm - run_totals.io))
+        .add("peak_memory_mib_per_rank", double(peak_kib) / 1024);
+    if (result.reason == StopReason::diverged)
+      summary.add("diverged", JsonObject().add("epoch", result.diverged_epoch).add("step", result.diverged_step));
+    std::filesystem::create_directories(run_dir);
+    AtomicFile file(in_run("summary.json"));
+    file.stream() << summary.text() << "\n";
+    file.commit();
+  };
+
   if (result.reason == StopReason::requested) {
     // Every rank got here after the same step; rank 0 wrote the checkpoint.
     if (lead) {
@@ -435,6 +515,7 @@ int train_command(const Args& args, Communicator& comm) {
                               : signals.received() == SIGUSR1 ? "SIGUSR1"
                               : signals.received() != 0       ? "a signal"
                                                               : "--time-limit";
+      write_summary(signals.received() != 0 ? "signal" : "time_limit", {});
       std::cout << "stopped by " << why << (last.partial ? " in epoch " : " at the end of epoch ") << last.epoch
                 << (last.partial ? ", after step " + std::to_string(last.steps_done) : std::string())
                 << "; wrote " << in_run("checkpoint.h5")
@@ -458,6 +539,7 @@ int train_command(const Args& args, Communicator& comm) {
     std::filesystem::create_directories(run_dir);
     write_model_file(in_run("model.h5"), *model, loss, data.features.text(), data.standardizer);
     write_metrics();
+    write_summary(std::string(stop_reason_name(result.reason)), held_out);
   });
   if (result.reason == StopReason::diverged)
     throw AgreedFailure("training diverged: NaN or Inf in the loss or gradients in epoch " +
@@ -465,11 +547,6 @@ int train_command(const Args& args, Communicator& comm) {
                             "; " + v.out + "/model.h5 holds the weights of the last finite epoch (" +
                             std::to_string(result.diverged_epoch - 1) + "). Lower --lr?",
                         kExitFailure);
-  // Peak resident memory of the largest rank (the data is rank-local, so it
-  // shrinks with more ranks).
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  const auto peak_kib = comm.allreduce(std::int64_t(usage.ru_maxrss), ReduceOp::max);
   if (!lead) return kExitSuccess;
   std::cout << "stopped: " << stop_reason_name(result.reason) << " after " << result.epochs_run << " epochs";
   if (last.epoch > 0)
@@ -483,7 +560,7 @@ int train_command(const Args& args, Communicator& comm) {
     if (!std::isnan(e.accuracy)) std::cout << "  " << name << "_accuracy " << e.accuracy;
   }
   std::cout << "\npeak memory per rank: " << peak_kib / 1024 << " MiB";
-  std::cout << "\nwrote " << v.out << "/model.h5 and " << v.out << "/metrics.csv" << std::endl;
+  std::cout << "\nwrote " << v.out << "/model.h5, metrics.csv, summary.json and config.ini" << std::endl;
   return kExitSuccess;
 }
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "tests/run_command.hpp"
 
@@ -107,6 +108,21 @@ TEST_F(ConfigFile, EveryCommandTakesAConfigFile) {
                                                 "/experiments/seed_networks/xor_worked.h5\n");
   const auto r = run_sinapsis("eval --config " + ini + " --data " + kXor);
   EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST_F(ConfigFile, SummaryJsonRecordsTheRunAndWhyItStopped) {
+  const auto r = run_sinapsis("train --data " + kXor + " --hidden 4 --epochs 500 --val-split 0.5 --patience 2 " +
+                              "--min-delta 10 --quiet --out " + path("run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(path("run/summary.json"));
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // --min-delta 10: no epoch after the first improves, so patience 2 stops at epoch 3.
+  for (const std::string fragment :
+       {"\"stop_reason\": \"early_stopping\"", "\"epochs_run\": 3", "\"ranks\": 1", "\"hosts\": [",
+        "\"architecture\": \"2-4-", "\"best\": {\n    \"epoch\": 1,", "\"monitor\": \"val_loss\"",
+        "\"val_loss\": ", "\"samples_per_second\": ", "\"communication\": ", "\"wall_seconds\": ",
+        "\"lr\": \"0.03\"", "\"patience\": \"2\""})
+    EXPECT_NE(json.find(fragment), std::string::npos) << "missing " << fragment << " in\n" << json;
 }
 
 }  // namespace

@@ -59,6 +59,9 @@ TEST(StopSignals, ADeadlineAlreadyDueStopsAfterOneStepWithACheckpoint) {
   EXPECT_NE(r.output.find("stopped by --time-limit"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(dir / "run" / "checkpoint.h5"));
   EXPECT_FALSE(fs::exists(dir / "run" / "model.h5"));
+  EXPECT_NE(test::run_command("cat " + (dir / "run" / "summary.json").string()).output.find(
+                "\"stop_reason\": \"time_limit\""),
+            std::string::npos);
   const auto resumed = test::run_sinapsis("train --resume " + (dir / "run").string() + " --epochs 2 --time-limit 0");
   EXPECT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_TRUE(fs::exists(dir / "run" / "model.h5"));
