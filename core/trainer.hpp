@@ -285,6 +285,11 @@ class Trainer {
   // where it stopped.
   void watch_stop_request(std::function<bool()> requested) { stop_requested_ = std::move(requested); }
 
+  // Called after every step with (epoch, step, steps per epoch, global
+  // samples of the step), all 1-based: for progress displays.
+  using StepCallback = std::function<void(std::size_t, std::size_t, std::size_t, std::size_t)>;
+  void watch_steps(StepCallback on_step) { on_step_ = std::move(on_step); }
+
   std::size_t epochs_done() const { return epochs_done_; }
 
   // One SGD step on the rows order_[first, first+n) (before the first epoch's
@@ -420,6 +425,7 @@ class Trainer {
       io_seconds_ += seconds_since(waiting);
       loss_total += step_batch(x, t, global_rows, m.learning_rate);
       samples_trained += global_rows;
+      if (on_step_) on_step_(epoch + 1, s + 1, steps_per_epoch_, global_rows);
       if (non_finite_) {
         m.diverged_step = s + 1;
         break;
@@ -497,6 +503,7 @@ class Trainer {
   BatchAssembler<T> batches_;
   Coordinator coordinator_;
   std::function<bool()> stop_requested_;
+  StepCallback on_step_;
   Clock::time_point last_checkpoint_ = Clock::now();
   std::vector<T> best_parameters_;
   std::vector<T> good_parameters_;

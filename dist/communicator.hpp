@@ -89,6 +89,9 @@ class SingleProcess final : public Communicator {
 // MPI is finalized when the returned object is destroyed.
 std::unique_ptr<Communicator> make_communicator();
 
+// Launched by an MPI launcher (mpirun/mpiexec of Open MPI, or srun with PMIx)?
+bool under_mpi_launcher();
+
 // The MPI library this build links, e.g. "Open MPI v4.1.4".
 std::string mpi_library_version();
 

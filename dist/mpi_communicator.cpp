@@ -89,14 +89,13 @@ class MpiCommunicator final : public Communicator {
   bool owns_ = false;
 };
 
-// Launched by an MPI launcher (mpirun/mpiexec of Open MPI, or srun with PMIx)?
+}  // namespace
+
 bool under_mpi_launcher() {
   for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
     if (std::getenv(variable) != nullptr) return true;
   return false;
 }
-
-}  // namespace
 
 std::string mpi_library_version() {
   char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};

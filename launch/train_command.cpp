@@ -2,6 +2,7 @@
 // model.h5 and metrics.csv.
 #include <sched.h>         // sched_getaffinity: CPUs this rank may use
 #include <sys/resource.h>  // getrusage: peak resident memory
+#include <unistd.h>        // isatty
 
 #include <algorithm>
 #include <array>
@@ -32,6 +33,7 @@
 #include "launch/config_file.hpp"
 #include "launch/host_layout.hpp"
 #include "launch/pipeline.hpp"
+#include "launch/progress.hpp"
 #include "launch/stop_signals.hpp"
 
 namespace sinapsis::cli {
@@ -41,7 +43,7 @@ struct TrainCommandOptions {
   DataOptions input;
   std::string out, init_model;
   std::string hidden = "8,8", activation = "tanh", output = "auto", loss = "auto";
-  std::string init = "glorot", schedule = "constant", monitor = "val_loss", prefetch = "auto";
+  std::string init = "glorot", schedule = "constant", monitor = "val_loss", prefetch = "auto", progress = "auto";
   double lr = 0.03, momentum = 0, l1 = 0, l2 = 0, keep_prob = 1, min_delta = 0;
   double lr_decay = 0.5;
   std::size_t batch = 10, epochs = 100, patience = 0, lr_decay_every = 10, warmup_steps = 0;
@@ -51,7 +53,7 @@ struct TrainCommandOptions {
   std::string resume;
   std::uint64_t seed = 1;
   int threads = 0;
-  bool nesterov = false, no_restore_best = false, overwrite = false, quiet = false;
+  bool nesterov = false, no_restore_best = false, overwrite = false, quiet = false, log_all_ranks = false;
 #ifdef NDEBUG
   bool check_consistency = false;
 #else
@@ -96,6 +98,11 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("threads", po::value(&v.threads)->default_value(v.threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
     ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
     ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
+    ("progress", po::value(&v.progress)->default_value(v.progress),
+     "bar|plain|auto: a redrawn progress bar, or timestamped lines for logs (auto: bar on a terminal, "
+     "plain under mpirun/srun, whose ranks see a pseudo-terminal even when the job's output goes to a file)")
+    ("log-all-ranks", po::bool_switch(&v.log_all_ranks),
+     "every rank prints its epoch lines (with its own compute/comm/io seconds), prefixed by its rank")
     ("checkpoint-every", po::value(&v.checkpoint_every)->default_value(0), "write RUN_DIR/checkpoint.h5 every this many epochs (0: never)")
     ("checkpoint-seconds", po::value(&v.checkpoint_seconds)->default_value(0), "also write it when this many seconds passed since the last one (0: never)")
     ("time-limit", po::value(&v.time_limit_minutes)->default_value(0),
@@ -132,6 +139,8 @@ void validate(const TrainCommandOptions& v) {
       throw UsageError("--output: step units cannot be trained; use sigmoid, tanh or linear");
   }
   if (v.loss != "auto") parse_loss(v.loss, "--loss");
+  if (v.progress != "auto" && v.progress != "bar" && v.progress != "plain")
+    throw UsageError("--progress: unknown value '" + v.progress + "' (expected auto, bar or plain)");
   if (v.prefetch != "auto" && v.prefetch != "on" && v.prefetch != "off")
     throw UsageError("--prefetch: unknown value '" + v.prefetch + "' (expected auto, on or off)");
   parse_initializer(v.init, "--init");
@@ -171,16 +180,6 @@ Model<float> make_model(const TrainCommandOptions& v, std::optional<ModelFile>& 
   return Model<float>(Architecture::mlp(train.dimension(), parse_size_list(v.hidden, "hidden"),
                                         parse_activation(v.activation, "--activation"), output_units(train, loss),
                                         output));
-}
-
-// One line per printed epoch, on rank 0.
-void print_epoch(const EpochMetrics& m, bool val, bool test) {
-  std::cout << "epoch " << m.epoch << "  train_loss " << m.train_loss
-            << (val ? "  val_loss " + csv_number(m.val_loss) : "")
-            << (val && !std::isnan(m.val_accuracy) ? "  val_accuracy " + csv_number(m.val_accuracy) : "")
-            << (test ? "  test_loss " + csv_number(m.test_loss) : "") << "  penalty " << m.penalty << "  "
-            << std::fixed << std::setprecision(0) << m.samples_per_second << " samples/s" << std::defaultfloat
-            << std::setprecision(6) << std::endl;
 }
 
 // CPUs this process may run on (its affinity mask).
@@ -425,7 +424,19 @@ int train_command(const Args& args, Communicator& comm) {
     std::cout << "sinapsis train: " << arch.describe() << ", " << arch.parameter_count() << " parameters, loss "
               << loss_name(loss) << ", " << total << " training samples on " << comm.size() << " rank(s)"
               << std::endl;
-  const std::size_t print_every = std::max<std::size_t>(1, v.epochs / 20);
+  // Rank 0 prints progress (every rank with --log-all-ranks).
+  std::optional<Progress> progress;
+  if (!v.quiet && (lead || v.log_all_ranks)) {
+    Progress::Options p;
+    p.terminal = !v.log_all_ranks && (v.progress == "bar" || (v.progress == "auto" && ::isatty(STDOUT_FILENO) &&
+                                                               !under_mpi_launcher()));
+    if (v.log_all_ranks) p.prefix = "[rank " + std::to_string(comm.rank()) + "] ";
+    p.show_timing = v.log_all_ranks;
+    progress.emplace(std::cout, p, trainer->epochs_done(), v.epochs, val_data.has_value(), test_data.has_value());
+    trainer->watch_steps([&](std::size_t epoch, std::size_t step, std::size_t steps, std::size_t samples) {
+      progress->step(epoch, step, steps, samples, Progress::Clock::now());
+    });
+  }
   EpochMetrics last;
   RunTotals run_totals;
   const std::size_t fault_epoch = injected_fault_epoch(comm.rank());
@@ -440,14 +451,13 @@ int train_command(const Args& args, Communicator& comm) {
                                 " (--check-consistency): the ranks no longer hold the same parameters",
                             kExitFailure);
     }
+    if (progress) progress->epoch(m, Progress::Clock::now());
     if (!lead) return;
     run_totals.add(m, total);
     if (!m.partial) {  // a partial epoch continues on resume; its row comes then
       std::ostringstream row;
       write_metrics_row(row, m);
       metric_rows.push_back(row.str());
-      if (!v.quiet && (m.epoch % print_every == 0 || m.epoch == v.epochs || m.epoch == 1))
-        print_epoch(m, val_data.has_value(), test_data.has_value());
     }
     // The coordinator never asks for a checkpoint of a diverged epoch: the
     // last checkpoint keeps finite weights.
@@ -458,6 +468,7 @@ int train_command(const Args& args, Communicator& comm) {
     }
   });
 
+  if (progress) progress->finish();
   // Peak resident memory of the largest rank (the data is rank-local, so it
   // shrinks with more ranks).
   rusage usage{};
