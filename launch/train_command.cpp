@@ -151,6 +151,13 @@ void validate(const TrainCommandOptions& v) {
     throw UsageError("--out: " + v.out + " exists and is not a directory");
   require_non_negative(v.checkpoint_seconds, "checkpoint-seconds");
   require_non_negative(v.time_limit_minutes, "time-limit");
+  // RUN_DIR must be creatable: its nearest existing ancestor a writable directory.
+  fs::path existing = fs::absolute(v.out);
+  while (!existing.empty() && !fs::exists(existing) && existing != existing.parent_path()) existing = existing.parent_path();
+  if (!fs::is_directory(existing))
+    throw UsageError("--out: " + v.out + " cannot be created: " + existing.string() + " is not a directory");
+  if (::access(existing.c_str(), W_OK) != 0)
+    throw UsageError("--out: " + v.out + " cannot be written: no write permission in " + existing.string());
   if (fs::exists(fs::path(v.out) / "model.h5") && !v.overwrite && v.resume.empty())
     throw UsageError("--out: " + v.out + " already holds a run (model.h5); pass --overwrite to replace it");
 }

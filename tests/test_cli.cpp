@@ -90,6 +90,15 @@ TEST_F(CliTest, RefusesToOverwriteARunWithoutOverwrite) {
   EXPECT_EQ(run(train("--epochs 1 --overwrite")).status, 0);
 }
 
+TEST_F(CliTest, AnOutputDirectoryThatCannotBeCreatedIsRefusedBeforeTraining) {
+  std::ofstream(out("plain_file")) << "x\n";
+  const Result r = run("train --data " + kXor + " --out " + out("plain_file") + "/run");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(lines(r.output), 1u) << r.output;
+  EXPECT_NE(r.output.find("--out: " + out("plain_file") + "/run cannot be created"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("is not a directory"), std::string::npos) << r.output;
+}
+
 TEST_F(CliTest, UnknownActivationOrLoss) {
   expect_error(train("--activation swish"), 2, {"--activation", "swish"});
   expect_error(train("--output gelu"), 2, {"--output", "gelu"});
