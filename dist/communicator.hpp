@@ -47,6 +47,10 @@ class Communicator {
   // Rank `root`'s string, on every rank.
   std::string broadcast(const std::string& text, int root);
 
+  // Collective: the ranks that pass the same `color` form a new
+  // communicator (ranks ordered as here), e.g. the groups of a sweep.
+  virtual std::unique_ptr<Communicator> split(int color) = 0;
+
   // Ends every rank at once with `status` (for failures that leave ranks
   // unable to meet at a collective).
   [[noreturn]] virtual void abort(int status) = 0;
@@ -76,6 +80,7 @@ class SingleProcess final : public Communicator {
   int rank() const override { return 0; }
   int size() const override { return 1; }
   std::string host() const override;
+  std::unique_ptr<Communicator> split(int) override { return std::make_unique<SingleProcess>(); }
   [[noreturn]] void abort(int status) override;
 
  protected:

@@ -25,10 +25,23 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
   }
+  // A sub-communicator of `parent` (from split()); it frees it.
+  explicit MpiCommunicator(MPI_Comm comm) : comm_(comm), owns_comm_(true) {
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+  }
   ~MpiCommunicator() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
+    if (owns_comm_ && !finalized) MPI_Comm_free(&comm_);
     if (owns_ && !finalized) MPI_Finalize();
+  }
+
+  std::unique_ptr<Communicator> split(int color) override {
+    MPI_Comm part = MPI_COMM_NULL;
+    check(MPI_Comm_split(comm_, color, rank_, &part), "MPI_Comm_split");
+    return std::make_unique<MpiCommunicator>(part);
   }
 
   int rank() const override { return rank_; }
@@ -40,19 +53,19 @@ class MpiCommunicator final : public Communicator {
     return std::string(name, std::size_t(length));
   }
   [[noreturn]] void abort(int status) override {
-    MPI_Abort(MPI_COMM_WORLD, status);
+    MPI_Abort(MPI_COMM_WORLD, status);  // the whole job, not just this group
     std::_Exit(status);
   }
 
  protected:
   void allreduce_raw(void* data, std::size_t count, Type type, ReduceOp op) override {
-    check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), mpi_type(type), mpi_op(op), MPI_COMM_WORLD), "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), mpi_type(type), mpi_op(op), comm_), "MPI_Allreduce");
   }
   void broadcast_raw(void* data, std::size_t count, Type type, int root) override {
-    check(MPI_Bcast(data, int(count), mpi_type(type), root, MPI_COMM_WORLD), "MPI_Bcast");
+    check(MPI_Bcast(data, int(count), mpi_type(type), root, comm_), "MPI_Bcast");
   }
   void allgather_raw(const void* mine, std::size_t count, Type type, void* all) override {
-    check(MPI_Allgather(mine, int(count), mpi_type(type), all, int(count), mpi_type(type), MPI_COMM_WORLD),
+    check(MPI_Allgather(mine, int(count), mpi_type(type), all, int(count), mpi_type(type), comm_),
           "MPI_Allgather");
   }
 
@@ -84,9 +97,11 @@ class MpiCommunicator final : public Communicator {
     throw std::runtime_error(std::string(what) + " failed: " + std::string(text, std::size_t(length)));
   }
 
+  MPI_Comm comm_ = MPI_COMM_WORLD;
+  bool owns_comm_ = false;  // a split() part, freed with this object
   int rank_ = 0;
   int size_ = 1;
-  bool owns_ = false;
+  bool owns_ = false;  // initialized MPI, finalizes it
 };
 
 }  // namespace

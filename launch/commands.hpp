@@ -3,6 +3,7 @@
 // exceptions that main() turns into one line and a status.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,24 @@ using Args = std::vector<std::string>;
 // Only train works across ranks; under mpirun the other commands run on
 // rank 0 alone.
 int train_command(const Args& args, Communicator& comm);
+
+// What one training run gave (the same on every rank of `comm`): for sweeps,
+// which run training in-process on a group of ranks. NaN where not measured.
+struct TrainOutcome {
+  int status = kExitSuccess;
+  std::string stop_reason;  // max_epochs, early_stopping, signal, time_limit
+  std::size_t epochs_run = 0;
+  std::size_t parameters = 0;
+  std::string architecture;
+  std::size_t best_epoch = 0;
+  double best_monitored = kNaN;
+  double val_loss = kNaN, val_accuracy = kNaN, test_loss = kNaN, test_accuracy = kNaN;  // of the model kept
+  double seconds = 0;
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+};
+// `sinapsis train ARGS` on the ranks of `comm`; `silent` prints nothing.
+// Errors throw as for train_command (AgreedFailure for a diverged run).
+TrainOutcome run_training(const Args& args, Communicator& comm, bool silent = false);
 int predict_command(const Args& args, Communicator& comm);
 int eval_command(const Args& args, Communicator& comm);
 int info_command(const Args& args, Communicator& comm);

@@ -10,6 +10,7 @@ namespace {
 
 volatile std::sig_atomic_t g_received = 0;
 struct sigaction g_previous_term {}, g_previous_usr1 {};
+int g_owners = 0;  // nested owners (a sweep and its trials) share the outer one's flag
 
 void on_stop_signal(int signal) {
   if (g_received != 0) {  // the second one: do what the signal does by default
@@ -23,6 +24,7 @@ void on_stop_signal(int signal) {
 }  // namespace
 
 StopSignals::StopSignals() {
+  if (g_owners++ > 0) return;
   g_received = 0;
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
@@ -33,6 +35,7 @@ StopSignals::StopSignals() {
 }
 
 StopSignals::~StopSignals() {
+  if (--g_owners > 0) return;
   ::sigaction(SIGTERM, &g_previous_term, nullptr);
   ::sigaction(SIGUSR1, &g_previous_usr1, nullptr);
 }

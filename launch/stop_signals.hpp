@@ -6,7 +6,8 @@
 //
 // A signal handler can only set a flag, so the flag is process-wide state:
 // one StopSignals object owns the handlers while it lives, and restores the
-// previous ones when destroyed.
+// previous ones when destroyed. Objects made while another lives (a trial
+// inside a sweep) share its flag: a signal stops the trial and the sweep.
 #pragma once
 
 #include <chrono>

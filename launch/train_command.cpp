@@ -288,7 +288,10 @@ void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
 
 }  // namespace
 
-int train_command(const Args& args, Communicator& comm) {
+int train_command(const Args& args, Communicator& comm) { return run_training(args, comm).status; }
+
+TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
+  TrainOutcome outcome;
   const auto started = std::chrono::steady_clock::now();
   const StopSignals signals;  // SIGTERM / SIGUSR1: checkpoint after the current step, exit kExitResume
   po::options_description options("sinapsis train options");
@@ -305,8 +308,8 @@ int train_command(const Args& args, Communicator& comm) {
   // The options of --config FILE, as if given (the checkpoint stores these).
   effective = expand_config("train", options, effective);
   po::variables_map values;
-  if (!parse("train", effective, options, values, "--data TRAIN.h5 --out RUN_DIR [options]"))
-    return kExitSuccess;
+  if (!parse("train", effective, options, values, "--data TRAIN.h5 --out RUN_DIR [options]")) return outcome;
+  if (silent) v.quiet = true;
   const bool lead = comm.rank() == 0;  // rank 0 alone prints and writes files
   agree(comm, [&] { validate(v); });
   // BLAS threads per rank: this host's cores shared by its ranks, unless --threads.
@@ -534,12 +537,15 @@ int train_command(const Args& args, Communicator& comm) {
                               : signals.received() != 0       ? "a signal"
                                                               : "--time-limit";
       write_summary(signals.received() != 0 ? "signal" : "time_limit", {});
-      std::cout << "stopped by " << why << (last.partial ? " in epoch " : " at the end of epoch ") << last.epoch
+      if (!silent)
+        std::cout << "stopped by " << why << (last.partial ? " in epoch " : " at the end of epoch ") << last.epoch
                 << (last.partial ? ", after step " + std::to_string(last.steps_done) : std::string())
                 << "; wrote " << in_run("checkpoint.h5")
                 << "\nresume with: sinapsis train --resume " << run_dir << std::endl;
     }
-    return kExitResume;
+    outcome.status = kExitResume;
+    outcome.stop_reason = signals.received() != 0 ? "signal" : "time_limit";
+    return outcome;
   }
   // The model as kept, on the held-out parts (summed over the ranks).
   std::vector<std::pair<std::string, Evaluation>> held_out;
@@ -565,7 +571,18 @@ int train_command(const Args& args, Communicator& comm) {
                             "; " + v.out + "/model.h5 holds the weights of the last finite epoch (" +
                             std::to_string(result.diverged_epoch - 1) + "). Lower --lr?",
                         kExitFailure);
-  if (!lead) return kExitSuccess;
+  outcome.stop_reason = stop_reason_name(result.reason);
+  outcome.epochs_run = result.epochs_run;
+  outcome.parameters = arch.parameter_count();
+  outcome.architecture = arch.describe();
+  outcome.best_epoch = result.best_epoch;
+  outcome.best_monitored = result.best_monitored;
+  for (const auto& [name, e] : held_out) {
+    (name == "val" ? outcome.val_loss : outcome.test_loss) = e.loss;
+    (name == "val" ? outcome.val_accuracy : outcome.test_accuracy) = e.accuracy;
+  }
+  outcome.seconds = seconds_since(started);
+  if (!lead || silent) return outcome;
   std::cout << "stopped: " << stop_reason_name(result.reason) << " after " << result.epochs_run << " epochs";
   if (last.epoch > 0)
     std::cout << "; last train_loss " << last.train_loss;
@@ -579,7 +596,7 @@ int train_command(const Args& args, Communicator& comm) {
   }
   std::cout << "\npeak memory per rank: " << peak_kib / 1024 << " MiB";
   std::cout << "\nwrote " << v.out << "/model.h5, metrics.csv, summary.json and config.ini" << std::endl;
-  return kExitSuccess;
+  return outcome;
 }
 
 }  // namespace sinapsis::cli
