@@ -32,7 +32,7 @@ struct TrainOutcome {
   int status = kExitSuccess;
   std::string stop_reason;  // max_epochs, early_stopping, signal, time_limit
   std::size_t epochs_run = 0;
-  std::size_t parameters = 0;
+  std::size_t parameters = 0, inputs = 0;
   std::string architecture;
   std::size_t best_epoch = 0;
   double best_monitored = kNaN;
@@ -43,6 +43,9 @@ struct TrainOutcome {
 // `sinapsis train ARGS` on the ranks of `comm`; `silent` prints nothing.
 // Errors throw as for train_command (AgreedFailure for a diverged run).
 TrainOutcome run_training(const Args& args, Communicator& comm, bool silent = false);
+// Parses and validates `train` arguments without training (UsageError if bad).
+void check_train_arguments(const Args& args);
+int sweep_command(const Args& args, Communicator& comm);
 int predict_command(const Args& args, Communicator& comm);
 int eval_command(const Args& args, Communicator& comm);
 int info_command(const Args& args, Communicator& comm);

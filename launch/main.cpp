@@ -21,6 +21,7 @@ using Command = int (*)(const sinapsis::cli::Args&, sinapsis::Communicator&);
 const std::map<std::string, std::pair<Command, const char*>>& commands() {
   static const std::map<std::string, std::pair<Command, const char*>> table{
       {"train", {sinapsis::cli::train_command, "train a network on a data file"}},
+      {"sweep", {sinapsis::cli::sweep_command, "train a grid of networks across the ranks (ASHA pruning); sweep merge"}},
       {"predict", {sinapsis::cli::predict_command, "write a model's outputs for every sample"}},
       {"eval", {sinapsis::cli::eval_command, "print a model's loss and accuracy on a data file"}},
       {"info", {sinapsis::cli::info_command, "show ranks, hosts, cores and BLAS threads per rank, kernel and speed"}},
@@ -67,8 +68,8 @@ int main(int argc, char** argv) {
     std::cerr << prefix << "cannot start MPI: " << e.what() << std::endl;
     return sinapsis::cli::kExitFailure;
   }
-  // train and info work across ranks; the others run once, on rank 0.
-  if (name != "train" && name != "info" && comm->rank() != 0) return sinapsis::cli::kExitSuccess;
+  // train, sweep and info work across ranks; the others run once, on rank 0.
+  if (name != "train" && name != "sweep" && name != "info" && comm->rank() != 0) return sinapsis::cli::kExitSuccess;
   const bool first = comm->rank() == 0;
   try {
     return found->second.first(sinapsis::cli::Args(argv + 2, argv + argc), *comm);

@@ -290,6 +290,14 @@ void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
 
 int train_command(const Args& args, Communicator& comm) { return run_training(args, comm).status; }
 
+void check_train_arguments(const Args& args) {
+  po::options_description options("sinapsis train options");
+  TrainCommandOptions v;
+  describe(options, v);
+  po::variables_map values;
+  if (parse("train", args, options, values, "")) validate(v);
+}
+
 TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   TrainOutcome outcome;
   const auto started = std::chrono::steady_clock::now();
@@ -574,6 +582,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   outcome.stop_reason = stop_reason_name(result.reason);
   outcome.epochs_run = result.epochs_run;
   outcome.parameters = arch.parameter_count();
+  outcome.inputs = arch.inputs();
   outcome.architecture = arch.describe();
   outcome.best_epoch = result.best_epoch;
   outcome.best_monitored = result.best_monitored;

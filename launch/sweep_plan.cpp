@@ -1,0 +1,183 @@
+#include "launch/sweep_plan.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+std::string number(double value) {
+  if (std::isnan(value)) return "";
+  std::ostringstream text;
+  text.precision(9);
+  text << value;
+  return text.str();
+}
+
+double to_number(const std::string& text) {
+  return text.empty() ? TrialRecord::kNaN : std::stod(text);
+}
+
+// Commas and newlines would break the row: features go space-separated,
+// messages lose them.
+std::string csv_safe(std::string text, char comma_becomes) {
+  for (char& c : text) {
+    if (c == ',') c = comma_becomes;
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string> split_list(const std::string& text, char separator) {
+  std::vector<std::string> items;
+  std::stringstream stream(text);
+  for (std::string item; std::getline(stream, item, separator);) {
+    const auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos) continue;
+    items.push_back(item.substr(first, item.find_last_not_of(' ') - first + 1));
+  }
+  return items;
+}
+
+std::vector<std::size_t> parse_count_list(const std::string& text, const std::string& option, std::size_t minimum) {
+  const auto bad = [&] {
+    return UsageError("--" + option + ": '" + text + "' is not a list (1,2,4) or a range (0:6) of integers >= " +
+                      std::to_string(minimum));
+  };
+  const auto integer = [&](const std::string& item) {
+    std::size_t used = 0;
+    long long value = -1;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      throw bad();
+    }
+    if (used != item.size() || value < (long long)minimum) throw bad();
+    return std::size_t(value);
+  };
+  std::vector<std::size_t> values;
+  if (const auto colon = text.find(':'); colon != std::string::npos) {
+    const std::size_t from = integer(text.substr(0, colon)), to = integer(text.substr(colon + 1));
+    if (to < from) throw bad();
+    for (std::size_t v = from; v <= to; ++v) values.push_back(v);
+    return values;
+  }
+  for (const auto& item : split_list(text, ',')) values.push_back(integer(item));
+  if (values.empty()) throw bad();
+  return values;
+}
+
+std::vector<TrialConfig> expand_grid(const SweepGrid& g) {
+  const auto or_default = [](const std::vector<std::string>& v) {
+    return v.empty() ? std::vector<std::string>{""} : v;
+  };
+  std::vector<TrialConfig> trials;
+  for (const auto& features : or_default(g.feature_sets))
+    for (const std::size_t depth : g.depths)
+      for (const std::size_t width : depth == 0 ? std::vector<std::size_t>{0} : g.widths)
+        for (const auto& activation : or_default(g.activations))
+          for (const auto& lr : or_default(g.lrs))
+            for (const auto& l1 : or_default(g.l1s))
+              for (const auto& l2 : or_default(g.l2s))
+                for (const auto& keep : or_default(g.keep_probs))
+                  for (const auto& split : or_default(g.test_splits)) {
+                    TrialConfig t;
+                    t.id = trials.size();
+                    t.depth = depth;
+                    t.width = width;
+                    t.activation = activation;
+                    t.lr = lr;
+                    t.l1 = l1;
+                    t.l2 = l2;
+                    t.keep_prob = keep;
+                    t.test_split = split;
+                    t.features = features;
+                    trials.push_back(t);
+                  }
+  return trials;
+}
+
+Args trial_arguments(const TrialConfig& t, std::uint64_t seed) {
+  std::string hidden = t.depth == 0 ? "none" : "";
+  for (std::size_t i = 0; i < t.depth; ++i) hidden += (i ? "," : "") + std::to_string(t.width);
+  Args args{"--hidden", hidden, "--seed", std::to_string(seed)};
+  const std::pair<const char*, const std::string*> optional[] = {
+      {"--activation", &t.activation}, {"--lr", &t.lr},       {"--l1", &t.l1},
+      {"--l2", &t.l2},                 {"--keep-prob", &t.keep_prob}, {"--test-split", &t.test_split},
+      {"--features", &t.features}};
+  for (const auto& [name, value] : optional)
+    if (!value->empty()) args.insert(args.end(), {name, *value});
+  return args;
+}
+
+std::string trial_csv_header() {
+  return "trial,features,depth,width,activation,lr,l1,l2,keep_prob,test_split,inputs,hidden_units,parameters,"
+         "epochs_run,rung,status,stop_reason,best_val_loss,val_loss,val_accuracy,test_loss,test_accuracy,seconds,"
+         "ranks,message";
+}
+
+std::string trial_csv_row(const TrialRecord& r) {
+  const TrialConfig& c = r.config;
+  std::ostringstream row;
+  row << c.id << ',' << csv_safe(c.features, ' ') << ',' << c.depth << ',' << c.width << ',' << c.activation << ','
+      << c.lr << ',' << c.l1 << ',' << c.l2 << ',' << c.keep_prob << ',' << c.test_split << ',' << r.inputs << ','
+      << c.hidden_units() << ',' << r.parameters << ',' << r.epochs_run << ',' << r.rung << ',' << r.status << ','
+      << r.stop_reason << ',' << number(r.best_val_loss) << ',' << number(r.val_loss) << ','
+      << number(r.val_accuracy) << ',' << number(r.test_loss) << ',' << number(r.test_accuracy) << ','
+      << number(r.seconds) << ',' << r.ranks << ',' << csv_safe(r.message, ';');
+  return row.str();
+}
+
+TrialRecord parse_trial_row(const std::string& row, const std::string& where) {
+  std::vector<std::string> f;
+  std::stringstream stream(row);
+  for (std::string field; std::getline(stream, field, ',');) f.push_back(field);
+  if (!row.empty() && row.back() == ',') f.emplace_back();
+  if (f.size() != 25) throw DataError(where + ": a trial row has " + std::to_string(f.size()) + " fields, not 25");
+  try {
+    TrialRecord r;
+    TrialConfig& c = r.config;
+    c.id = std::stoul(f[0]);
+    c.features = f[1];
+    for (char& ch : c.features)
+      if (ch == ' ') ch = ',';
+    c.depth = std::stoul(f[2]);
+    c.width = std::stoul(f[3]);
+    c.activation = f[4];
+    c.lr = f[5];
+    c.l1 = f[6];
+    c.l2 = f[7];
+    c.keep_prob = f[8];
+    c.test_split = f[9];
+    r.inputs = std::stoul(f[10]);
+    r.parameters = std::stoul(f[12]);
+    r.epochs_run = std::stoul(f[13]);
+    r.rung = std::stoul(f[14]);
+    r.status = f[15];
+    r.stop_reason = f[16];
+    r.best_val_loss = to_number(f[17]);
+    r.val_loss = to_number(f[18]);
+    r.val_accuracy = to_number(f[19]);
+    r.test_loss = to_number(f[20]);
+    r.test_accuracy = to_number(f[21]);
+    r.seconds = to_number(f[22]);
+    r.ranks = std::stoul(f[23]);
+    r.message = f[24];
+    return r;
+  } catch (const std::exception&) {
+    throw DataError(where + ": malformed trial row '" + row + "'");
+  }
+}
+
+bool simpler(const TrialRecord& a, const TrialRecord& b, double loss_a, double loss_b) {
+  if (a.elements() != b.elements()) return a.elements() < b.elements();
+  if (a.config.depth != b.config.depth) return a.config.depth < b.config.depth;
+  if (loss_a != loss_b) return loss_a < loss_b;
+  return a.config.id < b.config.id;
+}
+
+}  // namespace sinapsis::cli
