@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# System test: the project's own launch/slurm/train.sbatch, submitted with
+# sbatch to a real one-node SLURM cluster started for the test (cluster.sh).
+#
+#   tests/slurm/run.sh SINAPSIS_BINARY
+#
+# 1. A job of 2 tasks trains to the end: state COMPLETED, no restart,
+#    RUN_DIR/model.h5 and a metrics row per epoch.
+# 2. A job gets USR1 in the middle of training (scancel --signal=USR1
+#    --batch, as --signal=B:USR1@120 does before a time limit): the ranks
+#    checkpoint and exit 75, the script requeues the job, the job resumes from
+#    the checkpoint and completes, and its weights (h5dump of /layers) are
+#    bit-identical to those of an uninterrupted `mpirun -n 2` of the same
+#    options, its train_loss column too.
+#
+# Exit status: 0 pass, 1 fail, 77 skip (not root, or the SLURM packages
+# cannot be installed or started; the reason is printed). Every daemon the
+# test starts is stopped on every way out (cluster.sh stop, run from an EXIT
+# trap and, should this script be killed, from cluster.sh's watchdog). Run as
+# root; 25-40 s on 2 cores. The cluster's state is removed on success and kept
+# for reading on failure.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+job_script=$repo/launch/slurm/train.sbatch
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+(($# == 1)) || { echo "usage: $0 SINAPSIS_BINARY" >&2; exit 2; }
+sinapsis=$(realpath "$1")
+[[ -x $sinapsis ]] || fail "not an executable: $1"
+[[ -r $job_script ]] || fail "missing $job_script"
+
+# ---- the cluster ------------------------------------------------------------------
+[[ $(id -u) -eq 0 ]] || skip "the SLURM cluster needs root (munged, slurmd); run as root"
+have_slurm() {
+  local c
+  for c in slurmctld slurmd sbatch squeue scontrol scancel munged mungekey; do
+    command -v "$c" >/dev/null || [[ -x /usr/sbin/$c ]] || return 1
+  done
+}
+if ! have_slurm; then
+  echo "installing the SLURM packages (launch/deps.sh)"
+  "$repo/launch/deps.sh" >&2 || skip "the SLURM packages could not be installed (launch/deps.sh failed)"
+  have_slurm || skip "slurmctld, slurmd, sbatch or munged still missing after launch/deps.sh"
+fi
+command -v h5dump >/dev/null || fail "h5dump (hdf5-tools) is missing: run launch/deps.sh"
+command -v mpirun >/dev/null || fail "mpirun (openmpi-bin) is missing: run launch/deps.sh"
+
+W=$(mktemp -d /tmp/sinapsis-slurm-test.XXXXXX)
+mkdir -p "$W/jobs"
+reference_pid=""  # the mpirun of case 2, while it runs
+cleanup() {
+  local status=$?
+  if [[ -n $reference_pid ]]; then kill "$reference_pid" 2>/dev/null || true; fi
+  "$here/cluster.sh" stop "$W" || true
+  if ((status == 0)); then
+    rm -rf "$W"
+  else
+    echo "the cluster's configuration, logs and job outputs are in $W" >&2
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+"$here/cluster.sh" start "$W" $$ || skip "the one-node SLURM cluster did not start (logs above)"
+
+export SLURM_CONF=$W/etc/slurm.conf
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_mpi_yield_when_idle=1
+
+# ---- helpers --------------------------------------------------------------------
+# submit NAME RUN_DIR TRAIN_ARGS: the unedited job script, its variables set
+# through the environment; prints the job id.
+submit() {
+  SINAPSIS=$sinapsis DATA=$W/spiral.h5 RUN_DIR=$2 TRAIN_ARGS=$3 \
+    sbatch --parsable --export=ALL --job-name="$1" --output="$W/jobs/%x-%j.out" \
+    --nodes=1 --ntasks=2 --ntasks-per-node=2 "$job_script"
+}
+job_field() { scontrol show job -o "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+show_job() {
+  echo "---- job $1: $(scontrol show job -o "$1" 2>&1 | grep -oE '(JobState|Restarts|ExitCode)=[^ ]*' | tr '\n' ' ')" >&2
+  cat "$W"/jobs/*-"$1".out >&2 2>/dev/null || true
+  echo "---- slurmctld.log (tail)" >&2
+  tail -n 15 "$W/log/slurmctld.log" >&2 || true
+}
+# wait_job ID SECONDS: until the job has ended for good (a requeued job passes
+# through PENDING again); prints its final state.
+wait_job() {
+  local id=$1 deadline=$((SECONDS + $2)) state answered=$SECONDS
+  while ((SECONDS < deadline)); do
+    state=$(job_field "$id" JobState)
+    if [[ -n $state ]]; then
+      answered=$SECONDS
+    elif ((SECONDS - answered > 10)); then
+      fail "slurmctld has not answered about job $id for 10 s"
+    fi
+    case $state in
+      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | PREEMPTED | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE)
+        echo "$state"
+        return 0
+        ;;
+    esac
+    sleep 0.3
+  done
+  show_job "$id"
+  fail "job $id did not end within $2 s (state ${state:-unknown})"
+}
+# check WHAT CONDITION...: fails the test, with the job's output, unless CONDITION holds.
+job_under_test=""
+check() {
+  local what=$1
+  shift
+  if ! "$@"; then
+    [[ -z $job_under_test ]] || show_job "$job_under_test"
+    fail "$what"
+  fi
+}
+layers() { h5dump -g /layers "$1" | tail -n +2; }  # the first line names the file
+losses() { cut -d, -f1,2 "$1"; }                    # epoch,train_loss
+rows() { tail -n +2 "$1" | wc -l; }
+
+"$sinapsis" data make --dataset spiral --samples 2000 --noise 0.1 --seed 3 --out "$W/spiral.h5" >/dev/null
+started=$SECONDS
+
+# ---- 1. a job that trains to the end ------------------------------------------------
+run1=$W/run1
+epochs1=20
+job=$(submit complete "$run1" "--hidden 8,8 --epochs $epochs1 --batch 10 --threads 1 --seed 1")
+job_under_test=$job
+state=$(wait_job "$job" 90)
+check "job $job (2 tasks) ended $state, not COMPLETED" [ "$state" = COMPLETED ]
+check "job $job: exit code $(job_field "$job" ExitCode), not 0:0" [ "$(job_field "$job" ExitCode)" = 0:0 ]
+check "job $job was restarted, but nothing stopped it" [ "$(job_field "$job" Restarts)" = 0 ]
+check "job $job left no $run1/model.h5" [ -s "$run1/model.h5" ]
+check "job $job: $run1/metrics.csv has $(rows "$run1/metrics.csv") rows, not $epochs1" \
+  [ "$(rows "$run1/metrics.csv")" = "$epochs1" ]
+check "job $job: the output does not show 2 ranks" grep -q 'on 2 rank(s)' "$W/jobs/complete-$job.out"
+echo "PASS 1: job $job of 2 tasks COMPLETED with $run1/model.h5 ($((SECONDS - started)) s)"
+
+# ---- 2. USR1 mid-training: checkpoint, requeue, resume, same weights ---------------------
+# Long enough (8-20 s on 2 cores) for the signal to land mid-training: the
+# job script holds a USR1 back until the ranks are 2 s old.
+run2=$W/run2
+epochs2=1500
+args2="--hidden 32,32 --epochs $epochs2 --batch 10 --momentum 0.9 --threads 1 --seed 2"
+t2=$SECONDS
+job=$(submit resume "$run2" "$args2")
+job_under_test=$job
+out2=$W/jobs/resume-$job.out
+# A signal sent before the batch script runs is lost: wait until the ranks
+# train (their first progress line names epoch 1).
+deadline=$((SECONDS + 90))
+until grep -qsE '\<epoch [0-9]+' "$out2"; do
+  ((SECONDS < deadline)) || { show_job "$job"; fail "job $job did not start training within 90 s"; }
+  case $(job_field "$job" JobState) in
+    PENDING | CONFIGURING | RUNNING | "") ;;
+    *) show_job "$job"; fail "job $job ended before its output showed training" ;;
+  esac
+  sleep 0.2
+done
+scancel --signal=USR1 --batch "$job"
+# The uninterrupted run of the same options, meanwhile: it fills the pause
+# before the requeued job may start again.
+reference=$W/reference
+# shellcheck disable=SC2086  # args2 is a list of options
+mpirun -n 2 "$sinapsis" train --data "$W/spiral.h5" --out "$reference" $args2 --quiet >"$W/jobs/reference.out" 2>&1 &
+reference_pid=$!
+state=$(wait_job "$job" 150)
+check "job $job ended $state after USR1, not COMPLETED" [ "$state" = COMPLETED ]
+check "job $job: exit code $(job_field "$job" ExitCode), not 0:0" [ "$(job_field "$job" ExitCode)" = 0:0 ]
+check "job $job: the ranks did not stop on USR1 (no 'stopped by SIGUSR1' in its output)" \
+  grep -q '^stopped by SIGUSR1' "$out2"
+stopped_epoch=$(grep -m 1 '^stopped by SIGUSR1' "$out2" | grep -oE 'epoch [0-9]+' | head -n 1 | cut -d ' ' -f 2)
+check "job $job stopped in epoch $stopped_epoch, not mid-training (< $epochs2)" [ "$stopped_epoch" -lt "$epochs2" ]
+check "job $job: the script did not requeue on status 75" grep -q 'requeueing the job' "$out2"
+check "job $job: Restarts=$(job_field "$job" Restarts), not 1" [ "$(job_field "$job" Restarts)" = 1 ]
+check "job $job: the second start did not resume from the checkpoint" \
+  grep -q "start 1: .* train --resume $run2\$" "$out2"
+check "job $job left no $run2/model.h5" [ -s "$run2/model.h5" ]
+echo "job $job: USR1 in epoch $stopped_epoch, requeued, resumed, COMPLETED ($((SECONDS - t2)) s)"
+
+wait "$reference_pid" ||
+  { cat "$W/jobs/reference.out" >&2; fail "the uninterrupted mpirun -n 2 reference run failed"; }
+reference_pid=""
+check "job $job: h5dump finds no /layers/0/weight in $run2/model.h5" grep -q 'DATASET "weight"' <(layers "$run2/model.h5")
+check "job $job: the resumed weights differ from the uninterrupted run's (h5dump -g /layers)" \
+  cmp -s <(layers "$run2/model.h5") <(layers "$reference/model.h5")
+check "job $job: epoch,train_loss in metrics.csv differ from the uninterrupted run's" \
+  cmp -s <(losses "$run2/metrics.csv") <(losses "$reference/metrics.csv")
+check "job $job: $run2/metrics.csv has $(rows "$run2/metrics.csv") rows, not $epochs2" \
+  [ "$(rows "$run2/metrics.csv")" = "$epochs2" ]
+echo "PASS 2: job $job stopped by USR1 in epoch $stopped_epoch of $epochs2, resumed after a requeue;" \
+  "weights bit-identical to mpirun -n 2 ($((SECONDS - t2)) s)"
+
+# ---- 3. TODO: a sweep as a job array, once `sinapsis sweep` exists ---------------------
+
+echo "PASS: SLURM system test, $((SECONDS - started)) s after the cluster came up"
