@@ -405,8 +405,19 @@ int sweep_command(const Args& args, Communicator& world) {
   }
   const std::string sweep = v.out;
   const bool lead = world.rank() == 0;
-  if (fs::exists(fs::path(sweep) / "sweep.args") && !v.resume && !v.overwrite)
-    throw UsageError("--out: " + sweep + " already holds a sweep; pass --resume to continue it or --overwrite");
+  // The options that define the sweep (what sweep.args keeps): all but
+  // --slice (slices of one sweep share SWEEP_DIR), --resume and --overwrite.
+  Args defining;
+  for (const auto& [name, tokens] : option_groups(options, effective))
+    if (name != "slice" && name != "resume" && name != "overwrite") defining.insert(defining.end(), tokens.begin(), tokens.end());
+  if (fs::exists(fs::path(sweep) / "sweep.args") && !v.resume && !v.overwrite) {
+    Args stored;
+    std::ifstream in((fs::path(sweep) / "sweep.args").string());
+    for (std::string line; std::getline(in, line);) stored.push_back(line);
+    if (slice.count == 1 || stored != defining)
+      throw UsageError("--out: " + sweep + " already holds " + (slice.count == 1 ? "a sweep" : "another sweep") +
+                       "; pass --resume to continue it or --overwrite");
+  }
   const std::string metric = resolve_metric(v.target_metric, train_args);
   const AshaOptions asha{v.min_epochs, v.max_epochs, v.reduction_factor, v.prune == "asha"};
 
@@ -417,8 +428,7 @@ int sweep_command(const Args& args, Communicator& world) {
     fs::create_directories(fs::path(sweep) / "trials");
     if (v.resume) forget_unfinished(sweep);
     AtomicFile stored((fs::path(sweep) / "sweep.args").string());
-    for (const auto& a : effective)
-      if (a != "--resume" && a != "--overwrite") stored.stream() << a << '\n';
+    for (const auto& a : defining) stored.stream() << a << '\n';
     stored.commit();
   });
   if (lead && !v.quiet)

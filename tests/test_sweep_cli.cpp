@@ -1,0 +1,160 @@
+// sinapsis sweep as a user runs it: a trial's result does not depend on the
+// group that ran it; slices merged give what one job gives; a failing trial
+// is recorded and the sweep goes on; a killed sweep resumes keeping its
+// finished trials; ASHA prunes; bad options stop it before any training.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <regex>
+
+#include "tests/mpi_cli.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using sinapsis::test::CommandResult;
+using sinapsis::test::run_command;
+using sinapsis::test::run_mpi;
+using sinapsis::test::run_sinapsis;
+
+std::string read(const std::string& file) {
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// trials.csv without the columns that depend on the machine (seconds, ranks).
+std::string results(const std::string& sweep) {
+  return run_command("cut -d, -f1-22,25 " + sweep + "/trials.csv").output;
+}
+
+class SweepCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sinapsis_sweep_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    data_ = path("spiral.h5");
+    ASSERT_EQ(run_sinapsis("data make --dataset spiral --samples 200 --out " + data_).status, 0);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // A small sweep (10 trials); options in `extra` replace the defaults.
+  std::string sweep(const std::string& out, const std::string& extra = "") const {
+    const std::vector<std::pair<std::string, std::string>> defaults{
+        {"--test-split", "0.5"}, {"--depth", "0:2"}, {"--width", "2,3"},
+        {"--features", "\"x1,x2;x1,x2,x1sq,x2sq\""}, {"--max-epochs", "6"}, {"--batch", "10"}, {"--lr", "0.05"}};
+    std::string command = "sweep --data " + data_ + " --quiet --out " + out + " " + extra;
+    for (const auto& [name, value] : defaults)
+      if (extra.find(name + " ") == std::string::npos) command += " " + name + " " + value;
+    return command;
+  }
+  fs::path dir_;
+  std::string data_;
+};
+
+TEST_F(SweepCli, ResultsDoNotDependOnWhichGroupRanATrial) {
+  const CommandResult one = run_sinapsis(sweep(path("one"), "--target-loss 0.7"));
+  ASSERT_EQ(one.status, 0) << one.output;
+  const CommandResult two = run_mpi(sweep(path("two"), "--target-loss 0.7"), 2);
+  ASSERT_EQ(two.status, 0) << two.output;
+  const std::string a = results(path("one")), b = results(path("two"));
+  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 1 + 2 * 5) << a;  // header + 2 feature sets x (1 + 2 + 2)
+  EXPECT_EQ(a, b);
+  const std::string summary = read(path("one/summary.json"));
+  EXPECT_NE(summary.find("\"best\": {\n    \"trial\": "), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"simplest_meeting_target\": "), std::string::npos) << summary;
+  EXPECT_NE(summary.find("layers, "), std::string::npos) << summary;
+  EXPECT_TRUE(fs::exists(path("two/trials/t0003/model.h5")));
+}
+
+TEST_F(SweepCli, SlicesMergedGiveWhatOneJobGives) {
+  ASSERT_EQ(run_sinapsis(sweep(path("whole"), "--target-loss 0.7")).status, 0);
+  for (const char* slice : {"0/3", "1/3", "2/3"}) {
+    const CommandResult r = run_sinapsis(sweep(path("sliced"), std::string("--target-loss 0.7 --slice ") + slice));
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  EXPECT_FALSE(fs::exists(path("sliced/trials.csv")));
+  const CommandResult merged = run_sinapsis("sweep merge " + path("sliced"));
+  ASSERT_EQ(merged.status, 0) << merged.output;
+  EXPECT_EQ(results(path("whole")), results(path("sliced")));
+  const auto without_paths = [&](const std::string& sweep_dir) {
+    std::string text = read(sweep_dir + "/summary.json");
+    return std::regex_replace(text, std::regex(sweep_dir), "SWEEP");
+  };
+  EXPECT_EQ(without_paths(path("whole")), without_paths(path("sliced")));
+}
+
+TEST_F(SweepCli, AFailingTrialIsRecordedAndTheSweepGoesOn) {
+  const CommandResult r = run_sinapsis("sweep --data " + data_ + " --depth 1 --width 4 --lr 0.05,1e9 --loss mse " +
+                                       "--max-epochs 5 --quiet --out " + path("s"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string csv = read(path("s/trials.csv"));
+  EXPECT_NE(csv.find(",done,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",failed,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("training diverged"), std::string::npos) << csv;
+  EXPECT_NE(read(path("s/summary.json")).find("\"failed\": 1"), std::string::npos);
+}
+
+TEST_F(SweepCli, AKilledSweepResumesKeepingFinishedTrials) {
+  const std::string out = path("killed");
+  const std::string command = std::string(SINAPSIS_BINARY) + " " + sweep(out, "--max-epochs 400") + " > " +
+                              path("log") + " 2>&1 & echo $!";
+  const long pid = std::stol(run_command(command).output);
+  // Wait for a few finished trials, then kill the whole process.
+  for (int i = 0; i < 600 && !fs::exists(out + "/trials/t0002/rung-0.csv"); ++i) ::usleep(50000);
+  ASSERT_TRUE(fs::exists(out + "/trials/t0002/rung-0.csv")) << read(path("log"));
+  ::kill(pid_t(pid), SIGKILL);
+  ::usleep(200000);
+  std::vector<std::pair<std::string, fs::file_time_type>> finished;
+  for (const auto& trial : fs::directory_iterator(out + "/trials"))
+    if (fs::exists(trial.path() / "rung-0.csv"))
+      finished.emplace_back(trial.path() / "rung-0.csv", fs::last_write_time(trial.path() / "rung-0.csv"));
+  ASSERT_LT(finished.size(), 10u) << "the sweep finished before it was killed";
+  const CommandResult resumed = run_sinapsis("sweep --resume --out " + out);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  for (const auto& [file, time] : finished) EXPECT_EQ(fs::last_write_time(file), time) << file << " was rerun";
+  const std::string csv = read(out + "/trials.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 11) << csv;
+  EXPECT_EQ(csv.find(",failed,"), std::string::npos) << csv;
+}
+
+TEST_F(SweepCli, AshaPrunesAndSpendsFewerEpochsThanTheGrid) {
+  ASSERT_EQ(run_mpi(sweep(path("grid"), "--max-epochs 27"), 2).status, 0);
+  const CommandResult r = run_mpi(sweep(path("asha"), "--max-epochs 27 --prune asha --min-epochs 1"), 2);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto total = [&](const std::string& sweep_dir) {
+    const std::string text = read(sweep_dir + "/summary.json");
+    const auto at = text.find("\"total_epochs\": ");
+    return std::stoul(text.substr(at + 16));
+  };
+  EXPECT_EQ(total(path("grid")), 10u * 27u);
+  EXPECT_LT(total(path("asha")), total(path("grid")) / 2);
+  EXPECT_NE(read(path("asha/trials.csv")).find(",pruned,"), std::string::npos);
+  // 10 trials at eta 3: 3 go on to 3 epochs, 1 of them to 9 epochs.
+  EXPECT_NE(read(path("asha/trials.csv")).find(",9,2,"), std::string::npos) << read(path("asha/trials.csv"));
+}
+
+TEST_F(SweepCli, BadOptionsStopEveryRankBeforeTraining) {
+  for (const auto& [extra, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"--ranks-per-trial 3", "--ranks-per-trial 3 must divide the job's 2 ranks"},
+           {"--prune sometimes", "--prune: unknown value 'sometimes'"},
+           {"--epochs 5", "--epochs is set per trial"},
+           {"--keep-prob 0,0.5", "--keep-prob must be in (0, 1]"}}) {
+    const CommandResult r = run_mpi(sweep(path("bad"), extra), 2);
+    EXPECT_EQ(r.status, 2) << extra << "\n" << r.output;
+    const auto lines = sinapsis::test::sinapsis_lines(r.output);
+    ASSERT_EQ(lines.size(), 1u) << r.output;
+    EXPECT_NE(lines[0].find(fragment), std::string::npos) << lines[0];
+  }
+  const CommandResult depth = run_sinapsis(sweep(path("bad"), "--depth x"));
+  EXPECT_EQ(depth.status, 2);
+  EXPECT_NE(depth.output.find("--depth: 'x'"), std::string::npos) << depth.output;
+  EXPECT_FALSE(fs::exists(path("bad/trials.csv")));
+}
+
+}  // namespace

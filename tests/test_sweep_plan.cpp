@@ -1,0 +1,83 @@
+// The sweep grid and its records, without running anything: list and range
+// parsing, the fixed trial order (depth 0 once, whatever the widths), the
+// train arguments of a trial, CSV rows that read back, and the lecture's
+// "simplest" order.
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "launch/sweep_plan.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+TEST(SweepPlan, ParsesRangesAndListsAndRefusesNonsense) {
+  EXPECT_EQ(parse_count_list("0:3", "depth", 0), (std::vector<std::size_t>{0, 1, 2, 3}));
+  EXPECT_EQ(parse_count_list("1,2,4", "width", 1), (std::vector<std::size_t>{1, 2, 4}));
+  EXPECT_THROW(parse_count_list("0,2", "width", 1), UsageError);
+  EXPECT_THROW(parse_count_list("3:1", "depth", 0), UsageError);
+  EXPECT_THROW(parse_count_list("a", "depth", 0), UsageError);
+  EXPECT_THROW(parse_count_list("", "depth", 0), UsageError);
+  EXPECT_EQ(split_list("x1,x2; x1,x2,x1sq ;", ';'), (std::vector<std::string>{"x1,x2", "x1,x2,x1sq"}));
+}
+
+TEST(SweepPlan, ExpandsTheGridInAFixedOrderWithDepthZeroOnce) {
+  SweepGrid g;
+  g.depths = {0, 1, 2};
+  g.widths = {2, 4};
+  g.feature_sets = {"x1,x2", "x1,x2,x1sq"};
+  g.lrs = {"0.01", "0.1"};
+  const auto trials = expand_grid(g);
+  ASSERT_EQ(trials.size(), 2u * (1 + 2 + 2) * 2);
+  for (std::size_t i = 0; i < trials.size(); ++i) EXPECT_EQ(trials[i].id, i);
+  EXPECT_EQ(trials[0].depth, 0u);
+  EXPECT_EQ(trials[0].width, 0u);
+  EXPECT_EQ(trials[0].features, "x1,x2");
+  EXPECT_EQ(trials[1].lr, "0.1");
+  EXPECT_EQ(trials[2].depth, 1u);
+  EXPECT_EQ(trials[10].features, "x1,x2,x1sq");
+  const Args args = trial_arguments(trials[0], 99);
+  EXPECT_EQ(args, (Args{"--hidden", "none", "--seed", "99", "--lr", "0.01", "--features", "x1,x2"}));
+  EXPECT_EQ(trial_arguments(trials[6], 1)[1], "2,2");
+  EXPECT_EQ(trial_arguments(trials[8], 1)[1], "4,4");
+}
+
+TEST(SweepPlan, RowsReadBackExactly) {
+  TrialRecord r;
+  r.config.id = 17;
+  r.config.depth = 2;
+  r.config.width = 4;
+  r.config.features = "x1,x2,sinx1";
+  r.config.lr = "0.03";
+  r.inputs = 3;
+  r.parameters = 41;
+  r.epochs_run = 27;
+  r.rung = 2;
+  r.status = "failed";
+  r.stop_reason = "max_epochs";
+  r.val_loss = 0.125;
+  r.test_loss = 0.25;
+  r.message = "training diverged, in epoch 3\nstep 2";
+  const TrialRecord back = parse_trial_row(trial_csv_row(r), "test");
+  EXPECT_EQ(back.config.features, "x1,x2,sinx1");
+  EXPECT_EQ(back.config.depth, 2u);
+  EXPECT_EQ(back.elements(), 3u + 8u);
+  EXPECT_EQ(back.val_loss, 0.125);
+  EXPECT_TRUE(std::isnan(back.val_accuracy));
+  EXPECT_EQ(back.message, "training diverged; in epoch 3 step 2");
+  EXPECT_EQ(trial_csv_row(back), trial_csv_row(parse_trial_row(trial_csv_row(back), "again")));
+  EXPECT_THROW(parse_trial_row("1,2,3", "short.csv"), DataError);
+}
+
+TEST(SweepPlan, SimplestMeansFewestElementsThenLayersThenLoss) {
+  TrialRecord wide, deep, small;
+  wide.inputs = deep.inputs = small.inputs = 2;
+  wide.config.depth = 1, wide.config.width = 6;  // 8 elements, 1 layer
+  deep.config.depth = 2, deep.config.width = 3;  // 8 elements, 2 layers
+  small.config.depth = 2, small.config.width = 2;  // 6 elements
+  EXPECT_TRUE(simpler(small, wide, 0.9, 0.1));
+  EXPECT_TRUE(simpler(wide, deep, 0.2, 0.1));
+  EXPECT_TRUE(simpler(deep, TrialRecord(deep), 0.1, 0.2));
+}
+
+}  // namespace
+}  // namespace sinapsis::cli
