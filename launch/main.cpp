@@ -38,6 +38,13 @@ void print_usage(std::ostream& out) {
       << "             75 stopped by a signal or --time-limit after a checkpoint (resume me)\n";
 }
 
+// One error line in ONE write: under mpirun, output is forwarded in the
+// pieces it was written in, and mpirun's own banner may land between them.
+void print_error(const std::string& line) {
+  std::cout.flush();
+  std::cerr << line + "\n" << std::flush;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,7 +72,7 @@ int main(int argc, char** argv) {
   try {
     comm = sinapsis::make_communicator();
   } catch (const std::exception& e) {
-    std::cerr << prefix << "cannot start MPI: " << e.what() << std::endl;
+    print_error(prefix + "cannot start MPI: " + e.what());
     return sinapsis::cli::kExitFailure;
   }
   // train, sweep and info work across ranks; the others run once, on rank 0.
@@ -74,18 +81,18 @@ int main(int argc, char** argv) {
   try {
     return found->second.first(sinapsis::cli::Args(argv + 2, argv + argc), *comm);
   } catch (const sinapsis::cli::AgreedFailure& e) {
-    if (first) std::cerr << prefix << e.what() << std::endl;
+    if (first) print_error(prefix + e.what());
     return e.status;
   } catch (const sinapsis::UsageError& e) {  // options: the same on every rank
-    if (first) std::cerr << prefix << e.what() << std::endl;
+    if (first) print_error(prefix + e.what());
     return sinapsis::cli::kExitUsage;
   } catch (const std::exception& e) {
     if (comm->size() == 1) {
-      std::cerr << prefix << e.what() << std::endl;
+      print_error(prefix + e.what());
       return sinapsis::cli::kExitFailure;
     }
     // The other ranks may be waiting in a collective: end them all.
-    std::cerr << prefix << "rank " << comm->rank() << ": " << e.what() << std::endl;
+    print_error(prefix + "rank " + std::to_string(comm->rank()) + ": " + e.what());
     comm->abort(sinapsis::cli::kExitFailure);
   }
 }
