@@ -12,6 +12,9 @@
 #    the checkpoint and completes, and its weights (h5dump of /layers) are
 #    bit-identical to those of an uninterrupted `mpirun -n 2` of the same
 #    options, its train_loss column too.
+# 2b. A job cancelled mid-training (scancel: TERM to every process) leaves a
+#    checkpoint and stays CANCELLED: the script does not requeue it.
+# 3. TODO: a sweep as a job array.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (not root, or the SLURM packages
 # cannot be installed or started; the reason is printed). Every daemon the
@@ -114,6 +117,27 @@ wait_job() {
   show_job "$id"
   fail "job $id did not end within $2 s (state ${state:-unknown})"
 }
+# wait_training ID OUTPUT: until the job's ranks train (their first progress
+# line names epoch 1). A signal sent before the batch script runs is lost.
+wait_training() {
+  local deadline=$((SECONDS + 90))
+  until grep -qsE '\<epoch [0-9]+' "$2"; do
+    ((SECONDS < deadline)) || { show_job "$1"; fail "job $1 did not start training within 90 s"; }
+    case $(job_field "$1" JobState) in
+      PENDING | CONFIGURING | RUNNING | "") ;;
+      *) show_job "$1"; fail "job $1 ended before its output showed training" ;;
+    esac
+    sleep 0.2
+  done
+}
+# wait_line FILE PATTERN SECONDS: until a line of FILE matches the extended regex.
+wait_line() {
+  local deadline=$((SECONDS + $3))
+  until grep -qsE "$2" "$1"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
 # check WHAT CONDITION...: fails the test, with the job's output, unless CONDITION holds.
 job_under_test=""
 check() {
@@ -156,17 +180,7 @@ t2=$SECONDS
 job=$(submit resume "$run2" "$args2")
 job_under_test=$job
 out2=$W/jobs/resume-$job.out
-# A signal sent before the batch script runs is lost: wait until the ranks
-# train (their first progress line names epoch 1).
-deadline=$((SECONDS + 90))
-until grep -qsE '\<epoch [0-9]+' "$out2"; do
-  ((SECONDS < deadline)) || { show_job "$job"; fail "job $job did not start training within 90 s"; }
-  case $(job_field "$job" JobState) in
-    PENDING | CONFIGURING | RUNNING | "") ;;
-    *) show_job "$job"; fail "job $job ended before its output showed training" ;;
-  esac
-  sleep 0.2
-done
+wait_training "$job" "$out2"
 scancel --signal=USR1 --batch "$job"
 # The uninterrupted run of the same options, meanwhile: it fills the pause
 # before the requeued job may start again.
@@ -201,6 +215,26 @@ check "job $job: $run2/metrics.csv has $(rows "$run2/metrics.csv") rows, not $ep
 echo "PASS 2: job $job stopped by USR1 in epoch $stopped_epoch of $epochs2, resumed after a requeue;" \
   "weights bit-identical to mpirun -n 2 ($((SECONDS - t2)) s)"
 
-# ---- 3. TODO: a sweep as a job array, once `sinapsis sweep` exists ---------------------
+# ---- 2b. scancel mid-training: checkpoint, and the job stays cancelled ------------------
+# SLURM sends TERM to every process of the job; the ranks checkpoint and exit
+# 75, and the script must not requeue (that would undo the user's scancel).
+run3=$W/run3
+t3=$SECONDS
+job=$(submit cancel "$run3" "--hidden 8,8 --epochs 100000 --batch 10 --threads 1 --seed 3")
+job_under_test=$job
+out3=$W/jobs/cancel-$job.out
+wait_training "$job" "$out3"
+scancel "$job"
+check "job $job: the batch script did not report how the ranks ended after scancel" \
+  wait_line "$out3" '^train\.sbatch: .*(requeue|ended with status|finished)' 60
+check "job $job: the ranks did not checkpoint on TERM (no 'stopped by SIGTERM')" grep -q '^stopped by SIGTERM' "$out3"
+check "job $job: no $run3/checkpoint.h5 after TERM" [ -s "$run3/checkpoint.h5" ]
+check "job $job: the script requeued a cancelled job" grep -q 'not requeueing after TERM' "$out3"
+sleep 1  # a requeue would show by now
+check "job $job: state $(job_field "$job" JobState) after scancel, not CANCELLED" [ "$(job_field "$job" JobState)" = CANCELLED ]
+check "job $job: Restarts=$(job_field "$job" Restarts) after scancel, not 0" [ "$(job_field "$job" Restarts)" = 0 ]
+echo "PASS 2b: job $job checkpointed on scancel and stayed CANCELLED ($((SECONDS - t3)) s)"
+
+# ---- 3. TODO: a sweep as a job array (sbatch --array, one slice of the sweep per task) ----
 
 echo "PASS: SLURM system test, $((SECONDS - started)) s after the cluster came up"
