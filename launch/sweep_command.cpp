@@ -85,6 +85,12 @@ std::string trial_dir(const std::string& sweep, std::size_t id) {
   return (fs::path(sweep) / "trials" / name).string();
 }
 
+std::string number_text(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
 // Creates `path` if it does not exist; true if this call created it.
 bool create_exclusively(const std::string& path) {
   const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
@@ -213,8 +219,10 @@ Slice parse_slice(const std::string& text) {
 }
 
 // trials.csv and summary.json from the records of every trial.
-void write_results(const std::string& sweep, const std::map<std::size_t, TrialRecord>& latest, std::size_t grid_size,
-                   const AshaOptions& asha, const std::string& metric, double target_loss) {
+// Returns a few lines for the terminal: the best and the simplest trial.
+std::string write_results(const std::string& sweep, const std::map<std::size_t, TrialRecord>& latest,
+                          std::size_t grid_size, const AshaOptions& asha, const std::string& metric,
+                          double target_loss) {
   std::vector<TrialRecord> rows;
   std::size_t total_epochs = 0;
   for (auto [id, r] : latest) {
@@ -270,6 +278,20 @@ void write_results(const std::string& sweep, const std::map<std::size_t, TrialRe
   AtomicFile json((fs::path(sweep) / "summary.json").string());
   json.stream() << summary.text() << '\n';
   json.commit();
+  std::ostringstream lines;
+  const auto line = [&](const char* what, const TrialRecord& r) {
+    lines << what << ": " << r.config.depth << " layers, " << r.config.width << " nodes per layer, " << r.inputs
+          << " inputs" << (r.config.features.empty() ? "" : " (" + r.config.features + ")") << "; " << metric << " "
+          << loss(r) << "; trial " << r.config.id << ", " << trial_dir(sweep, r.config.id) << "\n";
+  };
+  lines << rows.size() << " trials, " << pruned << " pruned, " << failed << " failed, " << total_epochs
+        << " epochs in all\n";
+  if (best) line("best", *best);
+  if (target_loss >= 0) {
+    if (simplest) line(("simplest with " + metric + " < " + number_text(target_loss)).c_str(), *simplest);
+    else lines << "no trial reached " << metric << " < " << target_loss << "\n";
+  }
+  return lines.str();
 }
 
 std::string resolve_metric(const std::string& asked, const Args& train_args) {
@@ -316,8 +338,7 @@ int merge_command(const Args& args) {
   if (out.empty()) out = dirs.front();
   fs::create_directories(out);
   AshaOptions asha{v.min_epochs, max_epochs, v.reduction_factor, v.prune == "asha"};
-  write_results(out, all, all.size(), asha, metric, target_loss);
-  std::cout << "merged " << all.size() << " trials from " << dirs.size() << " director" << (dirs.size() == 1 ? "y" : "ies")
+  std::cout << write_results(out, all, all.size(), asha, metric, target_loss) << "merged " << all.size() << " trials from " << dirs.size() << " director" << (dirs.size() == 1 ? "y" : "ies")
             << " into " << out << "/trials.csv and " << out << "/summary.json" << std::endl;
   return kExitSuccess;
 }
@@ -535,8 +556,8 @@ int sweep_command(const Args& args, Communicator& world) {
               << "; combine the slices with: sinapsis sweep merge " << sweep << std::endl;
     return kExitSuccess;
   }
-  write_results(sweep, latest_records(sweep), all_trials.size(), asha, metric, v.target_loss);
-  std::cout << "wrote " << sweep << "/trials.csv and " << sweep << "/summary.json" << std::endl;
+  std::cout << write_results(sweep, latest_records(sweep), all_trials.size(), asha, metric, v.target_loss)
+            << "wrote " << sweep << "/trials.csv and " << sweep << "/summary.json" << std::endl;
   return kExitSuccess;
 }
 
