@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/blas_runtime.hpp"
@@ -12,6 +13,7 @@
 #include "dist/communicator.hpp"
 #include "launch/agreement.hpp"
 #include "launch/commands.hpp"
+#include "launch/stop_signals.hpp"
 #include "launch/versions.hpp"
 
 namespace {
@@ -68,6 +70,11 @@ int main(int argc, char** argv) {
     return sinapsis::cli::kExitUsage;
   }
   const std::string prefix = "sinapsis " + name + ": error: ";
+  // train and sweep stop cleanly on SIGTERM/SIGUSR1 (a checkpoint, exit 75):
+  // catch them from the start, before MPI starts up, so that a signal in
+  // the first second is not fatal. The commands' own StopSignals share it.
+  std::optional<sinapsis::cli::StopSignals> signals;
+  if (name == "train" || name == "sweep") signals.emplace();
   std::unique_ptr<sinapsis::Communicator> comm;
   try {
     comm = sinapsis::make_communicator();

@@ -409,6 +409,19 @@ int sweep_command(const Args& args, Communicator& world) {
     throw UsageError("--max-epochs must be >= --min-epochs, got " + std::to_string(v.max_epochs));
   if (v.target_metric != "auto" && v.target_metric != "val_loss" && v.target_metric != "test_loss")
     throw UsageError("--target-metric: unknown metric '" + v.target_metric + "' (expected val_loss or test_loss)");
+  // Without pruning, the queue hands out the costliest trials first (by
+  // weights per sample), so that no group is left with a long trial at the
+  // end while the others idle. ASHA keeps the grid order: its rungs compare
+  // trials as they come.
+  if (v.prune == "none") {
+    const auto cost = [](const TrialConfig& t) {
+      const double inputs = t.features.empty() ? 2.0 : double(split_list(t.features, ',').size());
+      const double w = double(t.width);
+      return t.depth == 0 ? inputs : inputs * w + double(t.depth - 1) * w * w + w;
+    };
+    std::stable_sort(trials.begin(), trials.end(),
+                     [&](const TrialConfig& a, const TrialConfig& b) { return cost(a) > cost(b); });
+  }
   const int group_size = int(v.ranks_per_trial);
   if (group_size < 1 || world.size() % group_size != 0)
     throw UsageError("--ranks-per-trial " + std::to_string(v.ranks_per_trial) + " must divide the job's " +
@@ -431,20 +444,21 @@ int sweep_command(const Args& args, Communicator& world) {
   Args defining;
   for (const auto& [name, tokens] : option_groups(options, effective))
     if (name != "slice" && name != "resume" && name != "overwrite") defining.insert(defining.end(), tokens.begin(), tokens.end());
-  if (fs::exists(fs::path(sweep) / "sweep.args") && !v.resume && !v.overwrite) {
-    Args stored;
-    std::ifstream in((fs::path(sweep) / "sweep.args").string());
-    for (std::string line; std::getline(in, line);) stored.push_back(line);
-    if (slice.count == 1 || stored != defining)
-      throw UsageError("--out: " + sweep + " already holds " + (slice.count == 1 ? "a sweep" : "another sweep") +
-                       "; pass --resume to continue it or --overwrite");
-  }
   const std::string metric = resolve_metric(v.target_metric, train_args);
   const AshaOptions asha{v.min_epochs, v.max_epochs, v.reduction_factor, v.prune == "asha"};
 
-  // Rank 0 prepares SWEEP_DIR; every rank waits for it.
+  // Rank 0 checks and prepares SWEEP_DIR (one rank, or it would see the
+  // sweep.args another rank just wrote); every rank learns the outcome.
   agree(world, [&] {
     if (!lead) return;
+    if (fs::exists(fs::path(sweep) / "sweep.args") && !v.resume && !v.overwrite) {
+      Args stored;
+      std::ifstream in((fs::path(sweep) / "sweep.args").string());
+      for (std::string line; std::getline(in, line);) stored.push_back(line);
+      if (slice.count == 1 || stored != defining)
+        throw UsageError("--out: " + sweep + " already holds " + (slice.count == 1 ? "a sweep" : "another sweep") +
+                         "; pass --resume to continue it or --overwrite");
+    }
     if (v.overwrite && !v.resume && slice.count == 1) fs::remove_all(sweep);
     fs::create_directories(fs::path(sweep) / "trials");
     if (v.resume) forget_unfinished(sweep);
