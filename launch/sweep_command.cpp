@@ -514,7 +514,10 @@ int sweep_command(const Args& args, Communicator& world) {
     } else {
       run = {"--resume", dir};
     }
-    run.insert(run.end(), {"--epochs", std::to_string(epochs), "--checkpoint-every", std::to_string(epochs)});
+    // Under ASHA a trial may be promoted later: it keeps a checkpoint of its
+    // rung to continue from. Without pruning a trial runs once.
+    run.insert(run.end(), {"--epochs", std::to_string(epochs)});
+    if (asha.prune) run.insert(run.end(), {"--checkpoint-every", std::to_string(epochs)});
     TrialRecord record;
     record.config = trial;
     record.rung = job.rung;
