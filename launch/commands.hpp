@@ -46,6 +46,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent = fa
 // Parses and validates `train` arguments without training (UsageError if bad).
 void check_train_arguments(const Args& args);
 int sweep_command(const Args& args, Communicator& comm);
+int report_command(const Args& args, Communicator& comm);
 int predict_command(const Args& args, Communicator& comm);
 int eval_command(const Args& args, Communicator& comm);
 int info_command(const Args& args, Communicator& comm);

@@ -50,3 +50,5 @@ if [[ -n "$simplest" ]]; then
     'BEGIN { printf "== the simplest network under the Playground test loss 0.15: %s, Playground test loss %.4f\n", what, mse / 2 }'
   echo "   its run: $(sed 's/.*, //' <<<"$simplest") (model.h5, metrics.csv, summary.json)"
 fi
+"$sinapsis" report "$sweep" | sed 's/^/   /'
+echo "== open $sweep/report/index.html in a browser: loss over depth x width per input set, the simplest network starred"

@@ -15,6 +15,8 @@ packages=(
   libbenchmark-dev
   slurmctld slurmd slurm-client munge   # the SLURM system test (tests/slurm)
   iproute2 util-linux                   # the two-host system test (tests/netns)
+  gnuplot-nox                           # sinapsis report's plots
+  chromium                              # the report test opens the pages in headless Chromium
 )
 if [[ "${1:-}" == "--with-python" ]]; then
   packages+=(python3-torch python3-h5py python3-numpy)

@@ -26,6 +26,7 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
       {"sweep", {sinapsis::cli::sweep_command, "train a grid of networks across the ranks (ASHA pruning); sweep merge"}},
       {"predict", {sinapsis::cli::predict_command, "write a model's outputs for every sample"}},
       {"eval", {sinapsis::cli::eval_command, "print a model's loss and accuracy on a data file"}},
+      {"report", {sinapsis::cli::report_command, "write an HTML report with plots of a run or a sweep"}},
       {"info", {sinapsis::cli::info_command, "show ranks, hosts, cores and BLAS threads per rank, kernel and speed"}},
       {"data", {sinapsis::cli::data_command, "make (Playground), shard, import (idx, csv) or inspect data files"}},
   };
