@@ -310,6 +310,8 @@ int sweep_report(const fs::path& sweep, const fs::path& out, bool plots, std::ve
   }
   page.heading("Summary");
   page.pre(summary);
+  page.heading("Configuration (sweep.args)");
+  page.pre(read_text(sweep / "sweep.args"));
   page.heading("Trials");
   std::string table = "<table>\n<tr><th>trial</th><th>features</th><th>layers</th><th>width</th><th>inputs</th>"
                       "<th>parameters</th><th>epochs</th><th>status</th><th>val loss</th><th>test loss</th>"
