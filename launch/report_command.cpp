@@ -182,6 +182,7 @@ void decision_surface(const fs::path& run, const fs::path& out, Page& page, std:
     }
     surface << '\n';
   }
+  surface.close();  // complete before gnuplot reads it
   const auto points = [&](const Dataset& d, const fs::path& file) {
     std::ofstream p(file);
     for (std::size_t r = 0; r < d.size(); ++r)
@@ -249,8 +250,8 @@ int sweep_report(const fs::path& sweep, const fs::path& out, bool plots, std::ve
   if (plots) {
     page.heading(std::string("Best ") + (by_test ? "test" : "validation") + " loss over depth x width");
     page.text("Each cell is the lowest loss of the trials with that depth and width (other knobs vary within a cell)." +
-              std::string(target >= 0 ? " Circles mark the cells under the target loss " + std::to_string(target) +
-                                            "; the star is the simplest network under it."
+              std::string(target >= 0 ? " The black line is the target contour: it encloses the cells under the target loss " +
+                                            std::to_string(target) + ". The star is the simplest network under it."
                                       : ""));
     int index = 0;
     for (const auto& [features, trials] : by_features) {
@@ -270,14 +271,29 @@ int sweep_report(const fs::path& sweep, const fs::path& out, bool plots, std::ve
       widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
       std::ofstream dat(out / (name + ".dat"));
       std::ofstream marks(out / (name + "-marks.dat"));
+      std::ofstream contour(out / (name + "-contour.dat"));
+      // The target contour: the edges between a cell under the target and
+      // one that is not (or no cell), as segments "x y dx dy".
+      const auto under = [&](long d, long w) {
+        if (d < 0 || w < 0 || d >= long(depths.size()) || w >= long(widths.size())) return false;
+        const auto found = cell.find({depths[std::size_t(d)], widths[std::size_t(w)]});
+        return found != cell.end() && found->second < target;
+      };
       for (std::size_t d = 0; d < depths.size(); ++d)
         for (std::size_t w = 0; w < widths.size(); ++w) {
           const auto found = cell.find({depths[d], widths[w]});
           if (found == cell.end()) continue;
           const double v = found->second;
           dat << w << ' ' << d << ' ' << (std::isnan(v) ? std::string("NaN") : std::to_string(v)) << '\n';
-          if (target >= 0 && v < target) marks << w << ' ' << d << " 1\n";
+          if (target < 0 || !under(long(d), long(w))) continue;
+          const double x = double(w), y = double(d);
+          if (!under(long(d), long(w) - 1)) contour << x - 0.5 << ' ' << y - 0.5 << " 0 1\n";
+          if (!under(long(d), long(w) + 1)) contour << x + 0.5 << ' ' << y - 0.5 << " 0 1\n";
+          if (!under(long(d) - 1, long(w))) contour << x - 0.5 << ' ' << y - 0.5 << " 1 0\n";
+          if (!under(long(d) + 1, long(w))) contour << x - 0.5 << ' ' << y + 0.5 << " 1 0\n";
         }
+      contour.close();
+      dat.close();  // gnuplot reads these files: they must be complete
       for (const TrialRecord* r : trials)
         if (r->config.id == simplest) {
           const auto w = std::find(widths.begin(), widths.end(), r->config.width) - widths.begin();
@@ -287,8 +303,8 @@ int sweep_report(const fs::path& sweep, const fs::path& out, bool plots, std::ve
       marks.close();
       std::ostringstream xt, yt;
       for (std::size_t w = 0; w < widths.size(); ++w)
-        xt << (w ? ", " : "") << "'" << (widths[w] == 0 ? std::string("none") : std::to_string(widths[w])) << "' " << w;
-      for (std::size_t d = 0; d < depths.size(); ++d) yt << (d ? ", " : "") << "'" << depths[d] << "' " << d;
+        xt << (w ? ", " : "") << '"' << (widths[w] == 0 ? std::string("none") : std::to_string(widths[w])) << "\" " << w;
+      for (std::size_t d = 0; d < depths.size(); ++d) yt << (d ? ", " : "") << '"' << depths[d] << "\" " << d;
       std::ostringstream gp;
       gp << "set terminal pngcairo size 700,500 noenhanced\nset output '" << (out / (name + ".png")).string() << "'\n"
          << "set title 'inputs: " << (features.empty() ? "the data's columns" : features) << "'\n"
@@ -299,9 +315,11 @@ int sweep_report(const fs::path& sweep, const fs::path& out, bool plots, std::ve
          << "set palette rgb 33,13,10\nunset key\n"
          << "plot '" << (out / (name + ".dat")).string() << "' using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 lc palette, '"
          << (out / (name + ".dat")).string() << "' using 1:2:(sprintf('%.3f', $3)) with labels font ',9'";
+      if (fs::file_size(out / (name + "-contour.dat")) > 0)
+        gp << ", '" << (out / (name + "-contour.dat")).string()
+           << "' using 1:2:3:4 with vectors nohead lw 3 lc rgb 'black'";
       if (fs::file_size(out / (name + "-marks.dat")) > 0)
-        gp << ", '" << (out / (name + "-marks.dat")).string()
-           << "' using 1:2:($3 == 1 ? 6 : 3) with points pt variable ps 3 lw 2 lc rgb 'black'";
+        gp << ", '" << (out / (name + "-marks.dat")).string() << "' using 1:2 with points pt 3 ps 4 lw 3 lc rgb 'black'";
       gp << "\n";
       std::ofstream(out / (name + ".gp")) << gp.str();
       if (run_gnuplot(out / (name + ".gp"), notes))
