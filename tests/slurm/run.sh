@@ -14,19 +14,27 @@
 #    options, its train_loss column too.
 # 2b. A job cancelled mid-training (scancel: TERM to every process) leaves a
 #    checkpoint and stays CANCELLED: the script does not requeue it.
-# 3. TODO: a sweep as a job array.
+# 3. launch/slurm/sweep.sbatch as an array of 3 tasks, one slice of a small
+#    sweep each: every task COMPLETED, the lowest one submitted the merge
+#    job, which ran after the array; the merged trials.csv equals that of
+#    the same sweep as one `mpirun -n 2` job (the seconds and ranks columns
+#    aside), summary.json too (paths aside), and its run_dir holds the model.
+# 3b. An array task stopped by USR1 mid-slice checkpoints, requeues itself and
+#    resumes its slice with `sinapsis sweep --resume`; the merge job waits for
+#    it, and the merged trials.csv holds every trial, trained to the end.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (not root, or the SLURM packages
 # cannot be installed or started; the reason is printed). Every daemon the
 # test starts is stopped on every way out (cluster.sh stop, run from an EXIT
 # trap and, should this script be killed, from cluster.sh's watchdog). Run as
-# root; 25-40 s on 2 cores. The cluster's state is removed on success and kept
+# root; 40-60 s on 2 cores. The cluster's state is removed on success and kept
 # for reading on failure.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 job_script=$repo/launch/slurm/train.sbatch
+sweep_script=$repo/launch/slurm/sweep.sbatch
 
 skip() {
   echo "SKIP: $*"
@@ -41,6 +49,7 @@ fail() {
 sinapsis=$(realpath "$1")
 [[ -x $sinapsis ]] || fail "not an executable: $1"
 [[ -r $job_script ]] || fail "missing $job_script"
+[[ -r $sweep_script ]] || fail "missing $sweep_script"
 
 # ---- the cluster ------------------------------------------------------------------
 [[ $(id -u) -eq 0 ]] || skip "the SLURM cluster needs root (munged, slurmd); run as root"
@@ -235,6 +244,101 @@ check "job $job: state $(job_field "$job" JobState) after scancel, not CANCELLED
 check "job $job: Restarts=$(job_field "$job" Restarts) after scancel, not 0" [ "$(job_field "$job" Restarts)" = 0 ]
 echo "PASS 2b: job $job checkpointed on scancel and stayed CANCELLED ($((SECONDS - t3)) s)"
 
-# ---- 3. TODO: a sweep as a job array (sbatch --array, one slice of the sweep per task) ----
+# ---- 3. a sweep as a job array, merged by the job the array submits -----------------
+# Three tasks each train a slice of the sweep; the lowest task submits the
+# merge job (afterok on the array). The merged trials.csv must equal that of
+# the same sweep run as one job under mpirun, apart from the columns seconds
+# and ranks, and summary.json apart from the directory paths.
+sweep_data=$W/sweep-spiral.h5
+"$sinapsis" data make --dataset spiral --samples 300 --out "$sweep_data" >/dev/null
+sweep_args="--depth 0:2 --width 2,4 --max-epochs 20 --test-split 0.5 --batch 10 --threads 1"
+array_dir=$W/sweep-array
+whole_dir=$W/sweep-whole
+t4=$SECONDS
+array=$(SINAPSIS=$sinapsis DATA=$sweep_data SWEEP_DIR=$array_dir SWEEP_ARGS=$sweep_args \
+  sbatch --parsable --export=ALL --array=0-2 --job-name=sweep --output="$W/jobs/%x-%A_%a.out" \
+  --nodes=1 --ntasks=1 --ntasks-per-node=1 "$sweep_script")
+# shellcheck disable=SC2086  # sweep_args is a list of options
+mpirun -n 2 "$sinapsis" sweep --data "$sweep_data" --out "$whole_dir" $sweep_args >"$W/jobs/sweep-whole.out" 2>&1 ||
+  { cat "$W/jobs/sweep-whole.out" >&2; fail "the sweep as one mpirun -n 2 job failed"; }
+for task in 0 1 2; do
+  job_under_test=${array}_$task
+  state=$(wait_job "$job_under_test" 90)
+  check "array task $job_under_test ended $state, not COMPLETED" [ "$state" = COMPLETED ]
+  check "array task $job_under_test: exit code $(job_field "$job_under_test" ExitCode), not 0:0" \
+    [ "$(job_field "$job_under_test" ExitCode)" = 0:0 ]
+done
+job_under_test=${array}_0
+check "array task $job_under_test did not submit the merge job" \
+  grep -q 'merge job [0-9]* submitted' "$W/jobs/sweep-${array}_0.out"
+merge=$(grep -m 1 -oE 'merge job [0-9]+ submitted' "$W/jobs/sweep-${array}_0.out" | cut -d ' ' -f 3)
+check "the array submitted more than one merge job" \
+  [ "$(cat "$W"/jobs/sweep-"$array"_*.out | grep -c 'merge job [0-9]* submitted')" = 1 ]
+job_under_test=$merge
+state=$(wait_job "$merge" 60)
+check "merge job $merge ended $state, not COMPLETED (its output: $(cat "$array_dir/merge-$merge.out" 2>&1))" \
+  [ "$state" = COMPLETED ]
+not_before() { [[ ! $1 < $2 ]]; }  # ISO 8601 times compare as text
+for task in 0 1 2; do
+  check "merge job $merge started at $(job_field "$merge" StartTime), before task $task ended at $(job_field "${array}_$task" EndTime)" \
+    not_before "$(job_field "$merge" StartTime)" "$(job_field "${array}_$task" EndTime)"
+done
+columns() { cut -d, -f1-22,25 "$1"; }  # all but seconds and ranks
+check "the merged trials.csv has $(rows "$array_dir/trials.csv") trials, not 5" [ "$(rows "$array_dir/trials.csv")" = 5 ]
+check "the merged trials.csv differs from the one-job sweep's: $(diff <(columns "$array_dir/trials.csv") <(columns "$whole_dir/trials.csv") | head -n 4)" \
+  cmp -s <(columns "$array_dir/trials.csv") <(columns "$whole_dir/trials.csv")
+check "the merged summary.json differs from the one-job sweep's (paths aside)" \
+  cmp -s <(sed "s#$array_dir#SWEEP_DIR#g" "$array_dir/summary.json") <(sed "s#$whole_dir#SWEEP_DIR#g" "$whole_dir/summary.json")
+best_run=$(sed -n 's/.*"run_dir": "\(.*\)".*/\1/p' "$array_dir/summary.json" | head -n 1)
+check "the best trial's run_dir $best_run in the merged summary.json holds no model.h5" [ -s "$best_run/model.h5" ]
+echo "PASS 3: array $array of 3 slices and merge job $merge: trials.csv and summary.json as one job's ($((SECONDS - t4)) s)"
+
+# ---- 3b. USR1 to an array task mid-slice: requeued, resumed, merged ------------------
+# A sweep of one trial in two slices (slice 1 is empty, so only one trial
+# takes the cores), on two tasks of 2 ranks. Task 0 gets USR1 while its trial
+# trains, checkpoints, requeues itself and resumes its slice; the merge job
+# waits for it. The trial takes about 5 s of CPU: the USR1, held by the
+# script until the ranks are 2 s old, must find it training. (Resumed trials
+# equal uninterrupted ones: case 2 and the sweep's own tests check that;
+# here the merged results must be complete.)
+max_epochs=30000
+sweep_args="--depth 1 --width 16 --max-epochs $max_epochs --test-split 0.5 --batch 10 --threads 1"
+array_dir=$W/sweep-requeued
+t5=$SECONDS
+array=$(SINAPSIS=$sinapsis DATA=$sweep_data SWEEP_DIR=$array_dir SWEEP_ARGS=$sweep_args \
+  sbatch --parsable --export=ALL --array=0-1 --job-name=requeued --output="$W/jobs/%x-%A_%a.out" \
+  --nodes=1 --ntasks=2 --ntasks-per-node=2 "$sweep_script")
+job_under_test=${array}_0
+out5=$W/jobs/requeued-${array}_0.out
+check "array task $job_under_test did not start its slice within 60 s" wait_line "$out5" '^sinapsis sweep: ' 60
+scancel --signal=USR1 --batch "$job_under_test"
+for task in 0 1; do
+  job_under_test=${array}_$task
+  state=$(wait_job "$job_under_test" 120)
+  check "array task $job_under_test ended $state, not COMPLETED" [ "$state" = COMPLETED ]
+done
+job_under_test=${array}_0
+check "array task $job_under_test: the ranks did not stop on USR1 (no 'sweep stopped by a signal')" \
+  grep -q '^sweep stopped by a signal' "$out5"
+check "array task $job_under_test: Restarts=$(job_field "$job_under_test" Restarts), not 1" \
+  [ "$(job_field "$job_under_test" Restarts)" = 1 ]
+check "array task $job_under_test: the second start did not resume the slice" \
+  grep -qE "start 1: .* sweep --resume --out $array_dir/slices/0-of-2 --slice 0/2\$" "$out5"
+check "array task ${array}_1 was restarted, but nothing stopped it" [ "$(job_field "${array}_1" Restarts)" = 0 ]
+check "the requeued array did not submit exactly one merge job" \
+  [ "$(cat "$W"/jobs/requeued-"$array"_*.out | grep -c 'merge job [0-9]* submitted')" = 1 ]
+merge=$(grep -m 1 -oE 'merge job [0-9]+ submitted' "$out5" | cut -d ' ' -f 3)
+job_under_test=$merge
+state=$(wait_job "$merge" 60)
+check "merge job $merge ended $state, not COMPLETED (its output: $(cat "$array_dir/merge-$merge.out" 2>&1))" \
+  [ "$state" = COMPLETED ]
+check "merge job $merge started at $(job_field "$merge" StartTime), before the requeued task ended at $(job_field "${array}_0" EndTime)" \
+  not_before "$(job_field "$merge" StartTime)" "$(job_field "${array}_0" EndTime)"
+# trial,epochs_run,status,stop_reason of each trial
+check "the requeued sweep's trials.csv is not its trial done to $max_epochs epochs: $(cut -d, -f1,14,16,17 "$array_dir/trials.csv" | tr '\n' ' ')" \
+  cmp -s <(cut -d, -f1,14,16,17 "$array_dir/trials.csv") <(printf '%s\n' trial,epochs_run,status,stop_reason "0,$max_epochs,done,max_epochs")
+check "the resumed trial's metrics.csv has $(rows "$array_dir/trials/t0000/metrics.csv") rows, not $max_epochs" \
+  [ "$(rows "$array_dir/trials/t0000/metrics.csv")" = "$max_epochs" ]
+echo "PASS 3b: array $array: task 0 stopped by USR1 mid-slice, requeued, resumed; merged, complete ($((SECONDS - t5)) s)"
 
 echo "PASS: SLURM system test, $((SECONDS - started)) s after the cluster came up"
