@@ -71,9 +71,11 @@ bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") =
 // Runs a gnuplot script; false (and a note) if it failed.
 bool run_gnuplot(const fs::path& script, std::vector<std::string>& notes) {
   const std::string command = "gnuplot " + script.string() + " > " + script.string() + ".log 2>&1";
-  if (std::system(command.c_str()) == 0) return true;
-  notes.push_back("gnuplot failed on " + script.filename().string() + ": " + read_text(script.string() + ".log"));
-  return false;
+  const bool ok = std::system(command.c_str()) == 0;
+  const std::string log = read_text(script.string() + ".log");
+  if (!ok || log.find("warning") != std::string::npos)  // e.g. "no valid points": a plot with holes
+    notes.push_back("gnuplot " + std::string(ok ? "warned" : "failed") + " on " + script.filename().string() + ": " + log);
+  return ok;
 }
 
 // The epoch early stopping kept ("best": {"epoch": N, ...} in summary.json), or 0.

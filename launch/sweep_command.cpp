@@ -184,17 +184,17 @@ AshaJob take_job(const std::string& sweep, const std::vector<TrialConfig>& trial
   return job;
 }
 
-// A resumed sweep forgets the jobs the killed run left unfinished.
-void forget_unfinished(const std::string& sweep) {
-  const fs::path trials = fs::path(sweep) / "trials";
-  if (!fs::exists(trials)) return;
-  for (const auto& dir : fs::directory_iterator(trials)) {
+// A resumed sweep forgets the jobs the killed run left unfinished, for its
+// own trials only: other slices sharing SWEEP_DIR may be running theirs.
+void forget_unfinished(const std::string& sweep, const std::vector<TrialConfig>& trials) {
+  for (const auto& trial : trials) {
+    const fs::path dir = trial_dir(sweep, trial.id);
+    if (!fs::exists(dir)) continue;
     std::size_t rungs = 0;
-    while (fs::exists(dir.path() / ("rung-" + std::to_string(rungs) + ".csv"))) ++rungs;
-    if (rungs == 0) fs::remove(dir.path() / "claimed");
+    while (fs::exists(dir / ("rung-" + std::to_string(rungs) + ".csv"))) ++rungs;
+    if (rungs == 0) fs::remove(dir / "claimed");
     // promoted-K without rung-(K+1): that promotion did not finish.
-    for (std::size_t k = rungs == 0 ? 0 : rungs - 1; k < 64; ++k)
-      fs::remove(dir.path() / ("promoted-" + std::to_string(k)));
+    for (std::size_t k = rungs == 0 ? 0 : rungs - 1; k < 64; ++k) fs::remove(dir / ("promoted-" + std::to_string(k)));
   }
 }
 
@@ -220,9 +220,10 @@ Slice parse_slice(const std::string& text) {
 
 // trials.csv and summary.json from the records of every trial.
 // Returns a few lines for the terminal: the best and the simplest trial.
+// `run_dirs` says where each trial's run is (slices may live elsewhere).
 std::string write_results(const std::string& sweep, const std::map<std::size_t, TrialRecord>& latest,
-                          std::size_t grid_size, const AshaOptions& asha, const std::string& metric,
-                          double target_loss) {
+                          const std::map<std::size_t, std::string>& run_dirs, std::size_t grid_size,
+                          const AshaOptions& asha, const std::string& metric, double target_loss) {
   std::vector<TrialRecord> rows;
   std::size_t total_epochs = 0;
   for (auto [id, r] : latest) {
@@ -246,7 +247,7 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
         .add("features", r.config.features).add("elements", r.elements()).add("parameters", r.parameters)
         .add("val_loss", r.val_loss).add("test_loss", r.test_loss)
         .add("test_accuracy", r.test_accuracy).add("epochs_run", r.epochs_run).add("status", r.status)
-        .add("run_dir", trial_dir(sweep, r.config.id));
+        .add("run_dir", run_dirs.at(r.config.id));
     return o;
   };
   const TrialRecord* best = nullptr;
@@ -282,16 +283,33 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
   const auto line = [&](const char* what, const TrialRecord& r) {
     lines << what << ": " << r.config.depth << " layers, " << r.config.width << " nodes per layer, " << r.inputs
           << " inputs" << (r.config.features.empty() ? "" : " (" + r.config.features + ")") << "; " << metric << " "
-          << loss(r) << "; trial " << r.config.id << ", " << trial_dir(sweep, r.config.id) << "\n";
+          << loss(r) << "; trial " << r.config.id << ", " << run_dirs.at(r.config.id) << "\n";
   };
   lines << rows.size() << " trials, " << pruned << " pruned, " << failed << " failed, " << total_epochs
         << " epochs in all\n";
+  if (rows.size() < grid_size)
+    lines << "warning: " << grid_size - rows.size() << " of the grid's " << grid_size
+          << " trials have no record (a slice missing or unfinished?)\n";
   if (best) line("best", *best);
   if (target_loss >= 0) {
     if (simplest) line(("simplest with " + metric + " < " + number_text(target_loss)).c_str(), *simplest);
     else lines << "no trial reached " << metric << " < " << target_loss << "\n";
   }
   return lines.str();
+}
+
+SweepGrid grid_of(const SweepOptions& v) {
+  SweepGrid grid;
+  grid.depths = parse_count_list(v.depth, "depth", 0);
+  grid.widths = parse_count_list(v.width, "width", 1);
+  grid.activations = split_list(v.activation, ',');
+  grid.lrs = split_list(v.lr, ',');
+  grid.l1s = split_list(v.l1, ',');
+  grid.l2s = split_list(v.l2, ',');
+  grid.keep_probs = split_list(v.keep_prob, ',');
+  grid.test_splits = split_list(v.test_split, ',');
+  grid.feature_sets = split_list(v.features, ';');
+  return grid;
 }
 
 std::string resolve_metric(const std::string& asked, const Args& train_args) {
@@ -333,12 +351,17 @@ int merge_command(const Args& args) {
   metric = resolve_metric(v.target_metric, po::collect_unrecognized(parsed.options, po::include_positional));
   max_epochs = v.max_epochs;
   std::map<std::size_t, TrialRecord> all;
+  std::map<std::size_t, std::string> run_dirs;
   for (const auto& dir : dirs)
-    for (const auto& [id, record] : latest_records(dir)) all[id] = record;
+    for (const auto& [id, record] : latest_records(dir)) {
+      all[id] = record;
+      run_dirs[id] = trial_dir(dir, id);
+    }
   if (out.empty()) out = dirs.front();
   fs::create_directories(out);
   AshaOptions asha{v.min_epochs, max_epochs, v.reduction_factor, v.prune == "asha"};
-  std::cout << write_results(out, all, all.size(), asha, metric, target_loss) << "merged " << all.size() << " trials from " << dirs.size() << " director" << (dirs.size() == 1 ? "y" : "ies")
+  const std::size_t grid_size = expand_grid(grid_of(v)).size();
+  std::cout << write_results(out, all, run_dirs, grid_size, asha, metric, target_loss) << "merged " << all.size() << " trials from " << dirs.size() << " director" << (dirs.size() == 1 ? "y" : "ies")
             << " into " << out << "/trials.csv and " << out << "/summary.json" << std::endl;
   return kExitSuccess;
 }
@@ -387,17 +410,7 @@ int sweep_command(const Args& args, Communicator& world) {
   Args train_args = po::collect_unrecognized(parsed.options, po::include_positional);
 
   // Everything checked before any rank trains (the same on every rank).
-  SweepGrid grid;
-  grid.depths = parse_count_list(v.depth, "depth", 0);
-  grid.widths = parse_count_list(v.width, "width", 1);
-  grid.activations = split_list(v.activation, ',');
-  grid.lrs = split_list(v.lr, ',');
-  grid.l1s = split_list(v.l1, ',');
-  grid.l2s = split_list(v.l2, ',');
-  grid.keep_probs = split_list(v.keep_prob, ',');
-  grid.test_splits = split_list(v.test_split, ',');
-  grid.feature_sets = split_list(v.features, ';');
-  const std::vector<TrialConfig> all_trials = expand_grid(grid);
+  const std::vector<TrialConfig> all_trials = expand_grid(grid_of(v));
   const Slice slice = parse_slice(v.slice);
   std::vector<TrialConfig> trials;
   for (const auto& t : all_trials)
@@ -461,7 +474,7 @@ int sweep_command(const Args& args, Communicator& world) {
     }
     if (v.overwrite && !v.resume && slice.count == 1) fs::remove_all(sweep);
     fs::create_directories(fs::path(sweep) / "trials");
-    if (v.resume) forget_unfinished(sweep);
+    if (v.resume) forget_unfinished(sweep, trials);
     AtomicFile stored((fs::path(sweep) / "sweep.args").string());
     for (const auto& a : defining) stored.stream() << a << '\n';
     stored.commit();
@@ -559,7 +572,9 @@ int sweep_command(const Args& args, Communicator& world) {
                   << std::endl;
     }
   }
-  // Every group is done (or stopped): rank 0 writes the results.
+  // Every group is done (or stopped): rank 0 writes the results. A signal
+  // that came between two trials stopped the queue: the grid is not done.
+  stopped_by_signal = stopped_by_signal || signals.received() != 0;
   const bool any_signal = world.allreduce(std::int64_t(stopped_by_signal), ReduceOp::max) > 0;
   if (any_signal) {
     if (lead)
@@ -573,7 +588,10 @@ int sweep_command(const Args& args, Communicator& world) {
               << "; combine the slices with: sinapsis sweep merge " << sweep << std::endl;
     return kExitSuccess;
   }
-  std::cout << write_results(sweep, latest_records(sweep), all_trials.size(), asha, metric, v.target_loss)
+  const auto records = latest_records(sweep);
+  std::map<std::size_t, std::string> run_dirs;
+  for (const auto& [id, record] : records) run_dirs[id] = trial_dir(sweep, id);
+  std::cout << write_results(sweep, records, run_dirs, all_trials.size(), asha, metric, v.target_loss)
             << "wrote " << sweep << "/trials.csv and " << sweep << "/summary.json" << std::endl;
   return kExitSuccess;
 }

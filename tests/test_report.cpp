@@ -100,6 +100,7 @@ TEST_F(Report, ARunShowsLossCurvesAndTheDecisionSurfaceInChromium) {
   const CommandResult r = run_sinapsis("report " + path("run"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("wrote " + path("run") + "/report/index.html"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("gnuplot"), std::string::npos) << "gnuplot failed or warned:\n" << r.output;
   expect_report_shows(path("run") + "/report", 2);  // loss curves and decision surface
   const std::string html = read(path("run") + "/report/index.html");
   EXPECT_NE(html.find("loss.png"), std::string::npos);
@@ -119,6 +120,7 @@ TEST_F(Report, ASweepShowsHeatMapsAndTheTrialsTableInChromium) {
             0);
   const CommandResult r = run_sinapsis("report " + path("sweep"));
   ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("gnuplot"), std::string::npos) << "gnuplot failed or warned:\n" << r.output;
   expect_report_shows(path("sweep") + "/report", 2);  // one heat map per feature set
   const std::string html = read(path("sweep") + "/report/index.html");
   EXPECT_NE(html.find("<table>"), std::string::npos);
