@@ -8,8 +8,9 @@
 # Nothing under /etc/slurm changes: every daemon and client reads SLURM_CONF.
 # The ports are picked free at start, so a second cluster on the same machine
 # (another checkout, a developer's own) does not collide with this one.
-# munged is shared: a running one is reused (and left alone at stop), else one
-# is started and stopped with the cluster. With OWNER_PID, a watchdog stops
+# munged is the cluster's own: a private key and socket under DIR (SLURM's
+# AuthInfo=socket=...), so two clusters on one machine (two checkouts, two CI
+# jobs) never share or stop each other's munged. With OWNER_PID, a watchdog stops
 # the cluster when that process ends, even by SIGKILL (a ctest timeout).
 # Adapted from a recipe checked on Debian 12 (SLURM 22.05, Open MPI 4.1).
 # Run as root. Exit status of start: 0 up, 1 not up (the logs are printed).
@@ -24,19 +25,18 @@ export SLURM_CONF=$W/etc/slurm.conf
 
 alive() { [[ -r /proc/$1/status ]] && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }  # zombies are dead
 pid_alive() { [[ -s $1 ]] && alive "$(cat "$1")"; }
-munge_works() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
+M=$W/munge                      # the private munged's key, socket, pid, log
+munge_works() { munge --socket="$M/socket" -n 2>/dev/null | unmunge --socket="$M/socket" >/dev/null 2>&1; }
 port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 
 start_munge() {
-  if munge_works; then return 0; fi
-  if [[ ! -s /etc/munge/munge.key ]]; then
-    mungekey -c -f -k /etc/munge/munge.key
-    chown munge:munge /etc/munge/munge.key
-    chmod 400 /etc/munge/munge.key
-  fi
-  install -d -o munge -g munge -m 755 /run/munge
-  install -d -o munge -g munge -m 700 /var/log/munge /var/lib/munge
-  setpriv --reuid=munge --regid=munge --init-groups /usr/sbin/munged -F </dev/null >"$W/log/munged.out" 2>&1 &
+  chmod 755 "$W"  # the munge user must reach $M
+  install -d -o munge -g munge -m 755 "$M"
+  mungekey -c -f -k "$M/key"
+  chown munge:munge "$M/key"
+  chmod 400 "$M/key"
+  setpriv --reuid=munge --regid=munge --init-groups /usr/sbin/munged -F --socket="$M/socket" --key-file="$M/key" \
+    --pid-file="$M/pid" --log-file="$M/log" --seed-file="$M/seed" </dev/null >"$W/log/munged.out" 2>&1 &
   echo $! >"$W/state/munged.pid"
   for _ in $(seq 50); do munge_works && return 0; sleep 0.1; done
   echo "cluster.sh: munged did not start" >&2
@@ -77,7 +77,7 @@ SlurmctldPort=$ports
 SlurmdPort=$((ports + 1))
 SlurmUser=root
 AuthType=auth/munge
-AuthInfo=cred_expire=5
+AuthInfo=cred_expire=5,socket=$M/socket
 MailProg=/bin/true
 StateSaveLocation=$W/state/ctld
 SlurmdSpoolDir=$W/state/d
@@ -160,7 +160,7 @@ stop() {
   fi
   stop_pid_file "$W/state/slurmd.pid.launch"
   stop_pid_file "$W/state/slurmctld.pid.launch"
-  stop_pid_file "$W/state/munged.pid"  # only there if this cluster started munged
+  stop_pid_file "$W/state/munged.pid"
   # Whatever outlived them (only if the jobs did not end in time): each
   # slurmstepd inherited SLURM_CONF from this slurmd, each job process got it
   # with SLURM_JOB_ID through sbatch --export.
