@@ -72,7 +72,8 @@ Args merge_arguments(const po::options_description& options, const Args& stored,
   return merged;
 }
 
-Args expand_config(const std::string& command, const po::options_description& options, const Args& args) {
+Args expand_config(const std::string& command, const po::options_description& options, const Args& args,
+                   bool pass_unknown) {
   // Take --config FILE / --config=FILE out (the option may not be in
   // `options` yet: parse() adds it).
   Args given;
@@ -105,6 +106,13 @@ Args expand_config(const std::string& command, const po::options_description& op
     }
     const std::string value = entry.value.empty() ? "" : entry.value.front();
     const auto* option = options.find_nothrow(name, false);
+    if (option == nullptr && pass_unknown && name != "config" && name != "help") {
+      // Passed on (a sweep's options for its trials' train): a switch is
+      // written `name = true`.
+      if (value == "true") from_file.push_back("--" + name);
+      else if (value != "false") from_file.insert(from_file.end(), {"--" + name, value});
+      continue;
+    }
     if (option == nullptr || name == "config" || name == "help")
       throw UsageError("--config " + file + ": '" + name + "' is not an option of sinapsis " + command);
     if (!is_switch(*option)) {

@@ -27,7 +27,10 @@ Args merge_arguments(const po::options_description& options, const Args& stored,
 // args with `--config FILE` replaced by the file's options for `command`
 // (those also on the command line are left out). Throws UsageError naming
 // the file for an unreadable file, an unknown option or a bad switch value.
-Args expand_config(const std::string& command, const po::options_description& options, const Args& args);
+// With `pass_unknown`, keys that are not options of `command` are passed on
+// as options too (a sweep hands them to its trials' train).
+Args expand_config(const std::string& command, const po::options_description& options, const Args& args,
+                   bool pass_unknown = false);
 
 // Every option in `values` (defaults included) except those in `skip`, as
 // (name, text) in name order.

@@ -388,7 +388,7 @@ int sweep_command(const Args& args, Communicator& world) {
     for (std::string line; std::getline(in, line);) stored.push_back(line);
     effective = merge_arguments(options, stored, args);
   }
-  effective = expand_config("sweep", options, effective);
+  effective = expand_config("sweep", options, effective, true);
   options.add_options()("help,h", "show this help and exit");
   po::variables_map values;
   po::parsed_options parsed(nullptr);

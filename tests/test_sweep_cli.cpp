@@ -157,4 +157,17 @@ TEST_F(SweepCli, BadOptionsStopEveryRankBeforeTraining) {
   EXPECT_FALSE(fs::exists(path("bad/trials.csv")));
 }
 
+TEST_F(SweepCli, AConfigFileSetsTheGridAndTheTrialsTrainingOptions) {
+  std::ofstream(path("sweep.ini")) << "[sweep]\ndepth = 1\nwidth = 2,3\nmax-epochs = 2\ntest-split = 0.5\n"
+                                      "batch = 5\nnesterov = true\nmomentum = 0.5\n";
+  const CommandResult r =
+      run_sinapsis("sweep --config " + path("sweep.ini") + " --data " + data_ + " --quiet --out " + path("s"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string csv = read(path("s/trials.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;
+  const std::string trial = read(path("s/trials/t0001/config.ini"));
+  for (const char* line : {"batch = 5\n", "nesterov = true\n", "momentum = 0.5\n", "epochs = 2\n", "hidden = 3\n"})
+    EXPECT_NE(trial.find(line), std::string::npos) << line << " missing in\n" << trial;
+}
+
 }  // namespace
