@@ -33,6 +33,7 @@ class JsonObject {
     for (std::size_t i = 0; i < values.size(); ++i) list += (i ? ",\n" : "\n") + values[i].text();
     return raw(key, list + (values.empty() ? "]" : "\n]"));
   }
+  JsonObject& add_null(const std::string& key) { return raw(key, "null"); }
   bool empty() const { return entries_.empty(); }
 
   // Two-space indented text, nested objects indented further.

@@ -85,6 +85,15 @@ std::string trial_dir(const std::string& sweep, std::size_t id) {
   return (fs::path(sweep) / "trials" / name).string();
 }
 
+// "layers, nodes per layer, inputs", as the lecture's exercise asks.
+std::string network_text(const TrialRecord& r) {
+  const auto count = [](std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  return count(r.config.depth, "layer", "layers") + ", " + count(r.config.width, "node", "nodes") + " per layer, " +
+         count(r.inputs, "input", "inputs");
+}
+
 std::string number_text(double value) {
   std::ostringstream text;
   text << value;
@@ -241,8 +250,7 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
   const auto describe_trial = [&](const TrialRecord& r) {
     JsonObject o;
     o.add("trial", r.config.id)
-        .add("network", std::to_string(r.config.depth) + " layers, " + std::to_string(r.config.width) +
-                            " nodes per layer, " + std::to_string(r.inputs) + " inputs")
+        .add("network", network_text(r))
         .add("layers", r.config.depth).add("nodes_per_layer", r.config.width).add("inputs", r.inputs)
         .add("features", r.config.features).add("elements", r.elements()).add("parameters", r.parameters)
         .add("val_loss", r.val_loss).add("test_loss", r.test_loss)
@@ -271,18 +279,20 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
       .add("total_epochs", total_epochs)
       .add("metric", metric)
       .add("simplest_rule", "fewest active inputs + hidden units, then fewest hidden layers, then lowest loss");
-  summary.add("best", best ? describe_trial(*best) : JsonObject());
+  if (best) summary.add("best", describe_trial(*best));
+  else summary.add_null("best");
   if (target_loss >= 0) {
     summary.add("target_loss", target_loss);
-    summary.add("simplest_meeting_target", simplest ? describe_trial(*simplest) : JsonObject());
+    if (simplest) summary.add("simplest_meeting_target", describe_trial(*simplest));
+    else summary.add_null("simplest_meeting_target");
   }
   AtomicFile json((fs::path(sweep) / "summary.json").string());
   json.stream() << summary.text() << '\n';
   json.commit();
   std::ostringstream lines;
   const auto line = [&](const char* what, const TrialRecord& r) {
-    lines << what << ": " << r.config.depth << " layers, " << r.config.width << " nodes per layer, " << r.inputs
-          << " inputs" << (r.config.features.empty() ? "" : " (" + r.config.features + ")") << "; " << metric << " "
+    lines << what << ": " << network_text(r) << (r.config.features.empty() ? "" : " (" + r.config.features + ")")
+          << "; " << metric << " "
           << loss(r) << "; trial " << r.config.id << ", " << run_dirs.at(r.config.id) << "\n";
   };
   lines << rows.size() << " trials, " << pruned << " pruned, " << failed << " failed, " << total_epochs
