@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -499,6 +500,24 @@ int sweep_command(const Args& args, Communicator& world) {
   const bool leader = group->rank() == 0;
   bool stopped_by_signal = false;
   std::size_t jobs_done = 0;
+  // Rank 0 alone writes to the terminal: a line for every trial rung any
+  // group finished since it last looked (from the records in SWEEP_DIR).
+  std::set<std::pair<std::size_t, std::size_t>> printed;
+  const auto print_finished = [&] {
+    if (!lead || v.quiet) return;
+    for (const auto& t : trials)
+      for (std::size_t k = 0;; ++k) {
+        if (printed.count({t.id, k})) continue;
+        const auto r = read_record(trial_dir(sweep, t.id) + "/rung-" + std::to_string(k) + ".csv");
+        if (!r) break;
+        printed.insert({t.id, k});
+        std::cout << "[" << timestamp() << "] trial " << t.id << " (" << t.depth << "x" << t.width
+                  << (t.features.empty() ? "" : ", " + t.features) << ") to " << asha.rung_epochs(k) << " epochs: "
+                  << (r->status == "failed" ? "failed: " + r->message
+                                            : metric + " " + number_text(metric == "test_loss" ? r->test_loss : r->val_loss))
+                  << " (" << r->ranks << " rank" << (r->ranks == 1 ? "" : "s") << ")" << std::endl;
+      }
+  };
   for (;;) {
     std::string job_text;
     if (leader) {
@@ -520,6 +539,7 @@ int sweep_command(const Args& args, Communicator& world) {
     job.kind = AshaJob::Kind(kind);
     if (job.kind == AshaJob::Kind::done) break;
     if (job.kind == AshaJob::Kind::wait) {
+      print_finished();
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
@@ -572,16 +592,10 @@ int sweep_command(const Args& args, Communicator& world) {
     }
     record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ++jobs_done;
-    if (leader) {
-      write_record(dir + "/rung-" + std::to_string(job.rung) + ".csv", record);
-      if (lead && !v.quiet)
-        std::cout << "[" << timestamp() << "] trial " << trial.id << " (" << trial.depth << "x" << trial.width
-                  << (trial.features.empty() ? "" : ", " + trial.features) << ") to " << epochs << " epochs: "
-                  << (record.status == "failed" ? "failed: " + record.message
-                                                : metric + " " + std::to_string(metric == "test_loss" ? record.test_loss : record.val_loss))
-                  << std::endl;
-    }
+    if (leader) write_record(dir + "/rung-" + std::to_string(job.rung) + ".csv", record);
+    print_finished();
   }
+  print_finished();
   // Every group is done (or stopped): rank 0 writes the results. A signal
   // that came between two trials stopped the queue: the grid is not done.
   stopped_by_signal = stopped_by_signal || signals.received() != 0;

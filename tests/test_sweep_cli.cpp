@@ -170,4 +170,17 @@ TEST_F(SweepCli, AConfigFileSetsTheGridAndTheTrialsTrainingOptions) {
     EXPECT_NE(trial.find(line), std::string::npos) << line << " missing in\n" << trial;
 }
 
+TEST_F(SweepCli, RankZeroPrintsEveryGroupsTrialsOnce) {
+  std::string command = sweep(path("s"));
+  command.replace(command.find(" --quiet"), 8, "");
+  const CommandResult r = run_mpi(command, 2);
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (int id = 0; id < 10; ++id) {
+    const std::string line = "] trial " + std::to_string(id) + " (";
+    std::size_t count = 0;
+    for (auto at = r.output.find(line); at != std::string::npos; at = r.output.find(line, at + 1)) ++count;
+    EXPECT_EQ(count, 1u) << "trial " << id << " in\n" << r.output;
+  }
+}
+
 }  // namespace
