@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -93,6 +94,16 @@ std::string network_text(const TrialRecord& r) {
   };
   return count(r.config.depth, "layer", "layers") + ", " + count(r.config.width, "node", "nodes") + " per layer, " +
          count(r.inputs, "input", "inputs");
+}
+
+// The options a sweep stored in SWEEP_DIR/sweep.args, one per line
+// (nullopt if there is none).
+std::optional<Args> stored_sweep_args(const std::string& sweep) {
+  std::ifstream in((fs::path(sweep) / "sweep.args").string());
+  if (!in) return std::nullopt;
+  Args stored;
+  for (std::string line; std::getline(in, line);) stored.push_back(line);
+  return stored;
 }
 
 std::string number_text(double value) {
@@ -347,15 +358,13 @@ int merge_command(const Args& args) {
     return kExitSuccess;
   if (dirs.empty()) throw UsageError("sweep merge: give at least one sweep directory");
   // The first directory's sweep options say how to judge (metric, target, epochs).
-  Args stored;
-  std::ifstream in((fs::path(dirs.front()) / "sweep.args").string());
-  if (!in) throw UsageError("sweep merge: " + dirs.front() + " holds no sweep (no sweep.args)");
-  for (std::string line; std::getline(in, line);) stored.push_back(line);
+  const std::optional<Args> stored = stored_sweep_args(dirs.front());
+  if (!stored) throw UsageError("sweep merge: " + dirs.front() + " holds no sweep (no sweep.args)");
   po::options_description sweep_options;
   SweepOptions v;
   describe(sweep_options, v);
   po::variables_map sweep_values;
-  const auto parsed = po::command_line_parser(stored).options(sweep_options).allow_unregistered().run();
+  const auto parsed = po::command_line_parser(*stored).options(sweep_options).allow_unregistered().run();
   po::store(parsed, sweep_values);
   po::notify(sweep_values);
   if (!values.count("target-loss")) target_loss = v.target_loss;
@@ -393,11 +402,9 @@ int sweep_command(const Args& args, Communicator& world) {
   const auto out_given = std::find(args.begin(), args.end(), "--out");
   if (std::find(args.begin(), args.end(), "--resume") != args.end() && out_given != args.end() &&
       out_given + 1 != args.end()) {
-    std::ifstream in((fs::path(*(out_given + 1)) / "sweep.args").string());
-    if (!in) throw UsageError("--resume: " + *(out_given + 1) + " holds no sweep (no sweep.args)");
-    Args stored;
-    for (std::string line; std::getline(in, line);) stored.push_back(line);
-    effective = merge_arguments(options, stored, args);
+    const std::optional<Args> stored = stored_sweep_args(*(out_given + 1));
+    if (!stored) throw UsageError("--resume: " + *(out_given + 1) + " holds no sweep (no sweep.args)");
+    effective = merge_arguments(options, *stored, args);
   }
   effective = expand_config("sweep", options, effective, true);
   options.add_options()("help,h", "show this help and exit");
@@ -475,11 +482,8 @@ int sweep_command(const Args& args, Communicator& world) {
   // sweep.args another rank just wrote); every rank learns the outcome.
   agree(world, [&] {
     if (!lead) return;
-    if (fs::exists(fs::path(sweep) / "sweep.args") && !v.resume && !v.overwrite) {
-      Args stored;
-      std::ifstream in((fs::path(sweep) / "sweep.args").string());
-      for (std::string line; std::getline(in, line);) stored.push_back(line);
-      if (slice.count == 1 || stored != defining)
+    if (const std::optional<Args> stored = stored_sweep_args(sweep); stored && !v.resume && !v.overwrite) {
+      if (slice.count == 1 || *stored != defining)
         throw UsageError("--out: " + sweep + " already holds " + (slice.count == 1 ? "a sweep" : "another sweep") +
                          "; pass --resume to continue it or --overwrite");
     }
