@@ -1,5 +1,7 @@
 #include "launch/host_layout.hpp"
 
+#include <sched.h>  // sched_getaffinity
+
 #include <algorithm>
 #include <thread>
 
@@ -20,6 +22,12 @@ std::vector<std::string> HostLayout::hosts() const {
 
 int HostLayout::default_threads() const {
   return std::max(1, rank_cores.at(std::size_t(rank)) / std::max(1, ranks_on(host())));
+}
+
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
 }
 
 HostLayout host_layout(Communicator& comm) {

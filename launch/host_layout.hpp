@@ -24,6 +24,10 @@ struct HostLayout {
   int default_threads() const;
 };
 
+// CPUs this process may run on (its affinity mask; 0 if unknown). Under
+// mpirun each rank is usually bound to one.
+int usable_cpus();
+
 // Collective: every rank calls it (one allgather).
 HostLayout host_layout(Communicator& comm);
 

@@ -2,8 +2,6 @@
 // ranks and their hosts, cores and BLAS threads per rank, the BLAS kernel,
 // and a measured GEMM rate. Under mpirun every rank takes part; rank 0
 // prints, and warns when a host runs more threads than it has cores.
-#include <sched.h>  // sched_getaffinity: CPUs this rank may use
-
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -14,16 +12,6 @@
 #include "launch/versions.hpp"
 
 namespace sinapsis::cli {
-namespace {
-
-int affinity_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  return ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
-}
-
-}  // namespace
-
 int info_command(const Args& args, Communicator& comm) {
   po::options_description options("sinapsis info options");
   int threads = 0;
@@ -38,7 +26,7 @@ int info_command(const Args& args, Communicator& comm) {
   const BlasRuntime blas = blas_runtime();
   // Every rank's view: BLAS threads, kernel, CPUs it may run on.
   std::ostringstream mine;
-  mine << blas.threads << ' ' << affinity_cpus() << ' ' << blas.kernel;
+  mine << blas.threads << ' ' << usable_cpus() << ' ' << blas.kernel;
   const auto ranks = comm.allgather(mine.str());
   double gflops = 0;
   if (!skip_measure) gflops = measure_sgemm_gflops();

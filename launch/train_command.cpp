@@ -1,6 +1,5 @@
 // sinapsis train: one process, one model, from a data file to RUN_DIR with
 // model.h5 and metrics.csv.
-#include <sched.h>         // sched_getaffinity: CPUs this rank may use
 #include <sys/resource.h>  // getrusage: peak resident memory
 #include <unistd.h>        // isatty
 
@@ -187,14 +186,6 @@ Model<float> make_model(const TrainCommandOptions& v, std::optional<ModelFile>& 
   return Model<float>(Architecture::mlp(train.dimension(), parse_size_list(v.hidden, "hidden"),
                                         parse_activation(v.activation, "--activation"), output_units(train, loss),
                                         output));
-}
-
-// CPUs this process may run on (its affinity mask).
-int usable_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
-  return CPU_COUNT(&set);
 }
 
 // The value of --resume in args, if any.
