@@ -105,7 +105,8 @@ struct Page {
 
 // Loss and accuracy per epoch from metrics.csv, columns found by name.
 void loss_curves(const fs::path& run, const fs::path& out, Page& page, std::vector<std::string>& notes) {
-  const std::string header = read_text(run / "metrics.csv").substr(0, read_text(run / "metrics.csv").find('\n'));
+  const std::string metrics = read_text(run / "metrics.csv");
+  const std::string header = metrics.substr(0, metrics.find('\n'));
   const std::size_t best = best_epoch(read_text(run / "summary.json"));
   std::ostringstream gp;
   gp << "set terminal pngcairo size 900,500 noenhanced\nset output '" << (out / "loss.png").string() << "'\n"
