@@ -5,10 +5,11 @@
 // gradient sync is one call over gradients().
 //
 // The gradient buffer ends with kControlSlots extra values after the
-// gradients: the trainer's per-step votes (a stop request), which ride the
-// same allreduce as the gradients, so every rank learns the sum of the votes
-// in the same step at no extra cost. gradients() excludes them;
-// gradients_and_control() is what the allreduce sums.
+// gradients: the trainer's per-step votes (stop requests, one slot per
+// kind), which ride the same allreduce as the gradients, so every rank
+// learns the sum of the votes in the same step at no extra cost.
+// gradients() excludes them; gradients_and_control() is what the allreduce
+// sums.
 #pragma once
 
 #include <span>
@@ -43,13 +44,13 @@ class Model {
 
   std::span<T> parameters() { return parameters_; }
   std::span<const T> parameters() const { return parameters_; }
-  static constexpr std::size_t kControlSlots = 1;
+  static constexpr std::size_t kControlSlots = 2;
 
   std::span<T> gradients() { return std::span<T>(gradients_).first(parameters_.size()); }
   std::span<const T> gradients() const { return std::span<const T>(gradients_).first(parameters_.size()); }
   std::span<T> gradients_and_control() { return gradients_; }
-  // The per-step vote slot (zeroed with the gradients).
-  T& stop_votes() { return gradients_.back(); }
+  // The per-step vote slots (zeroed with the gradients).
+  std::span<T> control() { return std::span<T>(gradients_).last(kControlSlots); }
   // The weight block (penalized); the bias block follows it.
   std::size_t weight_count() const { return weight_count_; }
 

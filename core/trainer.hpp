@@ -39,6 +39,11 @@ namespace sinapsis {
 
 enum class Monitor { val_loss, val_accuracy, train_loss };
 
+// Why a rank asks the run to stop after the current step: someone asked
+// (a signal from an operator or a scheduler), or a deadline is near.
+// Each kind has its own vote slot, so every rank learns the real reason.
+enum class StopRequest { none, asked, deadline };
+
 std::string_view stop_reason_name(StopReason reason);
 Monitor parse_monitor(std::string_view name, std::string_view what);
 
@@ -84,6 +89,7 @@ struct EpochMetrics {
 
 struct TrainResult {
   StopReason reason = StopReason::max_epochs;
+  StopRequest request = StopRequest::none;  // with StopReason::requested: asked if any rank was asked
   std::size_t diverged_epoch = 0;  // 1-based, with `diverged_step` (1-based within the epoch)
   std::size_t diverged_step = 0;
   std::size_t epochs_run = 0;    // epochs done by the end, earlier parts of a resumed run included
@@ -256,6 +262,7 @@ class Trainer {
         // the loss so far) is what the checkpoint saves; nothing is judged.
         if (on_epoch) on_epoch(m);
         result.reason = StopReason::requested;
+        result.request = agreed_request_;
         result.epochs_run = epoch;
         return result;
       }
@@ -279,11 +286,12 @@ class Trainer {
 
   // A stop request (a signal, a deadline) seen by this rank: polled before
   // every step and voted on in that step's gradient sum; if any rank's
-  // returns true, every rank stops after that same step, run() hands
-  // on_epoch a partial epoch with checkpoint set and returns
-  // StopReason::requested. Resuming from that checkpoint continues the epoch
-  // where it stopped.
-  void watch_stop_request(std::function<bool()> requested) { stop_requested_ = std::move(requested); }
+  // returns other than StopRequest::none, every rank stops after that same
+  // step, run() hands on_epoch a partial epoch with checkpoint set and
+  // returns StopReason::requested with the agreed kind (asked wins over
+  // deadline). Resuming from that checkpoint continues the epoch where it
+  // stopped.
+  void watch_stop_request(std::function<StopRequest()> requested) { stop_requested_ = std::move(requested); }
 
   // Called after every step with (epoch, step, steps per epoch, global
   // samples of the step), all 1-based: for progress displays.
@@ -370,11 +378,15 @@ class Trainer {
       const T scale = T(1 / loss_normalizer(options_.loss, global_rows, k));
       backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob);
     }
-    model_.stop_votes() = stop_requested_ && stop_requested_() ? T{1} : T{0};
+    const StopRequest request = stop_requested_ ? stop_requested_() : StopRequest::none;
+    model_.control()[0] = request == StopRequest::asked ? T{1} : T{0};
+    model_.control()[1] = request == StopRequest::deadline ? T{1} : T{0};
     const auto computed = Clock::now();
     group_.sum(model_.gradients_and_control());
     const auto synced = Clock::now();
-    if (model_.stop_votes() > T{0}) stop_agreed_ = true;
+    if (model_.control()[0] > T{0}) agreed_request_ = StopRequest::asked;
+    else if (model_.control()[1] > T{0}) agreed_request_ = StopRequest::deadline;
+    if (agreed_request_ != StopRequest::none) stop_agreed_ = true;
     // The gradients were summed over the ranks, so a NaN on any rank is seen
     // by every rank in this same step. A NaN or Inf anywhere in a forward
     // pass reaches the output, hence the output layer's bias gradient: those
@@ -502,7 +514,8 @@ class Trainer {
   std::vector<std::size_t> order_;
   BatchAssembler<T> batches_;
   Coordinator coordinator_;
-  std::function<bool()> stop_requested_;
+  std::function<StopRequest()> stop_requested_;
+  StopRequest agreed_request_ = StopRequest::none;  // the kind every rank agreed on
   StepCallback on_step_;
   Clock::time_point last_checkpoint_ = Clock::now();
   std::vector<T> best_parameters_;

@@ -1,15 +1,27 @@
 #include "io/checkpoint.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "io/hdf5.hpp"
 
 namespace sinapsis {
+namespace {
+
+std::string number_text(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+}  // namespace
 
 void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const std::string& features,
                       const Standardizer& standardizer, const Trainer<float>::State& state,
-                      const std::vector<std::string>& arguments, int ranks) {
+                      const std::vector<std::string>& arguments, int ranks,
+                      const std::vector<std::string>& metric_rows) {
   write_model_file(path, model, loss, features, standardizer, [&](std::int64_t file) {
     const h5::Handle group = h5::create_group(file, "checkpoint", path);
     h5::write_int_attribute(group.get(), "epochs_done", std::int64_t(state.epochs_done));
@@ -24,6 +36,9 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
     h5::write_int_attribute(group.get(), "early_epochs_seen", std::int64_t(state.early.epochs_seen));
     h5::write_int_attribute(group.get(), "steps_into_epoch", std::int64_t(state.steps_into_epoch));
     h5::write_double_attribute(group.get(), "epoch_loss_sum", state.epoch_loss_sum);
+    std::string rows;
+    for (const auto& row : metric_rows) rows += row + "\n";
+    h5::write_string_attribute(group.get(), "metrics_rows", rows);
     for (const auto& [name, values] : {std::pair{"velocity", &state.velocity},
                                        std::pair{"best_parameters", &state.best_parameters},
                                        std::pair{"good_parameters", &state.good_parameters}})
@@ -32,37 +47,62 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
-  Checkpoint c{read_model_file(path), {}, {}, 1};
+  Checkpoint c{read_model_file(path), {}, {}, 1, std::nullopt};
   const h5::Handle file = h5::open_file(path);
   if (!h5::exists(file.get(), "checkpoint")) throw ModelError(path + ": not a checkpoint (no /checkpoint group)");
   const h5::Handle group = h5::open_group(file.get(), "checkpoint", path);
-  const auto number = [&](const char* name) {
-    const auto value = h5::read_number_attribute(group.get(), name, path);
+  // Counts must be whole numbers in [0, 2^53]: a hand-edited or damaged
+  // checkpoint is refused, naming the attribute and its value.
+  const auto count = [&](const char* name, std::optional<double> fallback = std::nullopt) {
+    auto value = h5::read_number_attribute(group.get(), name, path);
+    if (!value) value = fallback;
     if (!value) throw ModelError(path + ": checkpoint has no attribute " + name);
-    return *value;
+    if (!(*value >= 0 && *value <= 9007199254740992.0 && std::floor(*value) == *value))
+      throw ModelError(path + ": /checkpoint attribute " + name + " is " + number_text(*value) +
+                       ", not a count >= 0");
+    return std::uint64_t(*value);
   };
-  c.state.epochs_done = std::size_t(number("epochs_done"));
-  c.state.global_step = std::uint64_t(number("global_step"));
-  c.ranks = int(number("ranks"));
-  c.state.early.best = number("early_best");
-  c.state.early.best_epoch = std::size_t(number("early_best_epoch"));
-  c.state.early.wait = std::size_t(number("early_wait"));
-  c.state.early.epochs_seen = std::size_t(number("early_epochs_seen"));
+  c.state.epochs_done = count("epochs_done");
+  c.state.global_step = count("global_step");
+  c.ranks = int(std::min<std::uint64_t>(count("ranks"), 1u << 30));
+  if (c.ranks < 1) throw ModelError(path + ": /checkpoint attribute ranks is 0");
+  c.state.early.best = h5::read_number_attribute(group.get(), "early_best", path).value_or(std::nan(""));
+  c.state.early.best_epoch = count("early_best_epoch");
+  c.state.early.wait = count("early_wait");
+  c.state.early.epochs_seen = count("early_epochs_seen");
   // A checkpoint written mid-epoch (a stop on request) says where it stopped.
-  c.state.steps_into_epoch =
-      std::size_t(h5::read_number_attribute(group.get(), "steps_into_epoch", path).value_or(0));
+  c.state.steps_into_epoch = count("steps_into_epoch", 0.0);
   c.state.epoch_loss_sum = h5::read_number_attribute(group.get(), "epoch_loss_sum", path).value_or(0);
+  for (const auto& [name, value] : {std::pair{"early_best_epoch", c.state.early.best_epoch},
+                                    std::pair{"early_wait", c.state.early.wait},
+                                    std::pair{"early_epochs_seen", c.state.early.epochs_seen}})
+    if (value > c.state.epochs_done)
+      throw ModelError(path + ": /checkpoint attribute " + name + " is " + std::to_string(value) +
+                       ", past epochs_done " + std::to_string(c.state.epochs_done));
+  if (!std::isfinite(c.state.epoch_loss_sum))
+    throw ModelError(path + ": /checkpoint attribute epoch_loss_sum is not finite");
   std::istringstream lines(h5::read_string_attribute(group.get(), "arguments", path).value_or(""));
   for (std::string line; std::getline(lines, line);) c.arguments.push_back(line);
+  if (const auto rows = h5::read_string_attribute(group.get(), "metrics_rows", path)) {
+    c.metric_rows.emplace();
+    std::istringstream text(*rows);
+    for (std::string row; std::getline(text, row);) c.metric_rows->push_back(row);
+  }
   const std::size_t n = c.model.model.parameters().size();
   for (const auto& [name, values] : {std::pair{"velocity", &c.state.velocity},
                                      std::pair{"best_parameters", &c.state.best_parameters},
                                      std::pair{"good_parameters", &c.state.good_parameters}}) {
     const h5::Handle set = h5::open_dataset(group.get(), name, path);
+    std::size_t size = 1;
+    for (const hsize_t d : h5::shape(set.get())) size = d > n ? n + 1 : size * std::size_t(d);
+    if (size != n)  // checked before reading: the file may claim any size
+      throw ModelError(path + ": /checkpoint/" + std::string(name) + " does not hold the " + std::to_string(n) +
+                       " values of the model's parameters");
     *values = h5::read_floats(set.get(), path + ": /checkpoint/" + name);
-    if (values->size() != n)
-      throw ModelError(path + ": /checkpoint/" + std::string(name) + " has " + std::to_string(values->size()) +
-                       " values for a model of " + std::to_string(n) + " parameters");
+    for (std::size_t i = 0; i < values->size(); ++i)
+      if (!std::isfinite((*values)[i]))
+        throw ModelError(path + ": /checkpoint/" + std::string(name) + " holds a non-finite value at " +
+                         std::to_string(i));
   }
   return c;
 }

@@ -3,11 +3,17 @@
 //   /checkpoint       @epochs_done, @global_step, @ranks, @arguments (the
 //                     train command line, one argument per line)
 //                     @early_best, @early_best_epoch, @early_wait, @early_epochs_seen
+//                     @metrics_rows (the run's metrics.csv rows so far, one per line:
+//                     metrics.csv is written after the checkpoint, so a resume
+//                     takes the rows from here)
 //     velocity, best_parameters, good_parameters   float32 [parameters]
+// Reading refuses counts that are not whole numbers >= 0, early-stopping
+// epochs past epochs_done and non-finite state, naming the attribute.
 // Written by rank 0 to a temporary name, flushed, then renamed: the previous
 // checkpoint stays valid if writing fails or the process dies mid-write.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,11 +27,13 @@ struct Checkpoint {
   Trainer<float>::State state;
   std::vector<std::string> arguments;  // of the train command
   int ranks = 1;
+  std::optional<std::vector<std::string>> metric_rows;  // absent in checkpoints written before it was kept
 };
 
 void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const std::string& features,
                       const Standardizer& standardizer, const Trainer<float>::State& state,
-                      const std::vector<std::string>& arguments, int ranks);
+                      const std::vector<std::string>& arguments, int ranks,
+                      const std::vector<std::string>& metric_rows);
 Checkpoint read_checkpoint(const std::string& path);
 
 }  // namespace sinapsis

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <csignal>
+#include <iterator>
 
 namespace sinapsis::cli {
 namespace {
 
 volatile std::sig_atomic_t g_received = 0;
-struct sigaction g_previous_term {}, g_previous_usr1 {};
+// The signals that ask for a clean stop, and the handlers they had before.
+constexpr int kStopSignals[] = {SIGTERM, SIGUSR1, SIGINT, SIGHUP};
+struct sigaction g_previous[std::size(kStopSignals)] {};
 int g_owners = 0;  // nested owners (a sweep and its trials) share the outer one's flag
 
 void on_stop_signal(int signal) {
@@ -30,17 +33,25 @@ StopSignals::StopSignals() {
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;  // interrupted I/O resumes; the flag is polled between steps
-  ::sigaction(SIGTERM, &action, &g_previous_term);
-  ::sigaction(SIGUSR1, &action, &g_previous_usr1);
+  for (std::size_t i = 0; i < std::size(kStopSignals); ++i) ::sigaction(kStopSignals[i], &action, &g_previous[i]);
 }
 
 StopSignals::~StopSignals() {
   if (--g_owners > 0) return;
-  ::sigaction(SIGTERM, &g_previous_term, nullptr);
-  ::sigaction(SIGUSR1, &g_previous_usr1, nullptr);
+  for (std::size_t i = 0; i < std::size(kStopSignals); ++i) ::sigaction(kStopSignals[i], &g_previous[i], nullptr);
 }
 
 int StopSignals::received() const { return g_received; }
+
+const char* StopSignals::name(int signal) {
+  switch (signal) {
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    default: return signal == 0 ? "" : "a signal";
+  }
+}
 
 Deadline Deadline::after_minutes(double minutes, std::chrono::steady_clock::time_point start) {
   Deadline d;

@@ -1,8 +1,9 @@
 // Preemption and deadlines: SIGTERM and SIGUSR1 (what SLURM sends before a
-// time limit or a preemption, e.g. `#SBATCH --signal=B:USR1@120`) ask a
-// training run to stop after its current step with a checkpoint; the run
-// then exits with kExitResume. A second signal of either kind ends the
-// process at once (the default action), for a user who really means it.
+// time limit or a preemption, e.g. `#SBATCH --signal=B:USR1@120`), SIGINT
+// (Ctrl-C) and SIGHUP (a closed terminal) ask a training run to stop after
+// its current step with a checkpoint; the run then exits with kExitResume.
+// A second signal of any of these kinds ends the process at once (the
+// default action), for a user who really means it.
 //
 // A signal handler can only set a flag, so the flag is process-wide state:
 // one StopSignals object owns the handlers while it lives, and restores the
@@ -22,8 +23,10 @@ class StopSignals {
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
 
-  // The signal received (SIGTERM or SIGUSR1), or 0.
+  // The signal received (SIGTERM, SIGUSR1, SIGINT or SIGHUP), or 0.
   int received() const;
+  // Its name ("SIGTERM", ...), or "" when none came.
+  static const char* name(int signal);
 };
 
 // When to stop for --time-limit: the deadline minus a reserve for the last

@@ -15,6 +15,7 @@
 #include <iomanip>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <span>
 
@@ -33,6 +34,7 @@
 #include "launch/host_layout.hpp"
 #include "launch/pipeline.hpp"
 #include "launch/progress.hpp"
+#include "launch/run_directory.hpp"
 #include "launch/stop_signals.hpp"
 
 namespace sinapsis::cli {
@@ -157,8 +159,7 @@ void validate(const TrainCommandOptions& v) {
     throw UsageError("--out: " + v.out + " cannot be created: " + existing.string() + " is not a directory");
   if (::access(existing.c_str(), W_OK) != 0)
     throw UsageError("--out: " + v.out + " cannot be written: no write permission in " + existing.string());
-  if (fs::exists(fs::path(v.out) / "model.h5") && !v.overwrite && v.resume.empty())
-    throw UsageError("--out: " + v.out + " already holds a run (model.h5); pass --overwrite to replace it");
+  // (Whether RUN_DIR already holds a run is checked once it is locked: RunDirectory.)
 }
 
 Activation default_output(Loss loss) {
@@ -277,6 +278,37 @@ void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
       << csv_number(m.comm_seconds) << ',' << csv_number(m.io_seconds);
 }
 
+// The options a resumed run may change: how long it runs, how it checkpoints
+// and reports, how it uses the machine. Everything else made the run what it
+// is; changing it would make the checkpoint's run and the recorded
+// configuration two different things.
+bool may_change_on_resume(const std::string& name) {
+  static const std::set<std::string> changeable{
+      "epochs",   "time-limit", "checkpoint-every", "checkpoint-seconds", "threads",  "prefetch",
+      "quiet",    "progress",   "log-all-ranks",    "check-consistency",  "stall-timeout", "resume",
+      "out",      "config",     "overwrite"};
+  return changeable.count(name) > 0;
+}
+
+// Refuses a resume that changes an option the run cannot change (UsageError
+// naming the option, the run's value and the given one).
+void check_resume_changes(const Args& stored, const po::variables_map& now, const std::string& run_dir) {
+  po::options_description options("sinapsis train options");
+  TrainCommandOptions ignored;
+  describe(options, ignored);
+  po::variables_map before;
+  parse("train", stored, options, before, "");
+  const auto then_values = option_values(before, {});
+  for (const auto& [name, value] : option_values(now, {})) {
+    if (may_change_on_resume(name)) continue;
+    const auto then = std::find_if(then_values.begin(), then_values.end(), [&](const auto& p) { return p.first == name; });
+    const std::string was = then == then_values.end() ? "(not set)" : then->second;
+    if (was != value)
+      throw UsageError("--" + name + " cannot change when resuming " + run_dir + " (the run has " + was +
+                       ", given " + value + "); start a new run with --out instead");
+  }
+}
+
 }  // namespace
 
 int train_command(const Args& args, Communicator& comm) { return run_training(args, comm).status; }
@@ -301,7 +333,8 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   Args effective = args;
   if (const auto dir = resume_dir(args)) {
     agree(comm, [&] { resumed = read_checkpoint((std::filesystem::path(*dir) / "checkpoint.h5").string()); });
-    effective = merge_arguments(options, resumed->arguments, args, {"out"});
+    // (--out is the directory resumed; --overwrite was for the start of the run)
+    effective = merge_arguments(options, resumed->arguments, args, {"out", "overwrite"});
     effective.insert(effective.end(), {"--out", *dir});
   }
   // The options of --config FILE, as if given (the checkpoint stores these).
@@ -310,7 +343,21 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   if (!parse("train", effective, options, values, "--data TRAIN.h5 --out RUN_DIR [options]")) return outcome;
   if (silent) v.quiet = true;
   const bool lead = comm.rank() == 0;  // rank 0 alone prints and writes files
-  agree(comm, [&] { validate(v); });
+  agree(comm, [&] {
+    if (resumed && v.overwrite) throw UsageError("--overwrite and --resume: choose one");
+    if (resumed) check_resume_changes(resumed->arguments, values, v.out);
+    validate(v);
+  });
+  // Rank 0 writes RUN_DIR: it locks it for the whole job before anything
+  // else can fail or write (a second job on it is refused here).
+  std::optional<RunDirectory> run_directory;
+  agree(comm, [&] {
+    if (!lead) return;
+    const auto mode = resumed       ? RunDirectory::Mode::resume
+                      : v.overwrite ? RunDirectory::Mode::overwrite
+                                    : RunDirectory::Mode::fresh;
+    run_directory.emplace(v.out, mode, resumed ? "--resume" : "--out", "sinapsis train");
+  });
   // BLAS threads per rank: this host's cores shared by its ranks, unless --threads.
   const HostLayout layout = host_layout(comm);
   set_blas_threads(resolve_threads(v.threads, layout));
@@ -404,10 +451,21 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   } catch (const std::exception& e) {
     throw AgreedFailure(e.what(), kExitFailure);
   }
-  if (resumed) trainer->restore(resumed->state);
+  if (resumed) {
+    // A partial epoch stopped before its last step; with the same ranks the
+    // epoch has the same steps (with others, restore() clips).
+    if (resumed->ranks == comm.size() && resumed->state.steps_into_epoch >= trainer->steps_per_epoch())
+      throw AgreedFailure(v.out + "/checkpoint.h5: /checkpoint attribute steps_into_epoch is " +
+                              std::to_string(resumed->state.steps_into_epoch) + ", past the " +
+                              std::to_string(trainer->steps_per_epoch()) + " steps of an epoch",
+                          kExitFailure);
+    trainer->restore(resumed->state);
+  }
   const Deadline deadline = Deadline::after_minutes(v.time_limit_minutes, started);
-  trainer->watch_stop_request(
-      [&] { return signals.received() != 0 || deadline.passed(std::chrono::steady_clock::now()); });
+  trainer->watch_stop_request([&] {
+    if (signals.received() != 0) return StopRequest::asked;
+    return deadline.passed(std::chrono::steady_clock::now()) ? StopRequest::deadline : StopRequest::none;
+  });
   const Architecture& arch = model->architecture();
 
   // Rank 0 keeps the metrics rows and writes metrics.csv whole, with every
@@ -415,10 +473,12 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   const std::string run_dir = v.out;
   const auto in_run = [&](const char* name) { return (std::filesystem::path(run_dir) / name).string(); };
   std::vector<std::string> metric_rows;
-  if (resumed && lead) metric_rows = earlier_metrics(in_run("metrics.csv"), resumed->state.epochs_done);
+  if (resumed && lead)
+    metric_rows = resumed->metric_rows ? *resumed->metric_rows
+                                       : earlier_metrics(in_run("metrics.csv"), resumed->state.epochs_done);
   const std::string config = config_text("train", values, {"resume", "overwrite"});
   const auto write_metrics = [&] {  // and config.ini beside it
-    std::filesystem::create_directories(run_dir);
+    run_directory->before_writing();
     AtomicFile config_file(in_run("config.ini"));
     config_file.stream() << config;
     config_file.commit();
@@ -461,20 +521,26 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
                             kExitFailure);
     }
     if (progress) progress->epoch(m, Progress::Clock::now());
-    if (!lead) return;
-    run_totals.add(m, total);
-    if (!m.partial) {  // a partial epoch continues on resume; its row comes then
+    if (lead) run_totals.add(m, total);
+    if (lead && !m.partial) {  // a partial epoch continues on resume; its row comes then
       std::ostringstream row;
       write_metrics_row(row, m);
       metric_rows.push_back(row.str());
     }
     // The coordinator never asks for a checkpoint of a diverged epoch: the
-    // last checkpoint keeps finite weights.
-    if (m.checkpoint) {
-      write_metrics();  // creates RUN_DIR
-      write_checkpoint(in_run("checkpoint.h5"), *model, loss, data.features.text(), data.standardizer,
-                       trainer->state(), effective, comm.size());
-    }
+    // last checkpoint keeps finite weights. The checkpoint first, holding
+    // the metrics rows, then metrics.csv: a failure between the two leaves
+    // metrics.csv behind the checkpoint, never ahead, and a resume takes
+    // the rows from the checkpoint. A write that fails on rank 0 ends the
+    // run the same way on every rank (a trial of a sweep fails alone).
+    if (m.checkpoint)
+      agree(comm, [&] {
+        if (!lead) return;
+        run_directory->before_writing();
+        write_checkpoint(in_run("checkpoint.h5"), *model, loss, data.features.text(), data.standardizer,
+                         trainer->state(), effective, comm.size(), metric_rows);
+        write_metrics();
+      });
   });
 
   if (progress) progress->finish();
@@ -522,7 +588,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
         .add("peak_memory_mib_per_rank", double(peak_kib) / 1024);
     if (result.reason == StopReason::diverged)
       summary.add("diverged", JsonObject().add("epoch", result.diverged_epoch).add("step", result.diverged_step));
-    std::filesystem::create_directories(run_dir);
+    run_directory->before_writing();
     AtomicFile file(in_run("summary.json"));
     file.stream() << summary.text() << "\n";
     file.commit();
@@ -530,12 +596,16 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
 
   if (result.reason == StopReason::requested) {
     // Every rank got here after the same step; rank 0 wrote the checkpoint.
+    // Every rank agreed on the kind; the signal's name is known where it came.
+    const bool asked = result.request == StopRequest::asked;
+    const std::string stop_reason = asked ? "signal" : "time_limit";
+    agree(comm, [&] {
+      if (lead) write_summary(stop_reason, {});
+    });
     if (lead) {
-      const std::string why = signals.received() == SIGTERM   ? "SIGTERM"
-                              : signals.received() == SIGUSR1 ? "SIGUSR1"
-                              : signals.received() != 0       ? "a signal"
-                                                              : "--time-limit";
-      write_summary(signals.received() != 0 ? "signal" : "time_limit", {});
+      const std::string why = !asked                    ? "--time-limit"
+                              : signals.received() != 0 ? StopSignals::name(signals.received())
+                                                        : "a signal to another rank";
       if (!silent)
         std::cout << "stopped by " << why << (last.partial ? " in epoch " : " at the end of epoch ") << last.epoch
                 << (last.partial ? ", after step " + std::to_string(last.steps_done) : std::string())
@@ -543,7 +613,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
                 << "\nresume with: sinapsis train --resume " << run_dir << std::endl;
     }
     outcome.status = kExitResume;
-    outcome.stop_reason = signals.received() != 0 ? "signal" : "time_limit";
+    outcome.stop_reason = stop_reason;
     return outcome;
   }
   // The model as kept, on the held-out parts (summed over the ranks).
@@ -559,7 +629,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   }
   agree(comm, [&] {
     if (!lead) return;
-    std::filesystem::create_directories(run_dir);
+    run_directory->before_writing();
     write_model_file(in_run("model.h5"), *model, loss, data.features.text(), data.standardizer);
     write_metrics();
     write_summary(std::string(stop_reason_name(result.reason)), held_out);

@@ -155,9 +155,14 @@ TEST(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameStepAndResumesBi
 
   Model<float> parts = fresh_model();
   Trainer<float> trainer(parts, local, nullptr, o, nullptr, &group);
-  // Only the last rank is "signalled", at its 4th step of epoch 3.
+  // Only the last rank is "signalled" (asked), at its 4th step of epoch 3;
+  // rank 0's deadline comes due in the same step. Every rank learns that
+  // it was asked: the asked kind wins.
   std::size_t epochs_seen = 0, polls = 0;
-  trainer.watch_stop_request([&] { return world().rank() == last && epochs_seen == 2 && ++polls >= 4; });
+  trainer.watch_stop_request([&] {
+    if (epochs_seen != 2 || ++polls < 4) return StopRequest::none;
+    return world().rank() == last ? StopRequest::asked : world().rank() == 0 ? StopRequest::deadline : StopRequest::none;
+  });
   std::vector<std::int64_t> checkpoints;
   EpochMetrics stopped;
   const TrainResult r = trainer.run([&](const EpochMetrics& m) {
@@ -166,6 +171,7 @@ TEST(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameStepAndResumesBi
     stopped = m;
   });
   EXPECT_EQ(r.reason, StopReason::requested);
+  EXPECT_EQ(r.request, StopRequest::asked);
   EXPECT_TRUE(stopped.partial);
   EXPECT_EQ(stopped.epoch, 3u);
   EXPECT_EQ(stopped.steps_done, 4u);

@@ -1,0 +1,248 @@
+// A run directory as jobs share it (launch/run_directory.hpp): one writer at
+// a time, named when a second is refused; no run replaced without
+// --overwrite, and --overwrite replaces all of it; a resume cannot change
+// what made the run, and refuses a checkpoint edited by hand; metrics.csv
+// comes back whole from the checkpoint; SIGINT and SIGHUP stop like SIGTERM,
+// a second one ends at once; and the stop reason is the real one when only
+// one rank got the signal.
+#include <gtest/gtest.h>
+
+#include <hdf5.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/data_file.hpp"
+#include "launch/stop_signals.hpp"
+#include "tests/mpi_cli.hpp"
+#include "tests/wait.hpp"
+
+namespace sinapsis {
+namespace {
+
+namespace fs = std::filesystem;
+using test::CommandResult;
+using test::run_command;
+using test::run_sinapsis;
+
+std::string read(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The sinapsis processes (not their shells or launchers) whose command line
+// holds `fragment`, by increasing pid.
+std::vector<pid_t> sinapsis_processes(const std::string& fragment) {
+  std::vector<pid_t> found;
+  std::istringstream candidates(run_command("pgrep -f -- '" + fragment + "' | sort -n").output);
+  for (long pid; candidates >> pid;)
+    if (read("/proc/" + std::to_string(pid) + "/comm").rfind("sinapsis", 0) == 0) found.push_back(pid_t(pid));
+  return found;
+}
+
+class RunDirectoryCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sinapsis_run_dir_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    write_data_file(path("d.h5"), test::blobs(400, 3));
+  }
+  void TearDown() override {
+    if (background_ > 0) ::kill(background_, SIGKILL);
+    fs::remove_all(dir_);
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string train(const std::string& run, const std::string& extra = "") const {
+    return "train --data " + path("d.h5") + " --hidden 4 --batch 8 --quiet --out " + path(run) + " " + extra;
+  }
+  // `sinapsis ARGUMENTS` in the background; its output goes to path("log"),
+  // its status to path("status").
+  void start(const std::string& arguments, const std::string& launcher = "") {
+    const std::string job = "(" + launcher + SINAPSIS_BINARY " " + arguments + " > " + path("log") +
+                            " 2>&1; echo $? > " + path("status") + ") > /dev/null 2>&1 & echo $!";
+    background_ = pid_t(std::stol(run_command(job).output));
+  }
+  int background_status(double seconds = 120) {
+    if (!test::wait_for_file(path("status"), seconds)) return -1;
+    background_ = 0;
+    int status = -1;
+    std::ifstream(path("status")) >> status;
+    return status;
+  }
+
+  fs::path dir_;
+  pid_t background_ = 0;
+};
+
+TEST_F(RunDirectoryCli, ASecondWriterIsRefusedNamingTheHolderAndSigintStopsTheFirstWithACheckpoint) {
+  start(train("run", "--epochs 100000000 --checkpoint-every 1"));
+  ASSERT_TRUE(test::wait_for_file(path("run/checkpoint.h5"), 120)) << read(path("log"));
+  for (const std::string& second : {train("run", "--epochs 2 --overwrite"), std::string("train --resume " + path("run"))}) {
+    const CommandResult r = run_sinapsis(second);
+    EXPECT_EQ(r.status, 2) << second << "\n" << r.output;
+    EXPECT_EQ(test::sinapsis_lines(r.output).size(), 1u) << r.output;
+    EXPECT_NE(r.output.find("is in use by sinapsis train (pid "), std::string::npos) << r.output;
+  }
+  // The first job goes on and stops cleanly on Ctrl-C.
+  const auto pids = sinapsis_processes("--out " + path("run") + " --epochs 100000000");
+  ASSERT_EQ(pids.size(), 1u);
+  ASSERT_EQ(::kill(pids[0], SIGINT), 0);
+  EXPECT_EQ(background_status(), 75) << read(path("log"));
+  EXPECT_NE(read(path("log")).find("stopped by SIGINT"), std::string::npos) << read(path("log"));
+  EXPECT_NE(read(path("run/summary.json")).find("\"stop_reason\": \"signal\""), std::string::npos);
+  // Its lock went with it: the run resumes.
+  const CommandResult resumed = run_sinapsis("train --resume " + path("run") + " --epochs 1");
+  EXPECT_EQ(resumed.status, 0) << resumed.output;
+}
+
+TEST_F(RunDirectoryCli, AStoppedRunIsNotReplacedWithoutOverwrite) {
+  // A deadline already due: one step, a checkpoint, exit 75, no model.
+  ASSERT_EQ(run_sinapsis(train("run", "--epochs 1000 --time-limit 0.001")).status, 75);
+  ASSERT_TRUE(fs::exists(path("run/checkpoint.h5")));
+  const auto written = fs::last_write_time(path("run/checkpoint.h5"));
+  const CommandResult r = run_sinapsis(train("run", "--epochs 2"));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("already holds a run (checkpoint.h5)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--resume " + path("run")), std::string::npos) << r.output;
+  EXPECT_EQ(fs::last_write_time(path("run/checkpoint.h5")), written);
+  EXPECT_FALSE(fs::exists(path("run/model.h5")));
+}
+
+TEST_F(RunDirectoryCli, OverwriteReplacesTheWholeEarlierRunCheckpointIncluded) {
+  ASSERT_EQ(run_sinapsis(train("run", "--epochs 3 --checkpoint-every 1")).status, 0);
+  ASSERT_TRUE(fs::exists(path("run/checkpoint.h5")));
+  std::ofstream(path("run/notes.txt")) << "the user's own file\n";
+  const CommandResult r = run_sinapsis(train("run", "--epochs 2 --overwrite"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_FALSE(fs::exists(path("run/checkpoint.h5"))) << "the earlier run's checkpoint would revive it on --resume";
+  EXPECT_TRUE(fs::exists(path("run/notes.txt"))) << "only the run's own files go";
+  const std::string metrics = read(path("run/metrics.csv"));
+  EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 3) << metrics;  // header + 2 epochs
+  EXPECT_EQ(run_sinapsis("train --resume " + path("run")).status, 1);
+}
+
+TEST_F(RunDirectoryCli, AJobThatFailsBeforeWritingLeavesNoTrace) {
+  const CommandResult r = run_sinapsis("train --data " + path("missing.h5") + " --out " + path("new"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_FALSE(fs::exists(path("new")));
+  fs::create_directories(path("mine"));
+  EXPECT_EQ(run_sinapsis("train --data " + path("missing.h5") + " --out " + path("mine")).status, 1);
+  EXPECT_TRUE(fs::is_empty(path("mine"))) << "a lock file was left behind";
+}
+
+TEST_F(RunDirectoryCli, AResumeMayExtendTheRunButNotChangeWhatMadeIt) {
+  ASSERT_EQ(run_sinapsis(train("run", "--epochs 2 --checkpoint-every 1 --l2 0.001")).status, 0);
+  for (const auto& [change, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"--hidden 7,7", "--hidden cannot change when resuming"},
+           {"--l2 0.01", "(the run has 0.001, given 0.01)"},
+           {"--data " + path("other.h5"), "--data cannot change"},
+           {"--overwrite", "--overwrite and --resume: choose one"}}) {
+    const CommandResult r = run_sinapsis("train --resume " + path("run") + " " + change);
+    EXPECT_EQ(r.status, 2) << change << "\n" << r.output;
+    EXPECT_EQ(test::sinapsis_lines(r.output).size(), 1u) << r.output;
+    EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+  }
+  // The same values, and options about running rather than the run, are fine.
+  const CommandResult r =
+      run_sinapsis("train --resume " + path("run") + " --hidden 4 --l2 0.001 --epochs 4 --threads 1 --quiet");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(read(path("run/config.ini")).find("epochs = 4\n"), std::string::npos);
+  EXPECT_NE(read(path("run/config.ini")).find("hidden = 4\n"), std::string::npos);
+}
+
+// Rewrites attribute `name` of /checkpoint as the double `value`.
+void edit_checkpoint(const std::string& file, const char* name, double value) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const hid_t group = H5Gopen2(f, "checkpoint", H5P_DEFAULT);
+  H5Adelete(group, name);
+  const hid_t space = H5Screate(H5S_SCALAR);
+  const hid_t attribute = H5Acreate2(group, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(attribute, H5T_NATIVE_DOUBLE, &value);
+  H5Aclose(attribute);
+  H5Sclose(space);
+  H5Gclose(group);
+  H5Fclose(f);
+}
+
+TEST_F(RunDirectoryCli, ACheckpointEditedByHandIsRefusedNamingTheAttribute) {
+  ASSERT_EQ(run_sinapsis(train("run", "--epochs 3 --checkpoint-every 1")).status, 0);
+  fs::copy_file(path("run/checkpoint.h5"), path("good.h5"));
+  for (const auto& [name, value, fragment] : std::vector<std::tuple<const char*, double, std::string>>{
+           {"epochs_done", -3, "epochs_done is -3, not a count >= 0"},
+           {"epochs_done", 2.5, "epochs_done is 2.5"},
+           {"global_step", 1e300, "global_step is 1e+300"},
+           {"early_best_epoch", 9, "early_best_epoch is 9, past epochs_done 3"},
+           {"steps_into_epoch", 1000000, "steps_into_epoch is 1000000, past the 50 steps of an epoch"}}) {
+    fs::copy_file(path("good.h5"), path("run/checkpoint.h5"), fs::copy_options::overwrite_existing);
+    edit_checkpoint(path("run/checkpoint.h5"), name, value);
+    const CommandResult r = run_sinapsis("train --resume " + path("run") + " --epochs 5");
+    EXPECT_EQ(r.status, 1) << name << "\n" << r.output;
+    EXPECT_EQ(test::sinapsis_lines(r.output).size(), 1u) << r.output;
+    EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+  }
+}
+
+TEST_F(RunDirectoryCli, ResumeRestoresMetricsFromTheCheckpointWhenMetricsCsvFellBehind) {
+  ASSERT_EQ(run_sinapsis(train("whole", "--epochs 5 --threads 1")).status, 0);
+  ASSERT_EQ(run_sinapsis(train("parts", "--epochs 3 --threads 1 --checkpoint-every 1")).status, 0);
+  // metrics.csv lost its last rows (a write that failed after the checkpoint's).
+  const std::string metrics = read(path("parts/metrics.csv"));
+  std::ofstream(path("parts/metrics.csv")) << metrics.substr(0, metrics.find('\n', metrics.find('\n') + 1) + 1);
+  ASSERT_EQ(run_sinapsis("train --resume " + path("parts") + " --epochs 5").status, 0);
+  const auto losses = [&](const std::string& run) { return run_command("cut -d, -f1,2 " + path(run) + "/metrics.csv").output; };
+  EXPECT_EQ(losses("whole"), losses("parts"));
+}
+
+TEST(StopSignalsProcess, SigintAndSighupAskToStopAndASecondSignalEndsAtOnce) {
+  for (const int signal : {SIGINT, SIGHUP, SIGTERM, SIGUSR1}) {
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      const cli::StopSignals signals;
+      std::raise(signal);
+      if (signals.received() != signal) ::_exit(3);  // the first is only recorded
+      std::raise(signal);                            // the second ends the process
+      ::_exit(4);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "signal " << signal << ": exited with " << WEXITSTATUS(status);
+    EXPECT_EQ(WTERMSIG(status), signal);
+  }
+}
+
+TEST_F(RunDirectoryCli, ASignalToOneRankIsReportedAsASignalOnEveryRank) {
+  start(train("run", "--epochs 100000000 --checkpoint-every 1"),
+        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 300 "
+        "mpirun -n 2 --oversubscribe ");
+  ASSERT_TRUE(test::wait_for_file(path("run/checkpoint.h5"), 120)) << read(path("log"));
+  // Rank 1 alone: rank 0, which writes the summary, learns of it only
+  // through the step's vote.
+  const auto ranks = sinapsis_processes("--out " + path("run") + " --epochs 100000000");
+  ASSERT_EQ(ranks.size(), 2u);
+  pid_t rank1 = 0;
+  for (const pid_t pid : ranks) {
+    std::string environment = read("/proc/" + std::to_string(pid) + "/environ");
+    std::replace(environment.begin(), environment.end(), '\0', '\n');
+    if (environment.find("\nOMPI_COMM_WORLD_RANK=1\n") != std::string::npos) rank1 = pid;
+  }
+  ASSERT_NE(rank1, 0);
+  ASSERT_EQ(::kill(rank1, SIGUSR1), 0);
+  EXPECT_EQ(background_status(), 75) << read(path("log"));
+  EXPECT_NE(read(path("run/summary.json")).find("\"stop_reason\": \"signal\""), std::string::npos)
+      << read(path("run/summary.json"));
+  EXPECT_NE(read(path("log")).find("stopped by a signal to another rank"), std::string::npos) << read(path("log"));
+}
+
+}  // namespace
+}  // namespace sinapsis
