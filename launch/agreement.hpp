@@ -52,4 +52,18 @@ void agree(Communicator& comm, Phase&& phase) {
   }
 }
 
+// Every rank's `mine` must be the same (a schema, a configuration): one
+// allgather; a difference throws AgreedFailure on every rank naming rank 0's
+// value and the first rank's that differs. `what` says when ("before
+// training").
+inline void require_same_on_every_rank(Communicator& comm, const std::string& what, const std::string& mine) {
+  if (comm.size() == 1) return;
+  const auto all = comm.allgather(mine);
+  for (std::size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0])
+      throw AgreedFailure("ranks disagree " + what + ": rank 0 has {" + all[0] + "}, rank " + std::to_string(r) +
+                              " has {" + all[r] + "}",
+                          kExitFailure);
+}
+
 }  // namespace sinapsis::cli

@@ -43,8 +43,9 @@ struct TrainOutcome {
 // `sinapsis train ARGS` on the ranks of `comm`; `silent` prints nothing.
 // Errors throw as for train_command (AgreedFailure for a diverged run).
 TrainOutcome run_training(const Args& args, Communicator& comm, bool silent = false);
-// Parses and validates `train` arguments without training (UsageError if bad).
-void check_train_arguments(const Args& args);
+// Parses and validates `train` arguments without training (UsageError if
+// bad); with `open_data`, also opens the data files it names (DataError).
+void check_train_arguments(const Args& args, bool open_data = false);
 int sweep_command(const Args& args, Communicator& comm);
 int report_command(const Args& args, Communicator& comm);
 int predict_command(const Args& args, Communicator& comm);

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "io/data_file.hpp"
+#include "launch/agreement.hpp"
 
 namespace sinapsis::cli {
 namespace {
@@ -71,6 +72,14 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
 }
 
 void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& comm, const Standardizer* fixed) {
+  // The collectives below sum per-column statistics: every rank must hold
+  // data of one schema first, or the sums would not even match in length.
+  std::string schema = "features " + std::to_string(p.train.dimension()) + " (" + p.features.text() + "), " +
+                       (p.train.task == Task::classification ? "class ids"
+                                                              : std::to_string(p.train.targets.cols) + " real targets");
+  for (const auto& [name, part] : {std::pair{"validation", &p.val}, std::pair{"test", &p.test}})
+    schema += std::string(", ") + (*part ? "" : "no ") + name + " data";
+  require_same_on_every_rank(comm, "on the data", schema);
   // Each rank saw only its labels: the class count is the largest of all.
   if (p.train.task == Task::classification) {
     std::int64_t classes = std::int64_t(p.train.classes);

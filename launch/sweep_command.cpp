@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -29,6 +30,7 @@
 #include "core/asha.hpp"
 #include "core/random.hpp"
 #include "io/atomic_file.hpp"
+#include "io/file_lock.hpp"
 #include "io/json.hpp"
 #include "launch/agreement.hpp"
 #include "launch/config_file.hpp"
@@ -120,25 +122,11 @@ bool create_exclusively(const std::string& path) {
   return true;
 }
 
-// Holds an exclusive fcntl lock on SWEEP_DIR/queue.lock (works across hosts
-// on a shared file system).
-class QueueLock {
- public:
-  explicit QueueLock(const std::string& sweep) : fd_(::open((sweep + "/queue.lock").c_str(), O_CREAT | O_RDWR, 0644)) {
-    if (fd_ < 0) throw DataError(sweep + "/queue.lock: cannot be opened");
-    struct flock lock {};
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    while (::fcntl(fd_, F_SETLKW, &lock) != 0)
-      if (errno != EINTR) throw DataError(sweep + "/queue.lock: cannot be locked");
-  }
-  ~QueueLock() { ::close(fd_); }  // closing releases the lock
-  QueueLock(const QueueLock&) = delete;
-  QueueLock& operator=(const QueueLock&) = delete;
-
- private:
-  int fd_;
-};
+// One worker at a time decides on the queue: an exclusive lock on
+// SWEEP_DIR/queue.lock (works across hosts on a shared file system).
+FileLock queue_lock(const std::string& sweep) {
+  return FileLock((fs::path(sweep) / "queue.lock").string(), {}, "sinapsis sweep queue", FileLock::Wait::yes);
+}
 
 std::optional<TrialRecord> read_record(const std::string& file) {
   std::ifstream in(file);
@@ -193,7 +181,7 @@ std::vector<TrialProgress> progress_of(const std::string& sweep, const std::vect
 // One job for a free group, decided under the queue lock and marked in the
 // files before the lock is released.
 AshaJob take_job(const std::string& sweep, const std::vector<TrialConfig>& trials, const AshaOptions& asha) {
-  QueueLock lock(sweep);
+  const FileLock lock = queue_lock(sweep);
   AshaJob job = next_asha_job(asha, progress_of(sweep, trials, asha));
   if (job.kind == AshaJob::Kind::start) {
     fs::create_directories(trial_dir(sweep, trials[job.trial].id));
@@ -237,6 +225,14 @@ Slice parse_slice(const std::string& text) {
   if (s.count < 1 || s.index >= s.count)
     throw UsageError("--slice: '" + text + "' needs 0 <= i < n");
   return s;
+}
+
+// SWEEP_DIR/.lock: slot 0 and up for a whole sweep or a merge, slot 1 + i
+// for slice i (see io/file_lock.hpp).
+constexpr const char* kSweepLock = ".lock";
+FileLock::Range slice_range(const Slice& slice) {
+  if (slice.count == 1) return {};
+  return {1 + slice.index, 1};
 }
 
 // trials.csv and summary.json from the records of every trial.
@@ -370,6 +366,26 @@ int merge_command(const Args& args) {
   if (!values.count("target-loss")) target_loss = v.target_loss;
   metric = resolve_metric(v.target_metric, po::collect_unrecognized(parsed.options, po::include_positional));
   max_epochs = v.max_epochs;
+  // No slice may still be running in a directory merged, nor another merge
+  // writing the output: each is locked whole for the merge.
+  if (out.empty()) out = dirs.front();
+  fs::create_directories(out);
+  std::vector<std::unique_ptr<FileLock>> locks;
+  for (const auto& dir : std::set<std::string>{dirs.begin(), dirs.end()}) {
+    if (!fs::exists(dir) || fs::equivalent(dir, out)) continue;
+    try {
+      locks.push_back(std::make_unique<FileLock>((fs::path(dir) / kSweepLock).string(), FileLock::Range{},
+                                                 "sinapsis sweep merge", FileLock::Wait::no));
+    } catch (const LockHeld& e) {
+      throw UsageError("sweep merge: " + dir + " is in use by " + e.holder + "; merge when it has ended");
+    }
+  }
+  try {
+    locks.push_back(std::make_unique<FileLock>((fs::path(out) / kSweepLock).string(), FileLock::Range{},
+                                               "sinapsis sweep merge", FileLock::Wait::no));
+  } catch (const LockHeld& e) {
+    throw UsageError("sweep merge: " + out + " is in use by " + e.holder + "; merge when it has ended");
+  }
   std::map<std::size_t, TrialRecord> all;
   std::map<std::size_t, std::string> run_dirs;
   for (const auto& dir : dirs)
@@ -377,12 +393,12 @@ int merge_command(const Args& args) {
       all[id] = record;
       run_dirs[id] = trial_dir(dir, id);
     }
-  if (out.empty()) out = dirs.front();
-  fs::create_directories(out);
   AshaOptions asha{v.min_epochs, max_epochs, v.reduction_factor, v.prune == "asha"};
   const std::size_t grid_size = expand_grid(grid_of(v)).size();
   std::cout << write_results(out, all, run_dirs, grid_size, asha, metric, target_loss) << "merged " << all.size() << " trials from " << dirs.size() << " director" << (dirs.size() == 1 ? "y" : "ies")
             << " into " << out << "/trials.csv and " << out << "/summary.json" << std::endl;
+  if (std::none_of(all.begin(), all.end(), [](const auto& r) { return r.second.status != "failed"; }))
+    throw DataError("sweep merge: no trial trained: all " + std::to_string(all.size()) + " records are failures");
   return kExitSuccess;
 }
 
@@ -461,13 +477,18 @@ int sweep_command(const Args& args, Communicator& world) {
     if (a == "--epochs" || a.rfind("--epochs=", 0) == 0 || a == "--out" || a == "--seed" || a == "--hidden" ||
         a == "--resume")
       throw UsageError("sweep: " + a + " is set per trial (use --max-epochs, --out SWEEP_DIR, --seed, --depth/--width)");
-  {
-    Args check = train_args;
-    const Args per_trial = trial_arguments(all_trials.front(), 1);
-    check.insert(check.end(), per_trial.begin(), per_trial.end());
-    check.insert(check.end(), {"--epochs", "1", "--out", (fs::path(v.out) / "trials" / "check").string(), "--overwrite"});
-    check_train_arguments(check);  // bad pass-through options fail here, once
-  }
+  // Every trial's options are checked before any trains (a bad value
+  // anywhere in the grid, --lr 0.1,abc, fails here, once, naming it), and
+  // the data files must open.
+  agree(world, [&] {
+    for (const TrialConfig& trial : all_trials) {
+      Args check = train_args;
+      const Args per_trial = trial_arguments(trial, 1);
+      check.insert(check.end(), per_trial.begin(), per_trial.end());
+      check.insert(check.end(), {"--epochs", "1", "--out", (fs::path(v.out) / "trials" / "check").string(), "--overwrite"});
+      check_train_arguments(check, trial.id == all_trials.front().id);
+    }
+  });
   const std::string sweep = v.out;
   const bool lead = world.rank() == 0;
   // The options that define the sweep (what sweep.args keeps): all but
@@ -480,14 +501,28 @@ int sweep_command(const Args& args, Communicator& world) {
 
   // Rank 0 checks and prepares SWEEP_DIR (one rank, or it would see the
   // sweep.args another rank just wrote); every rank learns the outcome.
+  // Rank 0 holds SWEEP_DIR for the job: the whole of it, or its slice
+  // (slices of one sweep run side by side; the same slice twice, or a
+  // whole sweep beside any slice, is refused naming the holder).
+  std::optional<FileLock> sweep_lock;
   agree(world, [&] {
     if (!lead) return;
+    fs::create_directories(sweep);
+    try {
+      sweep_lock.emplace((fs::path(sweep) / kSweepLock).string(), slice_range(slice),
+                         "sinapsis sweep" + (slice.count > 1 ? " --slice " + v.slice : std::string()),
+                         FileLock::Wait::no);
+    } catch (const LockHeld& e) {
+      throw UsageError("--out: " + sweep + " is in use by " + e.holder + "; wait for it to end or choose another --out");
+    }
     if (const std::optional<Args> stored = stored_sweep_args(sweep); stored && !v.resume && !v.overwrite) {
       if (slice.count == 1 || *stored != defining)
         throw UsageError("--out: " + sweep + " already holds " + (slice.count == 1 ? "a sweep" : "another sweep") +
                          "; pass --resume to continue it or --overwrite");
     }
-    if (v.overwrite && !v.resume && slice.count == 1) fs::remove_all(sweep);
+    if (v.overwrite && !v.resume && slice.count == 1)  // all but the lock we hold
+      for (const auto& entry : fs::directory_iterator(sweep))
+        if (entry.path().filename() != kSweepLock) fs::remove_all(entry.path());
     fs::create_directories(fs::path(sweep) / "trials");
     if (v.resume) forget_unfinished(sweep, trials);
     AtomicFile stored((fs::path(sweep) / "sweep.args").string());
@@ -611,16 +646,33 @@ int sweep_command(const Args& args, Communicator& world) {
     return kExitResume;
   }
   if (!lead) return kExitSuccess;
+  const auto records = latest_records(sweep);
+  // A sweep (or slice) in which no trial trained is a failure, whatever the
+  // reason of each (it is in trials.csv / the records).
+  std::size_t trained = 0;
+  std::string first_failure;
+  for (const auto& t : trials)
+    if (const auto r = records.find(t.id); r != records.end()) {
+      if (r->second.status != "failed") ++trained;
+      else if (first_failure.empty()) first_failure = "trial " + std::to_string(t.id) + ": " + r->second.message;
+    }
+  const auto fail_if_none_trained = [&] {
+    if (trained == 0 && !trials.empty())
+      throw AgreedFailure("no trial trained: all " + std::to_string(trials.size()) + " failed (" + first_failure +
+                              "); see " + sweep + "/trials",
+                          kExitFailure);
+  };
   if (slice.count > 1) {
+    fail_if_none_trained();
     std::cout << "slice " << v.slice << " done: " << trials.size() << " trials in " << sweep
               << "; combine the slices with: sinapsis sweep merge " << sweep << std::endl;
     return kExitSuccess;
   }
-  const auto records = latest_records(sweep);
   std::map<std::size_t, std::string> run_dirs;
   for (const auto& [id, record] : records) run_dirs[id] = trial_dir(sweep, id);
   std::cout << write_results(sweep, records, run_dirs, all_trials.size(), asha, metric, v.target_loss)
             << "wrote " << sweep << "/trials.csv and " << sweep << "/summary.json" << std::endl;
+  fail_if_none_trained();
   return kExitSuccess;
 }
 

@@ -217,18 +217,6 @@ std::uint64_t parameter_hash(std::span<const float> values) {
   return hash;
 }
 
-// What every rank must agree on before the first step: the model, the data
-// schema and the options that shape the computation. One allgather; a
-// difference names both ranks and both values.
-void check_ranks_agree(Communicator& comm, const std::string& mine) {
-  const auto all = comm.allgather(mine);
-  for (std::size_t r = 1; r < all.size(); ++r)
-    if (all[r] != all[0])
-      throw AgreedFailure("ranks disagree before training: rank 0 has {" + all[0] + "}, rank " + std::to_string(r) +
-                              " has {" + all[r] + "}",
-                          kExitFailure);
-}
-
 // Test hook for the fault tests: SINAPSIS_INJECT_FAULT=RANK:EPOCH makes that
 // rank throw after that epoch, mid-training, as an I/O error or a bug would.
 // Returns the epoch for this rank (0: none).
@@ -313,12 +301,16 @@ void check_resume_changes(const Args& stored, const po::variables_map& now, cons
 
 int train_command(const Args& args, Communicator& comm) { return run_training(args, comm).status; }
 
-void check_train_arguments(const Args& args) {
+void check_train_arguments(const Args& args, bool open_data) {
   po::options_description options("sinapsis train options");
   TrainCommandOptions v;
   describe(options, v);
   po::variables_map values;
-  if (parse("train", args, options, values, "")) validate(v);
+  if (!parse("train", args, options, values, "")) return;
+  validate(v);
+  if (!open_data) return;
+  for (const std::string* spec : {&v.input.data, &v.input.val_data, &v.input.test_data})
+    if (!spec->empty()) open_data_source(*spec);
 }
 
 TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
@@ -431,7 +423,8 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
          << t.epochs << " lr " << t.schedule.base << " momentum " << t.sgd.momentum << " l1 " << t.sgd.penalty.l1
          << " l2 " << t.sgd.penalty.l2 << " keep_prob " << t.keep_prob << " patience " << t.early_stopping.patience_epochs
          << " seed " << t.seed;
-    check_ranks_agree(comm, mine.str());
+    // The model, the data schema and the options that shape the computation.
+    require_same_on_every_rank(comm, "before training", mine.str());
   }
   // The encoded data is what training reads: free what is left of the raw.
   for (Dataset* part : {&data.train, data.val ? &*data.val : nullptr, data.test ? &*data.test : nullptr})

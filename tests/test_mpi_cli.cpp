@@ -206,6 +206,17 @@ TEST_F(MpiBadData, RanksThatDisagreeOnTheOptionsStopBeforeTraining) {
   expect_refused_result(run_mpirun(command), command, {"ranks disagree", "rank 1", "lr 0.1", "lr 0.2"});
 }
 
+TEST_F(MpiBadData, RanksGivenDataOfDifferentWidthsStopNamingBothSchemas) {
+  // Before any collective over per-column statistics (which would not even
+  // match in length): the schemas are compared and named.
+  write_data_file(path("two.h5"), blobs(40, 2));
+  write_data_file(path("three.h5"), blobs(40, 3));
+  const std::string binary = " --oversubscribe " SINAPSIS_BINARY " ";
+  const std::string command = "-n 1" + binary + train(path("two.h5")) + " : -n 1" + binary + train(path("three.h5"));
+  expect_refused_result(run_mpirun(command), command,
+                        {"ranks disagree on the data", "rank 0 has {features 2", "rank 1 has {features 3"});
+}
+
 // Checkpoints and resume, as a user drives them.
 class MpiResume : public MpiBadData {
  protected:
