@@ -7,8 +7,10 @@
 // span, never from a hand-written byte count.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -17,6 +19,18 @@
 namespace sinapsis {
 
 enum class ReduceOp { sum, max, min };
+
+// How a job watches for ranks that stall (dist/stall_watch.hpp says how it
+// works). Each command sets it as it goes: a setup phase (reading data may
+// keep ranks waiting long), then training.
+struct StallOptions {
+  double timeout_seconds = 0;  // 0: automatic (StallPolicy)
+  bool training = false;
+  // With --time-limit: a rank still waiting in a collective at this moment
+  // ends the job, naming the ranks that kept it waiting.
+  std::optional<std::chrono::steady_clock::time_point> hard_deadline;
+  std::string error_prefix = "sinapsis: error: ";  // of the one line printed
+};
 
 class Communicator {
  public:
@@ -54,6 +68,10 @@ class Communicator {
   // Ends every rank at once with `status` (for failures that leave ranks
   // unable to meet at a collective).
   [[noreturn]] virtual void abort(int status) = 0;
+
+  // Sets how this process watches its collectives (on every communicator of
+  // the job) for stalled peers from now on. One rank alone has none.
+  virtual void watch_stalls(const StallOptions& options) { (void)options; }
 
  protected:
   enum class Type { int32, int64, uint64, float32, float64, byte };

@@ -1,47 +1,355 @@
-// The Open MPI implementation of Communicator. The only file that includes mpi.h.
+// The Open MPI implementation of Communicator, and its stall watchdog. The
+// only file that includes mpi.h.
 #include <mpi.h>
+#include <unistd.h>  // getpid, gethostname, write
 
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "dist/communicator.hpp"
+#include "dist/stall_watch.hpp"
 
 namespace sinapsis {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Watches this process's blocking collectives for stalled peers, on a
+// thread of its own that talks to the other ranks' watchdogs over a
+// duplicate of MPI_COMM_WORLD (MPI_THREAD_MULTIPLE). The protocol and the
+// decisions are in dist/stall_watch.hpp.
+class Watchdog {
+ public:
+  Watchdog() {
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(comm_, &rank_);
+    int size = 1;
+    MPI_Comm_size(comm_, &size);
+    // Who every rank is, for the messages.
+    std::array<char, kWhoChars> mine{};
+    char host[128] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::snprintf(mine.data(), mine.size(), "pid %d on host %s", int(::getpid()), host);
+    std::vector<char> all(kWhoChars * std::size_t(size));
+    MPI_Allgather(mine.data(), kWhoChars, MPI_CHAR, all.data(), kWhoChars, MPI_CHAR, comm_);
+    for (int r = 0; r < size; ++r) who_.emplace_back(all.data() + std::size_t(r) * kWhoChars);
+    left_ = started_ = Clock::now();
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Watchdog() {
+    {
+      const std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+    MPI_Comm_free(&comm_);
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // Main thread, in the order every rank calls split(): the same id everywhere.
+  std::uint64_t new_comm_id() { return next_comm_id_++; }
+
+  // Main thread, around every blocking collective.
+  void enter(std::uint64_t comm, std::uint64_t sequence, const std::vector<int>* members) {
+    const auto now = Clock::now();
+    const std::lock_guard lock(mutex_);
+    longest_interval_ = std::max(longest_interval_, seconds_between(left_, now));
+    in_collective_ = true;
+    entered_ = now;
+    comm_id_ = comm;
+    sequence_ = sequence;
+    members_ = members;
+  }
+  void leave() {
+    const std::lock_guard lock(mutex_);
+    in_collective_ = false;
+    left_ = Clock::now();
+  }
+  void configure(const StallOptions& options) {
+    const std::lock_guard lock(mutex_);
+    options_ = options;
+    policy_ = {options.timeout_seconds, options.training};
+    longest_interval_ = 0;  // a new phase: its own intervals
+    left_ = Clock::now();
+  }
+
+ private:
+  static constexpr int kWhoChars = 160;
+  static constexpr int kPingTag = 1, kReplyTag = 2;
+  // Ping: {check id, communicator, sequence}. Reply: {check id, waiting, communicator, sequence, nanoseconds}.
+  using Ping = std::array<std::int64_t, 3>;
+  using Reply = std::array<std::int64_t, 5>;
+
+  struct Check {
+    std::int64_t id = 0;
+    Clock::time_point entered, until;
+    std::uint64_t comm = 0, sequence = 0;
+    std::vector<int> members;
+    double timeout = 0;
+    bool deadline = false;
+    std::map<int, PeerAnswer> answers;
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      wake_.wait_for(lock, std::chrono::milliseconds(100));
+      if (stop_) break;
+      lock.unlock();
+      serve_pings();
+      watch();
+      lock.lock();
+    }
+  }
+
+  // Answers every pending ping with what the main thread does now.
+  void serve_pings() {
+    for (;;) {
+      int pending = 0;
+      MPI_Status status;
+      if (MPI_Iprobe(MPI_ANY_SOURCE, kPingTag, comm_, &pending, &status) != MPI_SUCCESS || !pending) return;
+      Ping ping{};
+      MPI_Recv(ping.data(), int(ping.size()), MPI_INT64_T, status.MPI_SOURCE, kPingTag, comm_, MPI_STATUS_IGNORE);
+      Reply reply{};
+      {
+        const std::lock_guard lock(mutex_);
+        const auto now = Clock::now();
+        const double seconds = seconds_between(in_collective_ ? entered_ : left_, now);
+        reply = {ping[0], in_collective_ ? 1 : 0, std::int64_t(comm_id_), std::int64_t(sequence_),
+                 std::int64_t(seconds * 1e9)};
+      }
+      MPI_Send(reply.data(), int(reply.size()), MPI_INT64_T, status.MPI_SOURCE, kReplyTag, comm_);
+    }
+  }
+
+  void collect_replies() {
+    for (;;) {
+      int pending = 0;
+      MPI_Status status;
+      if (MPI_Iprobe(MPI_ANY_SOURCE, kReplyTag, comm_, &pending, &status) != MPI_SUCCESS || !pending) return;
+      Reply reply{};
+      MPI_Recv(reply.data(), int(reply.size()), MPI_INT64_T, status.MPI_SOURCE, kReplyTag, comm_, MPI_STATUS_IGNORE);
+      if (!check_ || reply[0] != check_->id) continue;  // the answer to a check that is over
+      PeerAnswer& a = check_->answers[status.MPI_SOURCE];
+      a.answered = true;
+      a.waiting = reply[1] != 0;
+      a.comm = std::uint64_t(reply[2]);
+      a.sequence = std::uint64_t(reply[3]);
+      a.seconds = double(reply[4]) / 1e9;
+    }
+  }
+
+  void watch() {
+    const auto now = Clock::now();
+    bool in_collective = false;
+    Clock::time_point entered;
+    double timeout = 0;
+    bool deadline = false;
+    {
+      const std::lock_guard lock(mutex_);
+      in_collective = in_collective_;
+      entered = entered_;
+      timeout = policy_.timeout(longest_interval_);
+      deadline = options_.hard_deadline && now >= *options_.hard_deadline;
+    }
+    if (abort_at_ && now >= *abort_at_) MPI_Abort(MPI_COMM_WORLD, 1);
+    if (check_) {
+      collect_replies();
+      if (!in_collective || entered != check_->entered) {
+        check_.reset();  // the collective completed: nobody stalled
+        return;
+      }
+      if (check_->answers.size() + 1 >= check_->members.size() || now >= check_->until) decide(now);
+      return;
+    }
+    if (!in_collective) return;
+    if (entered != judged_entered_) next_judgement_ = entered;  // a new wait
+    const bool due = seconds_between(entered, now) >= timeout && now >= next_judgement_;
+    if (due || deadline) start_check(now, timeout, deadline);
+  }
+
+  void start_check(Clock::time_point now, double timeout, bool deadline) {
+    Check c;
+    {
+      const std::lock_guard lock(mutex_);
+      if (!in_collective_ || members_ == nullptr) return;
+      c.entered = entered_;
+      c.comm = comm_id_;
+      c.sequence = sequence_;
+      c.members = *members_;
+    }
+    c.id = ++checks_;
+    c.timeout = timeout;
+    c.deadline = deadline;
+    c.until = now + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(deadline ? 1.0 : StallPolicy::grace(timeout)));
+    // The payload outlives the sends (freed requests complete on their own,
+    // even towards a peer that never reads them).
+    pings_.push_back({c.id, std::int64_t(c.comm), std::int64_t(c.sequence)});
+    for (const int member : c.members) {
+      if (member == rank_) continue;
+      MPI_Request request;
+      if (MPI_Isend(pings_.back().data(), int(Ping{}.size()), MPI_INT64_T, member, kPingTag, comm_, &request) ==
+          MPI_SUCCESS)
+        MPI_Request_free(&request);
+    }
+    judged_entered_ = c.entered;
+    check_ = std::move(c);
+  }
+
+  void decide(Clock::time_point now) {
+    Check& c = *check_;
+    std::vector<PeerAnswer> answers;
+    for (const int member : c.members) {
+      if (member == rank_) continue;
+      PeerAnswer a = c.answers.count(member) ? c.answers[member] : PeerAnswer{};
+      a.rank = member;
+      answers.push_back(a);
+    }
+    const StallVerdict v = judge(rank_, c.comm, c.sequence, seconds_between(c.entered, now), c.timeout, answers,
+                                 who_, c.deadline);
+    const double timeout = c.timeout;
+    check_.reset();
+    if (v.stalled.empty()) {  // slow, not stalled: judge again after another timeout
+      next_judgement_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout));
+      return;
+    }
+    if (v.report) {
+      std::string prefix;
+      {
+        const std::lock_guard lock(mutex_);
+        prefix = options_.error_prefix;
+      }
+      const std::string line = prefix + v.message + "\n";
+      [[maybe_unused]] const ssize_t written = ::write(2, line.data(), line.size());
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    // The rank that reports ends the job; should it not, so do we.
+    abort_at_ = now + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(StallPolicy::grace(timeout)));
+  }
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  std::vector<std::string> who_;
+  std::uint64_t next_comm_id_ = 1;  // 0 is MPI_COMM_WORLD
+  std::thread thread_;
+
+  // Shared with the main thread, under mutex_.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool in_collective_ = false;
+  Clock::time_point started_, entered_, left_;
+  std::uint64_t comm_id_ = 0, sequence_ = 0;
+  const std::vector<int>* members_ = nullptr;
+  double longest_interval_ = 0;
+  StallOptions options_;
+  StallPolicy policy_;
+
+  // The watchdog thread's own.
+  std::optional<Check> check_;
+  std::int64_t checks_ = 0;
+  std::deque<Ping> pings_;
+  Clock::time_point judged_entered_, next_judgement_;
+  std::optional<Clock::time_point> abort_at_;
+};
+
+// Marks a blocking collective for the watchdog (if there is one).
+class Watched {
+ public:
+  Watched(Watchdog* watchdog, std::uint64_t comm, std::uint64_t sequence, const std::vector<int>* members)
+      : watchdog_(watchdog) {
+    if (watchdog_) watchdog_->enter(comm, sequence, members);
+  }
+  ~Watched() {
+    if (watchdog_) watchdog_->leave();
+  }
+  Watched(const Watched&) = delete;
+  Watched& operator=(const Watched&) = delete;
+
+ private:
+  Watchdog* watchdog_;
+};
 
 class MpiCommunicator final : public Communicator {
  public:
   MpiCommunicator() {
     int initialized = 0;
     MPI_Initialized(&initialized);
+    int provided = MPI_THREAD_SINGLE;
     if (!initialized) {
-      int provided = 0;
-      MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+      // MULTIPLE: the stall watchdog talks to its peers while the main
+      // thread waits inside a collective.
+      MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
       owns_ = true;
+    } else {
+      MPI_Query_thread(&provided);
     }
     // Errors come back as codes we turn into exceptions, instead of MPI
     // aborting behind our back.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    for (int r = 0; r < size_; ++r) members_.push_back(r);
+    if (size_ > 1 && provided >= MPI_THREAD_MULTIPLE) {
+      owned_watchdog_ = std::make_unique<Watchdog>();
+      watchdog_ = owned_watchdog_.get();
+    }
   }
-  // A sub-communicator of `parent` (from split()); it frees it.
-  explicit MpiCommunicator(MPI_Comm comm) : comm_(comm), owns_comm_(true) {
+  // A sub-communicator (from split()); it frees it. `watchdog` is the
+  // world's (it outlives every part).
+  MpiCommunicator(MPI_Comm comm, Watchdog* watchdog) : comm_(comm), owns_comm_(true), watchdog_(watchdog) {
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
+    // The members' ranks in the job, for the watchdog's pings.
+    MPI_Group world_group, group;
+    MPI_Comm_group(MPI_COMM_WORLD, &world_group);
+    MPI_Comm_group(comm_, &group);
+    std::vector<int> local(static_cast<std::size_t>(size_));
+    for (int r = 0; r < size_; ++r) local[std::size_t(r)] = r;
+    members_.resize(local.size());
+    MPI_Group_translate_ranks(group, size_, local.data(), world_group, members_.data());
+    MPI_Group_free(&group);
+    MPI_Group_free(&world_group);
+    if (watchdog_) id_ = watchdog_->new_comm_id();
   }
   ~MpiCommunicator() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
+    owned_watchdog_.reset();  // its thread stops before MPI does
     if (owns_comm_ && !finalized) MPI_Comm_free(&comm_);
     if (owns_ && !finalized) MPI_Finalize();
   }
 
   std::unique_ptr<Communicator> split(int color) override {
     MPI_Comm part = MPI_COMM_NULL;
-    check(MPI_Comm_split(comm_, color, rank_, &part), "MPI_Comm_split");
-    return std::make_unique<MpiCommunicator>(part);
+    {
+      const Watched watched(watchdog_, id_, ++sequence_, &members_);
+      check(MPI_Comm_split(comm_, color, rank_, &part), "MPI_Comm_split");
+    }
+    return std::make_unique<MpiCommunicator>(part, watchdog_);
+  }
+
+  void watch_stalls(const StallOptions& options) override {
+    if (watchdog_) watchdog_->configure(options);
   }
 
   int rank() const override { return rank_; }
@@ -59,12 +367,15 @@ class MpiCommunicator final : public Communicator {
 
  protected:
   void allreduce_raw(void* data, std::size_t count, Type type, ReduceOp op) override {
+    const Watched watched(watchdog_, id_, ++sequence_, &members_);
     check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), mpi_type(type), mpi_op(op), comm_), "MPI_Allreduce");
   }
   void broadcast_raw(void* data, std::size_t count, Type type, int root) override {
+    const Watched watched(watchdog_, id_, ++sequence_, &members_);
     check(MPI_Bcast(data, int(count), mpi_type(type), root, comm_), "MPI_Bcast");
   }
   void allgather_raw(const void* mine, std::size_t count, Type type, void* all) override {
+    const Watched watched(watchdog_, id_, ++sequence_, &members_);
     check(MPI_Allgather(mine, int(count), mpi_type(type), all, int(count), mpi_type(type), comm_),
           "MPI_Allgather");
   }
@@ -102,6 +413,11 @@ class MpiCommunicator final : public Communicator {
   int rank_ = 0;
   int size_ = 1;
   bool owns_ = false;  // initialized MPI, finalizes it
+  std::vector<int> members_;  // the ranks in the job (MPI_COMM_WORLD) of this communicator's ranks
+  std::unique_ptr<Watchdog> owned_watchdog_;  // the world's
+  Watchdog* watchdog_ = nullptr;              // null with one rank
+  std::uint64_t id_ = 0;                      // the watchdog's name for this communicator
+  std::uint64_t sequence_ = 0;                // collectives so far on it
 };
 
 }  // namespace

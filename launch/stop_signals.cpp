@@ -59,9 +59,12 @@ Deadline Deadline::after_minutes(double minutes, std::chrono::steady_clock::time
   const double limit = minutes * 60;
   // 5 % of the limit, at least 10 s, at most 5 min; never over half the limit.
   const double reserve = std::min({std::clamp(0.05 * limit, 10.0, 300.0), 0.5 * limit});
-  const double seconds = std::max(0.0, limit - reserve);
-  d.stop_at = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                          std::chrono::duration<double>(seconds));
+  const auto after = [&](double seconds) {
+    return start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>(std::max(0.0, seconds)));
+  };
+  d.stop_at = after(limit - reserve);
+  d.end_at = after(limit - reserve / 2);
   return d;
 }
 

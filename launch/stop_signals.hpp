@@ -35,6 +35,9 @@ class StopSignals {
 // clock.
 struct Deadline {
   std::optional<std::chrono::steady_clock::time_point> stop_at;
+  // Halfway through the reserve: a rank still waiting for a stalled peer
+  // then ends the job (the stall watchdog), so the limit holds regardless.
+  std::optional<std::chrono::steady_clock::time_point> end_at;
 
   static Deadline after_minutes(double minutes, std::chrono::steady_clock::time_point start);
   bool passed(std::chrono::steady_clock::time_point now) const { return stop_at && now >= *stop_at; }

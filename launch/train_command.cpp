@@ -51,6 +51,7 @@ struct TrainCommandOptions {
   std::size_t checkpoint_every = 0;
   double checkpoint_seconds = 0;
   double time_limit_minutes = 0;
+  double stall_timeout_seconds = 0;
   std::string resume;
   std::uint64_t seed = 1;
   int threads = 0;
@@ -108,6 +109,10 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("checkpoint-seconds", po::value(&v.checkpoint_seconds)->default_value(0), "also write it when this many seconds passed since the last one (0: never)")
     ("time-limit", po::value(&v.time_limit_minutes)->default_value(0),
      "minutes this run may take: checkpoint and stop (exit status 75, resume me) before then (0: no limit)")
+    ("stall-timeout", po::value(&v.stall_timeout_seconds)->default_value(0),
+     "seconds a rank may wait for the others at a collective before the ranks that keep it waiting are named and "
+     "the job ends (exit status 1; the last checkpoint is kept). 0: automatic, 600 while reading data, then the "
+     "larger of 120 and 20 times the longest step or epoch-end seen")
     ("resume", po::value(&v.resume), "continue the run in this RUN_DIR from its checkpoint.h5, with its options (options given here override them)")
     ("check-consistency", po::value(&v.check_consistency)->default_value(v.check_consistency)->implicit_value(true),
      "compare a hash of the parameters across ranks after every epoch; a mismatch is an error (on in debug builds)");
@@ -152,6 +157,7 @@ void validate(const TrainCommandOptions& v) {
     throw UsageError("--out: " + v.out + " exists and is not a directory");
   require_non_negative(v.checkpoint_seconds, "checkpoint-seconds");
   require_non_negative(v.time_limit_minutes, "time-limit");
+  require_non_negative(v.stall_timeout_seconds, "stall-timeout");
   // RUN_DIR must be creatable: its nearest existing ancestor a writable directory.
   fs::path existing = fs::absolute(v.out);
   while (!existing.empty() && !fs::exists(existing) && existing != existing.parent_path()) existing = existing.parent_path();
@@ -335,6 +341,10 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   if (!parse("train", effective, options, values, "--data TRAIN.h5 --out RUN_DIR [options]")) return outcome;
   if (silent) v.quiet = true;
   const bool lead = comm.rank() == 0;  // rank 0 alone prints and writes files
+  StallOptions stalls;
+  stalls.timeout_seconds = v.stall_timeout_seconds;
+  stalls.error_prefix = "sinapsis train: error: ";
+  comm.watch_stalls(stalls);  // the setup phase: reading data may keep ranks waiting long
   agree(comm, [&] {
     if (resumed && v.overwrite) throw UsageError("--overwrite and --resume: choose one");
     if (resumed) check_resume_changes(resumed->arguments, values, v.out);
@@ -455,6 +465,9 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
     trainer->restore(resumed->state);
   }
   const Deadline deadline = Deadline::after_minutes(v.time_limit_minutes, started);
+  stalls.training = true;
+  stalls.hard_deadline = deadline.end_at;
+  comm.watch_stalls(stalls);
   trainer->watch_stop_request([&] {
     if (signals.received() != 0) return StopRequest::asked;
     return deadline.passed(std::chrono::steady_clock::now()) ? StopRequest::deadline : StopRequest::none;
