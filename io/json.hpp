@@ -1,6 +1,7 @@
-// A JSON object written in insertion order, for summary files
-// (RUN_DIR/summary.json, SWEEP_DIR/summary.json). Non-finite numbers become
-// null (JSON has no NaN), strings are escaped.
+// The JSON of summary files (RUN_DIR/summary.json, SWEEP_DIR/summary.json):
+// JsonObject writes an object in insertion order (non-finite numbers become
+// null, as JSON has no NaN; strings are escaped); read_json reads a document
+// back into a JsonValue, for the commands that read summaries (report).
 #pragma once
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -89,5 +91,29 @@ class JsonObject {
 
   std::vector<std::pair<std::string, std::string>> entries_;
 };
+
+// One JSON value as read_json found it.
+struct JsonValue {
+  enum class Type { null, boolean, number, string, array, object };
+  Type type = Type::null;
+  bool boolean = false;
+  double number = 0;
+  std::string text;                                        // a string's value, unescaped (UTF-8)
+  std::vector<JsonValue> items;                            // an array's values
+  std::vector<std::pair<std::string, JsonValue>> members;  // an object's members, in file order
+  std::size_t line = 1;                                    // where the value starts (1-based), for messages
+
+  // The member `key` of an object; nullptr if there is none or this is not an object.
+  const JsonValue* find(const std::string& key) const {
+    for (const auto& [name, value] : members)
+      if (name == key) return &value;
+    return nullptr;
+  }
+};
+
+// Reads a whole JSON document (RFC 8259; no duplicate keys, nesting at most
+// 64 deep). Throws DataError "SOURCE line N: what is wrong" for anything else:
+// a file cut short, a stray character, a bad escape, text after the value.
+JsonValue read_json(std::string_view text, const std::string& source);
 
 }  // namespace sinapsis

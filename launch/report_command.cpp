@@ -1,44 +1,48 @@
 // sinapsis report RUN_DIR | SWEEP_DIR: an HTML page with plots, written to
 // DIR/report/index.html with its PNG images beside it.
-//   a run:   loss (and accuracy) curves per epoch with the early-stopping
-//            point marked; for 2-input data, the model's decision surface
-//            over the input plane with the training and test points, as the
-//            Playground draws it; the configuration and the summary.
+//   a run:   loss (and, where measured, accuracy) curves per epoch with the
+//            best epoch marked; for 2-input data, the model's decision
+//            surface over the input plane with the training and test points,
+//            as the Playground draws it; the configuration and the summary.
+//            A run that has not finished (a checkpoint, no summary.json yet)
+//            is reported as far as it got.
 //   a sweep: a heat map of the loss over depth x width per feature set,
 //            the cells under --target-loss marked and the simplest network
 //            starred; the trials table; the summary.
-// Plots are drawn by gnuplot (Debian's gnuplot-nox), driven through a script
-// written beside them. Without gnuplot the page is written without images,
-// and one line says why.
+// Everything the report reads is read and checked first (report_inputs.hpp);
+// a bad file is one error line and no report. The report is built in
+// DIR/report.tmp.PID and renamed into place whole, so a failure leaves the
+// earlier report (or none) as it was.
+// Plots are drawn by gnuplot (Debian's gnuplot-nox), run without a shell on
+// scripts written beside them that name their files relatively (so nothing
+// in a directory's name reaches a script). Without gnuplot the page is
+// written without images, and one line says why.
+#include <fcntl.h>   // AT_FDCWD
+#include <stdio.h>   // renameat2, RENAME_EXCHANGE
+#include <unistd.h>  // getpid
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 
 #include "core/network.hpp"
 #include "io/atomic_file.hpp"
-#include "io/data_file.hpp"
-#include "io/model_file.hpp"
 #include "launch/options.hpp"
-#include "launch/pipeline.hpp"
-#include "launch/sweep_plan.hpp"
+#include "launch/report_inputs.hpp"
+#include "launch/subprocess.hpp"
 
 namespace sinapsis::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string html_escape(const std::string& text) {
   std::string out;
@@ -54,37 +58,115 @@ std::string html_escape(const std::string& text) {
   return out;
 }
 
-// key = value lines of config.ini (the [section] line skipped).
-std::map<std::string, std::string> read_config(const fs::path& file) {
-  std::map<std::string, std::string> values;
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    const auto eq = line.find(" = ");
-    if (line.empty() || line[0] == '#' || line[0] == '[' || eq == std::string::npos) continue;
-    values[line.substr(0, eq)] = line.substr(eq + 3);
+// A gnuplot string literal: single quotes, a quote inside doubled; control
+// characters (a line break would end the command) become spaces.
+std::string gnuplot_quote(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') out += "''";
+    else out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
   }
-  return values;
+  return out + "'";
 }
 
-bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
-
-// Runs a gnuplot script; false (and a note) if it failed.
-bool run_gnuplot(const fs::path& script, std::vector<std::string>& notes) {
-  const std::string command = "gnuplot " + script.string() + " > " + script.string() + ".log 2>&1";
-  const bool ok = std::system(command.c_str()) == 0;
-  const std::string log = read_text(script.string() + ".log");
-  if (!ok || log.find("warning") != std::string::npos)  // e.g. "no valid points": a plot with holes
-    notes.push_back("gnuplot " + std::string(ok ? "warned" : "failed") + " on " + script.filename().string() + ": " + log);
-  return ok;
+// A file of the report, written whole or a DataError naming it.
+void write_file(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw DataError(file.string() + ": write failed (disk full?)");
 }
 
-// The epoch early stopping kept ("best": {"epoch": N, ...} in summary.json), or 0.
-std::size_t best_epoch(const std::string& summary) {
-  const auto best = summary.find("\"best\": {");
-  if (best == std::string::npos) return 0;
-  const auto epoch = summary.find("\"epoch\": ", best);
-  return epoch == std::string::npos ? 0 : std::size_t(std::atoll(summary.c_str() + epoch + 9));
-}
+// The report under construction: DIR/report.tmp.PID, put in place of
+// DIR/report by publish(). Whatever is left under the temporary name when it
+// is destroyed goes: a half-built report (an error) or the replaced one.
+class ReportDirectory {
+ public:
+  explicit ReportDirectory(const fs::path& dir)
+      : final_(dir / "report"), building_(dir / ("report.tmp." + std::to_string(::getpid()))) {
+    std::error_code error;
+    fs::remove_all(building_, error);  // a leftover of a killed report with our pid
+    if (!fs::create_directory(building_, error) || error)
+      throw DataError(building_.string() + ": cannot be created" + (error ? ": " + error.message() : std::string()));
+  }
+  ReportDirectory(const ReportDirectory&) = delete;
+  ReportDirectory& operator=(const ReportDirectory&) = delete;
+  ~ReportDirectory() {
+    std::error_code ignored;
+    fs::remove_all(building_, ignored);  // after publish(): the previous report
+  }
+  const fs::path& path() const { return building_; }
+
+  // The finished report replaces the previous one in one step (an atomic
+  // exchange where the file system has it, else two renames).
+  void publish() {
+    if (::renameat2(AT_FDCWD, building_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) == 0) return;
+    const int exchange_error = errno;
+    std::error_code error;
+    fs::path previous;
+    if (exchange_error != ENOENT) {  // a previous report, but no exchange here: move it aside first
+      previous = final_.string() + ".old." + std::to_string(::getpid());
+      fs::rename(final_, previous, error);
+      if (error) throw DataError(final_.string() + ": cannot be replaced: " + error.message());
+    }
+    fs::rename(building_, final_, error);
+    if (error) {
+      const std::string why = error.message();
+      if (!previous.empty()) fs::rename(previous, final_, error);  // the previous report back
+      throw DataError(final_.string() + ": cannot be written: " + why);
+    }
+    if (!previous.empty()) fs::remove_all(previous, error);
+  }
+
+ private:
+  fs::path final_, building_;
+};
+
+// gnuplot, drawing PNGs from scripts in the report directory.
+class Plotter {
+ public:
+  Plotter(std::string program, fs::path dir, std::vector<std::string>& notes)
+      : program_(std::move(program)), dir_(std::move(dir)), notes_(notes) {}
+
+  // Writes NAME.gp (a pngcairo terminal of `size`, output NAME.png, then
+  // `body`) and runs it. A plot that fails or draws no image throws one line
+  // naming it; warnings become one note.
+  void draw(const std::string& name, const std::string& what, const std::string& size, const std::string& body) {
+    const std::string script = name + ".gp", image = name + ".png";
+    write_file(dir_ / script, "set terminal pngcairo size " + size + " noenhanced\nset output '" + image + "'\n" + body);
+    const ProgramResult result = run_program(program_, {script}, dir_.string());
+    std::error_code error;
+    const auto bytes = fs::file_size(dir_ / image, error);
+    if (result.status != 0 || error || bytes == 0) {
+      const std::string said = one_line(result.output, true);
+      throw std::runtime_error("the " + what + " plot failed: gnuplot " +
+                               (result.status != 0 ? "exited with status " + std::to_string(result.status)
+                                                   : "drew no " + image) +
+                               (said.empty() ? "" : ": " + said));
+    }
+    if (const std::string said = one_line(result.output, false); !said.empty())
+      notes_.push_back("gnuplot warned on the " + what + " plot: " + said);
+  }
+
+ private:
+  // gnuplot's output in one line: the error it ended on (its last line), or
+  // the first warning and how many more lines followed.
+  static std::string one_line(const std::string& output, bool failed) {
+    std::vector<std::string> lines;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);) {
+      line.erase(0, line.find_first_not_of(" \t"));
+      if (!line.empty() && line != "^") lines.push_back(line);
+    }
+    if (lines.empty()) return "";
+    if (failed) return lines.back();
+    return lines.front() + (lines.size() > 1 ? " (and " + std::to_string(lines.size() - 1) + " more lines)" : "");
+  }
+
+  std::string program_;
+  fs::path dir_;
+  std::vector<std::string>& notes_;
+};
 
 struct Page {
   std::string title, body;
@@ -103,53 +185,139 @@ struct Page {
   }
 };
 
-// Loss and accuracy per epoch from metrics.csv, columns found by name.
-void loss_curves(const fs::path& run, const fs::path& out, Page& page, std::vector<std::string>& notes) {
-  const std::string metrics = read_text(run / "metrics.csv");
-  const std::string header = metrics.substr(0, metrics.find('\n'));
-  const std::size_t best = best_epoch(read_text(run / "summary.json"));
+
+// What the page-building functions share: where the files go, gnuplot (none:
+// a page without images), the page, and the notes for the terminal.
+struct Report {
+  fs::path dir;
+  std::optional<Plotter> plotter;
+  Page page;
+  std::vector<std::string>& notes;
+};
+
+std::string number_text(double value) {
+  if (!std::isfinite(value)) return "NaN";  // gnuplot's undefined value
+  std::ostringstream text;
+  text.precision(9);
+  text << value;
+  return text.str();
+}
+
+// A gnuplot range [lo:hi], widened when it is one value (gnuplot warns on an
+// empty range).
+std::string range_text(double lo, double hi) {
+  if (lo == hi) {
+    const double pad = std::max(std::abs(lo) * 0.05, 0.01);
+    lo -= pad;
+    hi += pad;
+  }
+  return "[" + number_text(lo) + ":" + number_text(hi) + "]";
+}
+
+// Loss per epoch for the series metrics.csv has values for: train loss
+// always; validation and test loss, and their accuracy on a second axis,
+// where measured. gnuplot reads a copy of those columns (loss.dat).
+void loss_curves(const RunInputs& run, Report& report) {
+  const MetricsTable& metrics = run.metrics;
+  if (metrics.rows.empty()) {
+    report.page.text("No epoch has finished yet: metrics.csv has no rows.");
+    return;
+  }
+  struct Series {
+    const char* column;
+    const char* title;
+    const char* color;  // a part's accuracy in its loss's color, dashed
+    bool accuracy;
+  };
+  static constexpr Series kSeries[] = {{"train_loss", "train loss", "#9400d3", false},
+                                       {"val_loss", "validation loss", "#009e73", false},
+                                       {"test_loss", "test loss", "#0072b2", false},
+                                       {"val_accuracy", "validation accuracy", "#009e73", true},
+                                       {"test_accuracy", "test accuracy", "#0072b2", true}};
+  std::vector<std::pair<Series, std::vector<double>>> shown;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  bool accuracy = false;
+  for (const Series& series : kSeries) {
+    std::vector<double> values = metrics.column(series.column);
+    if (std::none_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); })) continue;
+    for (const double v : values)
+      if (!series.accuracy && std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    accuracy |= series.accuracy;
+    shown.emplace_back(series, std::move(values));
+  }
+  if (!std::isfinite(lo)) {  // a run that diverged in its first epoch
+    report.notes.push_back("no loss plot: metrics.csv has no finite loss");
+    report.page.text("No loss plot: metrics.csv has no finite loss.");
+    return;
+  }
+  if (!report.plotter) return;
+  const std::vector<double> epochs = metrics.column("epoch");
+  std::ostringstream dat;
+  dat << "# epoch";
+  for (const auto& [series, values] : shown) dat << ' ' << series.column;
+  dat << '\n';
+  for (std::size_t r = 0; r < epochs.size(); ++r) {
+    dat << number_text(epochs[r]);
+    for (const auto& [series, values] : shown) dat << ' ' << number_text(values[r]);
+    dat << '\n';
+  }
+  write_file(report.dir / "loss.dat", dat.str());
+
   std::ostringstream gp;
-  gp << "set terminal pngcairo size 900,500 noenhanced\nset output '" << (out / "loss.png").string() << "'\n"
-     << "set datafile separator ','\nset key outside right top autotitle columnhead\n"
-     << "set xlabel 'epoch'\nset ylabel 'loss'\nset grid\n";
-  const bool accuracy = header.find("val_accuracy") != std::string::npos || header.find("test_accuracy") != std::string::npos;
-  if (accuracy) gp << "set y2label 'accuracy'\nset y2tics\nset ytics nomirror\n";
-  if (best > 0)
-    gp << "set arrow from " << best << ", graph 0 to " << best << ", graph 1 nohead dt 2 lc rgb 'black'\n"
-       << "set label 'early stopping kept epoch " << best << "' at " << best << ", graph 0.95 offset 0.5,0\n";
-  const std::string csv = "'" + (run / "metrics.csv").string() + "'";
-  gp << "plot " << csv << " using 'epoch':'train_loss' with lines lw 2 title 'train loss', "
-     << csv << " using 'epoch':'val_loss' with lines lw 2 title 'validation loss', "
-     << csv << " using 'epoch':'test_loss' with lines lw 2 title 'test loss'";
-  if (accuracy)
-    gp << ", " << csv << " using 'epoch':'val_accuracy' axes x1y2 with lines dt 3 title 'validation accuracy', "
-       << csv << " using 'epoch':'test_accuracy' axes x1y2 with lines dt 3 title 'test accuracy'";
+  gp << "set key outside right top\nset xlabel 'epoch'\nset ylabel 'loss'\nset grid\n";
+  // One epoch is one point: drawn as a point, in a range gnuplot accepts.
+  const bool one_epoch = epochs.size() == 1;
+  if (one_epoch) gp << "set xrange [" << number_text(epochs[0] - 1) << ":" << number_text(epochs[0] + 1) << "]\n";
+  if (lo == hi) gp << "set yrange " << range_text(lo, hi) << "\n";
+  if (accuracy) gp << "set y2label 'accuracy'\nset y2tics\nset ytics nomirror\nset y2range [0:1]\n";
+  if (run.best_epoch >= epochs.front() && run.best_epoch <= epochs.back()) {
+    const bool kept = run.config.patience > 0 && run.config.restore_best;
+    const std::string label = kept ? "early stopping kept epoch " + std::to_string(run.best_epoch)
+                                   : "best " + (run.best_monitor.empty() ? std::string("epoch") : run.best_monitor) +
+                                         ": epoch " + std::to_string(run.best_epoch);
+    gp << "set arrow from " << run.best_epoch << ", graph 0 to " << run.best_epoch
+       << ", graph 1 nohead dt 2 lc rgb 'black'\nset label " << gnuplot_quote(label) << " at " << run.best_epoch
+       << ", graph 0.95 offset 0.5,0\n";
+  }
+  gp << "plot ";
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    const Series& series = shown[i].first;
+    gp << (i ? ", " : "") << "'loss.dat' using 1:" << i + 2 << (series.accuracy ? " axes x1y2" : "") << " with "
+       << (one_epoch ? (series.accuracy ? "points pt 6 ps 1.5" : "points pt 7 ps 1.5")
+                     : (series.accuracy ? "lines lw 2 dt 2" : "lines lw 2"))
+       << " lc rgb '" << series.color << "' title '" << series.title << "'";
+  }
   gp << "\n";
-  std::ofstream(out / "loss.gp") << gp.str();
-  if (run_gnuplot(out / "loss.gp", notes)) page.image("loss.png", "training, validation and test loss per epoch");
+  report.plotter->draw("loss", "loss", "900,500", gp.str());
+  report.page.image("loss.png", "loss per epoch");
 }
 
 // The model's output over the input plane, with the training and test points
 // (for data with two raw input columns).
-void decision_surface(const fs::path& run, const fs::path& out, Page& page, std::vector<std::string>& notes) {
-  const auto config = read_config(run / "config.ini");
-  if (!config.count("data") || !fs::exists(run / "model.h5")) return;
-  ModelFile model = read_model_file((run / "model.h5").string());
-  DataOptions o;
-  o.data = config.at("data");
-  o.val_split = config.count("val-split") ? std::stod(config.at("val-split")) : 0;
-  o.test_split = config.count("test-split") ? std::stod(config.at("test-split")) : 0;
-  o.test_data = config.count("test-data") ? config.at("test-data") : "";
-  o.seed = config.count("seed") ? std::stoull(config.at("seed")) : 1;
+void decision_surface(const RunInputs& run, Report& report) {
+  if (!run.model) {
+    report.page.text("No decision surface: the run has no model.h5" +
+                     std::string(run.summary_text ? "." : " yet (it has not finished)."));
+    return;
+  }
+  const ModelFile& model = *run.model;
+  DataOptions o = run.config.data;
+  o.val_data.clear();  // only the training and test points are drawn
   o.class_labels = model.loss != Loss::mse;
   PreparedData data;
   try {
     data = read_training_data(o, 0, 1);  // the run's split, raw columns
   } catch (const std::exception& e) {
-    notes.push_back("no decision surface: " + std::string(e.what()));
+    report.notes.push_back("no decision surface: " + std::string(e.what()));
+    report.page.text("No decision surface: " + std::string(e.what()));
     return;
   }
-  if (data.train.dimension() != 2) return;  // only for points in a plane
+  if (data.train.dimension() != 2 || data.train.size() == 0) {
+    report.page.text("No decision surface: it is drawn for data with two input columns; " + o.data + " has " +
+                     std::to_string(data.train.dimension()) + ".");
+    return;
+  }
+  if (!report.plotter) return;
   double lo[2] = {std::numeric_limits<double>::max(), std::numeric_limits<double>::max()};
   double hi[2] = {-lo[0], -lo[1]};
   const auto extend = [&](const Dataset& d) {
@@ -161,6 +329,8 @@ void decision_surface(const fs::path& run, const fs::path& out, Page& page, std:
   };
   extend(data.train);
   if (data.test) extend(*data.test);
+  for (int c = 0; c < 2; ++c)
+    if (lo[c] == hi[c]) lo[c] -= 0.5, hi[c] += 0.5;  // all points on a line: a plane around it
   constexpr std::size_t kGrid = 100;
   Dataset grid;
   grid.features = Matrix<float>(kGrid * kGrid, 2);
@@ -174,166 +344,134 @@ void decision_surface(const fs::path& run, const fs::path& out, Page& page, std:
   const Architecture& arch = model.model.architecture();
   Workspace<float> ws(arch, kGrid * kGrid);
   const MatrixView<float> y = forward(model.model, ws, ConstMatrixView<float>(inputs.features.view()));
-  // One number per point: the positive class's probability (or the output).
+  // One number per point: the positive class's probability (or the output),
+  // a regular grid for gnuplot's `with image`.
   const std::size_t k = arch.outputs();
-  std::ofstream surface(out / "surface.dat");
-  surface.precision(9);  // a regular grid to gnuplot's `with image`
+  std::ostringstream surface;
   for (std::size_t i = 0; i < kGrid; ++i) {
     for (std::size_t j = 0; j < kGrid; ++j) {
       const std::size_t r = i * kGrid + j;
-      surface << grid.features(r, 0) << ' ' << grid.features(r, 1) << ' ' << y.data[r * k + (k > 1 ? 1 : 0)] << '\n';
+      surface << number_text(grid.features(r, 0)) << ' ' << number_text(grid.features(r, 1)) << ' '
+              << number_text(y.data[r * k + (k > 1 ? 1 : 0)]) << '\n';
     }
     surface << '\n';
   }
-  surface.close();  // complete before gnuplot reads it
-  const auto points = [&](const Dataset& d, const fs::path& file) {
-    std::ofstream p(file);
+  write_file(report.dir / "surface.dat", surface.str());
+  const auto points = [&](const Dataset& d, const char* file) {
+    std::ostringstream p;
     for (std::size_t r = 0; r < d.size(); ++r)
-      p << d.features(r, 0) << ' ' << d.features(r, 1) << ' '
-        << (d.labels.empty() ? double(d.targets(r, 0)) : double(d.labels[r])) << '\n';
+      p << number_text(d.features(r, 0)) << ' ' << number_text(d.features(r, 1)) << ' '
+        << (d.labels.empty() ? number_text(d.targets(r, 0)) : std::to_string(d.labels[r])) << '\n';
+    write_file(report.dir / file, p.str());
   };
-  points(data.train, out / "train.dat");
-  if (data.test) points(*data.test, out / "test.dat");
+  points(data.train, "train.dat");
+  if (data.test) points(*data.test, "test.dat");
   std::ostringstream gp;
-  gp << "set terminal pngcairo size 700,620 noenhanced\nset output '" << (out / "surface.png").string() << "'\n"
-     << "set palette defined (0 '#f59322', 0.5 '#e8eaeb', 1 '#0877bd')\nset size ratio -1\n"
-     << "set xrange [" << lo[0] << ":" << hi[0] << "]\nset yrange [" << lo[1] << ":" << hi[1] << "]\n"
+  gp << "set palette defined (0 '#f59322', 0.5 '#e8eaeb', 1 '#0877bd')\nset size ratio -1\n"
+     << "set xrange " << range_text(lo[0], hi[0]) << "\nset yrange " << range_text(lo[1], hi[1]) << "\n"
      << "set xlabel 'x1'\nset ylabel 'x2'\nset key outside bottom horizontal\n"
-     << "plot '" << (out / "surface.dat").string() << "' using 1:2:3 with image pixels notitle, '"
-     << (out / "train.dat").string() << "' using 1:2 with points pt 7 ps 0.9 lc rgb 'white' notitle, '"
-     << (out / "train.dat").string() << "' using 1:2:3 with points pt 7 ps 0.6 lc palette title 'training points'";
-  if (data.test)
-    gp << ", '" << (out / "test.dat").string() << "' using 1:2:3 with points pt 6 ps 0.8 lc rgb 'black' title 'test points'";
+     << "plot 'surface.dat' using 1:2:3 with image pixels notitle, "
+     << "'train.dat' using 1:2 with points pt 7 ps 0.9 lc rgb 'white' notitle, "
+     << "'train.dat' using 1:2:3 with points pt 7 ps 0.6 lc palette title 'training points'";
+  if (data.test) gp << ", 'test.dat' using 1:2:3 with points pt 6 ps 0.8 lc rgb 'black' title 'test points'";
   gp << "\n";
-  std::ofstream(out / "surface.gp") << gp.str();
-  if (run_gnuplot(out / "surface.gp", notes))
-    page.image("surface.png", "the model's output over the input plane with the training and test points");
+  report.plotter->draw("surface", "decision surface", "700,620", gp.str());
+  report.page.image("surface.png", "the model's output over the input plane with the training and test points");
 }
 
-int run_report(const fs::path& run, const fs::path& out, bool plots, std::vector<std::string>& notes) {
-  Page page;
-  page.title = "sinapsis run " + run.filename().string();
-  if (plots) {
-    page.heading("Loss per epoch");
-    loss_curves(run, out, page, notes);
-    page.heading("Decision surface");
-    decision_surface(run, out, page, notes);
-  }
-  page.heading("Summary");
-  page.pre(read_text(run / "summary.json"));
-  page.heading("Configuration");
-  page.pre(read_text(run / "config.ini"));
-  AtomicFile html((out / "index.html").string());
-  html.stream() << page.html();
-  html.commit();
-  return kExitSuccess;
+void run_page(const RunInputs& run, Report& report) {
+  report.page.heading("Loss per epoch");
+  loss_curves(run, report);
+  report.page.heading("Decision surface");
+  decision_surface(run, report);
+  report.page.heading("Summary");
+  if (run.summary_text)
+    report.page.pre(*run.summary_text);
+  else
+    report.page.text("The run has not finished: no summary.json yet. Its checkpoint.h5 continues it: "
+                     "sinapsis train --resume RUN_DIR.");
+  report.page.heading("Configuration");
+  report.page.pre(run.config_text);
 }
 
-int sweep_report(const fs::path& sweep, const fs::path& out, bool plots, std::vector<std::string>& notes) {
-  std::vector<TrialRecord> rows;
-  {
-    std::ifstream in(sweep / "trials.csv");
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line))
-      if (!line.empty()) rows.push_back(parse_trial_row(line, (sweep / "trials.csv").string()));
+// One heat map per feature set: the best loss of each depth x width cell,
+// the target contour and the simplest network's star.
+void heat_map(const SweepInputs& sweep, const std::string& name, const std::string& features,
+              const std::vector<const TrialRecord*>& trials, Report& report) {
+  const auto loss = [&](const TrialRecord& r) { return sweep.by_test ? r.test_loss : r.val_loss; };
+  std::map<std::pair<std::size_t, std::size_t>, double> cell;
+  std::vector<std::size_t> depths, widths;
+  for (const TrialRecord* r : trials) {
+    const double value = r->status == "failed" ? std::numeric_limits<double>::quiet_NaN() : loss(*r);
+    const auto key = std::pair{r->config.depth, r->config.width};
+    if (!cell.count(key) || value < cell[key] || std::isnan(cell[key])) cell[key] = value;
+    depths.push_back(r->config.depth);
+    widths.push_back(r->config.width);
   }
-  const std::string summary = read_text(sweep / "summary.json");
-  const bool by_test = summary.find("\"metric\": \"test_loss\"") != std::string::npos;
-  const auto loss = [&](const TrialRecord& r) { return by_test ? r.test_loss : r.val_loss; };
-  double target = -1;
-  if (const auto at = summary.find("\"target_loss\": "); at != std::string::npos) target = std::atof(summary.c_str() + at + 15);
-  std::size_t simplest = std::numeric_limits<std::size_t>::max();
-  if (const auto at = summary.find("\"simplest_meeting_target\": {\n    \"trial\": "); at != std::string::npos)
-    simplest = std::size_t(std::atoll(summary.c_str() + at + 42));
-  Page page;
-  page.title = "sinapsis sweep " + sweep.filename().string();
-  std::map<std::string, std::vector<const TrialRecord*>> by_features;
-  for (const auto& r : rows) by_features[r.config.features].push_back(&r);
-  if (plots) {
-    page.heading(std::string("Best ") + (by_test ? "test" : "validation") + " loss over depth x width");
-    page.text("Each cell is the lowest loss of the trials with that depth and width (other knobs vary within a cell)." +
-              std::string(target >= 0 ? " The black line is the target contour: it encloses the cells under the target loss " +
-                                            std::to_string(target) + ". The star is the simplest network under it."
-                                      : ""));
-    int index = 0;
-    for (const auto& [features, trials] : by_features) {
-      const std::string name = "heatmap-" + std::to_string(index++);
-      std::map<std::pair<std::size_t, std::size_t>, double> cell;
-      std::vector<std::size_t> depths, widths;
-      for (const TrialRecord* r : trials) {
-        const double value = r->status == "failed" ? std::numeric_limits<double>::quiet_NaN() : loss(*r);
-        const auto key = std::pair{r->config.depth, r->config.width};
-        if (!cell.count(key) || value < cell[key]) cell[key] = value;
-        depths.push_back(r->config.depth);
-        widths.push_back(r->config.width);
-      }
-      std::sort(depths.begin(), depths.end());
-      depths.erase(std::unique(depths.begin(), depths.end()), depths.end());
-      std::sort(widths.begin(), widths.end());
-      widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
-      std::ofstream dat(out / (name + ".dat"));
-      std::ofstream marks(out / (name + "-marks.dat"));
-      std::ofstream contour(out / (name + "-contour.dat"));
-      // The target contour: the edges between a cell under the target and
-      // one that is not (or no cell), as segments "x y dx dy".
-      const auto under = [&](long d, long w) {
-        if (d < 0 || w < 0 || d >= long(depths.size()) || w >= long(widths.size())) return false;
-        const auto found = cell.find({depths[std::size_t(d)], widths[std::size_t(w)]});
-        return found != cell.end() && found->second < target;
-      };
-      for (std::size_t d = 0; d < depths.size(); ++d)
-        for (std::size_t w = 0; w < widths.size(); ++w) {
-          const auto found = cell.find({depths[d], widths[w]});
-          if (found == cell.end()) continue;
-          const double v = found->second;
-          dat << w << ' ' << d << ' ' << (std::isnan(v) ? std::string("NaN") : std::to_string(v)) << '\n';
-          if (target < 0 || !under(long(d), long(w))) continue;
-          const double x = double(w), y = double(d);
-          if (!under(long(d), long(w) - 1)) contour << x - 0.5 << ' ' << y - 0.5 << " 0 1\n";
-          if (!under(long(d), long(w) + 1)) contour << x + 0.5 << ' ' << y - 0.5 << " 0 1\n";
-          if (!under(long(d) - 1, long(w))) contour << x - 0.5 << ' ' << y - 0.5 << " 1 0\n";
-          if (!under(long(d) + 1, long(w))) contour << x - 0.5 << ' ' << y + 0.5 << " 1 0\n";
-        }
-      contour.close();
-      dat.close();  // gnuplot reads these files: they must be complete
-      for (const TrialRecord* r : trials)
-        if (r->config.id == simplest) {
-          const auto w = std::find(widths.begin(), widths.end(), r->config.width) - widths.begin();
-          const auto d = std::find(depths.begin(), depths.end(), r->config.depth) - depths.begin();
-          marks << w << ' ' << d << " 2\n";
-        }
-      marks.close();
-      std::ostringstream xt, yt;
-      for (std::size_t w = 0; w < widths.size(); ++w)
-        xt << (w ? ", " : "") << '"' << (widths[w] == 0 ? std::string("none") : std::to_string(widths[w])) << "\" " << w;
-      for (std::size_t d = 0; d < depths.size(); ++d) yt << (d ? ", " : "") << '"' << depths[d] << "\" " << d;
-      std::ostringstream gp;
-      gp << "set terminal pngcairo size 700,500 noenhanced\nset output '" << (out / (name + ".png")).string() << "'\n"
-         << "set title 'inputs: " << (features.empty() ? "the data's columns" : features) << "'\n"
-         << "set xlabel 'units per hidden layer'\nset ylabel 'hidden layers'\nset cblabel '"
-         << (by_test ? "test" : "validation") << " loss'\n"
-         << "set xtics (" << xt.str() << ")\nset ytics (" << yt.str() << ")\n"
-         << "set xrange [-0.5:" << widths.size() - 0.5 << "]\nset yrange [-0.5:" << depths.size() - 0.5 << "]\n"
-         << "set palette rgb 33,13,10\nunset key\n"
-         << "plot '" << (out / (name + ".dat")).string() << "' using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 lc palette, '"
-         << (out / (name + ".dat")).string() << "' using 1:2:(sprintf('%.3f', $3)) with labels font ',9'";
-      if (fs::file_size(out / (name + "-contour.dat")) > 0)
-        gp << ", '" << (out / (name + "-contour.dat")).string()
-           << "' using 1:2:3:4 with vectors nohead lw 3 lc rgb 'black'";
-      if (fs::file_size(out / (name + "-marks.dat")) > 0)
-        gp << ", '" << (out / (name + "-marks.dat")).string() << "' using 1:2 with points pt 3 ps 4 lw 3 lc rgb 'black'";
-      gp << "\n";
-      std::ofstream(out / (name + ".gp")) << gp.str();
-      if (run_gnuplot(out / (name + ".gp"), notes))
-        page.image(name + ".png", "loss over depth and width for inputs " + features);
+  const std::string inputs = features.empty() ? "the data's columns" : features;
+  if (std::none_of(cell.begin(), cell.end(), [](const auto& c) { return std::isfinite(c.second); })) {
+    report.page.text("Inputs " + inputs + ": no trial has a loss to map.");
+    return;
+  }
+  std::sort(depths.begin(), depths.end());
+  depths.erase(std::unique(depths.begin(), depths.end()), depths.end());
+  std::sort(widths.begin(), widths.end());
+  widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
+  const double target = sweep.target_loss;
+  // The target contour: the edges between a cell under the target and one
+  // that is not (or no cell), as segments "x y dx dy".
+  const auto under = [&](long d, long w) {
+    if (d < 0 || w < 0 || d >= long(depths.size()) || w >= long(widths.size())) return false;
+    const auto found = cell.find({depths[std::size_t(d)], widths[std::size_t(w)]});
+    return found != cell.end() && found->second < target;
+  };
+  std::ostringstream dat, contour, marks;
+  for (std::size_t d = 0; d < depths.size(); ++d)
+    for (std::size_t w = 0; w < widths.size(); ++w) {
+      const auto found = cell.find({depths[d], widths[w]});
+      if (found == cell.end()) continue;
+      dat << w << ' ' << d << ' ' << number_text(found->second) << '\n';
+      if (target < 0 || !under(long(d), long(w))) continue;
+      const double x = double(w), y = double(d);
+      if (!under(long(d), long(w) - 1)) contour << x - 0.5 << ' ' << y - 0.5 << " 0 1\n";
+      if (!under(long(d), long(w) + 1)) contour << x + 0.5 << ' ' << y - 0.5 << " 0 1\n";
+      if (!under(long(d) - 1, long(w))) contour << x - 0.5 << ' ' << y - 0.5 << " 1 0\n";
+      if (!under(long(d) + 1, long(w))) contour << x - 0.5 << ' ' << y + 0.5 << " 1 0\n";
     }
+  for (const TrialRecord* r : trials)
+    if (sweep.simplest == r->config.id) {
+      const auto w = std::find(widths.begin(), widths.end(), r->config.width) - widths.begin();
+      const auto d = std::find(depths.begin(), depths.end(), r->config.depth) - depths.begin();
+      marks << w << ' ' << d << " 2\n";
+    }
+  write_file(report.dir / (name + ".dat"), dat.str());
+  std::ostringstream xt, yt;
+  for (std::size_t w = 0; w < widths.size(); ++w)
+    xt << (w ? ", " : "") << '"' << (widths[w] == 0 ? std::string("none") : std::to_string(widths[w])) << "\" " << w;
+  for (std::size_t d = 0; d < depths.size(); ++d) yt << (d ? ", " : "") << '"' << depths[d] << "\" " << d;
+  std::ostringstream gp;
+  gp << "set title " << gnuplot_quote("inputs: " + inputs) << "\n"
+     << "set xlabel 'units per hidden layer'\nset ylabel 'hidden layers'\nset cblabel '"
+     << (sweep.by_test ? "test" : "validation") << " loss'\n"
+     << "set xtics (" << xt.str() << ")\nset ytics (" << yt.str() << ")\n"
+     << "set xrange [-0.5:" << double(widths.size()) - 0.5 << "]\nset yrange [-0.5:" << double(depths.size()) - 0.5
+     << "]\nset palette rgb 33,13,10\nunset key\n"
+     << "plot '" << name << ".dat' using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 lc palette, '" << name
+     << ".dat' using 1:2:(sprintf('%.3f', $3)) with labels font ',9'";
+  if (!contour.str().empty()) {
+    write_file(report.dir / (name + "-contour.dat"), contour.str());
+    gp << ", '" << name << "-contour.dat' using 1:2:3:4 with vectors nohead lw 3 lc rgb 'black'";
   }
-  page.heading("Summary");
-  page.pre(summary);
-  page.heading("Configuration (sweep.args)");
-  page.pre(read_text(sweep / "sweep.args"));
-  page.heading("Trials");
+  if (!marks.str().empty()) {
+    write_file(report.dir / (name + "-marks.dat"), marks.str());
+    gp << ", '" << name << "-marks.dat' using 1:2 with points pt 3 ps 4 lw 3 lc rgb 'black'";
+  }
+  gp << "\n";
+  report.plotter->draw(name, "heat map of inputs " + inputs, "700,500", gp.str());
+  report.page.image(name + ".png", "loss over depth and width for inputs " + inputs);
+}
+
+std::string trials_table(const SweepInputs& sweep) {
   std::string table = "<table>\n<tr><th>trial</th><th>features</th><th>layers</th><th>width</th><th>inputs</th>"
                       "<th>parameters</th><th>epochs</th><th>status</th><th>val loss</th><th>test loss</th>"
                       "<th>test accuracy</th><th>seconds</th></tr>\n";
@@ -344,18 +482,52 @@ int sweep_report(const fs::path& sweep, const fs::path& out, bool plots, std::ve
     t << v;
     return t.str();
   };
-  for (const auto& r : rows)
+  for (const auto& r : sweep.trials)
     table += "<tr><td>" + std::to_string(r.config.id) + "</td><td>" + html_escape(r.config.features) + "</td><td>" +
              std::to_string(r.config.depth) + "</td><td>" + std::to_string(r.config.width) + "</td><td>" +
              std::to_string(r.inputs) + "</td><td>" + std::to_string(r.parameters) + "</td><td>" +
-             std::to_string(r.epochs_run) + "</td><td>" + r.status + (r.config.id == simplest ? " (simplest)" : "") +
-             "</td><td>" + num(r.val_loss) + "</td><td>" + num(r.test_loss) + "</td><td>" + num(r.test_accuracy) +
-             "</td><td>" + num(r.seconds) + "</td></tr>\n";
-  page.body += table + "</table>\n";
-  AtomicFile html((out / "index.html").string());
-  html.stream() << page.html();
-  html.commit();
-  return kExitSuccess;
+             std::to_string(r.epochs_run) + "</td><td>" + html_escape(r.status) +
+             (sweep.simplest == r.config.id ? " (simplest)" : "") + "</td><td>" + num(r.val_loss) + "</td><td>" +
+             num(r.test_loss) + "</td><td>" + num(r.test_accuracy) + "</td><td>" + num(r.seconds) + "</td></tr>\n";
+  return table + "</table>\n";
+}
+
+void sweep_page(const SweepInputs& sweep, Report& report) {
+  std::map<std::string, std::vector<const TrialRecord*>> by_features;
+  for (const auto& r : sweep.trials) by_features[r.config.features].push_back(&r);
+  report.page.heading(std::string("Best ") + (sweep.by_test ? "test" : "validation") + " loss over depth x width");
+  if (report.plotter) {
+    report.page.text("Each cell is the lowest loss of the trials with that depth and width (other knobs vary within "
+                     "a cell)." +
+                     std::string(sweep.target_loss >= 0
+                                     ? " The black line is the target contour: it encloses the cells under the "
+                                       "target loss " + std::to_string(sweep.target_loss) +
+                                           ". The star is the simplest network under it."
+                                     : ""));
+    int index = 0;
+    for (const auto& [features, trials] : by_features)
+      heat_map(sweep, "heatmap-" + std::to_string(index++), features, trials, report);
+  }
+  if (sweep.trials.empty()) report.page.text("trials.csv has no trials.");
+  report.page.heading("Summary");
+  report.page.pre(sweep.summary_text);
+  if (sweep.args_text) {
+    report.page.heading("Configuration (sweep.args)");
+    report.page.pre(*sweep.args_text);
+  }
+  report.page.heading("Trials");
+  report.page.body += trials_table(sweep);
+}
+
+bool present(const fs::path& file) {
+  std::error_code error;
+  return fs::exists(file, error);
+}
+
+// The directory's own name, for the page title ("runs/a/" -> "a").
+std::string directory_name(const fs::path& dir) {
+  const fs::path normal = fs::absolute(dir).lexically_normal();
+  return (normal.has_filename() ? normal : normal.parent_path()).filename().string();
 }
 
 }  // namespace
@@ -369,17 +541,32 @@ int report_command(const Args& args, Communicator& /*comm*/) {
   po::variables_map values;
   if (!parse("report", args, options, values, "RUN_DIR | SWEEP_DIR", &positional)) return kExitSuccess;
   const fs::path in(dir);
-  const bool is_sweep = fs::exists(in / "trials.csv");
-  if (!is_sweep && !fs::exists(in / "metrics.csv"))
+  const bool is_sweep = present(in / "trials.csv");
+  if (!is_sweep && !present(in / "metrics.csv"))
     throw UsageError("report: " + dir + " is neither a run directory (metrics.csv) nor a finished sweep (trials.csv)");
-  const fs::path out = in / "report";
-  fs::create_directories(out);
+  // Everything is read and checked before anything is written.
+  std::optional<RunInputs> run;
+  std::optional<SweepInputs> sweep;
+  if (is_sweep) sweep = read_sweep_inputs(in);
+  else run = read_run_inputs(in);
+
   std::vector<std::string> notes;
-  const bool plots = have_gnuplot();
-  if (!plots) notes.push_back("gnuplot not found (apt-get install gnuplot-nox): the report has no plots");
-  is_sweep ? sweep_report(in, out, plots, notes) : run_report(in, out, plots, notes);
+  if (run && !run->summary_text)
+    notes.push_back(dir + " has not finished (no summary.json; its checkpoint.h5 can resume it): the report shows its " +
+                    std::to_string(run->metrics.rows.size()) + " epochs so far");
+  const std::optional<std::string> gnuplot = find_program("gnuplot");
+  if (!gnuplot) notes.push_back("gnuplot not found (apt-get install gnuplot-nox): the report has no plots");
+  ReportDirectory out(in);
+  Report report{out.path(), std::nullopt, {}, notes};
+  if (gnuplot) report.plotter.emplace(*gnuplot, out.path(), notes);
+  report.page.title = std::string(is_sweep ? "sinapsis sweep " : "sinapsis run ") + directory_name(in);
+  is_sweep ? sweep_page(*sweep, report) : run_page(*run, report);
+  AtomicFile html((out.path() / "index.html").string());
+  html.stream() << report.page.html();
+  html.commit();
+  out.publish();
   for (const auto& note : notes) std::cerr << "sinapsis report: " << note << "\n";
-  std::cout << "wrote " << (out / "index.html").string() << std::endl;
+  std::cout << "wrote " << (in / "report" / "index.html").string() << std::endl;
   return kExitSuccess;
 }
 

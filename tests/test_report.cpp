@@ -1,16 +1,23 @@
 // sinapsis report, checked as a person sees it: the report of a small run
 // and of a small sweep opened in headless Chromium, with no console errors,
 // no broken images and a screenshot that is not blank; without gnuplot, a
-// clear note and a page without images.
+// clear note and a page without images. The plainest run (no validation or
+// test data) and an unfinished one report what they have; a directory whose
+// name holds shell and gnuplot syntax is reported and nothing in it runs;
+// every corrupt input, and a plot that fails, is one error line and no report.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <regex>
+#include <set>
 
+#include "launch/subprocess.hpp"
 #include "tests/run_command.hpp"
 
 namespace {
@@ -19,6 +26,8 @@ namespace fs = std::filesystem;
 using sinapsis::test::CommandResult;
 using sinapsis::test::run_command;
 using sinapsis::test::run_sinapsis;
+using sinapsis::cli::ProgramResult;
+using sinapsis::cli::run_program;
 
 const std::string kChromium =
     "chromium --headless=new --no-sandbox --disable-gpu --allow-file-access-from-files --hide-scrollbars";
@@ -27,6 +36,28 @@ std::string read(const fs::path& file) {
   std::ifstream in(file);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
+
+void write(const fs::path& file, const std::string& text) { std::ofstream(file, std::ios::binary) << text; }
+
+// `sinapsis ARGUMENTS` in `directory`, with no shell between: every argument
+// arrives as it is written here. `path` replaces PATH when given.
+ProgramResult sinapsis(const std::vector<std::string>& arguments, const fs::path& directory,
+                       const std::string& path = "") {
+  std::vector<std::string> env_arguments;
+  if (!path.empty()) env_arguments.push_back("PATH=" + path);
+  env_arguments.push_back(SINAPSIS_BINARY);
+  env_arguments.insert(env_arguments.end(), arguments.begin(), arguments.end());
+  return run_program("/usr/bin/env", env_arguments, directory.string());
+}
+
+// Every path under `dir`, relative to it.
+std::set<std::string> listing(const fs::path& dir) {
+  std::set<std::string> paths;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) paths.insert(fs::relative(entry.path(), dir).string());
+  return paths;
+}
+
+std::size_t line_count(const std::string& output) { return std::size_t(std::count(output.begin(), output.end(), '\n')); }
 
 struct PageCheck {
   int images = -1, broken = -1;
@@ -134,6 +165,201 @@ TEST_F(Report, WithoutGnuplotTheReportSaysSoAndHasNoImages) {
   const std::string html = read(path("run") + "/report/index.html");
   EXPECT_EQ(html.find("<img"), std::string::npos);
   EXPECT_NE(html.find("Summary"), std::string::npos);
+}
+
+// The plainest run there is: no validation or test data. Its report plots
+// the train loss alone (and the decision surface: the data is 2-D), with no
+// note and no gnuplot output on the terminal.
+TEST_F(Report, APlainRunWithoutValidationOrTestDataShowsItsTrainLoss) {
+  ASSERT_EQ(run_sinapsis("train --data " + path("spiral.h5") + " --epochs 4 --quiet --out " + path("run")).status, 0);
+  const ProgramResult r = sinapsis({"report", path("run")}, dir_);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "wrote " + path("run") + "/report/index.html\n");
+  const fs::path report = path("run") + "/report";
+  ASSERT_TRUE(fs::exists(report / "loss.png"));
+  EXPECT_GT(fs::file_size(report / "loss.png"), 0u);
+  const std::string script = read(report / "loss.gp");
+  EXPECT_NE(script.find("'train loss'"), std::string::npos) << script;
+  EXPECT_EQ(script.find("validation"), std::string::npos) << "no validation data, no validation curve:\n" << script;
+  EXPECT_EQ(script.find("accuracy"), std::string::npos) << "no accuracy measured, no accuracy axis:\n" << script;
+  EXPECT_EQ(line_count(read(report / "loss.dat")), 1u + 4u) << "a header and one row per epoch";
+  expect_report_shows(report, 2);  // the train loss and the decision surface
+}
+
+// One epoch is one point: drawn, not a blank plot, and gnuplot does not
+// warn about an empty range.
+TEST_F(Report, AOneEpochRunIsDrawnWithoutWarnings) {
+  ASSERT_EQ(run_sinapsis("train --data " + path("spiral.h5") + " --epochs 1 --val-split 0.3 --quiet --out " +
+                         path("run")).status,
+            0);
+  const ProgramResult r = sinapsis({"report", path("run")}, dir_);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "wrote " + path("run") + "/report/index.html\n");
+  EXPECT_NE(read(path("run") + "/report/loss.gp").find("with points"), std::string::npos);
+  expect_report_shows(path("run") + "/report", 2);
+}
+
+// A run preempted mid-way (its checkpoint and metrics, no model.h5 or
+// summary.json yet) is reported as far as it got, and one line says so.
+TEST_F(Report, AnUnfinishedRunIsReportedAsFarAsItGot) {
+  ASSERT_EQ(run_sinapsis("train --data " + path("spiral.h5") + " --epochs 3 --checkpoint-every 1 --quiet --out " +
+                         path("run")).status,
+            0);
+  fs::remove(path("run") + "/model.h5");
+  fs::remove(path("run") + "/summary.json");
+  const ProgramResult r = sinapsis({"report", path("run")}, dir_);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(line_count(r.output), 2u) << r.output;
+  EXPECT_NE(r.output.find("sinapsis report: " + path("run") + " has not finished"), std::string::npos) << r.output;
+  const std::string html = read(path("run") + "/report/index.html");
+  EXPECT_NE(html.find("loss.png"), std::string::npos);
+  EXPECT_EQ(html.find("surface.png"), std::string::npos) << "no model.h5, no decision surface";
+  EXPECT_NE(html.find("has not finished"), std::string::npos);
+  expect_report_shows(path("run") + "/report", 1);
+}
+
+// A run directory whose path holds shell syntax (`;`, `$( )`, backquotes),
+// quotes and gnuplot syntax (`'; system('...'); '`) is reported like any
+// other, and none of the commands in its name runs.
+TEST_F(Report, APathWithSpacesAndShellSyntaxIsReportedAndNothingInItRuns) {
+  const fs::path run = dir_ / "my run; touch pwned-shell" /
+                       "$(touch pwned-subst) `touch pwned-tick` it's'; system('touch pwned-gnuplot'); '" / "run";
+  fs::create_directories(run.parent_path());
+  ProgramResult r = sinapsis({"train", "--data", path("spiral.h5"), "--test-split", "0.3", "--epochs", "3", "--quiet",
+                              "--out", run.string()},
+                             dir_);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = sinapsis({"report", run.string()}, dir_);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "wrote " + run.string() + "/report/index.html\n");
+  for (const char* image : {"loss.png", "surface.png"}) {
+    ASSERT_TRUE(fs::exists(run / "report" / image)) << image;
+    EXPECT_GT(fs::file_size(run / "report" / image), 0u) << image;
+  }
+  for (const auto& entry : listing(dir_)) EXPECT_EQ(entry.find("/pwned"), std::string::npos) << entry << " was created";
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_NE(entry.path().filename().string().rfind("pwned", 0), 0u) << entry.path() << " was created";
+}
+
+// Every way a run's or a sweep's files can be broken: exit status 1, one
+// line naming the file (and the line) and what is wrong, and nothing
+// written: no report, no half-built one.
+TEST_F(Report, EachCorruptInputIsOneErrorLineAndNoReport) {
+  ASSERT_EQ(run_sinapsis("train --data " + path("spiral.h5") + " --test-split 0.3 --epochs 4 --quiet --out " +
+                         path("run")).status,
+            0);
+  ASSERT_EQ(run_sinapsis("sweep --data " + path("spiral.h5") + " --test-split 0.5 --depth 1 --width 2,4 " +
+                         "--max-epochs 2 --quiet --out " + path("sweep")).status,
+            0);
+  const auto replace = [](const fs::path& file, const std::string& from, const std::string& to) {
+    std::string text = read(file);
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " not in " << file;
+    write(file, text.replace(at, from.size(), to));
+  };
+  const auto cut = [](const fs::path& file, std::size_t keep_bytes) {
+    fs::resize_file(file, keep_bytes);
+  };
+  const auto metrics_lines = line_count(read(path("run") + "/metrics.csv"));
+  const struct {
+    const char* name;
+    const char* dir;
+    std::function<void(const fs::path&)> damage;
+    std::string message;  // after "sinapsis report: error: DIR/"
+  } cases[] = {
+      {"metrics.csv cut in its last line", "run",
+       [&](const fs::path& d) { cut(d / "metrics.csv", fs::file_size(d / "metrics.csv") - 4); },
+       "metrics.csv line " + std::to_string(metrics_lines) + ": cut short"},
+      {"metrics.csv with a non-number", "run",
+       [&](const fs::path& d) { replace(d / "metrics.csv", "\n1,", "\n1,x"); },
+       "metrics.csv line 2: train_loss 'x"},
+      {"metrics.csv with a wrong header", "run",
+       [&](const fs::path& d) { replace(d / "metrics.csv", "train_loss", "loss"); },
+       "metrics.csv line 1: the header has no train_loss column"},
+      {"metrics.csv empty", "run", [&](const fs::path& d) { write(d / "metrics.csv", ""); },
+       "metrics.csv: the file is empty"},
+      {"summary.json cut short", "run",
+       [&](const fs::path& d) { cut(d / "summary.json", fs::file_size(d / "summary.json") / 2); }, "summary.json line "},
+      {"summary.json with a wrong type", "run",
+       [&](const fs::path& d) { write(d / "summary.json", "{\n  \"best\": {\n    \"epoch\": \"three\"\n  }\n}\n"); },
+       "summary.json line 3: \"epoch\" must be a number"},
+      {"summary.json missing", "run", [&](const fs::path& d) { fs::remove(d / "summary.json"); },
+       "summary.json: missing, and there is no checkpoint.h5"},
+      {"config.ini missing", "run", [&](const fs::path& d) { fs::remove(d / "config.ini"); }, "config.ini: missing"},
+      {"config.ini with a line that is not an option", "run",
+       [&](const fs::path& d) { write(d / "config.ini", read(d / "config.ini") + "not an option\n"); },
+       "config.ini: the options configuration file contains an invalid line 'not an option'"},
+      {"config.ini with a bad value", "run",
+       [&](const fs::path& d) { replace(d / "config.ini", "test-split = 0.3", "test-split = 0.3.3"); },
+       "config.ini: the argument ('0.3.3') for option 'train.test-split' is invalid"},
+      {"trials.csv cut in its last line", "sweep",
+       [&](const fs::path& d) { cut(d / "trials.csv", fs::file_size(d / "trials.csv") - 3); },
+       "trials.csv line 3: cut short"},
+      {"trials.csv with a wrong header", "sweep",
+       [&](const fs::path& d) { replace(d / "trials.csv", "trial", "triall"); },
+       "trials.csv line 1: not the header sinapsis sweep writes"},
+      {"trials.csv with a short row", "sweep",
+       [&](const fs::path& d) { write(d / "trials.csv", read(d / "trials.csv") + "7,x1,1\n"); },
+       "trials.csv line 4: a trial row has 3 fields, not 25"},
+      {"trials.csv empty", "sweep", [&](const fs::path& d) { write(d / "trials.csv", ""); },
+       "trials.csv: the file is empty"},
+      {"a sweep's summary.json without its metric", "sweep",
+       [&](const fs::path& d) { replace(d / "summary.json", "\"metric\"", "\"metrik\""); },
+       "summary.json line 1: \"metric\" must be \"val_loss\" or \"test_loss\""},
+  };
+  int copy = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const fs::path damaged = dir_ / ("damaged-" + std::to_string(copy++));
+    fs::copy(path(c.dir), damaged, fs::copy_options::recursive);
+    c.damage(damaged);
+    const std::set<std::string> before = listing(damaged);
+    const ProgramResult r = sinapsis({"report", damaged.string()}, dir_);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_EQ(line_count(r.output), 1u) << r.output;
+    EXPECT_EQ(r.output.rfind("sinapsis report: error: " + (damaged / c.message).string(), 0), 0u) << r.output;
+    EXPECT_EQ(listing(damaged), before) << "the report wrote something";
+  }
+}
+
+// gnuplot that fails, draws nothing, or warns (a stand-in first in PATH):
+// a failed plot is an error line naming the plot, and the previous report
+// stays as it was; a warning is one line per plot.
+TEST_F(Report, AFailedPlotIsAnErrorAndAWarningOneLine) {
+  ASSERT_EQ(run_sinapsis("train --data " + path("spiral.h5") + " --epochs 2 --quiet --out " + path("run")).status, 0);
+  ASSERT_EQ(sinapsis({"report", path("run")}, dir_).status, 0);
+  const std::string page = read(path("run") + "/report/index.html");
+  const std::set<std::string> before = listing(dir_ / "run");
+  const fs::path bin = dir_ / "bin";
+  fs::create_directories(bin);
+  const auto fake_gnuplot = [&](const std::string& body) {
+    write(bin / "gnuplot", "#!/bin/sh\n" + body);
+    fs::permissions(bin / "gnuplot", fs::perms::owner_all);
+  };
+  const std::string path_with_fake = bin.string() + ":/usr/bin:/bin";
+
+  fake_gnuplot("printf '\\nplot x\\n     ^\\n\"%s\" line 3: all points y value undefined!\\n' \"$1\" >&2\nexit 1\n");
+  ProgramResult r = sinapsis({"report", path("run")}, dir_, path_with_fake);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "sinapsis report: error: the loss plot failed: gnuplot exited with status 1: \"loss.gp\" line 3: "
+                      "all points y value undefined!\n");
+  EXPECT_EQ(listing(dir_ / "run"), before);
+  EXPECT_EQ(read(path("run") + "/report/index.html"), page);
+
+  fake_gnuplot("exit 0\n");
+  r = sinapsis({"report", path("run")}, dir_, path_with_fake);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "sinapsis report: error: the loss plot failed: gnuplot drew no loss.png\n");
+  EXPECT_EQ(listing(dir_ / "run"), before);
+
+  // Writes the image its script names, and two warnings.
+  fake_gnuplot("sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" \"$1\" | while read -r image; do printf png > \"$image\"; done\n"
+               "printf 'Warning: empty y range\\nWarning: again\\n' >&2\n");
+  r = sinapsis({"report", path("run")}, dir_, path_with_fake);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "sinapsis report: gnuplot warned on the loss plot: Warning: empty y range (and 1 more lines)\n"
+                      "sinapsis report: gnuplot warned on the decision surface plot: Warning: empty y range (and 1 more "
+                      "lines)\nwrote " + path("run") + "/report/index.html\n");
 }
 
 TEST_F(Report, ADirectoryThatIsNeitherARunNorASweepIsRefused) {
