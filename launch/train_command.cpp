@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <fstream>
 #include <cmath>
 #include <cstdio>
@@ -204,14 +205,24 @@ std::optional<std::string> resume_dir(const Args& args) {
   return std::nullopt;
 }
 
-// The metrics rows of epochs 1..epochs of an earlier part of this run.
+// The metrics rows of epochs 1..epochs of an earlier part of this run, from
+// its metrics.csv (for checkpoints that do not hold them). Each row must
+// start with its epoch number, 1 up.
 std::vector<std::string> earlier_metrics(const std::string& path, std::size_t epochs) {
   std::vector<std::string> rows;
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);  // header
-  while (std::getline(in, line))
-    if (!line.empty() && std::stoul(line.substr(0, line.find(','))) <= epochs) rows.push_back(line);
+  for (std::size_t number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::string field = line.substr(0, line.find(','));
+    std::size_t epoch = 0;
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), epoch);
+    if (error != std::errc() || end != field.data() + field.size() || epoch != rows.size() + 1)
+      throw DataError(path + ": line " + std::to_string(number) + " is not the row of epoch " +
+                      std::to_string(rows.size() + 1) + " ('" + line.substr(0, 40) + "')");
+    if (epoch <= epochs) rows.push_back(line);
+  }
   return rows;
 }
 
@@ -479,9 +490,11 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   const std::string run_dir = v.out;
   const auto in_run = [&](const char* name) { return (std::filesystem::path(run_dir) / name).string(); };
   std::vector<std::string> metric_rows;
-  if (resumed && lead)
-    metric_rows = resumed->metric_rows ? *resumed->metric_rows
-                                       : earlier_metrics(in_run("metrics.csv"), resumed->state.epochs_done);
+  agree(comm, [&] {
+    if (resumed && lead)
+      metric_rows = resumed->metric_rows ? *resumed->metric_rows
+                                         : earlier_metrics(in_run("metrics.csv"), resumed->state.epochs_done);
+  });
   const std::string config = config_text("train", values, {"resume", "overwrite"});
   const auto write_metrics = [&] {  // and config.ini beside it
     run_directory->before_writing();
