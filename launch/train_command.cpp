@@ -352,8 +352,12 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   if (!parse("train", effective, options, values, "--data TRAIN.h5 --out RUN_DIR [options]")) return outcome;
   if (silent) v.quiet = true;
   const bool lead = comm.rank() == 0;  // rank 0 alone prints and writes files
+  // The time limit counts from the start, and holds from the start: a rank
+  // held up by a stalled peer ends the job at deadline.end_at.
+  const Deadline deadline = Deadline::after_minutes(v.time_limit_minutes, started);
   StallOptions stalls;
   stalls.timeout_seconds = v.stall_timeout_seconds;
+  stalls.hard_deadline = deadline.end_at;
   stalls.error_prefix = "sinapsis train: error: ";
   comm.watch_stalls(stalls);  // the setup phase: reading data may keep ranks waiting long
   agree(comm, [&] {
@@ -475,9 +479,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
                           kExitFailure);
     trainer->restore(resumed->state);
   }
-  const Deadline deadline = Deadline::after_minutes(v.time_limit_minutes, started);
   stalls.training = true;
-  stalls.hard_deadline = deadline.end_at;
   comm.watch_stalls(stalls);
   trainer->watch_stop_request([&] {
     if (signals.received() != 0) return StopRequest::asked;
