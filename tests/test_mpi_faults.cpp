@@ -92,7 +92,7 @@ class MpiFaults : public ::testing::TestWithParam<int> {
     EXPECT_NE(status.value_or(124), 124) << "ended by the timeout (a hang):\n" << log();
     return status.value_or(124);
   }
-  std::string log() const { return test::read_text(path("log")); }
+  std::string log() const { return job_->log(); }
 
   fs::path dir_;
   std::unique_ptr<test::BackgroundCommand> job_;

@@ -114,10 +114,10 @@ TEST_F(SweepCli, AKilledSweepResumesKeepingFinishedTrials) {
   const std::string out = path("killed");
   sinapsis::test::BackgroundCommand job("exec " SINAPSIS_BINARY " " + sweep(out, "--max-epochs 2000"), path("log"));
   ASSERT_TRUE(sinapsis::test::eventually([&] { return finished_trials(out).size() >= 2 || !job.running(); }))
-      << read(path("log"));
-  ASSERT_TRUE(job.running()) << "the sweep ended before it was killed:\n" << read(path("log"));
+      << job.log();
+  ASSERT_TRUE(job.running()) << "the sweep ended before it was killed:\n" << job.log();
   ASSERT_EQ(::kill(job.pid(), SIGKILL), 0);
-  ASSERT_EQ(job.wait(), 128 + SIGKILL) << "the sweep ended before it was killed:\n" << read(path("log"));
+  ASSERT_EQ(job.wait(), 128 + SIGKILL) << "the sweep ended before it was killed:\n" << job.log();
   std::vector<std::pair<fs::path, fs::file_time_type>> finished;
   for (const fs::path& record : finished_trials(out)) finished.emplace_back(record, fs::last_write_time(record));
   ASSERT_GE(finished.size(), 2u);
