@@ -107,12 +107,13 @@ TEST_F(SweepCli, AFailingTrialIsRecordedAndTheSweepGoesOn) {
 }
 
 TEST_F(SweepCli, AKilledSweepResumesKeepingFinishedTrials) {
-  // One group trains the 10 trials one after the other, each for 2000
-  // epochs (about 0.15 s of CPU here). Killed as soon as 2 have finished,
-  // the sweep still has 8 trials of work ahead: some 100 times the time the
-  // test takes to notice and kill, on any machine.
+  // One group trains the 10 trials one after the other, each for 3000
+  // epochs (about 0.2 s of CPU here). Killed as soon as 2 have finished,
+  // the sweep still has 8 trials of work ahead: over 100 times the time the
+  // test takes to notice and kill (a poll every 10 ms), here, and still
+  // dozens of times on a machine several times faster.
   const std::string out = path("killed");
-  sinapsis::test::BackgroundCommand job("exec " SINAPSIS_BINARY " " + sweep(out, "--max-epochs 2000"), path("log"));
+  sinapsis::test::BackgroundCommand job("exec " SINAPSIS_BINARY " " + sweep(out, "--max-epochs 3000"), path("log"));
   ASSERT_TRUE(sinapsis::test::eventually([&] { return finished_trials(out).size() >= 2 || !job.running(); }))
       << job.log();
   ASSERT_TRUE(job.running()) << "the sweep ended before it was killed:\n" << job.log();
