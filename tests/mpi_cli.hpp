@@ -3,19 +3,30 @@
 // lines sinapsis printed, and a small separable data set.
 #pragma once
 
+#include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "core/dataset.hpp"
 #include "tests/run_command.hpp"
+#include "tests/waiting.hpp"
 
 namespace sinapsis::test {
+
+// Every mpirun of the tests runs as root, its ranks yielding the CPU while
+// they wait (the machine may have fewer cores than ranks).
+inline constexpr const char* kMpiEnvironment =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 ";
+
+// "timeout BOUND mpirun ": a job that hangs ends with status 124 instead of
+// blocking the suite; the bound is the one every wait of the tests has.
+inline std::string timed_mpirun() { return "timeout " + std::to_string(kEventBound.count()) + " mpirun "; }
 
 // `mpirun_arguments` follows "mpirun": "-n 2 --oversubscribe BINARY ...", or
 // several ":"-separated programs.
 inline CommandResult run_mpirun(const std::string& mpirun_arguments) {
-  return run_command("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 60 mpirun " +
-                     mpirun_arguments);
+  return run_command(kMpiEnvironment + timed_mpirun() + mpirun_arguments);
 }
 
 inline CommandResult run_mpi(const std::string& arguments, int ranks = 2) {
@@ -33,6 +44,16 @@ inline std::vector<std::string> sinapsis_lines(const std::string& output) {
     start = end + 1;
   }
   return lines;
+}
+
+// The epoch a `train` stopped by a signal or --time-limit was in, from its
+// line "stopped by SIGUSR1 in epoch E, after step S" (or "... at the end of
+// epoch E"); nullopt if the output has no such line.
+inline std::optional<std::size_t> stopped_epoch(const std::string& output) {
+  std::smatch match;
+  if (!std::regex_search(output, match, std::regex("stopped by [^ ]+ (in|at the end of) epoch ([0-9]+)")))
+    return std::nullopt;
+  return std::stoul(match[2]);
 }
 
 // Two classes, each a point in d dimensions: n rows, labels alternating.

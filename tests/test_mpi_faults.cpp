@@ -3,29 +3,38 @@
 // a rank killed with SIGKILL; and a preemption signal (SIGUSR1), which must
 // end the job with a checkpoint and exit status 75 instead. Every case ends every rank with a non-zero
 // status and its message printed once; none may hang (each run is under
-// `timeout`, and a timeout fails the test); checkpoints stay intact.
+// `timeout`, and a timeout fails the test); checkpoints stay intact. A run
+// the test interrupts has no end of its own (a billion epochs), and the
+// test acts on what it sees (a checkpoint, the log), so the outcome does
+// not depend on how fast the machine is.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>   // AT_FDCWD
 #include <signal.h>
+#include <stdio.h>   // renameat2, RENAME_EXCHANGE
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "io/data_file.hpp"
 #include "tests/mpi_cli.hpp"
+#include "tests/waiting.hpp"
 
 namespace sinapsis {
 namespace {
 
 namespace fs = std::filesystem;
 using test::CommandResult;
+using test::kMpiEnvironment;
 using test::run_command;
-
-constexpr const char* kMpiEnvironment =
-    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 ";
+using test::timed_mpirun;
 
 class MpiFaults : public ::testing::TestWithParam<int> {
  protected:
@@ -34,7 +43,10 @@ class MpiFaults : public ::testing::TestWithParam<int> {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    job_.reset();  // a job a failed test left running ends first
+    fs::remove_all(dir_);
+  }
 
   int ranks() const { return GetParam(); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
@@ -47,7 +59,7 @@ class MpiFaults : public ::testing::TestWithParam<int> {
            run_dir;
   }
   CommandResult run(const std::string& arguments, const std::string& environment = "") const {
-    return run_command(std::string(kMpiEnvironment) + environment + " timeout 120 mpirun -n " +
+    return run_command(std::string(kMpiEnvironment) + environment + " " + timed_mpirun() + "-n " +
                        std::to_string(ranks()) + " --oversubscribe " SINAPSIS_BINARY " " + arguments);
   }
 
@@ -60,32 +72,30 @@ class MpiFaults : public ::testing::TestWithParam<int> {
     EXPECT_NE(lines[0].find(fragment), std::string::npos) << lines[0];
   }
 
-  // `mpirun ... ARGUMENTS` in the background; its status lands in path("status").
-  void start(const std::string& arguments) const {
-    const std::string job = std::string(kMpiEnvironment) + "timeout 120 mpirun -n " + std::to_string(ranks()) +
-                            " --oversubscribe " SINAPSIS_BINARY " " + arguments + " > " + path("log") +
-                            " 2>&1; echo $? > " + path("status");
-    ASSERT_EQ(std::system(("(" + job + ") &").c_str()), 0);
+  // `mpirun ... ARGUMENTS` in the background, its output in path("log").
+  void start(const std::string& arguments) {
+    job_ = std::make_unique<test::BackgroundCommand>(std::string(kMpiEnvironment) + "exec " + timed_mpirun() + "-n " +
+                                                         std::to_string(ranks()) + " --oversubscribe " SINAPSIS_BINARY
+                                                         " " + arguments,
+                                                     path("log"));
+    ASSERT_TRUE(job_->started());
   }
-  // Waits up to `seconds` for `file` to appear.
-  static bool appears(const std::string& file, double seconds) {
-    for (int i = 0; i < int(seconds * 10) && !fs::exists(file); ++i) ::usleep(100000);
-    return fs::exists(file);
+  // The background job's mpirun (the child of its `timeout`), 0 if none.
+  pid_t mpirun() const {
+    return pid_t(std::atol(run_command("pgrep -P " + std::to_string(job_->pid()) + " -x mpirun").output.c_str()));
   }
-  int background_status() const {
-    std::ifstream in(path("status"));
-    int status = -1;
-    in >> status;
-    return status;
+  // The exit status of the background job once it ended by itself: not the
+  // timeout's 124 (a hang). Fails the test if it did not end in time.
+  int job_status() const {
+    const std::optional<int> status = job_->wait();
+    EXPECT_TRUE(status.has_value()) << "the job did not end:\n" << log();
+    EXPECT_NE(status.value_or(124), 124) << "ended by the timeout (a hang):\n" << log();
+    return status.value_or(124);
   }
-  std::string log() const {
-    std::ifstream in(path("log"));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  std::string log() const { return job_->log(); }
 
   fs::path dir_;
+  std::unique_ptr<test::BackgroundCommand> job_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Ranks, MpiFaults, ::testing::Values(2, 3),
@@ -103,16 +113,17 @@ TEST_P(MpiFaults, ExceptionOnTheLastRankMidTrainingEndsEveryRank) {
 
 TEST_P(MpiFaults, IoErrorOnRankZeroMidTrainingEndsEveryRankAndKeepsTheLastCheckpoint) {
   const std::string run_dir = path("run");
-  start(train(data(4000), run_dir) + " --epochs 100000 --checkpoint-every 1");
-  ASSERT_TRUE(appears(run_dir + "/checkpoint.h5", 60)) << log();
+  start(train(data(4000), run_dir) + " --epochs 1000000000 --checkpoint-every 1");
+  ASSERT_TRUE(test::appears(run_dir + "/checkpoint.h5")) << log();
   // The run directory moves away and a file takes its place (a lost mount,
-  // an operator's mistake): rank 0's next checkpoint cannot be written.
+  // an operator's mistake): rank 0's next checkpoint cannot be written. One
+  // atomic exchange: between a rename and a new file, rank 0 could make
+  // the directory again and train on.
   const std::string moved = path("moved");
-  fs::rename(run_dir, moved);
-  std::ofstream(run_dir) << "not a directory\n";
-  ASSERT_TRUE(appears(path("status"), 60)) << "the job did not end after the I/O error";
-  EXPECT_NE(background_status(), 0);
-  EXPECT_NE(background_status(), 124) << "ended by the timeout, not by the fault";
+  std::ofstream(moved) << "not a directory\n";
+  ASSERT_EQ(::renameat2(AT_FDCWD, run_dir.c_str(), AT_FDCWD, moved.c_str(), RENAME_EXCHANGE), 0)
+      << std::strerror(errno);
+  EXPECT_NE(job_status(), 0) << log();
   const auto lines = test::sinapsis_lines(log());
   ASSERT_EQ(lines.size(), 1u) << log();
   EXPECT_NE(lines[0].find(run_dir), std::string::npos) << lines[0];
@@ -146,7 +157,7 @@ TEST_P(MpiFaults, TheLastRankDisagreeingStopsEveryRankBeforeTraining) {
   const std::string common = " --oversubscribe " SINAPSIS_BINARY " " + train(data(60), path("run")) + " --epochs 2";
   const std::string last = std::to_string(ranks() - 1);
   const std::string command = "-n " + last + common + " --l2 0.1 : -n 1" + common + " --l2 0.2";
-  const CommandResult r = run_command(std::string(kMpiEnvironment) + "timeout 60 mpirun " + command);
+  const CommandResult r = test::run_mpirun(command);
   expect_failed_once(r, "ranks disagree");
   EXPECT_NE(r.output.find("rank " + last + " has"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(path("run/model.h5")));
@@ -154,21 +165,19 @@ TEST_P(MpiFaults, TheLastRankDisagreeingStopsEveryRankBeforeTraining) {
 
 TEST_P(MpiFaults, KilledRankEndsTheJobAndLeavesAResumableCheckpoint) {
   const std::string run_dir = path("killed");
-  start(train(data(4000), run_dir) + " --epochs 100000 --checkpoint-every 1");
-  ASSERT_TRUE(appears(run_dir + "/checkpoint.h5", 60)) << "no checkpoint appeared:\n" << log();
-  ::usleep(300000);
+  start(train(data(4000), run_dir) + " --epochs 1000000000 --checkpoint-every 1");
+  // A checkpoint: every rank trains.
+  ASSERT_TRUE(test::appears(run_dir + "/checkpoint.h5")) << "no checkpoint appeared:\n" << log();
   // SIGKILL the sinapsis rank with the highest pid (not necessarily rank 0).
-  const CommandResult pids = run_command("pgrep -f -- '--out " + run_dir + "' | sort -n");
+  const pid_t launcher = mpirun();
+  ASSERT_NE(launcher, 0) << "mpirun not found";
+  const CommandResult pids = run_command("pgrep -P " + std::to_string(launcher) + " -x sinapsis | sort -n");
   std::istringstream list(pids.output);
-  std::vector<long> rank_pids;
-  for (long pid; list >> pid;)
-    if (run_command("cat /proc/" + std::to_string(pid) + "/comm").output.find("sinapsis") != std::string::npos)
-      rank_pids.push_back(pid);
+  std::vector<pid_t> rank_pids;
+  for (pid_t pid; list >> pid;) rank_pids.push_back(pid);
   ASSERT_EQ(rank_pids.size(), std::size_t(ranks())) << pids.output;
-  ::kill(pid_t(rank_pids.back()), SIGKILL);
-  ASSERT_TRUE(appears(path("status"), 60)) << "the job did not end after a rank was killed";
-  EXPECT_NE(background_status(), 0);
-  EXPECT_NE(background_status(), 124) << "ended by the timeout, not by the fault";
+  ASSERT_EQ(::kill(rank_pids.back(), SIGKILL), 0);
+  EXPECT_NE(job_status(), 0) << log();
   // The last checkpoint is intact and resumes. --epochs 1: the checkpoint is
   // past it, so the run reloads and writes the model.
   const CommandResult resumed = run("train --resume " + run_dir + " --epochs 1 --checkpoint-every 0");
@@ -177,34 +186,31 @@ TEST_P(MpiFaults, KilledRankEndsTheJobAndLeavesAResumableCheckpoint) {
 }
 
 TEST_P(MpiFaults, SignalMidEpochCheckpointsExitsResumeMeAndResumesBitIdentical) {
-  // Small enough to finish on a loaded machine (3 ranks on 2 cores), long
-  // enough (60 epochs) that the signal lands after the first checkpoint.
-  const std::string options = " --epochs 60 --keep-prob 0.9 --checkpoint-every 1";
+  // The run to interrupt has no end of its own (a billion epochs): only the
+  // signal stops it. Where it stopped decides how far the others train.
+  const std::string options = " --keep-prob 0.9 --checkpoint-every 1";
   const std::string file = data(2000);
-  ASSERT_EQ(run(train(file, path("whole")) + options).status, 0);
   const std::string parts = path("parts");
-  start(train(file, parts) + options);
-  // The first checkpoint shows training is under way (epoch 1 of 100).
-  ASSERT_TRUE(appears(parts + "/checkpoint.h5", 60)) << log();
-  ASSERT_FALSE(fs::exists(path("status"))) << "the run ended before the signal:\n" << log();
+  start(train(file, parts) + options + " --epochs 1000000000");
+  // The first checkpoint shows training is under way.
+  ASSERT_TRUE(test::appears(parts + "/checkpoint.h5")) << log();
   // SIGUSR1 to mpirun, which forwards it to every rank (as SLURM's
   // --signal does to a job step).
-  long mpirun = 0;
-  std::istringstream candidates(run_command("pgrep -x mpirun").output);
-  for (long pid; candidates >> pid;) {
-    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
-    const std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
-    if (text.find(parts) != std::string::npos) mpirun = pid;
-  }
-  ASSERT_NE(mpirun, 0) << "mpirun not found";
-  ASSERT_EQ(::kill(pid_t(mpirun), SIGUSR1), 0);
-  ASSERT_TRUE(appears(path("status"), 60)) << "the job did not end after SIGUSR1";
-  EXPECT_EQ(background_status(), 75) << log();
+  const pid_t launcher = mpirun();
+  ASSERT_NE(launcher, 0) << "mpirun not found";
+  ASSERT_EQ(::kill(launcher, SIGUSR1), 0);
+  EXPECT_EQ(job_status(), 75) << log();
   EXPECT_NE(log().find("stopped by SIGUSR1"), std::string::npos) << log();
   EXPECT_NE(log().find("resume with: sinapsis train --resume " + parts), std::string::npos) << log();
   ASSERT_TRUE(fs::exists(parts + "/checkpoint.h5"));
   EXPECT_FALSE(fs::exists(parts + "/model.h5")) << "a stopped run writes no final model";
-  const CommandResult resumed = run("train --resume " + parts);
+  const std::optional<std::size_t> stopped = test::stopped_epoch(log());
+  ASSERT_TRUE(stopped.has_value()) << log();
+  // The same run uninterrupted to two epochs past the stop, and the stopped
+  // one resumed to there (--epochs may change on resume).
+  const std::string epochs = " --epochs " + std::to_string(*stopped + 2);
+  ASSERT_EQ(run(train(file, path("whole")) + options + epochs).status, 0);
+  const CommandResult resumed = run("train --resume " + parts + epochs);
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   const auto layers = [](const std::string& run_dir) {
     return run_command("h5dump -g /layers " + run_dir + "/model.h5 | tail -n +2").output;

@@ -1,15 +1,17 @@
 // Stopping on request: a caught SIGTERM/SIGUSR1 is recorded (not fatal), the
-// --time-limit deadline keeps its reserve, and a run with a deadline already
-// due stops after one step with a checkpoint and exit status 75.
+// --time-limit deadline keeps its reserve, and a run that reaches its
+// deadline stops with a checkpoint and exit status 75, and resumes.
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <filesystem>
+#include <optional>
 
 #include "io/data_file.hpp"
 #include "launch/commands.hpp"
 #include "launch/stop_signals.hpp"
 #include "tests/mpi_cli.hpp"
+#include "tests/waiting.hpp"
 
 namespace sinapsis::cli {
 namespace {
@@ -46,23 +48,28 @@ TEST(StopSignals, RecordsTheFirstSignalInsteadOfDying) {
   EXPECT_EQ(again.received(), SIGTERM);
 }
 
-TEST(StopSignals, ADeadlineAlreadyDueStopsAfterOneStepWithACheckpoint) {
+TEST(StopSignals, ADeadlineStopsTheRunWithACheckpointThatResumes) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("sinapsis_deadline_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   write_data_file((dir / "d.h5").string(), test::blobs(400, 3));
-  // 0.001 minutes: the deadline (half of 60 ms) has passed before the first step ends.
-  const auto r = test::run_sinapsis("train --data " + (dir / "d.h5").string() + " --epochs 1000 --batch 4 --out " +
+  // 0.001 minutes: the deadline (half of 60 ms) passes within the first
+  // epochs, and the run has no end of its own (a billion epochs): only the
+  // deadline stops it, however fast the machine.
+  const auto r = test::run_sinapsis("train --data " + (dir / "d.h5").string() + " --epochs 1000000000 --batch 4 --out " +
                                     (dir / "run").string() + " --time-limit 0.001");
   EXPECT_EQ(r.status, kExitResume) << r.output;
   EXPECT_NE(r.output.find("stopped by --time-limit"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(dir / "run" / "checkpoint.h5"));
   EXPECT_FALSE(fs::exists(dir / "run" / "model.h5"));
-  EXPECT_NE(test::run_command("cat " + (dir / "run" / "summary.json").string()).output.find(
-                "\"stop_reason\": \"time_limit\""),
+  EXPECT_NE(test::read_text((dir / "run" / "summary.json").string()).find("\"stop_reason\": \"time_limit\""),
             std::string::npos);
-  const auto resumed = test::run_sinapsis("train --resume " + (dir / "run").string() + " --epochs 2 --time-limit 0");
+  const std::optional<std::size_t> stopped = test::stopped_epoch(r.output);
+  ASSERT_TRUE(stopped.has_value()) << r.output;
+  // Resumed to the epoch after the one it stopped in, without a limit.
+  const auto resumed = test::run_sinapsis("train --resume " + (dir / "run").string() + " --epochs " +
+                                          std::to_string(*stopped + 1) + " --time-limit 0");
   EXPECT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_TRUE(fs::exists(dir / "run" / "model.h5"));
   fs::remove_all(dir);

@@ -9,10 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <regex>
 
 #include "tests/mpi_cli.hpp"
+#include "tests/waiting.hpp"
 
 namespace {
 
@@ -22,9 +22,15 @@ using sinapsis::test::run_command;
 using sinapsis::test::run_mpi;
 using sinapsis::test::run_sinapsis;
 
-std::string read(const std::string& file) {
-  std::ifstream in(file);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+std::string read(const std::string& file) { return sinapsis::test::read_text(file); }
+
+// The trials of SWEEP_DIR that finished (their record of rung 0 exists).
+std::vector<fs::path> finished_trials(const std::string& sweep) {
+  std::vector<fs::path> records;
+  std::error_code missing;  // no trials/ yet
+  for (const auto& trial : fs::directory_iterator(sweep + "/trials", missing))
+    if (fs::exists(trial.path() / "rung-0.csv")) records.push_back(trial.path() / "rung-0.csv");
+  return records;
 }
 
 // trials.csv without the columns that depend on the machine (seconds, ranks).
@@ -101,19 +107,21 @@ TEST_F(SweepCli, AFailingTrialIsRecordedAndTheSweepGoesOn) {
 }
 
 TEST_F(SweepCli, AKilledSweepResumesKeepingFinishedTrials) {
+  // One group trains the 10 trials one after the other, each for 3000
+  // epochs (about 0.2 s of CPU here). Killed as soon as 2 have finished,
+  // the sweep still has 8 trials of work ahead: over 100 times the time the
+  // test takes to notice and kill (a poll every 10 ms), here, and still
+  // dozens of times on a machine several times faster.
   const std::string out = path("killed");
-  const std::string command = std::string(SINAPSIS_BINARY) + " " + sweep(out, "--max-epochs 400") + " > " +
-                              path("log") + " 2>&1 & echo $!";
-  const long pid = std::stol(run_command(command).output);
-  // Wait for a few finished trials, then kill the whole process.
-  for (int i = 0; i < 600 && !fs::exists(out + "/trials/t0002/rung-0.csv"); ++i) ::usleep(50000);
-  ASSERT_TRUE(fs::exists(out + "/trials/t0002/rung-0.csv")) << read(path("log"));
-  ::kill(pid_t(pid), SIGKILL);
-  ::usleep(200000);
-  std::vector<std::pair<std::string, fs::file_time_type>> finished;
-  for (const auto& trial : fs::directory_iterator(out + "/trials"))
-    if (fs::exists(trial.path() / "rung-0.csv"))
-      finished.emplace_back(trial.path() / "rung-0.csv", fs::last_write_time(trial.path() / "rung-0.csv"));
+  sinapsis::test::BackgroundCommand job("exec " SINAPSIS_BINARY " " + sweep(out, "--max-epochs 3000"), path("log"));
+  ASSERT_TRUE(sinapsis::test::eventually([&] { return finished_trials(out).size() >= 2 || !job.running(); }))
+      << job.log();
+  ASSERT_TRUE(job.running()) << "the sweep ended before it was killed:\n" << job.log();
+  ASSERT_EQ(::kill(job.pid(), SIGKILL), 0);
+  ASSERT_EQ(job.wait(), 128 + SIGKILL) << "the sweep ended before it was killed:\n" << job.log();
+  std::vector<std::pair<fs::path, fs::file_time_type>> finished;
+  for (const fs::path& record : finished_trials(out)) finished.emplace_back(record, fs::last_write_time(record));
+  ASSERT_GE(finished.size(), 2u);
   ASSERT_LT(finished.size(), 10u) << "the sweep finished before it was killed";
   const CommandResult resumed = run_sinapsis("sweep --resume --out " + out);
   ASSERT_EQ(resumed.status, 0) << resumed.output;
