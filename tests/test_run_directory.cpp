@@ -16,12 +16,13 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "io/data_file.hpp"
 #include "launch/stop_signals.hpp"
 #include "tests/mpi_cli.hpp"
-#include "tests/wait.hpp"
+#include "tests/waiting.hpp"
 
 namespace sinapsis {
 namespace {
@@ -57,35 +58,28 @@ class RunDirectoryCli : public ::testing::Test {
     write_data_file(path("d.h5"), test::blobs(400, 3));
   }
   void TearDown() override {
-    if (background_ > 0) ::kill(background_, SIGKILL);
+    job_.reset();  // ends a job a failed test left running
     fs::remove_all(dir_);
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::string train(const std::string& run, const std::string& extra = "") const {
     return "train --data " + path("d.h5") + " --hidden 4 --batch 8 --quiet --out " + path(run) + " " + extra;
   }
-  // `sinapsis ARGUMENTS` in the background; its output goes to path("log"),
-  // its status to path("status").
+  // `sinapsis ARGUMENTS` in the background, after `launcher` (e.g. mpirun);
+  // its output goes to path("log").
   void start(const std::string& arguments, const std::string& launcher = "") {
-    const std::string job = "(" + launcher + SINAPSIS_BINARY " " + arguments + " > " + path("log") +
-                            " 2>&1; echo $? > " + path("status") + ") > /dev/null 2>&1 & echo $!";
-    background_ = pid_t(std::stol(run_command(job).output));
+    job_.emplace("exec " + launcher + SINAPSIS_BINARY " " + arguments, path("log"));
+    ASSERT_TRUE(job_->started());
   }
-  int background_status(double seconds = 120) {
-    if (!test::wait_for_file(path("status"), seconds)) return -1;
-    background_ = 0;
-    int status = -1;
-    std::ifstream(path("status")) >> status;
-    return status;
-  }
+  int background_status() { return job_->wait().value_or(-1); }
 
   fs::path dir_;
-  pid_t background_ = 0;
+  std::optional<test::BackgroundCommand> job_;
 };
 
 TEST_F(RunDirectoryCli, ASecondWriterIsRefusedNamingTheHolderAndSigintStopsTheFirstWithACheckpoint) {
   start(train("run", "--epochs 100000000 --checkpoint-every 1"));
-  ASSERT_TRUE(test::wait_for_file(path("run/checkpoint.h5"), 120)) << read(path("log"));
+  ASSERT_TRUE(test::appears(path("run/checkpoint.h5"))) << job_->log();
   for (const std::string& second : {train("run", "--epochs 2 --overwrite"), std::string("train --resume " + path("run"))}) {
     const CommandResult r = run_sinapsis(second);
     EXPECT_EQ(r.status, 2) << second << "\n" << r.output;
@@ -96,8 +90,8 @@ TEST_F(RunDirectoryCli, ASecondWriterIsRefusedNamingTheHolderAndSigintStopsTheFi
   const auto pids = sinapsis_processes("--out " + path("run") + " --epochs 100000000");
   ASSERT_EQ(pids.size(), 1u);
   ASSERT_EQ(::kill(pids[0], SIGINT), 0);
-  EXPECT_EQ(background_status(), 75) << read(path("log"));
-  EXPECT_NE(read(path("log")).find("stopped by SIGINT"), std::string::npos) << read(path("log"));
+  EXPECT_EQ(background_status(), 75) << job_->log();
+  EXPECT_NE(job_->log().find("stopped by SIGINT"), std::string::npos) << job_->log();
   EXPECT_NE(read(path("run/summary.json")).find("\"stop_reason\": \"signal\""), std::string::npos);
   // Its lock went with it: the run resumes.
   const CommandResult resumed = run_sinapsis("train --resume " + path("run") + " --epochs 1");
@@ -223,9 +217,9 @@ TEST(StopSignalsProcess, SigintAndSighupAskToStopAndASecondSignalEndsAtOnce) {
 
 TEST_F(RunDirectoryCli, ASignalToOneRankIsReportedAsASignalOnEveryRank) {
   start(train("run", "--epochs 100000000 --checkpoint-every 1"),
-        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 300 "
+        "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 timeout 300 "
         "mpirun -n 2 --oversubscribe ");
-  ASSERT_TRUE(test::wait_for_file(path("run/checkpoint.h5"), 120)) << read(path("log"));
+  ASSERT_TRUE(test::appears(path("run/checkpoint.h5"))) << job_->log();
   // Rank 1 alone: rank 0, which writes the summary, learns of it only
   // through the step's vote.
   const auto ranks = sinapsis_processes("--out " + path("run") + " --epochs 100000000");
@@ -238,10 +232,10 @@ TEST_F(RunDirectoryCli, ASignalToOneRankIsReportedAsASignalOnEveryRank) {
   }
   ASSERT_NE(rank1, 0);
   ASSERT_EQ(::kill(rank1, SIGUSR1), 0);
-  EXPECT_EQ(background_status(), 75) << read(path("log"));
+  EXPECT_EQ(background_status(), 75) << job_->log();
   EXPECT_NE(read(path("run/summary.json")).find("\"stop_reason\": \"signal\""), std::string::npos)
       << read(path("run/summary.json"));
-  EXPECT_NE(read(path("log")).find("stopped by a signal to another rank"), std::string::npos) << read(path("log"));
+  EXPECT_NE(job_->log().find("stopped by a signal to another rank"), std::string::npos) << job_->log();
 }
 
 }  // namespace

@@ -10,12 +10,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "dist/stall_watch.hpp"
 #include "io/data_file.hpp"
 #include "tests/mpi_cli.hpp"
-#include "tests/wait.hpp"
+#include "tests/waiting.hpp"
 
 namespace sinapsis {
 namespace {
@@ -96,24 +97,20 @@ class StoppedRank : public ::testing::TestWithParam<int> {
   }
   void TearDown() override {
     if (stopped_ > 0) ::kill(stopped_, SIGKILL);
+    job_.reset();
     fs::remove_all(dir_);
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string read(const std::string& name) const {
-    std::ifstream in(path(name));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-  // An endless run on GetParam() ranks; status in path("status").
+  // An endless run on GetParam() ranks.
   void start(const std::string& extra) {
-    const std::string job = "(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 "
-                            "timeout 300 mpirun -n " + std::to_string(GetParam()) + " --oversubscribe " SINAPSIS_BINARY
-                            " train --data " + path("d.h5") + " --hidden 8 --batch 16 --threads 1 --quiet "
-                            "--epochs 100000000 --checkpoint-every 1 --out " + path("run") + " " + extra + " > " +
-                            path("log") + " 2>&1; echo $? > " + path("status") + ") > /dev/null 2>&1 &";
-    ASSERT_EQ(std::system(job.c_str()), 0);
+    job_.emplace("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 "
+                 "exec timeout 300 mpirun -n " + std::to_string(GetParam()) + " --oversubscribe " SINAPSIS_BINARY
+                 " train --data " + path("d.h5") + " --hidden 8 --batch 16 --threads 1 --quiet "
+                 "--epochs 100000000 --checkpoint-every 1 --out " + path("run") + " " + extra,
+                 path("log"));
+    ASSERT_TRUE(job_->started());
   }
+  std::string log() const { return job_->log(); }
   // SIGSTOP to the rank `rank` of the job.
   void stop_rank(int rank) {
     std::istringstream pids(test::run_command("pgrep -f -- '--out " + path("run") + " '").output);
@@ -130,15 +127,11 @@ class StoppedRank : public ::testing::TestWithParam<int> {
     ASSERT_GT(stopped_, 0) << "rank " << rank << " not found";
     ASSERT_EQ(::kill(stopped_, SIGSTOP), 0);
   }
-  int status() {
-    if (!test::wait_for_file(path("status"), 280)) return -1;
-    int s = -1;
-    std::ifstream(path("status")) >> s;
-    return s;
-  }
+  int status() { return job_->wait(std::chrono::seconds(280)).value_or(-1); }
 
   fs::path dir_;
   pid_t stopped_ = 0;
+  std::optional<test::BackgroundCommand> job_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Ranks, StoppedRank, ::testing::Values(2, 3),
@@ -148,14 +141,13 @@ TEST_P(StoppedRank, IsNamedAndEveryRankEndsKeepingTheLastCheckpoint) {
   for (const int rank : {GetParam() - 1, 0}) {
     SCOPED_TRACE("stopped rank " + std::to_string(rank));
     fs::remove_all(path("run"));
-    fs::remove(path("status"));
     start("--stall-timeout 2");
-    ASSERT_TRUE(test::wait_for_file(path("run/checkpoint.h5"), 120)) << read("log");
+    ASSERT_TRUE(test::appears(path("run/checkpoint.h5"))) << log();
     stop_rank(rank);
     const int s = status();
-    EXPECT_EQ(s, 1) << read("log");
-    const auto lines = test::sinapsis_lines(read("log"));
-    ASSERT_EQ(lines.size(), 1u) << read("log");
+    EXPECT_EQ(s, 1) << log();
+    const auto lines = test::sinapsis_lines(log());
+    ASSERT_EQ(lines.size(), 1u) << log();
     EXPECT_NE(lines[0].find("stalled: rank " + std::to_string(rank) + " (pid " + std::to_string(stopped_)),
               std::string::npos)
         << lines[0];
@@ -177,11 +169,11 @@ TEST_P(StoppedRankAtTheDeadline, TheTimeLimitHoldsWhileAPeerIsStopped) {
   // and the job ends at 55 s instead (the default stall timeout is
   // minutes). Training is under way long before 50 s.
   start("--time-limit 1");
-  ASSERT_TRUE(test::wait_for_file(path("run/checkpoint.h5"), 45)) << read("log");
+  ASSERT_TRUE(test::appears(path("run/checkpoint.h5"), std::chrono::seconds(45))) << log();
   stop_rank(1);
-  EXPECT_EQ(status(), 1) << read("log");
-  const auto lines = test::sinapsis_lines(read("log"));
-  ASSERT_EQ(lines.size(), 1u) << read("log");
+  EXPECT_EQ(status(), 1) << log();
+  const auto lines = test::sinapsis_lines(log());
+  ASSERT_EQ(lines.size(), 1u) << log();
   EXPECT_NE(lines[0].find("--time-limit: the run must stop now, but rank 1"), std::string::npos) << lines[0];
 }
 

@@ -8,10 +8,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "tests/mpi_cli.hpp"
-#include "tests/wait.hpp"
+#include "tests/waiting.hpp"
 
 namespace {
 
@@ -38,22 +39,21 @@ class SweepGuards : public ::testing::Test {
     ASSERT_EQ(run_sinapsis("data make --dataset spiral --samples 200 --out " + data_).status, 0);
   }
   void TearDown() override {
-    for (const pid_t pid : background_) ::kill(pid, SIGKILL);
+    jobs_.clear();  // ends jobs a failed test left running
     fs::remove_all(dir_);
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::string sweep(const std::string& out, const std::string& extra) const {
     return "sweep --data " + data_ + " --test-split 0.5 --batch 10 --quiet --out " + out + " " + extra;
   }
-  // A sweep whose first trial runs until stopped (10^8 epochs): it holds its
-  // directory once `claimed` appears. Output to `log`. `grid` holds the
-  // sweep's other options.
-  pid_t start_endless(const std::string& out, const std::string& grid, const std::string& log) {
-    const std::string job = std::string(SINAPSIS_BINARY) + " " + sweep(out, grid + " --max-epochs 100000000") +
-                            " > " + path(log) + " 2>&1 & echo $!";
-    const pid_t pid = pid_t(std::stol(run_command(job).output));
-    background_.push_back(pid);
-    return pid;
+  // A sweep whose trials run until stopped (10^8 epochs): it holds its
+  // directory once a trial's `claimed` appears. Output to `log`. `grid`
+  // holds the sweep's other options.
+  sinapsis::test::BackgroundCommand& start_endless(const std::string& out, const std::string& grid,
+                                                   const std::string& log) {
+    jobs_.push_back(std::make_unique<sinapsis::test::BackgroundCommand>(
+        "exec " + std::string(SINAPSIS_BINARY) + " " + sweep(out, grid + " --max-epochs 100000000"), path(log)));
+    return *jobs_.back();
   }
   void expect_refused(const CommandResult& r, int status, const std::string& fragment) {
     EXPECT_EQ(r.status, status) << r.output;
@@ -64,7 +64,7 @@ class SweepGuards : public ::testing::Test {
 
   fs::path dir_;
   std::string data_;
-  std::vector<pid_t> background_;
+  std::vector<std::unique_ptr<sinapsis::test::BackgroundCommand>> jobs_;
 };
 
 TEST_F(SweepGuards, EveryValueOfTheGridAndTheDataAreCheckedBeforeAnyTrialTrains) {
@@ -88,23 +88,25 @@ TEST_F(SweepGuards, ASweepInWhichNoTrialTrainedFails) {
 }
 
 TEST_F(SweepGuards, ASecondSweepOnTheSameDirectoryIsRefusedNamingTheHolder) {
-  const pid_t first = start_endless(path("s"), "--depth 1 --width 2", "log");
-  ASSERT_TRUE(sinapsis::test::wait_for_file(path("s/trials/t0000/claimed"), 120)) << read(path("log"));
+  auto& job = start_endless(path("s"), "--depth 1 --width 2", "log");
+  const pid_t first = job.pid();
+  ASSERT_TRUE(sinapsis::test::appears(path("s/trials/t0000/claimed"))) << job.log();
   for (const std::string& extra : {std::string("--overwrite"), std::string("--resume"), std::string("--slice 1/2")}) {
     const CommandResult r = run_sinapsis(sweep(path("s"), "--depth 1 --width 2 --max-epochs 100000000 " + extra));
     expect_refused(r, 2, "is in use by sinapsis sweep (pid " + std::to_string(first));
   }
   EXPECT_TRUE(fs::exists(path("s/trials/t0000/claimed"))) << "--overwrite cleared a running sweep";
   ASSERT_EQ(::kill(first, SIGTERM), 0);
-  ASSERT_TRUE(sinapsis::test::wait_for([&] { return read(path("log")).find("sweep stopped by a signal") != std::string::npos; }, 120))
-      << read(path("log"));
+  EXPECT_EQ(job.wait(), 75) << job.log();
+  EXPECT_NE(job.log().find("sweep stopped by a signal"), std::string::npos) << job.log();
 }
 
 TEST_F(SweepGuards, SlicesRunSideBySideButNotTwiceAndMergeWaitsForThemAll) {
-  const pid_t slice0 = start_endless(path("s"), "--depth 1 --width 2,3 --slice 0/2", "log0");
-  ASSERT_TRUE(sinapsis::test::wait_for_file(path("s/trials/t0000/claimed"), 120)) << read(path("log0"));
-  start_endless(path("s"), "--depth 1 --width 2,3 --slice 1/2", "log1");
-  ASSERT_TRUE(sinapsis::test::wait_for_file(path("s/trials/t0001/claimed"), 120)) << read(path("log1"));
+  auto& first = start_endless(path("s"), "--depth 1 --width 2,3 --slice 0/2", "log0");
+  const pid_t slice0 = first.pid();
+  ASSERT_TRUE(sinapsis::test::appears(path("s/trials/t0000/claimed"))) << first.log();
+  auto& second = start_endless(path("s"), "--depth 1 --width 2,3 --slice 1/2", "log1");
+  ASSERT_TRUE(sinapsis::test::appears(path("s/trials/t0001/claimed"))) << second.log();
   const std::string endless = "--depth 1 --width 2,3 --max-epochs 100000000 ";
   expect_refused(run_sinapsis(sweep(path("s"), endless + "--slice 0/2")), 2,
                  "is in use by sinapsis sweep --slice 0/2 (pid " + std::to_string(slice0));
