@@ -176,7 +176,9 @@ DataSource open_data_source(const std::string& spec) {
   std::vector<std::string> files = expand(spec);
   // A directory or a glob names a shard set, checked whole; one file named
   // by its path is read alone, even a single shard.
-  const bool one_file = files.size() == 1 && !fs::is_directory(spec) && spec.find_first_of("*?[") == std::string::npos;
+  std::error_code ec;
+  const bool one_file =
+      files.size() == 1 && !fs::is_directory(spec, ec) && spec.find_first_of("*?[") == std::string::npos;
   if (!one_file) files = files.size() == 1 && !parse_shard_name(files.front()) ? files : order_shards(spec, files);
   for (const auto& f : files) {
     OpenSet set;

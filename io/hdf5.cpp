@@ -22,7 +22,9 @@ void quiet_errors() {
 Handle open_file(const std::string& path) {
   quiet_errors();
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw DataError(path + ": no such file");
+  if (!std::filesystem::exists(path, ec))
+    throw DataError(path + (ec && ec != std::errc::no_such_file_or_directory ? ": cannot be read: " + ec.message()
+                                                                               : std::string(": no such file")));
   if (std::filesystem::is_directory(path, ec)) throw DataError(path + ": is a directory, not a file");
   if (!std::ifstream(path).good()) throw DataError(path + ": cannot be read (permissions?)");
   if (H5Fis_hdf5(path.c_str()) <= 0) throw DataError(path + ": not an HDF5 file");
