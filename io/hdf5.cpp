@@ -269,6 +269,8 @@ std::optional<std::string> read_string_attribute(hid_t object, const std::string
     return value;
   }
   const std::size_t size = H5Tget_size(type.get());
+  if (!fits_in_memory(size))
+    throw DataError(what + ": attribute '" + name + "' claims a string that " + memory_shortfall_text(size));
   std::string value(size, '\0');
   Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(memory.get(), size);
@@ -301,6 +303,11 @@ std::vector<std::string> read_string_list_attribute(hid_t object, const std::str
   if (H5Tget_class(type.get()) != H5T_STRING)
     throw DataError(what + ": attribute '" + name + "' is not a list of strings");
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (const auto bytes = checked_product({std::uint64_t(std::max<hssize_t>(count, 0)),
+                                          std::max<std::size_t>(H5Tget_size(type.get()), sizeof(std::string))});
+      count < 0 || !fits_in_memory(bytes))
+    throw DataError(what + ": attribute '" + name + "' claims " + std::to_string(count) + " strings, which " +
+                    memory_shortfall_text(bytes));
   if (H5Sget_simple_extent_ndims(space.get()) == 0) {  // one string: "a,b,c"
     const std::string text = read_string_attribute(object, name, what).value_or("");
     std::size_t start = 0;

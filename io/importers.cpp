@@ -9,6 +9,7 @@
 #include <limits>
 #include <fstream>
 #include <map>
+#include <new>  // std::bad_alloc
 #include <optional>
 #include <set>
 #include <sstream>
@@ -235,14 +236,19 @@ Dataset import_csv(const std::string& path, const std::string& label_column, con
   }
   std::vector<std::vector<std::string>> rows;
   std::vector<std::size_t> line_of;  // file line of each row (blank lines are skipped)
-  for (std::size_t number = 2; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank line
-    auto fields = split_csv_line(line);
-    if (fields.size() != header.size())
-      throw DataError(path + ": line " + std::to_string(number) + " has " + std::to_string(fields.size()) +
-                      " fields, the header has " + std::to_string(header.size()));
-    rows.push_back(std::move(fields));
-    line_of.push_back(number);
+  try {  // the table is held as text first: under a ulimit -v a big file may not fit
+    for (std::size_t number = 2; std::getline(in, line); ++number) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank line
+      auto fields = split_csv_line(line);
+      if (fields.size() != header.size())
+        throw DataError(path + ": line " + std::to_string(number) + " has " + std::to_string(fields.size()) +
+                        " fields, the header has " + std::to_string(header.size()));
+      rows.push_back(std::move(fields));
+      line_of.push_back(number);
+    }
+  } catch (const std::bad_alloc&) {
+    throw DataError(path + ": does not fit in memory as text (after " + std::to_string(rows.size()) + " rows; " +
+                    "memory limit " + bytes_text(memory_limit_bytes()) + ")");
   }
   if (rows.empty()) throw DataError(path + ": no data rows");
 

@@ -56,6 +56,10 @@ void refuse_output_over_inputs(const NamedPath& output, const std::vector<NamedP
       if (same_file(output.path, file))
         throw UsageError(output.option + " " + output.path + " is " + input.option + " " + input.path +
                          ": an output cannot replace an input");
+      // An input directory (a shard set) is read file by file: none of them may be replaced.
+      if (!directory && fs::is_directory(file, ec) && holds(file, output.path))
+        throw UsageError(output.option + " " + output.path + " is a file of " + input.option + " " + input.path +
+                         ": an output cannot replace an input");
       if (directory && holds(output.path, file))
         throw UsageError(output.option + " " + output.path + " holds " + input.option + " " +
                          (file.string() == input.path ? input.path : input.path + " (" + file.string() + ")") +

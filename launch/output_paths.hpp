@@ -16,7 +16,8 @@ struct NamedPath {
 };
 
 // Throws UsageError, naming both options and paths, when `output` is one of
-// `inputs`, or is a directory that holds one of them (at any depth). Paths
+// `inputs` or an existing file inside an input directory (a shard set), or
+// is a directory that holds one of them (at any depth). Paths
 // are compared as files, not as text: relative paths, ./ and .., symbolic
 // and hard links all name the file they lead to. An input given as a glob
 // stands for every file it matches; inputs that do not exist are skipped

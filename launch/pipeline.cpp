@@ -54,6 +54,8 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
   p.features = FeatureSet::parse(o.features, "--features");
   ReadOptions read_options;
   read_options.class_ids = o.class_labels;
+  read_options.classes = o.classes;
+  read_options.classes_from = o.classes_from;
   const auto read = [&](const std::string& spec, std::optional<DataSource>* kept = nullptr) {
     DataSource source = open_data_source(spec);
     Dataset part = read_part(source, rank, ranks, read_options);

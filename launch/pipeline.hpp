@@ -21,6 +21,10 @@ struct DataOptions {
   std::string features;             // FeatureSet text; "" = the data's columns
   std::string standardize = "auto";  // auto | on | off
   bool class_labels = false;         // the loss needs class ids (bce, cce)
+  // A class count fixed by a model (--init-model, a resumed run): the
+  // training labels must be below it (0: the training data's own).
+  std::size_t classes = 0;
+  std::string classes_from;          // "the model m.h5", for messages
   std::uint64_t seed = 1;
 };
 

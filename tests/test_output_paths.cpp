@@ -62,6 +62,12 @@ TEST_F(OutputPathsTest, AnInputGivenAsAGlobCoversEveryFileItMatches) {
   EXPECT_EQ(message, "--out data/sub/e.h5 is --data data/*/*.h5: an output cannot replace an input");
 }
 
+TEST_F(OutputPathsTest, AFileOfAnInputDirectoryIsRefused) {
+  EXPECT_EQ(refusal({"--out", "./data/sub/e.h5"}, {{"--data", "data"}}),
+            "--out ./data/sub/e.h5 is a file of --data data: an output cannot replace an input");
+  EXPECT_EQ(refusal({"--out", "data/new.csv"}, {{"--data", "data"}}), "");  // a new file beside the set
+}
+
 TEST_F(OutputPathsTest, ADirectoryHoldingAnInputAtAnyDepthIsRefused) {
   EXPECT_EQ(refusal({"--out-dir", "data"}, {{"--input", "data/sub/e.h5"}}),
             "--out-dir data holds --input data/sub/e.h5: an output cannot replace an input");
