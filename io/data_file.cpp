@@ -151,7 +151,9 @@ void read_description(const std::string& path, hid_t file, Dataset& data, std::s
                       std::to_string(kMaxClasses) + ")");
     data.classes = std::size_t(*k);
   }
-  if (data.classes > 0 && !data.class_names.empty() && data.class_names.size() != data.classes)
+  // Fewer names than classes is a file that names some (one label value
+  // in a CSV still makes two classes); more names than classes is not.
+  if (data.classes > 0 && data.class_names.size() > data.classes)
     throw DataError(path + ": attribute classes is " + std::to_string(data.classes) + " but class_names has " +
                     std::to_string(data.class_names.size()) + " names");
   if (data.class_names.size() > kMaxClasses)
@@ -238,10 +240,12 @@ std::vector<std::int64_t> read_class_ids(hid_t labels, std::size_t first, std::s
     ids.reserve(count);
     for (std::size_t r = 0; r < count; ++r) {
       const float v = values[r];
-      // Every id a rule allows (< 2^20) is exact in a float.
-      if (!(v >= 0) || v != std::floor(v) || v >= float(kMaxClasses))
-        throw DataError(where + " row " + std::to_string(first + r) + " is " + number_text(v, 9) +
-                        ", not a class id (a whole number >= 0) as classification needs");
+      const std::string head = where + " row " + std::to_string(first + r) + " is " + number_text(v, 9);
+      if (!(v >= 0) || v != std::floor(v))
+        throw DataError(head + ", not a class id (a whole number >= 0) as classification needs");
+      // Every id a rule allows (< 2^20) is exact in a float; the rule names the rest.
+      if (v >= 0x1p62f)
+        throw DataError(head + ": more than the " + std::to_string(kMaxClasses) + " classes sinapsis takes");
       ids.push_back(std::int64_t(v));
     }
   }

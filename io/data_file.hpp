@@ -31,7 +31,8 @@ enum class LabelsRequired { yes, no };
 // How read_part reads /labels.
 struct ReadOptions {
   // Implicit: read_data_file(file, LabelsRequired::no) reads as it says.
-  ReadOptions(LabelsRequired required = LabelsRequired::yes) : labels(required) {}  // NOLINT(google-explicit-constructor)
+  ReadOptions(LabelsRequired required = LabelsRequired::yes)  // NOLINT(google-explicit-constructor)
+      : labels(required) {}
   LabelsRequired labels;
   // Float labels are class ids, as a classification loss needs them: whole
   // numbers >= 0 in [N] or [N, 1]. (Integer labels are class ids anyway,

@@ -116,7 +116,8 @@ std::vector<hsize_t> checked_shape(hid_t dataset, const std::string& what) {
   }();
   switch (H5Pget_layout(plist.get())) {
     case H5D_CONTIGUOUS: {
-      if (H5Pget_external_count(plist.get()) > 0) return dims;  // stored in other files: read() checks
+      // Stored in other files: reading fails if they are short.
+      if (H5Pget_external_count(plist.get()) > 0) return dims;
       Handle type(H5Dget_type(dataset), H5Tclose);
       const auto bytes = checked_product({elements, H5Tget_size(type.get())});
       const hsize_t stored = H5Dget_storage_size(dataset);
@@ -131,7 +132,8 @@ std::vector<hsize_t> checked_shape(hid_t dataset, const std::string& what) {
         throw DataError(what + ": unreadable chunk layout");
       std::uint64_t expected = 1;
       for (std::size_t i = 0; i < dims.size(); ++i)
-        if (chunk[i] == 0 || __builtin_mul_overflow(expected, (dims[i] + chunk[i] - 1) / chunk[i], &expected))
+        if (chunk[i] == 0 ||
+            __builtin_mul_overflow(expected, dims[i] / chunk[i] + (dims[i] % chunk[i] != 0), &expected))
           throw DataError(what + ": claims shape " + shape_text + " in more chunks than can be counted");
       hsize_t stored = 0;
       Handle space(H5Dget_space(dataset), H5Sclose);

@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>  // strtod
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <new>  // std::bad_alloc
 #include <optional>
@@ -87,12 +88,13 @@ Idx read_idx(const std::string& path, std::size_t expected_dims, const std::stri
     idx.dims.push_back((std::size_t(p[0]) << 24) | (std::size_t(p[1]) << 16) | (std::size_t(p[2]) << 8) | p[3]);
     shape += (i ? " x " : "") + std::to_string(idx.dims.back());
   }
-  std::uint64_t count = 1;
-  for (const std::size_t d : idx.dims) count *= d;  // three 32-bit sizes: checked for 64 bits below
-  const auto bytes = expected_dims == 3 ? checked_product({idx.dims[0], idx.dims[1], idx.dims[2], bytes_per_value})
-                                        : checked_product({count, bytes_per_value});
+  // Three 32-bit sizes can multiply past 64 bits.
+  std::optional<std::uint64_t> values = 1;
+  for (const std::size_t d : idx.dims) values = values ? checked_product({*values, d}) : std::nullopt;
+  const auto bytes = values ? checked_product({*values, bytes_per_value}) : std::nullopt;
   if (!fits_in_memory(bytes))
     throw DataError(path + ": IDX header claims " + shape + " values, which " + memory_shortfall_text(bytes));
+  const std::size_t count = *values;
   idx.values.resize(count);
   const std::size_t held = file.read(idx.values.data(), count);
   const std::size_t extra = held == count ? file.skip_rest() : 0;
@@ -185,8 +187,8 @@ namespace {
 // The label column as class ids (numeric: whole numbers >= 0) or targets.
 void set_labels(Dataset& data, const std::vector<Field>& values, LabelTask task, std::size_t declared_classes,
                 const std::string& path, const std::string& column, const std::vector<std::size_t>& line_of) {
-  const auto at = [&](std::size_t r) { return path + ": line " + std::to_string(line_of[r]) + ", column '" + column + "'"; };
-  const bool whole = std::all_of(values.begin(), values.end(), [](const Field& f) { return f.value >= 0 && f.value == std::floor(f.value); });
+  const bool whole = std::all_of(values.begin(), values.end(),
+                                 [](const Field& f) { return f.value >= 0 && f.value == std::floor(f.value); });
   if (task == LabelTask::regression || (task == LabelTask::automatic && !whole)) {
     data.task = Task::regression;
     data.targets = Matrix<float>(values.size(), 1);
@@ -195,15 +197,20 @@ void set_labels(Dataset& data, const std::vector<Field>& values, LabelTask task,
   }
   data.task = Task::classification;
   const ClassIdRule rule(0, "", declared_classes, values.size(), path, "with --class-names");
+  const std::string hint = task == LabelTask::automatic ? "; pass --task regression if the label is a quantity" : "";
   std::int64_t top = 0;
   for (std::size_t r = 0; r < values.size(); ++r) {
     const double v = values[r].value;
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    const std::string at = path + ": line " + std::to_string(line_of[r]) + ", column '" + column + "'";
     if (!(v >= 0 && v == std::floor(v)))
-      throw DataError(at(r) + ": '" + std::to_string(v) + "' is not a class id (a whole number >= 0)");
-    // Beyond 2^62 a double is no id any rule allows: clamp before the cast.
-    const auto id = std::int64_t(std::min(v, 4.6e18));
-    if (const std::string why = rule.refusal(id); !why.empty())
-      throw DataError(at(r) + " " + why + (task == LabelTask::automatic ? "; pass --task regression if the label is a quantity" : ""));
+      throw DataError(at + ": '" + text + "' is not a class id (a whole number >= 0)");
+    if (v >= 0x1p62)  // no id a rule allows, and past what the cast below holds
+      throw DataError(at + " is class " + text + ": more than the " + std::to_string(kMaxClasses) +
+                      " classes sinapsis takes" + hint);
+    const auto id = std::int64_t(v);
+    if (const std::string why = rule.refusal(id); !why.empty()) throw DataError(at + " " + why + hint);
     data.labels.push_back(id);
     top = std::max(top, id);
   }
@@ -269,7 +276,8 @@ Dataset import_csv(const std::string& path, const std::string& label_column, con
       continue;
     }
     for (std::size_t r = 0; r < rows.size(); ++r) {
-      const std::string at = path + ": line " + std::to_string(line_of[r]) + ", column '" + header[c] + "': '" + rows[r][c];
+      const std::string at =
+          path + ": line " + std::to_string(line_of[r]) + ", column '" + header[c] + "': '" + rows[r][c];
       if (fields[c][r].kind == Field::text) throw DataError(at + "' is not a number (the column is numeric)");
       if (fields[c][r].kind == Field::non_finite)
         throw DataError(at + "' is not a finite number a float32 holds (the column is numeric; sinapsis has no "

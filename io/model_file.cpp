@@ -80,7 +80,8 @@ ModelFile read_model_file(const std::string& path) {
     }
     spec.step_threshold = h5::read_number_attribute(group.get(), "threshold", where).value_or(0.0);
     if (!std::isfinite(spec.step_threshold))
-      throw ModelError(where + ": attribute threshold is " + std::to_string(spec.step_threshold) + ", not a finite number");
+      throw ModelError(where + ": attribute threshold is " + std::to_string(spec.step_threshold) +
+                       ", not a finite number");
     arch.layers.push_back(spec);
     weights.push_back(h5::read_floats(w.get(), where + "/weight"));
     biases.push_back(h5::read_floats(b.get(), where + "/bias"));

@@ -78,9 +78,11 @@ std::vector<std::string> write_shards(const Dataset& data, const std::string& na
     throw UsageError("--shards " + std::to_string(shards) + " is more than the " +
                      std::to_string(data.size()) + " rows of the data set");
   std::error_code ec;
-  // The directory itself, not a link to it, is what gets replaced.
-  const fs::path target = fs::weakly_canonical(fs::absolute(out_dir), ec);
+  // The directory itself, not a link to it, is what gets replaced ("DIR/"
+  // names DIR).
+  fs::path target = fs::weakly_canonical(fs::absolute(out_dir), ec);
   if (ec) cannot_write(out_dir, ec.message());
+  if (!target.has_filename()) target = target.parent_path();
   const bool exists = fs::exists(target, ec);
   if (exists && !fs::is_directory(target, ec))
     throw UsageError("--out-dir " + out_dir + " exists and is not a directory");
@@ -97,7 +99,8 @@ std::vector<std::string> write_shards(const Dataset& data, const std::string& na
   if (ec) cannot_write(out_dir, ec.message());
   const fs::path fresh = target.string() + ".tmp." + std::to_string(::getpid());
   fs::remove_all(fresh, ec);  // left by a killed process that had this pid
-  if (!fs::create_directory(fresh, ec) || ec) cannot_write(out_dir, ec ? ec.message() : "cannot create " + fresh.string());
+  if (!fs::create_directory(fresh, ec) || ec)
+    cannot_write(out_dir, ec ? ec.message() : "cannot create " + fresh.string());
   std::vector<std::string> paths;
   try {
     AtomicFile index((fresh / (name + "-index.csv")).string());

@@ -95,6 +95,13 @@ int shard(const Args& args) {
   return kExitSuccess;
 }
 
+LabelTask parse_label_task(const std::string& text) {
+  if (text == "auto") return LabelTask::automatic;
+  if (text == "classification") return LabelTask::classification;
+  if (text == "regression") return LabelTask::regression;
+  throw UsageError("--task: unknown value '" + text + "' (expected auto, classification or regression)");
+}
+
 int import(const Args& args) {
   po::options_description options("sinapsis data import options");
   std::string format, images, labels, input, label_column, out, class_names, ignore, task = "auto";
@@ -114,15 +121,12 @@ int import(const Args& args) {
   if (!parse("data import", args, options, values, "--format idx|csv ... --out FILE.h5")) return kExitSuccess;
   refuse_output_over_inputs({"--out", out}, {{"--images", images}, {"--labels", labels}, {"--input", input}});
   refuse_existing_output({"--out", out}, overwrite);
-  const std::vector<std::string> names = class_names.empty() ? std::vector<std::string>{} : parse_name_list(class_names);
+  const std::vector<std::string> names =
+      class_names.empty() ? std::vector<std::string>{} : parse_name_list(class_names);
   if (names.size() > kMaxClasses)
     throw UsageError("--class-names: " + std::to_string(names.size()) + " names, more than the " +
                      std::to_string(kMaxClasses) + " classes sinapsis takes");
-  const LabelTask label_task = task == "auto"             ? LabelTask::automatic
-                               : task == "classification" ? LabelTask::classification
-                               : task == "regression"     ? LabelTask::regression
-                                                          : throw UsageError("--task: unknown value '" + task +
-                                                                             "' (expected auto, classification or regression)");
+  const LabelTask label_task = parse_label_task(task);
   Dataset data;
   if (format == "idx") {
     if (images.empty() || labels.empty()) throw UsageError("--format idx needs --images and --labels");

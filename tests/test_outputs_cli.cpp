@@ -223,7 +223,7 @@ TEST_F(OutputsCliTest, AnExistingOutputIsReplacedOnlyWithOverwrite) {
   ASSERT_EQ(run("data make --dataset xor --overwrite --out " + path("old")).status, 0);
   EXPECT_EQ(read_data_file(path("old")).generator, "xor");
   // A shard set is replaced whole: no shard of the old set stays beside the new one.
-  ASSERT_EQ(run("data shard " + data + " --shards 4 --out-dir " + path("set")).status, 0);
+  ASSERT_EQ(run("data shard " + data + " --shards 4 --out-dir " + path("set/")).status, 0);  // "DIR/" is DIR
   expect_usage_error("data shard " + data + " --shards 2 --out-dir " + path("set"), {"not empty", "--overwrite"});
   ASSERT_EQ(run("data shard " + data + " --shards 2 --overwrite --out-dir " + path("set")).status, 0);
   EXPECT_EQ(tree(path("set")), (std::vector<std::string>{"circle-00000-of-00002.h5", "circle-00001-of-00002.h5",
