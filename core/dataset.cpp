@@ -1,5 +1,6 @@
 #include "core/dataset.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -59,24 +60,39 @@ SplitData split_dataset(const Dataset& data, double val_fraction, double test_fr
   return {select_rows(data, train), select_rows(data, val), select_rows(data, test)};
 }
 
-Dataset as_class_ids(Dataset data, const std::string& source) {
-  if (data.task == Task::classification) return data;
-  if (data.targets.cols != 1)
-    throw DataError(source + ": /labels has " + std::to_string(data.targets.cols) +
-                    " target columns; a classification loss needs one class id per sample");
-  std::int64_t top = 0;
-  for (std::size_t r = 0; r < data.size(); ++r) {
-    const float v = data.targets(r, 0);
-    if (!(v >= 0) || v != std::floor(v))
-      throw DataError(source + ": /labels row " + std::to_string(r) + " is " + std::to_string(v) +
-                      ", not a class id (an integer >= 0) as a classification loss needs");
-    data.labels.push_back(std::int64_t(v));
-    top = std::max(top, data.labels.back());
-  }
-  data.task = Task::classification;
-  data.classes = std::max<std::size_t>({2, data.classes, std::size_t(top) + 1});
-  data.targets = Matrix<float>();
-  return data;
+ClassIdRule::ClassIdRule(std::size_t fixed, std::string fixed_by, std::size_t declared, std::size_t rows,
+                         const std::string& source, std::string how_to_declare)
+    : fixed_(fixed), declared_(declared), rows_(rows), fixed_by_(std::move(fixed_by)),
+      how_to_declare_(std::move(how_to_declare)) {
+  if (declared > kMaxClasses)
+    throw DataError(source + " declares " + std::to_string(declared) + " classes, more than the " +
+                    std::to_string(kMaxClasses) + " sinapsis takes");
+  if (fixed > 0 && declared > fixed)
+    throw DataError(source + " declares " + std::to_string(declared) + " classes but " + fixed_by_ + " has " +
+                    std::to_string(fixed));
+  bound_ = fixed > 0 ? fixed : declared > 0 ? declared : std::min(std::max<std::size_t>(2, rows), kMaxClasses);
+}
+
+std::string ClassIdRule::refusal(std::int64_t label) const {
+  if (label >= 0 && std::uint64_t(label) < bound_) return "";
+  const std::string head = "is class " + std::to_string(label);
+  if (label < 0) return head + ": class ids must be >= 0";
+  const std::string range = " classes (0.." + std::to_string(bound_ - 1) + ")";
+  if (fixed_ > 0) return head + " but " + fixed_by_ + " has " + std::to_string(fixed_) + range;
+  if (declared_ > 0) return head + " but the data set declares " + std::to_string(declared_) + range;
+  if (bound_ == kMaxClasses) return head + ": more than the " + std::to_string(kMaxClasses) + " classes sinapsis takes";
+  return head + ": more classes than the data set's " + std::to_string(rows_) +
+         " rows (a stray label? a data set with that many classes declares them " + how_to_declare_ + ")";
+}
+
+void ClassIdRule::check(std::int64_t label, std::size_t row, const std::string& where) const {
+  if (const std::string why = refusal(label); !why.empty())
+    throw DataError(where + " row " + std::to_string(row) + " " + why);
+}
+
+std::size_t ClassIdRule::classes(std::int64_t top) const {
+  if (fixed_ > 0) return std::max<std::size_t>(2, fixed_);
+  return std::max<std::size_t>({2, declared_, std::size_t(std::max<std::int64_t>(top, 0)) + 1});
 }
 
 std::size_t output_units(const Dataset& data, Loss loss) {

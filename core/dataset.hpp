@@ -63,10 +63,41 @@ struct SplitData {
 SplitData split_dataset(const Dataset& data, double val_fraction, double test_fraction,
                         std::uint64_t seed);
 
-// Real targets [N, 1] that are all whole numbers >= 0, as class ids (for a
-// classification loss). Throws DataError naming `source` and the first row
-// that is not a class id. Classification data is returned as it is.
-Dataset as_class_ids(Dataset data, const std::string& source);
+// The largest class count sinapsis accepts from a file (a `classes`
+// attribute, class names) or a model: 2^20.
+inline constexpr std::size_t kMaxClasses = std::size_t(1) << 20;
+
+// Which class ids a data set may hold, decided before they are read, so a
+// stray label cannot size a softmax (the rule README.md documents):
+//   - a count fixed elsewhere (a model's outputs, the training data's count
+//     for validation and test data): ids below it; the data set may not
+//     declare more;
+//   - else the count the data set declares (a `classes` attribute or class
+//     names, at most kMaxClasses): ids below it;
+//   - else its largest id + 1, which may not exceed its number of rows (a
+//     data set where most classes have no sample holds a stray label, not
+//     a class; a file declares its count when that is really so).
+// Every refusal is a DataError naming the data set, the row and the value.
+class ClassIdRule {
+ public:
+  // `fixed` 0: none; `declared` 0: none; `rows`: of the whole data set;
+  // `how_to_declare`: how this kind of data set declares its class count.
+  ClassIdRule(std::size_t fixed, std::string fixed_by, std::size_t declared, std::size_t rows,
+              const std::string& source, std::string how_to_declare = "in a 'classes' attribute");
+  // "" when `label` is a class id this data set may hold, else why not:
+  // "is class 7 but the model m.h5 has 3 classes (0..2)".
+  std::string refusal(std::int64_t label) const;
+  // Throws DataError "WHERE row ROW " + refusal(label) unless it is "";
+  // `where` names the file and dataset, `row` the row in it.
+  void check(std::int64_t label, std::size_t row, const std::string& where) const;
+  // The class count of data whose largest checked id is `top` (>= 2).
+  std::size_t classes(std::int64_t top) const;
+
+ private:
+  std::size_t bound_ = 0;  // ids are < bound_
+  std::size_t fixed_ = 0, declared_ = 0, rows_ = 0;
+  std::string fixed_by_, how_to_declare_;
+};
 
 // Output units a model needs for this data and loss. Throws ModelError for
 // combinations that do not fit (e.g. bce with more than two classes).

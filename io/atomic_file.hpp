@@ -1,50 +1,43 @@
-// A text file that appears whole or not at all: written under a temporary
-// name beside the target and renamed over it by commit(). Destroyed without
-// commit() (an error, an exception), it removes the temporary.
+// Files that appear whole or not at all: written under a temporary name
+// beside the target (TARGET.tmp.PID), flushed to the disk (fsync) and
+// renamed over the target. Any failure on the way (a full disk, a lost
+// permission, a quota) throws DataError "TARGET: cannot be written: REASON"
+// with the system's reason, removes the temporary, and leaves the target as
+// it was. A target that is a symbolic link is written through: the file it
+// points to is replaced and the link kept.
 #pragma once
 
-#include <unistd.h>  // getpid
-
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <memory>
+#include <ostream>
+#include <span>
 #include <string>
-
-#include "core/error.hpp"
 
 namespace sinapsis {
 
+// A text file written as a stream, then committed.
 class AtomicFile {
  public:
-  explicit AtomicFile(std::string path)
-      : path_(std::move(path)), temporary_(path_ + ".tmp." + std::to_string(::getpid())),
-        stream_(temporary_) {
-    if (!stream_) throw DataError(path_ + ": cannot be written");
-  }
+  explicit AtomicFile(const std::string& path);  // creates the temporary
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
-  ~AtomicFile() {
-    if (!committed_) {
-      stream_.close();
-      std::remove(temporary_.c_str());
-    }
-  }
+  ~AtomicFile();  // without commit(): removes the temporary
 
-  std::ofstream& stream() { return stream_; }
-
-  void commit() {
-    stream_.flush();
-    if (!stream_) throw DataError(path_ + ": write failed (disk full?)");
-    stream_.close();
-    std::filesystem::rename(temporary_, path_);
-    committed_ = true;
-  }
+  std::ostream& stream();
+  // Writes out what is buffered, syncs, renames over the target.
+  void commit();
 
  private:
-  std::string path_;
-  std::string temporary_;
-  std::ofstream stream_;
+  class Buffer;  // a stream buffer over the temporary's descriptor
+  std::string path_;       // as the user named it (for messages)
+  std::string temporary_;  // beside the file it replaces
+  std::string target_;     // path_, or the file a link at path_ points to
+  int fd_ = -1;
+  std::unique_ptr<Buffer> buffer_;
+  std::unique_ptr<std::ostream> stream_;
   bool committed_ = false;
 };
+
+// `bytes` as the whole content of `path`, the same way.
+void write_file_atomically(const std::string& path, std::span<const char> bytes);
 
 }  // namespace sinapsis

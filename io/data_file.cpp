@@ -1,7 +1,6 @@
 #include "io/data_file.hpp"
 
 #include <glob.h>    // glob
-#include <unistd.h>  // getpid
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +13,7 @@
 #include <span>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "io/hdf5.hpp"
 
 namespace sinapsis {
@@ -45,8 +45,9 @@ std::vector<std::string> expand(const std::string& spec) {
   std::vector<std::string> files;
   std::error_code ec;
   if (fs::is_directory(spec, ec)) {
-    for (const auto& entry : fs::directory_iterator(spec))
-      if (entry.path().extension() == ".h5") files.push_back(entry.path().string());
+    for (fs::directory_iterator it(spec, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".h5") files.push_back(it->path().string());
+    if (ec) throw DataError(spec + ": cannot list the directory: " + ec.message());
     if (files.empty()) throw DataError(spec + ": directory holds no .h5 files");
   } else if (spec.find_first_of("*?[") != std::string::npos) {
     glob_t matches{};
@@ -95,7 +96,7 @@ std::size_t check_file(const std::string& path, OpenSet& set, std::size_t& dimen
                        LabelsRequired labels_required) {
   set.file = h5::open_file(path);
   set.features = h5::open_dataset(set.file.get(), "features", path);
-  const auto fdims = h5::shape(set.features.get());
+  const auto fdims = h5::checked_shape(set.features.get(), path + ": /features");
   if (fdims.size() != 2)
     throw DataError(path + ": /features must be 2-D [N, D], got shape " + dims_text(fdims));
   const std::size_t n = fdims[0];
@@ -105,7 +106,7 @@ std::size_t check_file(const std::string& path, OpenSet& set, std::size_t& dimen
     throw DataError(path + ": /features must be numeric");
   if (labels_required == LabelsRequired::no && !h5::exists(set.file.get(), "labels")) return n;
   set.labels = h5::open_dataset(set.file.get(), "labels", path);
-  const auto ldims = h5::shape(set.labels.get());
+  const auto ldims = h5::checked_shape(set.labels.get(), path + ": /labels");
   if (ldims.empty() || ldims.size() > 2)
     throw DataError(path + ": /labels must be [N] or [N, K], got shape " + dims_text(ldims));
   if (ldims[0] != n)
@@ -117,6 +118,14 @@ std::size_t check_file(const std::string& path, OpenSet& set, std::size_t& dimen
   if (lclass == H5T_INTEGER && ldims.size() != 1)
     throw DataError(path + ": /labels: integer class ids must be 1-D [N], got shape " + dims_text(ldims));
   return n;
+}
+
+// A number as a user wrote it: 1099511627776, not 1.09951e+12 (a float
+// label needs 9 digits, a double attribute 17).
+std::string number_text(double value, int digits = 17) {
+  char text[40];
+  std::snprintf(text, sizeof text, "%.*g", digits, value);
+  return text;
 }
 
 void check_finite(std::span<const float> values, std::size_t cols, std::size_t first_row,
@@ -136,7 +145,20 @@ void read_description(const std::string& path, hid_t file, Dataset& data, std::s
   task = h5::read_string_attribute(file, "task", path).value_or("");
   if (!task.empty() && task != "classification" && task != "regression")
     throw DataError(path + ": attribute task is '" + task + "' (expected classification or regression)");
-  if (const auto k = h5::read_number_attribute(file, "classes", path)) data.classes = std::size_t(*k);
+  if (const auto k = h5::read_number_attribute(file, "classes", path)) {
+    if (!(*k >= 1 && *k <= double(kMaxClasses) && *k == std::floor(*k)))
+      throw DataError(path + ": attribute classes is " + number_text(*k) + ", not a class count (a whole number in 1.." +
+                      std::to_string(kMaxClasses) + ")");
+    data.classes = std::size_t(*k);
+  }
+  // Fewer names than classes is a file that names some (one label value
+  // in a CSV still makes two classes); more names than classes is not.
+  if (data.classes > 0 && data.class_names.size() > data.classes)
+    throw DataError(path + ": attribute classes is " + std::to_string(data.classes) + " but class_names has " +
+                    std::to_string(data.class_names.size()) + " names");
+  if (data.class_names.size() > kMaxClasses)
+    throw DataError(path + ": class_names has " + std::to_string(data.class_names.size()) + " names, more than the " +
+                    std::to_string(kMaxClasses) + " classes sinapsis takes");
 }
 
 }  // namespace
@@ -156,7 +178,9 @@ DataSource open_data_source(const std::string& spec) {
   std::vector<std::string> files = expand(spec);
   // A directory or a glob names a shard set, checked whole; one file named
   // by its path is read alone, even a single shard.
-  const bool one_file = files.size() == 1 && !fs::is_directory(spec) && spec.find_first_of("*?[") == std::string::npos;
+  std::error_code ec;
+  const bool one_file =
+      files.size() == 1 && !fs::is_directory(spec, ec) && spec.find_first_of("*?[") == std::string::npos;
   if (!one_file) files = files.size() == 1 && !parse_shard_name(files.front()) ? files : order_shards(spec, files);
   for (const auto& f : files) {
     OpenSet set;
@@ -193,18 +217,63 @@ std::vector<RowSlice> plan_part(const std::vector<std::size_t>& rows, std::size_
   return slices;
 }
 
-Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
-                  LabelsRequired labels_required, ReadStats* stats) {
+RowOrigin locate_part_row(const DataSource& source, std::size_t rank, std::size_t ranks, std::size_t index) {
+  for (const auto& s : plan_part(source.rows, rank, ranks)) {
+    if (index < s.end - s.begin) return {source.files.at(s.file), s.begin + index};
+    index -= s.end - s.begin;
+  }
+  return {source.spec, index};  // past the part: not a row read_part gave
+}
+
+namespace {
+
+// The class ids of rows [first, first + count) of `labels`, checked by `rule`.
+// Integer ids are read as they are; float ones must be whole numbers.
+std::vector<std::int64_t> read_class_ids(hid_t labels, std::size_t first, std::size_t count, const ClassIdRule& rule,
+                                         const std::string& path) {
+  const std::string where = path + ": /labels";
+  std::vector<std::int64_t> ids;
+  if (h5::type_class(labels) == H5T_INTEGER) {
+    ids = h5::read_int64_rows(labels, first, count, where);
+  } else {
+    const auto values = h5::read_float_rows(labels, first, count, where);
+    ids.reserve(count);
+    for (std::size_t r = 0; r < count; ++r) {
+      const float v = values[r];
+      const std::string head = where + " row " + std::to_string(first + r) + " is " + number_text(v, 9);
+      if (!(v >= 0) || v != std::floor(v))
+        throw DataError(head + ", not a class id (a whole number >= 0) as classification needs");
+      // Every id a rule allows (< 2^20) is exact in a float; the rule names the rest.
+      if (v >= 0x1p62f)
+        throw DataError(head + ": more than the " + std::to_string(kMaxClasses) + " classes sinapsis takes");
+      ids.push_back(std::int64_t(v));
+    }
+  }
+  for (std::size_t r = 0; r < count; ++r) rule.check(ids[r], first + r, where);
+  return ids;
+}
+
+}  // namespace
+
+Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks, const ReadOptions& options,
+                  ReadStats* stats) {
+  if (source.total_rows() == 0) throw DataError(source.spec + ": the data set is empty (0 rows)");
   Dataset data;
   data.features.cols = source.dimension;
   std::string task;
   std::optional<H5T_class_t> label_class;
+  std::optional<ClassIdRule> rule;  // once the description is read
   std::size_t label_cols = 0;
+  bool class_ids = false;
   const auto slices = plan_part(source.rows, rank, ranks);
   if (stats) stats->slices = slices;
   std::size_t part_rows = 0;
   for (const auto& s : slices) part_rows += s.end - s.begin;
-  data.features.values.reserve(part_rows * source.dimension);  // one allocation for the part
+  // One allocation for the part: first make sure one can hold it.
+  if (const auto bytes = checked_product({part_rows, source.dimension, sizeof(float)}); !fits_in_memory(bytes))
+    throw DataError(source.spec + ": /features " + std::to_string(part_rows) + " rows x " +
+                    std::to_string(source.dimension) + " " + memory_shortfall_text(bytes));
+  data.features.values.reserve(part_rows * source.dimension);
   for (std::size_t i = 0; i < source.files.size(); ++i) {
     // The first file always gives the description, even if this rank reads none of it.
     const bool described = i > 0;
@@ -215,8 +284,12 @@ Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
     const std::string& path = source.files.at(i);
     OpenSet set;
     std::size_t d = 0;
-    check_file(path, set, d, labels_required);
-    if (!described) read_description(path, set.file.get(), data, task);
+    check_file(path, set, d, options.labels);
+    if (!described) {
+      read_description(path, set.file.get(), data, task);
+      rule.emplace(options.classes, options.classes_from, std::max(data.classes, data.class_names.size()),
+                   source.total_rows(), source.spec);
+    }
     if (set.labels.valid()) {
       const H5T_class_t cls = h5::type_class(set.labels.get());
       const auto ldims = h5::shape(set.labels.get());
@@ -225,6 +298,10 @@ Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
         throw DataError(path + ": /labels differs in type or shape from " + source.files.front());
       label_class = cls;
       label_cols = cols;
+      class_ids = options.class_ids || task == "classification" || (cls == H5T_INTEGER && task != "regression");
+      if (class_ids && label_cols != 1)
+        throw DataError(path + ": /labels has " + std::to_string(label_cols) +
+                        " columns; class ids are one per sample ([N] or [N, 1])");
     }
     for (const auto& s : mine) {
       const std::size_t count = s.end - s.begin;
@@ -237,103 +314,70 @@ Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
       data.features.rows += count;
       if (stats) stats->rows_read += count;
       if (!set.labels.valid()) continue;
-      const bool classes = *label_class == H5T_INTEGER && task != "regression";
-      if (classes) {
-        auto ids = h5::read_int64_rows(set.labels.get(), s.begin, count, path + ": /labels");
-        for (std::size_t r = 0; r < count; ++r)
-          if (ids[r] < 0)
-            throw DataError(path + ": /labels row " + std::to_string(s.begin + r) + " is " +
-                            std::to_string(ids[r]) + ": class ids must be >= 0");
+      if (class_ids) {
+        const auto ids = read_class_ids(set.labels.get(), s.begin, count, *rule, path);
         data.labels.insert(data.labels.end(), ids.begin(), ids.end());
       } else {
         auto targets = h5::read_float_rows(set.labels.get(), s.begin, count, path + ": /labels");
         check_finite(targets, label_cols, s.begin, path + ": /labels");
-        if (task == "classification")  // float labels declared as classes: must be whole numbers
-          for (std::size_t r = 0; r < count; ++r) {
-            if (targets[r] != std::floor(targets[r]) || targets[r] < 0)
-              throw DataError(path + ": /labels row " + std::to_string(s.begin + r) + " is " +
-                              std::to_string(targets[r]) + ", not a class id (an integer >= 0)");
-            data.labels.push_back(std::int64_t(targets[r]));
-          }
-        else
-          data.targets.values.insert(data.targets.values.end(), targets.begin(), targets.end());
+        data.targets.values.insert(data.targets.values.end(), targets.begin(), targets.end());
       }
     }
   }
-  if (source.total_rows() == 0) throw DataError(source.spec + ": the data set is empty (0 rows)");
-  if (label_class) {
-    const bool classes = !data.labels.empty() || (*label_class == H5T_INTEGER && task != "regression") ||
-                         task == "classification";
-    if (classes) {
-      data.task = Task::classification;
-      if (label_cols != 1) throw DataError(source.spec + ": /labels: class ids must be 1-D [N]");
-      const std::int64_t top = data.labels.empty() ? 0 : *std::max_element(data.labels.begin(), data.labels.end());
-      const std::size_t named = std::max(data.class_names.size(), data.classes);
-      if (named > 0 && std::size_t(top) >= named) {
-        const auto at = std::size_t(std::max_element(data.labels.begin(), data.labels.end()) - data.labels.begin());
-        throw DataError(source.spec + ": /labels has class " + std::to_string(top) + " (sample " +
-                        std::to_string(at) + ") but the file declares " + std::to_string(named) + " classes");
-      }
-      data.classes = std::max<std::size_t>({2, named, std::size_t(top) + 1});
-    } else {
-      data.task = Task::regression;
-      data.targets.rows = data.features.rows;
-      data.targets.cols = label_cols;
-    }
+  if (!label_class) return data;
+  if (class_ids) {
+    data.task = Task::classification;
+    data.classes = rule->classes(data.labels.empty() ? 0 : *std::max_element(data.labels.begin(), data.labels.end()));
+  } else {
+    data.task = Task::regression;
+    data.targets.rows = data.features.rows;
+    data.targets.cols = label_cols;
   }
   return data;
 }
 
-Dataset read_data_file(const std::string& spec, LabelsRequired labels) {
-  return read_part(open_data_source(spec), 0, 1, labels);
+Dataset read_data_file(const std::string& spec, const ReadOptions& options) {
+  return read_part(open_data_source(spec), 0, 1, options);
 }
 
 void write_data_file(const std::string& path, const Dataset& data, const WriteOptions& options) {
-  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  try {
-    {
-      const h5::Handle file = h5::create_file(temporary);
-      const std::size_t n = data.size(), d = data.dimension();
-      h5::Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-      if (options.compress && n > 0) {
-        const hsize_t chunk[2] = {std::min<hsize_t>(n, std::max<hsize_t>(1, (1 << 18) / std::max<std::size_t>(d, 1))), d};
-        H5Pset_chunk(plist.get(), 2, chunk);
-        H5Pset_shuffle(plist.get());
-        H5Pset_deflate(plist.get(), 4);
-      }
-      const hsize_t fdims[2] = {n, d};
-      h5::Handle space(H5Screate_simple(2, fdims, nullptr), H5Sclose);
-      h5::Handle features(H5Dcreate2(file.get(), "features", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT,
-                                     plist.get(), H5P_DEFAULT),
-                          H5Dclose);
-      if (!features.valid() || (n > 0 && H5Dwrite(features.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
-                                                 H5P_DEFAULT, data.features.values.data()) < 0))
-        throw DataError(path + ": cannot write /features");
-      if (data.task == Task::classification) {
-        h5::write_int64(file.get(), "labels", {n}, data.labels.data(), path);
-        h5::write_string_attribute(file.get(), "task", "classification");
-        h5::write_int_attribute(file.get(), "classes", std::int64_t(data.classes));
-      } else {
-        h5::write_floats(file.get(), "labels", {n, data.targets.cols}, data.targets.values.data(), path);
-        h5::write_string_attribute(file.get(), "task", "regression");
-      }
-      if (!data.feature_names.empty()) h5::write_string_list_attribute(file.get(), "feature_names", data.feature_names);
-      if (!data.class_names.empty()) h5::write_string_list_attribute(file.get(), "class_names", data.class_names);
-      if (!data.generator.empty()) h5::write_string_attribute(file.get(), "generator", data.generator);
-      for (const auto& [key, value] : options.numbers) {
-        if (value == std::floor(value) && std::abs(value) < 9e15)
-          h5::write_int_attribute(file.get(), key, std::int64_t(value));
-        else
-          h5::write_double_attribute(file.get(), key, value);
-      }
-      for (const auto& [key, value] : options.texts) h5::write_string_attribute(file.get(), key, value);
-      if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw DataError(path + ": flush failed");
-    }
-    fs::rename(temporary, path);
-  } catch (...) {
-    std::remove(temporary.c_str());
-    throw;
+  const std::size_t n = data.size(), d = data.dimension();
+  h5::NewFile file(path, (n * d + data.labels.size() * 2 + data.targets.values.size()) * sizeof(float));
+  h5::Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (options.compress && n > 0) {
+    const hsize_t chunk[2] = {std::min<hsize_t>(n, std::max<hsize_t>(1, (1 << 18) / std::max<std::size_t>(d, 1))), d};
+    H5Pset_chunk(plist.get(), 2, chunk);
+    H5Pset_shuffle(plist.get());
+    H5Pset_deflate(plist.get(), 4);
   }
+  const hsize_t fdims[2] = {n, d};
+  h5::Handle space(H5Screate_simple(2, fdims, nullptr), H5Sclose);
+  h5::Handle features(
+      H5Dcreate2(file.get(), "features", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
+      H5Dclose);
+  if (!features.valid() || (n > 0 && H5Dwrite(features.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                             data.features.values.data()) < 0))
+    throw DataError(path + ": cannot write /features");
+  features.reset();
+  if (data.task == Task::classification) {
+    h5::write_int64(file.get(), "labels", {n}, data.labels.data(), path);
+    h5::write_string_attribute(file.get(), "task", "classification");
+    if (data.classes > 0) h5::write_int_attribute(file.get(), "classes", std::int64_t(data.classes));
+  } else {
+    h5::write_floats(file.get(), "labels", {n, data.targets.cols}, data.targets.values.data(), path);
+    h5::write_string_attribute(file.get(), "task", "regression");
+  }
+  if (!data.feature_names.empty()) h5::write_string_list_attribute(file.get(), "feature_names", data.feature_names);
+  if (!data.class_names.empty()) h5::write_string_list_attribute(file.get(), "class_names", data.class_names);
+  if (!data.generator.empty()) h5::write_string_attribute(file.get(), "generator", data.generator);
+  for (const auto& [key, value] : options.numbers) {
+    if (value == std::floor(value) && std::abs(value) < 9e15)
+      h5::write_int_attribute(file.get(), key, std::int64_t(value));
+    else
+      h5::write_double_attribute(file.get(), key, value);
+  }
+  for (const auto& [key, value] : options.texts) h5::write_string_attribute(file.get(), key, value);
+  file.commit();
 }
 
 }  // namespace sinapsis

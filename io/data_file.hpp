@@ -28,6 +28,22 @@ namespace sinapsis {
 
 enum class LabelsRequired { yes, no };
 
+// How read_part reads /labels.
+struct ReadOptions {
+  // Implicit: read_data_file(file, LabelsRequired::no) reads as it says.
+  ReadOptions(LabelsRequired required = LabelsRequired::yes)  // NOLINT(google-explicit-constructor)
+      : labels(required) {}
+  LabelsRequired labels;
+  // Float labels are class ids, as a classification loss needs them: whole
+  // numbers >= 0 in [N] or [N, 1]. (Integer labels are class ids anyway,
+  // unless the file's task attribute says regression.)
+  bool class_ids = false;
+  // Class ids must be below this count, fixed elsewhere (0: the data set's
+  // own; see ClassIdRule in core/dataset.hpp), e.g. a model's outputs.
+  std::size_t classes = 0;
+  std::string classes_from;  // what fixed it, for messages: "the model m.h5"
+};
+
 // A data set located and checked, before any rows are read.
 struct DataSource {
   std::string spec;                  // what the user gave: file, directory or glob
@@ -53,6 +69,14 @@ DataSource open_data_source(const std::string& spec);
 std::vector<RowSlice> plan_part(const std::vector<std::size_t>& rows, std::size_t rank,
                                 std::size_t ranks);
 
+// Where row `index` of rank `rank`'s part of `source` (as read_part reads
+// it) comes from: a file of the source and the row in that file.
+struct RowOrigin {
+  std::string file;
+  std::size_t row = 0;
+};
+RowOrigin locate_part_row(const DataSource& source, std::size_t rank, std::size_t ranks, std::size_t index);
+
 struct ReadStats {
   std::size_t rows_read = 0;  // rows fetched from disk, over all files
   std::vector<RowSlice> slices;
@@ -61,12 +85,14 @@ struct ReadStats {
 // "NAME-00003-of-00008.h5": the file name of shard `index` of `count`.
 std::string shard_file_name(const std::string& name, std::size_t index, std::size_t count);
 
-// Reads rank `rank`'s part of the source, checked.
-Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
-                  LabelsRequired labels = LabelsRequired::yes, ReadStats* stats = nullptr);
+// Reads rank `rank`'s part of the source, checked. Class ids follow
+// ClassIdRule over the whole source's rows; the part's `classes` is the
+// count its own ids need (ranks agree on the largest).
+Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks, const ReadOptions& options = {},
+                  ReadStats* stats = nullptr);
 
 // The whole data set (one process).
-Dataset read_data_file(const std::string& spec, LabelsRequired labels = LabelsRequired::yes);
+Dataset read_data_file(const std::string& spec, const ReadOptions& options = {});
 
 struct WriteOptions {
   bool compress = false;  // gzip + shuffle in row chunks
@@ -75,8 +101,8 @@ struct WriteOptions {
   std::vector<std::pair<std::string, std::string>> texts;
 };
 
-// Writes `data` (its task, names and classes included) atomically: to a
-// temporary name, then renamed.
+// Writes `data` (its task, names and classes included; classes 0: none
+// declared) atomically (h5::NewFile): whole, or the target as it was.
 void write_data_file(const std::string& path, const Dataset& data, const WriteOptions& options = {});
 
 }  // namespace sinapsis

@@ -1,9 +1,13 @@
 #include "io/hdf5.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <new>  // std::bad_alloc
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
+#include "io/atomic_file.hpp"
 
 namespace sinapsis::h5 {
 
@@ -18,7 +22,9 @@ void quiet_errors() {
 Handle open_file(const std::string& path) {
   quiet_errors();
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw DataError(path + ": no such file");
+  if (!std::filesystem::exists(path, ec))
+    throw DataError(path + (ec && ec != std::errc::no_such_file_or_directory ? ": cannot be read: " + ec.message()
+                                                                               : std::string(": no such file")));
   if (std::filesystem::is_directory(path, ec)) throw DataError(path + ": is a directory, not a file");
   if (!std::ifstream(path).good()) throw DataError(path + ": cannot be read (permissions?)");
   if (H5Fis_hdf5(path.c_str()) <= 0) throw DataError(path + ": not an HDF5 file");
@@ -32,6 +38,35 @@ Handle create_file(const std::string& path) {
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) throw DataError(path + ": cannot be created");
   return {id, H5Fclose};
+}
+
+NewFile::NewFile(std::string path, std::size_t expected_bytes) : path_(std::move(path)) {
+  quiet_errors();
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  // The image grows in steps of this size: about the whole file at once.
+  const std::size_t step = std::clamp<std::size_t>(expected_bytes + (64 << 10), 64 << 10, std::size_t(1) << 30);
+  if (!access.valid() || H5Pset_fapl_core(access.get(), step, false) < 0)
+    throw DataError(path_ + ": cannot set up HDF5's in-memory file driver");
+  // Without a backing store the name is only a label: nothing is opened.
+  file_ = Handle(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose);
+  if (!file_.valid()) throw DataError(path_ + ": cannot be created (in memory)");
+}
+
+void NewFile::commit() {
+  if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) throw DataError(path_ + ": cannot be assembled in memory");
+  const ssize_t size = H5Fget_file_image(file_.get(), nullptr, 0);
+  if (size < 0) throw DataError(path_ + ": cannot be assembled in memory");
+  std::vector<char> image;
+  try {
+    image.resize(std::size_t(size));
+  } catch (const std::bad_alloc&) {
+    throw DataError(path_ + ": cannot be written: its " + bytes_text(std::uint64_t(size)) +
+                    " image does not fit in memory");
+  }
+  if (H5Fget_file_image(file_.get(), image.data(), image.size()) != size)
+    throw DataError(path_ + ": cannot be assembled in memory");
+  file_.reset();
+  write_file_atomically(path_, image);
 }
 
 bool exists(hid_t location, const std::string& name) {
@@ -66,6 +101,52 @@ std::vector<hsize_t> shape(hid_t dataset) {
   return dims;
 }
 
+std::vector<hsize_t> checked_shape(hid_t dataset, const std::string& what) {
+  const std::vector<hsize_t> dims = shape(dataset);
+  std::uint64_t elements = 1;
+  for (const hsize_t d : dims)
+    if (__builtin_mul_overflow(elements, std::uint64_t(d), &elements))
+      throw DataError(what + ": claims a shape of more than 2^64 elements");
+  if (elements == 0) return dims;
+  Handle plist(H5Dget_create_plist(dataset), H5Pclose);
+  const std::string shape_text = [&] {
+    std::string text = "[";
+    for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
+    return text + "]";
+  }();
+  switch (H5Pget_layout(plist.get())) {
+    case H5D_CONTIGUOUS: {
+      // Stored in other files: reading fails if they are short.
+      if (H5Pget_external_count(plist.get()) > 0) return dims;
+      Handle type(H5Dget_type(dataset), H5Tclose);
+      const auto bytes = checked_product({elements, H5Tget_size(type.get())});
+      const hsize_t stored = H5Dget_storage_size(dataset);
+      if (!bytes || stored < *bytes)
+        throw DataError(what + ": claims shape " + shape_text + " (" + bytes_text(bytes) + ") but the file stores " +
+                        bytes_text(stored) + " of it (truncated or hand-made?)");
+      return dims;
+    }
+    case H5D_CHUNKED: {
+      std::vector<hsize_t> chunk(dims.size());
+      if (H5Pget_chunk(plist.get(), int(chunk.size()), chunk.data()) != int(chunk.size()))
+        throw DataError(what + ": unreadable chunk layout");
+      std::uint64_t expected = 1;
+      for (std::size_t i = 0; i < dims.size(); ++i)
+        if (chunk[i] == 0 ||
+            __builtin_mul_overflow(expected, dims[i] / chunk[i] + (dims[i] % chunk[i] != 0), &expected))
+          throw DataError(what + ": claims shape " + shape_text + " in more chunks than can be counted");
+      hsize_t stored = 0;
+      Handle space(H5Dget_space(dataset), H5Sclose);
+      if (H5Dget_num_chunks(dataset, space.get(), &stored) < 0 || stored < expected)
+        throw DataError(what + ": claims shape " + shape_text + " in " + std::to_string(expected) +
+                        " chunks but the file stores " + std::to_string(stored) + " (truncated or hand-made?)");
+      return dims;
+    }
+    default:  // compact: stored in the object header, read whole
+      return dims;
+  }
+}
+
 H5T_class_t type_class(hid_t dataset) {
   Handle type(H5Dget_type(dataset), H5Tclose);
   return H5Tget_class(type.get());
@@ -73,11 +154,13 @@ H5T_class_t type_class(hid_t dataset) {
 
 namespace {
 
-// Elements per row of a dataset (a scalar reads as one row of one).
+// Elements per row of a dataset (a scalar reads as one row of one);
+// SIZE_MAX when they cannot be counted, which no memory holds.
 std::size_t row_size(hid_t dataset) {
   std::size_t size = 1;
   const auto dims = shape(dataset);
-  for (std::size_t i = 1; i < dims.size(); ++i) size *= std::size_t(dims[i]);
+  for (std::size_t i = 1; i < dims.size(); ++i)
+    if (__builtin_mul_overflow(size, std::size_t(dims[i]), &size)) return SIZE_MAX;
   return size;
 }
 
@@ -105,6 +188,10 @@ void read_rows_into(hid_t dataset, hid_t memory_type, std::size_t first, std::si
 template <class T>
 std::vector<T> read_rows_as(hid_t dataset, hid_t memory_type, std::size_t first, std::size_t count,
                             const std::string& what) {
+  const auto bytes = checked_product({count, row_size(dataset), sizeof(T)});
+  if (!fits_in_memory(bytes))
+    throw DataError(what + ": " + std::to_string(count) + " rows of " + std::to_string(row_size(dataset)) +
+                    " values " + memory_shortfall_text(bytes));
   std::vector<T> values(count * row_size(dataset));
   read_rows_into(dataset, memory_type, first, count, values.data(), what);
   return values;
@@ -184,6 +271,8 @@ std::optional<std::string> read_string_attribute(hid_t object, const std::string
     return value;
   }
   const std::size_t size = H5Tget_size(type.get());
+  if (!fits_in_memory(size))
+    throw DataError(what + ": attribute '" + name + "' claims a string that " + memory_shortfall_text(size));
   std::string value(size, '\0');
   Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(memory.get(), size);
@@ -216,6 +305,11 @@ std::vector<std::string> read_string_list_attribute(hid_t object, const std::str
   if (H5Tget_class(type.get()) != H5T_STRING)
     throw DataError(what + ": attribute '" + name + "' is not a list of strings");
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (const auto bytes = checked_product({std::uint64_t(std::max<hssize_t>(count, 0)),
+                                          std::max<std::size_t>(H5Tget_size(type.get()), sizeof(std::string))});
+      count < 0 || !fits_in_memory(bytes))
+    throw DataError(what + ": attribute '" + name + "' claims " + std::to_string(count) + " strings, which " +
+                    memory_shortfall_text(bytes));
   if (H5Sget_simple_extent_ndims(space.get()) == 0) {  // one string: "a,b,c"
     const std::string text = read_string_attribute(object, name, what).value_or("");
     std::size_t start = 0;

@@ -51,8 +51,28 @@ void quiet_errors();
 // Opens an existing file read-only; throws DataError if it is missing,
 // unreadable or not HDF5.
 Handle open_file(const std::string& path);
-// Creates (truncates) a file for writing.
+// Creates (truncates) a file on disk, written as HDF5 goes: for tests that
+// make hand-made files. sinapsis' own writers use NewFile.
 Handle create_file(const std::string& path);
+
+// A new file assembled in memory (HDF5's core driver, no backing store)
+// and written to the disk whole by commit(), as an atomic replacement of
+// `path` (io/atomic_file.hpp). HDF5 itself never writes to the disk: a full
+// disk or a lost permission cannot leave it holding a half-written open
+// file (which HDF5 1.10 cannot close, and crashes on in its exit handler);
+// it fails in commit() as one DataError, the target as it was.
+// `expected_bytes` sizes the memory it grows by.
+class NewFile {
+ public:
+  NewFile(std::string path, std::size_t expected_bytes = 0);
+  hid_t get() const { return file_.get(); }
+  const std::string& path() const { return path_; }
+  void commit();
+
+ private:
+  std::string path_;
+  Handle file_;
+};
 
 bool exists(hid_t location, const std::string& name);
 Handle open_dataset(hid_t location, const std::string& name, const std::string& file);
@@ -61,6 +81,12 @@ Handle create_group(hid_t location, const std::string& name, const std::string& 
 
 // Dimensions of a dataset.
 std::vector<hsize_t> shape(hid_t dataset);
+// The same, checked against what the file holds: the element count must be
+// countable, and every element it claims must be stored (a contiguous
+// dataset's bytes, or every chunk of a chunked one, compressed or not): a
+// hand-made header claiming 10^12 rows is refused at once, naming `what`,
+// instead of read as fill values or allocated.
+std::vector<hsize_t> checked_shape(hid_t dataset, const std::string& what);
 // The class of its stored type: H5T_INTEGER, H5T_FLOAT, ...
 H5T_class_t type_class(hid_t dataset);
 

@@ -7,13 +7,24 @@
 // features [N, rows*cols] (pixel values 0..255 as they are); labels [N]
 // become class ids.
 //
+// The header's sizes are checked before anything is allocated: they must
+// multiply to what the file holds and fit in memory (a gzip bomb is read
+// only as far as the header promises).
+//
 // CSV: a header row names the columns; every row has as many fields. The
 // label column is given by name. A column is numeric when most of its values
-// parse as numbers, and then every value must; other columns are categorical
-// and one-hot encoded, with feature names "column=value". A categorical label
-// becomes class ids 0..K-1 in sorted order of its values (kept as
-// class_names); a numeric label of whole numbers >= 0 is class ids, any other
-// numeric label a regression target.
+// look like numbers (nan, inf and 1e400 included), and then every value must
+// be a finite number a float32 holds: a numeric column holding nan, inf or
+// an overflow is refused naming the line, column and value (sinapsis has no
+// missing values). Other columns are categorical and one-hot encoded, with
+// feature names "column=value". A categorical label becomes class ids
+// 0..K-1 in sorted order of its values (kept as class_names); a numeric
+// label of whole numbers >= 0 is class ids, any other numeric label a
+// regression target; `task` forces either.
+//
+// Class ids follow ClassIdRule (core/dataset.hpp): `declared_classes`
+// (e.g. the count of --class-names; 0: none) bounds them, else they may
+// not exceed the number of rows.
 #pragma once
 
 #include <string>
@@ -23,9 +34,12 @@
 
 namespace sinapsis {
 
-Dataset import_idx(const std::string& images_path, const std::string& labels_path);
+enum class LabelTask { automatic, classification, regression };
+
+Dataset import_idx(const std::string& images_path, const std::string& labels_path, std::size_t declared_classes = 0);
 // `ignored` columns (ids, free text) are left out of the features.
 Dataset import_csv(const std::string& path, const std::string& label_column,
-                   const std::vector<std::string>& ignored = {});
+                   const std::vector<std::string>& ignored = {}, LabelTask task = LabelTask::automatic,
+                   std::size_t declared_classes = 0);
 
 }  // namespace sinapsis

@@ -10,6 +10,8 @@
 #include <map>
 #include <numeric>
 
+#include "core/dataset.hpp"
+#include "core/memory.hpp"
 #include "core/random.hpp"
 
 #include "io/data_file.hpp"
@@ -18,6 +20,7 @@
 #include "io/playground.hpp"
 #include "io/shards.hpp"
 #include "launch/options.hpp"
+#include "launch/output_paths.hpp"
 
 namespace sinapsis::cli {
 namespace {
@@ -28,16 +31,23 @@ int make(const Args& args) {
   std::size_t samples = 0;
   double noise = 0;
   std::uint64_t seed = 1;
+  bool overwrite = false;
   options.add_options()
     ("dataset", po::value(&dataset)->required(), "circle|xor|gauss|spiral|reg-plane|reg-gauss (TensorFlow Playground)")
     ("samples", po::value(&samples)->default_value(0), "number of points (0: the Playground's 500 to classify, 1200 to regress)")
     ("noise", po::value(&noise)->default_value(0), "noise in [0, 0.5] (the Playground's slider 0-50 divided by 100)")
     ("seed", po::value(&seed)->default_value(seed), "random seed")
-    ("out", po::value(&out)->required(), "output HDF5 file");
+    ("out", po::value(&out)->required(), "output HDF5 file")
+    ("overwrite", po::bool_switch(&overwrite), "replace --out if it exists");
   po::variables_map values;
   if (!parse("data make", args, options, values, "--dataset NAME --out FILE.h5 [options]")) return kExitSuccess;
   const PlaygroundSet set = parse_playground_set(dataset, "--dataset");
+  refuse_existing_output({"--out", out}, overwrite);
   if (samples == 0) samples = playground_default_samples(set);
+  // Two float features and a label per point, and as much again written out.
+  if (const auto bytes = checked_product({samples, 2 * (2 * sizeof(float) + sizeof(std::int64_t))});
+      !fits_in_memory(bytes))
+    throw UsageError("--samples " + std::to_string(samples) + " " + memory_shortfall_text(bytes));
   Dataset data = make_playground(set, samples, noise, seed);
   data.feature_names = {"x1", "x2"};
   if (data.task == Task::classification) data.class_names = {"-1", "+1"};
@@ -53,19 +63,21 @@ int shard(const Args& args) {
   std::string input, out_dir, name;
   std::size_t shards = 0;
   std::uint64_t seed = 1;
-  bool keep_order = false;
+  bool keep_order = false, overwrite = false;
   options.add_options()
     ("input", po::value(&input)->required(), "data file to split")
     ("shards", po::value(&shards)->required(), "number of shards (>= 1)")
     ("seed", po::value(&seed)->default_value(seed), "seed of the row shuffle before splitting")
     ("keep-order", po::bool_switch(&keep_order), "split the rows in file order (default: shuffled, so every shard is a fair sample)")
     ("out-dir", po::value(&out_dir)->required(), "directory for NAME-00000-of-0000S.h5 ... and NAME-index.csv")
-    ("name", po::value(&name), "shard name (default: the input file's name)");
+    ("name", po::value(&name), "shard name (default: the input file's name)")
+    ("overwrite", po::bool_switch(&overwrite), "replace the shard set already in --out-dir");
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map values;
   if (!parse("data shard", args, options, values, "IN.h5 --shards S --out-dir DIR", &positional)) return kExitSuccess;
   if (shards < 1) throw UsageError("--shards must be >= 1, got 0");
+  refuse_output_over_inputs({"--out-dir", out_dir}, {{"--input", input}});
   if (name.empty()) name = std::filesystem::path(input).stem().string();
   Dataset data = read_data_file(input);
   if (!keep_order) {
@@ -77,15 +89,23 @@ int shard(const Args& args) {
     for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);
     data = select_rows(data, rows);
   }
-  const auto paths = write_shards(data, name, shards, out_dir);
+  const auto paths = write_shards(data, name, shards, out_dir, overwrite);
   std::cout << "wrote " << paths.size() << " shards of " << input << " (" << data.size() << " rows) to " << out_dir
             << std::endl;
   return kExitSuccess;
 }
 
+LabelTask parse_label_task(const std::string& text) {
+  if (text == "auto") return LabelTask::automatic;
+  if (text == "classification") return LabelTask::classification;
+  if (text == "regression") return LabelTask::regression;
+  throw UsageError("--task: unknown value '" + text + "' (expected auto, classification or regression)");
+}
+
 int import(const Args& args) {
   po::options_description options("sinapsis data import options");
-  std::string format, images, labels, input, label_column, out, class_names, ignore;
+  std::string format, images, labels, input, label_column, out, class_names, ignore, task = "auto";
+  bool overwrite = false;
   options.add_options()
     ("format", po::value(&format)->required(), "idx|csv")
     ("images", po::value(&images), "idx: the images file (gzipped or not)")
@@ -93,22 +113,33 @@ int import(const Args& args) {
     ("input", po::value(&input), "csv: the CSV file (header row first)")
     ("label", po::value(&label_column), "csv: the name of the label column")
     ("ignore", po::value(&ignore), "csv: comma-separated columns to leave out (ids, free text)")
+    ("task", po::value(&task)->default_value(task), "csv: auto|classification|regression (auto: whole numbers >= 0 are class ids)")
     ("class-names", po::value(&class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
-    ("out", po::value(&out)->required(), "output HDF5 file");
+    ("out", po::value(&out)->required(), "output HDF5 file")
+    ("overwrite", po::bool_switch(&overwrite), "replace --out if it exists");
   po::variables_map values;
   if (!parse("data import", args, options, values, "--format idx|csv ... --out FILE.h5")) return kExitSuccess;
+  refuse_output_over_inputs({"--out", out}, {{"--images", images}, {"--labels", labels}, {"--input", input}});
+  refuse_existing_output({"--out", out}, overwrite);
+  const std::vector<std::string> names =
+      class_names.empty() ? std::vector<std::string>{} : parse_name_list(class_names);
+  if (names.size() > kMaxClasses)
+    throw UsageError("--class-names: " + std::to_string(names.size()) + " names, more than the " +
+                     std::to_string(kMaxClasses) + " classes sinapsis takes");
+  const LabelTask label_task = parse_label_task(task);
   Dataset data;
   if (format == "idx") {
     if (images.empty() || labels.empty()) throw UsageError("--format idx needs --images and --labels");
-    data = import_idx(images, labels);
+    data = import_idx(images, labels, names.size());
   } else if (format == "csv") {
     if (input.empty() || label_column.empty()) throw UsageError("--format csv needs --input and --label");
-    data = import_csv(input, label_column, ignore.empty() ? std::vector<std::string>{} : parse_name_list(ignore));
+    data = import_csv(input, label_column, ignore.empty() ? std::vector<std::string>{} : parse_name_list(ignore),
+                      label_task, names.size());
   } else {
     throw UsageError("--format: unknown format '" + format + "' (expected idx or csv)");
   }
-  if (!class_names.empty()) {
-    data.class_names = parse_name_list(class_names);
+  if (!names.empty()) {
+    data.class_names = names;
     if (data.task != Task::classification || data.class_names.size() < data.classes)
       throw UsageError("--class-names: " + std::to_string(data.class_names.size()) + " names for " +
                        std::to_string(data.classes) + " classes");

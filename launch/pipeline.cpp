@@ -16,6 +16,21 @@ void transform(const FeatureSet& features, Dataset& data, const std::string& sou
   for (InputFeature f : features.features) data.feature_names.push_back(FeatureSet{{f}}.text());
 }
 
+// Evaluation data (rank `rank`'s part of `source`) holds only classes of
+// the training data `train_file`, which has `classes`.
+void check_classes_fit(const Dataset& part, const DataSource& source, std::size_t classes,
+                       const std::string& train_file, std::size_t rank, std::size_t ranks) {
+  const ClassIdRule rule(classes, "the training data " + train_file, 0, source.total_rows(), source.spec);
+  for (std::size_t i = 0; i < part.labels.size(); ++i)
+    if (std::size_t(part.labels[i]) >= classes) {
+      const RowOrigin origin = locate_part_row(source, rank, ranks, i);
+      rule.check(part.labels[i], origin.row, origin.file + ": /labels");
+    }
+  if (part.classes > classes)  // its labels fit: it declares more classes
+    throw DataError(source.spec + " declares " + std::to_string(part.classes) + " classes but the training data " +
+                    train_file + " has " + std::to_string(classes));
+}
+
 }  // namespace
 
 void validate(const DataOptions& o) {
@@ -37,9 +52,14 @@ void validate(const DataOptions& o) {
 PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::size_t ranks) {
   PreparedData p;
   p.features = FeatureSet::parse(o.features, "--features");
-  const auto read = [&](const std::string& spec) {
-    Dataset part = read_part(open_data_source(spec), rank, ranks);
-    if (o.class_labels) return as_class_ids(std::move(part), spec);
+  ReadOptions read_options;
+  read_options.class_ids = o.class_labels;
+  read_options.classes = o.classes;
+  read_options.classes_from = o.classes_from;
+  const auto read = [&](const std::string& spec, std::optional<DataSource>* kept = nullptr) {
+    DataSource source = open_data_source(spec);
+    Dataset part = read_part(source, rank, ranks, read_options);
+    if (kept) *kept = std::move(source);
     return part;
   };
   Dataset all = read(o.data);
@@ -51,8 +71,8 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
   } else {
     p.train = std::move(all);
   }
-  if (!o.val_data.empty()) p.val = read(o.val_data);
-  if (!o.test_data.empty()) p.test = read(o.test_data);
+  if (!o.val_data.empty()) p.val = read(o.val_data, &p.val_source);
+  if (!o.test_data.empty()) p.test = read(o.test_data, &p.test_source);
 
   const auto check_schema = [&](const Dataset& d, const std::string& file) {
     if (d.dimension() != p.train.dimension())
@@ -61,6 +81,11 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
     if (d.task != p.train.task)
       throw DataError(file + ": /labels holds " + (d.task == Task::classification ? "class ids" : "real targets") +
                       " but " + o.data + " holds " + (p.train.task == Task::classification ? "class ids" : "real targets"));
+    // Class 3 must mean the same class in both files.
+    for (std::size_t k = 0; k < std::min(d.class_names.size(), p.train.class_names.size()); ++k)
+      if (d.class_names[k] != p.train.class_names[k])
+        throw DataError(file + ": class " + std::to_string(k) + " is named '" + d.class_names[k] + "' but in " +
+                        o.data + " it is '" + p.train.class_names[k] + "' (class ids must mean the same classes)");
   };
   if (!o.val_data.empty()) check_schema(*p.val, o.val_data);
   if (!o.test_data.empty()) check_schema(*p.test, o.test_data);
@@ -80,14 +105,17 @@ void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& c
   for (const auto& [name, part] : {std::pair{"validation", &p.val}, std::pair{"test", &p.test}})
     schema += std::string(", ") + (*part ? "" : "no ") + name + " data";
   require_same_on_every_rank(comm, "on the data", schema);
-  // Each rank saw only its labels: the class count is the largest of all.
+  // Each rank saw only its part of the training labels: the class count is
+  // the largest of all, and the evaluation data must fit it.
   if (p.train.task == Task::classification) {
-    std::int64_t classes = std::int64_t(p.train.classes);
-    for (const auto* part : {&p.val, &p.test})
-      if (*part) classes = std::max(classes, std::int64_t((*part)->classes));
-    classes = comm.allreduce(classes, ReduceOp::max);
+    const auto classes = std::size_t(comm.allreduce(std::int64_t(p.train.classes), ReduceOp::max));
+    agree(comm, [&] {
+      const auto rank = std::size_t(comm.rank()), ranks = std::size_t(comm.size());
+      if (p.val_source) check_classes_fit(*p.val, *p.val_source, classes, o.data, rank, ranks);
+      if (p.test_source) check_classes_fit(*p.test, *p.test_source, classes, o.data, rank, ranks);
+    });
     for (Dataset* part : {&p.train, p.val ? &*p.val : nullptr, p.test ? &*p.test : nullptr})
-      if (part) part->classes = std::size_t(classes);
+      if (part) part->classes = classes;
   }
   // Playground data is used at its own scale, as the Playground does;
   // anything else is standardized unless told otherwise.

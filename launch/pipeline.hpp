@@ -10,6 +10,7 @@
 #include "core/dataset.hpp"
 #include "core/preprocess.hpp"
 #include "dist/communicator.hpp"
+#include "io/data_file.hpp"
 #include "io/model_file.hpp"
 
 namespace sinapsis::cli {
@@ -20,6 +21,10 @@ struct DataOptions {
   std::string features;             // FeatureSet text; "" = the data's columns
   std::string standardize = "auto";  // auto | on | off
   bool class_labels = false;         // the loss needs class ids (bce, cce)
+  // A class count fixed by a model (--init-model, a resumed run): the
+  // training labels must be below it (0: the training data's own).
+  std::size_t classes = 0;
+  std::string classes_from;          // "the model m.h5", for messages
   std::uint64_t seed = 1;
 };
 
@@ -28,6 +33,8 @@ struct PreparedData {
   std::optional<Dataset> val, test;
   FeatureSet features;
   Standardizer standardizer;
+  // The files of --val-data and --test-data, to name a row of them later.
+  std::optional<DataSource> val_source, test_source;
 };
 
 // Checks the options that need no file (ranges, names); throws UsageError.
@@ -35,9 +42,12 @@ void validate(const DataOptions& options);
 // Each rank reads only its part of every data set, splits it and computes
 // the input features: local work, no collective (run it inside agree()).
 PreparedData read_training_data(const DataOptions& options, std::size_t rank, std::size_t ranks);
-// Then, on every rank together: agree on the class count and standardize
-// with statistics of all ranks' training rows. Collectives only; cannot fail.
-// A resumed run passes the standardization it was trained with (`fixed`).
+// Then, on every rank together: agree on the class count, which is the
+// training data's (the largest over the ranks' parts): validation and test
+// data must fit it, never widen it, or every rank fails alike, naming the
+// file, row and label. Then standardize with statistics of all ranks'
+// training rows; a resumed run passes the standardization it was trained
+// with (`fixed`).
 void finish_training_data(PreparedData& data, const DataOptions& options, Communicator& comm,
                           const Standardizer* fixed = nullptr);
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/network.hpp"
@@ -119,7 +120,7 @@ TEST_F(DataCliTest, MakeWritesEverySetAndInspectDescribesIt) {
     EXPECT_EQ(d.generator, c.name);
     EXPECT_EQ(d.task, c.regression ? Task::regression : Task::classification);
   }
-  const std::string small = make("spiral", "--samples 60");
+  const std::string small = make("spiral", "--samples 60 --overwrite");  // spiral.h5 exists
   EXPECT_EQ(read_data_file(small).size(), 60u);
 }
 
@@ -283,6 +284,51 @@ TEST_F(DataCliTest, FeaturesOnWideData) {
   expect_error("train --data " + file + " --features x1,x2,x1sq --out " + run_dir, 1, {file, "784 columns", "x1,x2,x1sq"},
                run_dir);
   expect_error("train --data " + file + " --features x1,x9 --out " + run_dir, 2, {"--features", "'x9'"}, run_dir);
+}
+
+TEST_F(DataCliTest, EvalAndPredictRefuseClassesTheModelLacks) {
+  const std::string xor_file = make("xor", "--samples 40");
+  const std::string model = train(xor_file, "run", "--hidden 3");
+  Dataset three = read_data_file(xor_file);
+  three.labels[5] = 2;
+  three.classes = 3;
+  three.class_names.clear();  // xor's two names would declare two classes
+  const std::string file = path("three.h5");
+  write_data_file(file, three);
+  const std::string declared = file + " declares 3 classes but the model " + model + " has 2";
+  expect_error("eval --model " + model + " --data " + file, 1, {declared}, path("none"));
+  expect_error("predict --model " + model + " --data " + file + " --out " + path("p.csv"), 1, {declared}, path("p.csv"));
+  three.classes = 0;  // undeclared: the label itself is refused
+  write_data_file(path("undeclared.h5"), three);
+  const std::string row = path("undeclared.h5") + ": /labels row 5 is class 2 but the model " + model + " has 2 classes";
+  expect_error("eval --model " + model + " --data " + path("undeclared.h5"), 1, {row}, path("none"));
+  expect_error("predict --model " + model + " --data " + path("undeclared.h5") + " --out " + path("p.csv"), 1, {row},
+               path("p.csv"));
+}
+
+TEST_F(DataCliTest, NonFiniteWeightsAreRefusedByEvalPredictAndInitModel) {
+  const std::string gauss = make("gauss", "--samples 40");
+  ModelFile file = read_model_file(train(gauss, "run", "--hidden 3"));
+  file.model.weight(1)(2, 0) = std::numeric_limits<float>::quiet_NaN();
+  const std::string bad = path("nan_model.h5");
+  write_model_file(bad, file.model, file.loss, file.features, file.standardizer);
+  const std::string fragment = bad + ": /layers/1/weight holds NaN at [2, 0]";
+  expect_error("eval --model " + bad + " --data " + gauss, 1, {fragment}, path("none"));
+  expect_error("predict --model " + bad + " --data " + gauss + " --out " + path("p.csv"), 1, {fragment}, path("p.csv"));
+  expect_error("train --data " + gauss + " --init-model " + bad + " --out " + path("run2"), 1, {fragment}, path("run2"));
+}
+
+TEST_F(DataCliTest, CsvImportRefusesNonFiniteNumbersAndTakesTheLabelsKind) {
+  const std::string csv = path("t.csv"), out = path("t.h5");
+  std::ofstream(csv) << "a,b,y\n1,nan,0\n2,inf,1\n";
+  expect_error("data import --format csv --input " + csv + " --label y --out " + out, 1,
+               {csv, "line 2, column 'b': 'nan' is not a finite number"}, out);
+  std::ofstream(csv) << "a,y\n1,1990\n2,2020\n3,2001\n";
+  expect_error("data import --format csv --input " + csv + " --label y --out " + out, 1,
+               {csv, "line 2, column 'y' is class 1990", "--task regression"}, out);
+  const Result r = run("data import --format csv --input " + csv + " --label y --task regression --out " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_data_file(out).task, Task::regression);
 }
 
 TEST_F(DataCliTest, BadSplitFractions) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -64,6 +65,16 @@ class DataFileTest : public ::testing::Test {
       EXPECT_NE(message.find(fragment), std::string::npos) << message;
     }
   }
+  void expect_refused_with(const std::string& file, const ReadOptions& read, const std::string& fragment) {
+    try {
+      read_data_file(file, read);
+      ADD_FAILURE() << file << " was accepted";
+    } catch (const DataError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(file), std::string::npos) << message;
+      EXPECT_NE(message.find(fragment), std::string::npos) << message;
+    }
+  }
   fs::path dir_;
 };
 
@@ -85,6 +96,8 @@ TEST_F(DataFileTest, ReadsUint8ImagesInGzipChunksAndInt32Labels) {
     for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::uint8_t(i % 256);
     write(f.get(), "features", {6, 784}, pixels, H5T_STD_U8LE, H5T_NATIVE_UINT8, true);
     write(f.get(), "labels", {6}, std::vector<std::int32_t>{0, 9, 3, 3, 1, 0}, H5T_STD_I32LE, H5T_NATIVE_INT32, true);
+    // Six rows of ten classes: an excerpt, which says so (see the stray-label test).
+    h5::write_int_attribute(f.get(), "classes", 10);
   }
   const Dataset d = read_data_file(p);
   EXPECT_EQ(d.dimension(), 784u);
@@ -182,6 +195,130 @@ TEST_F(DataFileTest, RefusesNaNAndInfNamingTheRow) {
 }
 
 TEST_F(DataFileTest, RefusesEmptyDataSet) { expect_refused(good_file("empty.h5", {}, {}), "empty"); }
+
+// 40 rows of two classes: the class ids a stray label is hidden among.
+std::vector<std::int64_t> forty_labels() {
+  std::vector<std::int64_t> labels(40);
+  for (std::size_t r = 0; r < labels.size(); ++r) labels[r] = std::int64_t(r % 2);
+  return labels;
+}
+
+TEST_F(DataFileTest, RefusesAStrayLabelBeyondTheRowCountNamingRowAndValue) {
+  auto labels = forty_labels();
+  labels[17] = 1000000;  // would size a million-way softmax
+  expect_refused(good_file("stray.h5", std::vector<float>(80, 0.5f), labels),
+                 "/labels row 17 is class 1000000: more classes than the data set's 40 rows");
+  labels[17] = std::int64_t(1) << 62;
+  expect_refused(good_file("huge.h5", std::vector<float>(80, 0.5f), labels), "row 17 is class 4611686018427387904");
+  labels[17] = -3;
+  expect_refused(good_file("negative.h5", std::vector<float>(80, 0.5f), labels), "row 17 is class -3: class ids must be >= 0");
+  // Up to one class per row is a class count, not a stray label.
+  labels[17] = 39;
+  EXPECT_EQ(read_data_file(good_file("forty.h5", std::vector<float>(80, 0.5f), labels)).classes, 40u);
+}
+
+TEST_F(DataFileTest, ADeclaredClassCountBoundsTheLabels) {
+  // Four rows may hold class 9 of ten when the file says there are ten.
+  const std::string ten = good_file("ten.h5", {0, 0, 0, 1, 1, 0, 1, 1}, {0, 9, 3, 1});
+  {
+    const h5::Handle f(H5Fopen(ten.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    h5::write_int_attribute(f.get(), "classes", 10);
+  }
+  const Dataset d = read_data_file(ten);
+  EXPECT_EQ(d.classes, 10u);
+  EXPECT_EQ(d.labels, (std::vector<std::int64_t>{0, 9, 3, 1}));
+  // ... but not class 3 when it says there are three.
+  const std::string three = good_file("three.h5", {0, 0, 0, 1, 1, 0, 1, 1}, {0, 1, 3, 2});
+  {
+    const h5::Handle f(H5Fopen(three.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    h5::write_string_list_attribute(f.get(), "class_names", {"a", "b", "c"});
+  }
+  expect_refused(three, "/labels row 2 is class 3 but the data set declares 3 classes (0..2)");
+}
+
+TEST_F(DataFileTest, RefusesAClassesAttributeThatIsNoClassCount) {
+  for (const double classes : {1099511627776.0, 0.0, 2.5, -4.0}) {
+    const std::string p = good_file("classes.h5");
+    {
+      const h5::Handle f(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+      h5::write_double_attribute(f.get(), "classes", classes);
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", classes);
+    expect_refused(p, std::string("attribute classes is ") + text + ", not a class count");
+    fs::remove(p);
+  }
+  const std::string p = good_file("disagree.h5");
+  {
+    const h5::Handle f(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    h5::write_int_attribute(f.get(), "classes", 2);
+    h5::write_string_list_attribute(f.get(), "class_names", {"a", "b", "c"});
+  }
+  expect_refused(p, "attribute classes is 2 but class_names has 3 names");
+}
+
+TEST_F(DataFileTest, AClassCountFixedElsewhereBoundsTheLabels) {
+  const std::string p = good_file("model.h5", {0, 0, 0, 1, 1, 0, 1, 1}, {0, 1, 2, 1});
+  ReadOptions read;
+  read.classes = 2;
+  read.classes_from = "the model m.h5";
+  expect_refused_with(p, read, "/labels row 2 is class 2 but the model m.h5 has 2 classes (0..1)");
+  read.classes = 5;
+  EXPECT_EQ(read_data_file(p, read).classes, 5u);  // the data takes the model's count
+  // A file may not declare more classes than the model has.
+  {
+    const h5::Handle f(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    h5::write_int_attribute(f.get(), "classes", 7);
+  }
+  expect_refused_with(p, read, "declares 7 classes but the model m.h5 has 5");
+}
+
+TEST_F(DataFileTest, FloatLabelsReadAsClassIdsMustBeWholeNumbersInRange) {
+  const std::string p = path("float_ids.h5");
+  {
+    const h5::Handle f = h5::create_file(p);
+    write(f.get(), "features", {3, 1}, std::vector<float>{1, 2, 3}, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+    write(f.get(), "labels", {3}, std::vector<float>{0, 1, 1e30f}, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+  }
+  EXPECT_EQ(read_data_file(p).task, Task::regression);  // as they are: targets
+  ReadOptions read;
+  read.class_ids = true;  // as a classification loss needs them
+  expect_refused_with(p, read, "/labels row 2 is 1.00000002e+30: more than the 1048576 classes sinapsis takes");
+}
+
+// A hand-made header may claim any shape: the file must hold it.
+TEST_F(DataFileTest, RefusesShapesTheFileDoesNotHold) {
+  const hsize_t claimed[2] = {1000000000000ull, 2};
+  const std::string contiguous = path("contiguous.h5");
+  {
+    const h5::Handle f = h5::create_file(contiguous);
+    h5::Handle space(H5Screate_simple(2, claimed, nullptr), H5Sclose);
+    h5::Handle set(H5Dcreate2(f.get(), "features", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   H5Dclose);
+    ASSERT_TRUE(set.valid());  // never written: no storage
+  }
+  expect_refused(contiguous, "/features: claims shape [1000000000000, 2] (7.3 TB) but the file stores 0 bytes");
+  const std::string chunked = path("chunked.h5");
+  {
+    const h5::Handle f = h5::create_file(chunked);
+    h5::Handle space(H5Screate_simple(2, claimed, nullptr), H5Sclose);
+    h5::Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    const hsize_t chunk[2] = {1000, 2};
+    H5Pset_chunk(plist.get(), 2, chunk);
+    H5Pset_deflate(plist.get(), 9);
+    h5::Handle set(H5Dcreate2(f.get(), "features", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
+                   H5Dclose);
+    ASSERT_TRUE(set.valid());
+    // One chunk of zeros written, as a compressor would store it: tiny.
+    const std::vector<float> zeros(2000, 0.0f);
+    const hsize_t start[2] = {0, 0};
+    h5::Handle memory(H5Screate_simple(2, chunk, nullptr), H5Sclose);
+    h5::Handle file_space(H5Dget_space(set.get()), H5Sclose);
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, chunk, nullptr);
+    ASSERT_GE(H5Dwrite(set.get(), H5T_NATIVE_FLOAT, memory.get(), file_space.get(), H5P_DEFAULT, zeros.data()), 0);
+  }
+  expect_refused(chunked, "/features: claims shape [1000000000000, 2] in 1000000000 chunks but the file stores 1");
+}
 
 }  // namespace
 }  // namespace sinapsis

@@ -98,22 +98,22 @@ void expect_tiny_images(const Dataset& d) {
   EXPECT_EQ(d.features(1, 4), 40.0f + 10 + 1 + 1);  // image 1, row 1, column 1
   EXPECT_EQ(d.features(2, 5), 255.0f);
   EXPECT_EQ(d.labels, (std::vector<std::int64_t>{0, 7, 2}));
-  EXPECT_EQ(d.classes, 8u);
+  EXPECT_EQ(d.classes, 10u);  // declared: three images of ten classes
   ASSERT_EQ(d.feature_names.size(), 6u);
   EXPECT_EQ(d.feature_names[4], "pixel_1_1");
 }
 
 TEST_F(ImportersTest, IdxPlain) {
   expect_tiny_images(import_idx(plain("img", idx_bytes(0x803, {3, 2, 3}, pixels())),
-                                plain("lab", idx_bytes(0x801, {3}, kLabels))));
+                                plain("lab", idx_bytes(0x801, {3}, kLabels)), 10));
 }
 
 TEST_F(ImportersTest, IdxGzipped) {
   expect_tiny_images(import_idx(gzipped("img.gz", idx_bytes(0x803, {3, 2, 3}, pixels())),
-                                gzipped("lab.gz", idx_bytes(0x801, {3}, kLabels))));
+                                gzipped("lab.gz", idx_bytes(0x801, {3}, kLabels)), 10));
   // Mixed: gzipped images, plain labels.
   expect_tiny_images(import_idx(gzipped("img2.gz", idx_bytes(0x803, {3, 2, 3}, pixels())),
-                                plain("lab2", idx_bytes(0x801, {3}, kLabels))));
+                                plain("lab2", idx_bytes(0x801, {3}, kLabels)), 10));
 }
 
 TEST_F(ImportersTest, IdxRefusesBadMagic) {
@@ -163,7 +163,7 @@ TEST_F(ImportersTest, IdxRefusesTruncatedData) {
 TEST_F(ImportersTest, IdxRefusesTruncatedGzip) {
   std::vector<unsigned char> big(4 * 28 * 28);
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<unsigned char>((i * 7919) % 251);
-  const std::string labels = plain("lab", idx_bytes(0x801, {4}, {1, 2, 3, 4}));
+  const std::string labels = plain("lab", idx_bytes(0x801, {4}, {1, 2, 3, 0}));
   const std::string whole = gzipped("img.gz", idx_bytes(0x803, {4, 28, 28}, big));
   ASSERT_NO_THROW(import_idx(whole, labels));
   const auto size = fs::file_size(whole);
@@ -281,6 +281,81 @@ TEST_F(ImportersTest, CsvRefusesNaNAndInfTextInNumericColumn) {
     EXPECT_NE(m.find("line 4"), std::string::npos) << bad << ": " << m;
     EXPECT_NE(m.find(bad), std::string::npos) << m;
   }
+}
+
+// Before, a column of mostly nan/inf/1e400 did not "parse" and so turned
+// categorical in silence: they look like numbers, so the column is numeric,
+// and the value is refused.
+TEST_F(ImportersTest, CsvRefusesNonFiniteNumbersInNumericLookingColumns) {
+  for (const std::string bad : {"nan", "inf", "-Infinity", "1e400", "-1e400", "1e39"}) {
+    const std::string p = text("nonfinite.csv", "a,b,label\n1," + bad + ",x\n3," + bad + ",y\n5,6,x\n");
+    const std::string m = data_error_of([&] { import_csv(p, "label"); });
+    EXPECT_NE(m.find(p + ": line 2, column 'b': '" + bad + "' is not a finite number a float32 holds"),
+              std::string::npos)
+        << bad << ": " << m;
+  }
+  // So is a numeric-looking label column.
+  const std::string label = text("label.csv", "a,y\n1,0.5\n2,nan\n");
+  EXPECT_NE(data_error_of([&] { import_csv(label, "y"); }).find("line 3, column 'y': 'nan'"), std::string::npos);
+  // An underflow is a number: about zero.
+  const Dataset tiny = import_csv(text("tiny.csv", "a,b,label\n1,1e-400,x\n3,4,y\n"), "label");
+  EXPECT_EQ(tiny.features(0, 1), 0.0f);
+}
+
+TEST_F(ImportersTest, CsvNumericLabelsFollowTheClassIdRule) {
+  std::string rows = "x,y\n";
+  for (int r = 0; r < 40; ++r) rows += std::to_string(r) + "," + (r == 17 ? "1000000" : std::to_string(r % 2)) + "\n";
+  const std::string p = text("stray.csv", rows);
+  const std::string m = data_error_of([&] { import_csv(p, "y"); });
+  EXPECT_NE(m.find(p + ": line 19, column 'y' is class 1000000: more classes than the data set's 40 rows"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("--task regression"), std::string::npos) << m;
+  // Declared classes (--class-names) bound them instead.
+  EXPECT_NE(data_error_of([&] { import_csv(p, "y", {}, LabelTask::automatic, 10); })
+                .find("is class 1000000 but the data set declares 10 classes"),
+            std::string::npos);
+  // As a quantity it is a regression target.
+  const Dataset reg = import_csv(p, "y", {}, LabelTask::regression);
+  EXPECT_EQ(reg.task, Task::regression);
+  EXPECT_EQ(reg.targets(17, 0), 1000000.0f);
+  // Forced classification of non-whole numbers names the line.
+  EXPECT_NE(data_error_of([&] { import_csv(text("half.csv", "x,y\n1,0.5\n2,1\n"), "y", {}, LabelTask::classification); })
+                .find("line 2, column 'y'"),
+            std::string::npos);
+}
+
+TEST_F(ImportersTest, IdxLabelsFollowTheClassIdRule) {
+  std::vector<unsigned char> labels(40), images(40 * 4, 7);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<unsigned char>(i % 2);
+  labels[17] = 200;
+  const std::string img = plain("img", idx_bytes(0x803, {40, 2, 2}, images));
+  const std::string lab = plain("lab", idx_bytes(0x801, {40}, labels));
+  const std::string m = data_error_of([&] { import_idx(img, lab); });
+  EXPECT_NE(m.find(lab + ": label row 17 is class 200: more classes than the data set's 40 rows"), std::string::npos)
+      << m;
+  EXPECT_EQ(import_idx(img, lab, 256).classes, 256u);  // declared (--class-names)
+}
+
+TEST_F(ImportersTest, IdxHeadersClaimingMoreThanTheFileOrMemoryAreRefusedBeforeAllocating) {
+  const std::string labels = plain("lab", idx_bytes(0x801, {3}, kLabels));
+  // 2^32-1 cubed: more than 64 bits can count.
+  const std::string huge = plain("huge", idx_bytes(0x803, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, pixels()));
+  std::string m = data_error_of([&] { import_idx(huge, labels); });
+  EXPECT_NE(m.find(huge + ": IDX header claims 4294967295 x 4294967295 x 4294967295 values, which needs more than "
+                          "2^64 bytes"),
+            std::string::npos)
+      << m;
+  // 2^32-1 images of 64 x 64: countable, but no machine's memory.
+  const std::string big = gzipped("big.gz", idx_bytes(0x803, {0xFFFFFFFF, 64, 64}, pixels()));
+  m = data_error_of([&] { import_idx(big, labels); });
+  EXPECT_NE(m.find("more than this machine's memory"), std::string::npos) << m;
+  // Bytes beyond what the header promises (a gzip bomb stops there).
+  auto extra = pixels();
+  extra.resize(extra.size() + 100000, 0);
+  const std::string bomb = gzipped("bomb.gz", idx_bytes(0x803, {3, 2, 3}, extra));
+  m = data_error_of([&] { import_idx(bomb, labels, 10); });
+  EXPECT_NE(m.find(bomb + ": IDX header promises 18 values (3 x 2 x 3), file holds 100018"), std::string::npos) << m;
 }
 
 TEST_F(ImportersTest, CsvLineNumbersCountSkippedBlankLines) {

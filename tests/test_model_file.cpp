@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <limits>
 
 #include "core/init.hpp"
 #include "io/hdf5.hpp"
@@ -143,6 +144,44 @@ TEST_F(ModelFileTest, RefusesSoftmaxInHiddenLayer) {
 
 TEST_F(ModelFileTest, RefusesEmptyLayers) {
   expect_refused(hand_written("empty.h5", [](hid_t) {}), "empty");
+}
+
+TEST_F(ModelFileTest, RefusesNonFiniteParametersNamingLayerDatasetAndPlace) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  Model<float> model(Architecture::mlp(3, std::vector<std::size_t>{4}, Activation::relu, 2, Activation::softmax));
+  initialize(model, Initializer::he, 7);
+  model.weight(1)(2, 1) = nan;
+  write_model_file(path("nan.h5"), model, Loss::categorical_cross_entropy, "");
+  expect_refused(path("nan.h5"), "/layers/1/weight holds NaN at [2, 1]");
+  initialize(model, Initializer::he, 7);
+  model.bias(0)[3] = -inf;
+  write_model_file(path("inf.h5"), model, Loss::categorical_cross_entropy, "");
+  expect_refused(path("inf.h5"), "/layers/0/bias holds Inf at [3]");
+  initialize(model, Initializer::he, 7);
+  Standardizer standardizer{{0, nan, 0}, {1, 1, 1}};
+  write_model_file(path("mean.h5"), model, Loss::categorical_cross_entropy, "", standardizer);
+  expect_refused(path("mean.h5"), "/preprocessing/mean holds NaN at [1]");
+}
+
+TEST_F(ModelFileTest, RefusesALayerShapeTheFileDoesNotHold) {
+  const auto p = hand_written("claims.h5", [](hid_t l) {
+    const h5::Handle g = h5::create_group(l, "0", "test");
+    const hsize_t dims[2] = {1000000000, 1000000000};  // 4 EB of weights, none stored
+    h5::Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+    h5::Handle w(H5Dcreate2(g.get(), "weight", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose);
+    const std::vector<float> b(4, 0.0f);
+    h5::write_floats(g.get(), "bias", {4}, b.data(), "test");
+    h5::write_string_attribute(g.get(), "activation", "linear");
+  });
+  try {
+    read_model_file(p);
+    ADD_FAILURE() << p << " was accepted";
+  } catch (const DataError& e) {  // a file that does not hold what it claims: a data error
+    EXPECT_NE(std::string(e.what()).find(p + ": /layers/0/weight: claims shape [1000000000, 1000000000]"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(ModelFileTest, DataFileIsNotAModel) {

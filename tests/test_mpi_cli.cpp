@@ -142,6 +142,55 @@ TEST_F(MpiBadData, ClassCountDoesNotFitTheModel) {
   expect_refused(train(path("three.h5"), "--init-model " + path("two_run/model.h5")), {"three.h5", "class 2"});
 }
 
+// A stray label must not size the softmax: rank 1 reads row 33 and names it.
+TEST_F(MpiBadData, StrayLabelsAndAbsurdClassCountsAreRefusedNamingTheRow) {
+  Dataset d = blobs(40);
+  d.classes = 0;  // nothing declared: the labels give the count
+  d.labels[33] = 1000000;
+  write_data_file(path("stray.h5"), d);
+  expect_refused(train(path("stray.h5")),
+                 {"stray.h5: /labels row 33 is class 1000000: more classes than the data set's 40 rows"});
+  d.labels[33] = std::int64_t(1) << 62;
+  write_data_file(path("huge.h5"), d);
+  expect_refused(train(path("huge.h5")), {"huge.h5: /labels row 33 is class 4611686018427387904"});
+  d.labels[33] = 1;
+  write_data_file(path("declared.h5"), d);
+  {
+    const h5::Handle f(H5Fopen(path("declared.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    h5::write_int_attribute(f.get(), "classes", std::int64_t(1) << 40);
+  }
+  expect_refused(train(path("declared.h5")), {"declared.h5: attribute classes is 1099511627776, not a class count"});
+}
+
+// Validation and test data must fit the training data's classes, not widen
+// them: the row named is the file's row, though rank 1 read it.
+TEST_F(MpiBadData, ValidationAndTestDataCannotWidenTheClasses) {
+  Dataset training = blobs(40);
+  training.classes = 0;  // the count comes from the labels of both ranks' parts
+  write_data_file(path("train.h5"), training);
+  Dataset test = training;
+  test.labels[37] = 2;
+  write_data_file(path("test.h5"), test);
+  const std::string fragment =
+      "test.h5: /labels row 37 is class 2 but the training data " + path("train.h5") + " has 2 classes (0..1)";
+  expect_refused(train(path("train.h5"), "--test-data " + path("test.h5")), {fragment});
+  expect_refused(train(path("train.h5"), "--val-data " + path("test.h5")), {fragment});
+  // Class 0 must be the same class in both files.
+  training.class_names = {"cat", "dog"};
+  write_data_file(path("named.h5"), training);
+  test = training;
+  test.class_names = {"dog", "cat"};
+  write_data_file(path("swapped.h5"), test);
+  expect_refused(train(path("named.h5"), "--test-data " + path("swapped.h5")),
+                 {"swapped.h5: class 0 is named 'dog' but in " + path("named.h5") + " it is 'cat'"});
+  // Fewer classes in the test data is fine.
+  test = training;
+  for (auto& label : test.labels) label = 0;
+  write_data_file(path("zeros.h5"), test);
+  const Result r = run_mpi(train(path("named.h5"), "--test-data " + path("zeros.h5")));
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
 TEST_F(MpiBadData, NaNInFeaturesOrInfInTargets) {
   Dataset d = blobs(40);
   d.features(30, 1) = std::numeric_limits<float>::quiet_NaN();

@@ -275,7 +275,8 @@ TEST_F(ShardsTest, RefusesShardsThatDisagreeOnD) {
 
 TEST_F(ShardsTest, RefusesShardsOfDifferentSets) {
   const std::string dir = shard_set("set", 2);
-  write_shards(ids(), "other", 2, dir);
+  write_shards(ids(), "other", 2, path("other"));
+  fs::copy_file(path("other") + "/other-00001-of-00002.h5", dir + "/other-00001-of-00002.h5");
   expect_refused(dir, {"shards of different sets"});
 }
 
