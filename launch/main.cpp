@@ -5,6 +5,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <optional>
 #include <string>
 
@@ -95,12 +97,19 @@ int main(int argc, char** argv) {
     if (first) print_error(prefix + e.what());
     return sinapsis::cli::kExitUsage;
   } catch (const std::exception& e) {
+    // Sizes that options and files claim are checked before allocating;
+    // should an allocation still fail, say what it means, not what the
+    // library calls it.
+    const bool memory = dynamic_cast<const std::bad_alloc*>(&e) || dynamic_cast<const std::length_error*>(&e);
+    const std::string what = memory ? "out of memory: this host cannot hold what the job asked for (lower --batch, "
+                                      "--hidden or the data per rank, or use more ranks)"
+                                    : e.what();
     if (comm->size() == 1) {
-      print_error(prefix + e.what());
+      print_error(prefix + what);
       return sinapsis::cli::kExitFailure;
     }
     // The other ranks may be waiting in a collective: end them all.
-    print_error(prefix + "rank " + std::to_string(comm->rank()) + ": " + e.what());
+    print_error(prefix + "rank " + std::to_string(comm->rank()) + ": " + what);
     comm->abort(sinapsis::cli::kExitFailure);
   }
 }

@@ -185,6 +185,14 @@ std::string csv_number(double value) {
   return text.str();
 }
 
+// The classes a model's output layer tells apart (0: none, it regresses):
+// one unit per class under softmax, two classes for one sigmoid unit.
+std::size_t class_count(const Architecture& a) {
+  if (a.output_activation() == Activation::softmax) return a.outputs();
+  if (a.output_activation() == Activation::sigmoid && a.outputs() == 1) return 2;
+  return 0;
+}
+
 // The model to train: from --init-model, or a new one of the asked shape
 // (its parameters are set afterwards, on rank 0, and broadcast).
 Model<float> make_model(const TrainCommandOptions& v, std::optional<ModelFile>& start, const Dataset& train,
@@ -389,11 +397,18 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   PreparedData data;
   std::optional<ModelFile> start;
   agree(comm, [&] {
-    data = read_training_data(input, std::size_t(comm.rank()), std::size_t(comm.size()));
     if (!v.init_model.empty()) {
       start.emplace(read_model_file(v.init_model));
       start->model.architecture().check_trainable();
     }
+    // A model to continue fixes the class count: the training labels must
+    // fit it (checked as they are read, naming file and row).
+    const ModelFile* fixed = start ? &*start : resumed ? &resumed->model : nullptr;
+    if (fixed) {
+      input.classes = class_count(fixed->model.architecture());
+      input.classes_from = "the model " + (start ? v.init_model : v.out + "/checkpoint.h5");
+    }
+    data = read_training_data(input, std::size_t(comm.rank()), std::size_t(comm.size()));
   });
   finish_training_data(data, input, comm, resumed ? &resumed->model.standardizer : nullptr);
   if (resumed) start.emplace(std::move(resumed->model));
