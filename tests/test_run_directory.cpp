@@ -22,6 +22,7 @@
 #include "io/data_file.hpp"
 #include "launch/stop_signals.hpp"
 #include "tests/mpi_cli.hpp"
+#include "tests/small_disk.hpp"
 #include "tests/waiting.hpp"
 
 namespace sinapsis {
@@ -195,6 +196,50 @@ TEST_F(RunDirectoryCli, ResumeRestoresMetricsFromTheCheckpointWhenMetricsCsvFell
   ASSERT_EQ(run_sinapsis("train --resume " + path("parts") + " --epochs 5").status, 0);
   const auto losses = [&](const std::string& run) { return run_command("cut -d, -f1,2 " + path(run) + "/metrics.csv").output; };
   EXPECT_EQ(losses("whole"), losses("parts"));
+}
+
+TEST_F(RunDirectoryCli, ACheckpointThatCannotBeWrittenEndsEveryRankAlikeAndMetricsNeverRunAhead) {
+  test::SmallDisk disk(dir_ / "disk", 150 << 10);
+  if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+  const std::string run = (disk.dir() / "run").string();
+  const CommandResult r = test::run_mpi("train --data " + path("d.h5") + " --hidden 64,64 --batch 8 --quiet --out " +
+                                        run + " --epochs 100000000 --checkpoint-every 1");
+  EXPECT_EQ(r.status, 1) << r.output;  // agreed: no abort, no signal
+  const auto lines = test::sinapsis_lines(r.output);
+  ASSERT_EQ(lines.size(), 1u) << r.output;
+  EXPECT_NE(lines[0].find("cannot be written"), std::string::npos) << lines[0];
+  EXPECT_EQ(r.output.find("MPI_ABORT"), std::string::npos) << "every rank ends by the agreement, not by an abort";
+  // Whatever made it to disk is consistent: metrics.csv never ahead of the checkpoint.
+  if (fs::exists(run + "/metrics.csv")) {
+    ASSERT_TRUE(fs::exists(run + "/checkpoint.h5"));
+    const std::string metrics = read(run + "/metrics.csv");
+    const auto rows = std::size_t(std::count(metrics.begin(), metrics.end(), '\n')) - 1;
+    const std::string done = run_command("h5dump -a /checkpoint/epochs_done " + run + "/checkpoint.h5").output;
+    EXPECT_NE(done.find("(0): " + std::to_string(rows)), std::string::npos) << rows << " rows\n" << done;
+  }
+}
+
+TEST_F(RunDirectoryCli, InASweepATrialWhoseCheckpointCannotBeWrittenFailsAloneAndTheOthersTrain) {
+  // Trial 1's directory is a disk with room for its record, not its checkpoint.
+  const std::string sweep = path("sweep");
+  test::SmallDisk disk(fs::path(sweep) / "trials" / "t0001", 8 << 10);
+  if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+  const CommandResult r = test::run_mpi("sweep --data " + path("d.h5") + " --depth 1 --width 2,3,4 --max-epochs 3 " +
+                                        "--checkpoint-every 1 --batch 8 --quiet --out " + sweep);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string trials = read(sweep + "/trials.csv");
+  EXPECT_EQ(std::count(trials.begin(), trials.end(), '\n'), 4) << trials;
+  std::istringstream rows(trials);
+  std::string row;
+  std::getline(rows, row);  // header
+  std::size_t failed = 0;
+  while (std::getline(rows, row))
+    if (row.find(",failed,") != std::string::npos) {
+      ++failed;
+      EXPECT_EQ(row.rfind("1,", 0), 0u) << "only trial 1 fails: " << row;
+      EXPECT_NE(row.find("cannot be written"), std::string::npos) << row;
+    }
+  EXPECT_EQ(failed, 1u) << trials;
 }
 
 TEST(StopSignalsProcess, SigintAndSighupAskToStopAndASecondSignalEndsAtOnce) {
