@@ -5,11 +5,17 @@
 #   1. ranks 0 and 1 land on hostA and hostB;
 #   2. training across the two hosts (TCP) gives final weights bit-identical to
 #      the same training with 2 ranks on one host (shared memory);
-#   3. killing every process of hostB mid-training ends the job within
-#      $end_limit s with a non-zero status, and the last checkpoint resumes;
-#   4. hostB vanishing from the network mid-training (link down, its processes
-#      frozen: a power cut, as hostA sees it) does the same, given the Open MPI
-#      keepalive options in $keepalive (see README.md: without them it hangs).
+#   3. killing every process of hostB mid-training ends the job by itself
+#      (not by the $job_cap s cap: a hang) with a non-zero status, and the
+#      last checkpoint resumes;
+#   4. hostB vanishing from the network mid-training (its processes frozen,
+#      then its link down: a power cut, as hostA sees it) does the same, given
+#      the Open MPI keepalive options in $keepalive (see README.md: without
+#      them it hangs). sinapsis's own stall watchdog would end that job too,
+#      so it is set past the cap here: only the keepalive can end it.
+# How long a job takes to end is printed, not judged: a loaded machine is
+# slow, not wrong. Nothing waits a fixed time for an event; every wait is for
+# something seen (a checkpoint, a status file), bounded generously.
 # Exits 77 (skipped) only when this machine cannot make network namespaces.
 # Everything it makes (namespaces, veth pair, processes, files) goes on exit.
 set -u
@@ -19,8 +25,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export SINAPSIS_NETNS_TAG=snp$$               # names of this run's namespaces, unique per run
 export OMPI_MCA_plm_rsh_agent=$here/nsrsh     # how mpirun on hostA starts orted on hostB
 
-end_limit=15            # seconds from losing hostB to mpirun's exit
-job_cap=60              # a job still running after this is killed (a hang)
+job_cap=150             # a job still running after this is killed (a hang)
+ready_limit=90          # seconds for a job to show a checkpoint past epoch 1
 # A lost TCP peer that sends nothing (no FIN, no RST) is noticed only by these.
 keepalive=(--mca oob_tcp_keepalive_time 2 --mca oob_tcp_keepalive_intvl 1 --mca oob_tcp_keepalive_probes 3)
 # shellcheck disable=SC2054  # 8,8 is one argument
@@ -82,31 +88,34 @@ diff one_host.layers two_hosts.layers >layers.diff ||
 pass "5 epochs across two hosts (btl tcp) == 2 ranks on one host (plain mpirun -n 2, shared memory): all $values parameters bit-identical"
 
 # 3 and 4. Lose hostB mid-training; the job must end fast, and the checkpoint must resume.
-# lose_host_b WHAT ACTION [mpirun options]: ACTION is a command run when the job is under way.
+# lose_host_b WHAT ACTION [MPIRUN_OPTION...] [-- TRAIN_OPTION...]: ACTION is a
+# command run when the job is under way.
 lose_host_b() {
-  local what=$1 action=$2 run=run_$1; shift 2
-  (cross_mpirun "$@" "$sinapsis" "${train[@]}" --data spiral.h5 --epochs 1000000 --checkpoint-every 1 --out "$run" \
-     >"$run.log" 2>&1; echo $? >"$run.status") &
+  local what=$1 action=$2 run=run_$1 mpirun_options=() train_options=(); shift 2
+  while (( $# )); do
+    if [[ $1 == -- ]]; then shift; train_options=("$@"); break; fi
+    mpirun_options+=("$1"); shift
+  done
+  (cross_mpirun "${mpirun_options[@]}" "$sinapsis" "${train[@]}" "${train_options[@]}" --data spiral.h5 --epochs 1000000 \
+     --checkpoint-every 1 --out "$run" >"$run.log" 2>&1; echo $? >"$run.status") &
   background=$!
-  local deadline=$(( SECONDS + 20 )) epochs=0 ready=0
+  local deadline=$(( SECONDS + ready_limit )) epochs=0 ready=0
   while (( SECONDS < deadline )); do   # until a checkpoint past epoch 1 exists and hostB runs a rank
     epochs=$(epochs_done "$run/checkpoint.h5"); epochs=${epochs:-0}
     (( epochs >= 2 )) && ps -o comm= -p "$(pids_of B)" 2>/dev/null | grep -qx sinapsis && { ready=1; break; }
     [[ -e "$run.status" ]] && { cat "$run.log"; fail "$what: the job ended before hostB was lost"; }
     sleep 0.1
   done
-  (( ready )) || { cat "$run.log"; fail "$what: within 20 s, no checkpoint past epoch 1 (at $epochs) or no rank on hostB"; }
+  (( ready )) || { cat "$run.log"; fail "$what: within $ready_limit s, no checkpoint past epoch 1 (at $epochs) or no rank on hostB"; }
   local start; start=$(now)
   $action
   while [[ ! -s "$run.status" ]]; do sleep 0.05; done
   local seconds; seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
   wait "$background"; background=
   local status; status=$(<"$run.status")
-  echo "    $what: mpirun exited with status $status, $seconds s after hostB was lost"
   (( status != 0 )) || fail "$what: mpirun exited 0 after losing a host"
-  (( status != 137 )) || { cat "$run.log"; fail "$what: the job hung; killed after $job_cap s"; }
-  awk -v s="$seconds" -v l="$end_limit" 'BEGIN { exit !(s <= l) }' || { cat "$run.log"; fail "$what: the job took $seconds s to end (limit $end_limit s)"; }
-  pass "$what: the job ended in $seconds s (limit $end_limit s) with status $status"
+  (( status != 137 )) || { cat "$run.log"; fail "$what: the job hung; killed $job_cap s after it started"; }
+  pass "$what: the job ended by itself with status $status, $seconds s after hostB was lost"
 
   "$here/hosts.sh" kill B   # whatever is left on hostB (frozen processes)
   epochs=$(epochs_done "$run/checkpoint.h5")
@@ -118,10 +127,12 @@ lose_host_b() {
   pass "$what: the last checkpoint (epoch $epochs) is intact; 'train --resume' on one host wrote $run/model.h5"
 }
 kill_host_b() { ip netns pids "${SINAPSIS_NETNS_TAG}B" | xargs -r kill -9; }
+# Frozen first: with its link down first, a rank on hostB could see the dead
+# link and exit, and hostA would meet the "killed" case again.
 vanish_host_b() {
-  ip -n "${SINAPSIS_NETNS_TAG}B" link set "${SINAPSIS_NETNS_TAG}b" down
   ip netns pids "${SINAPSIS_NETNS_TAG}B" | xargs -r kill -STOP
+  ip -n "${SINAPSIS_NETNS_TAG}B" link set "${SINAPSIS_NETNS_TAG}b" down
 }
 lose_host_b killed kill_host_b
-lose_host_b vanished vanish_host_b "${keepalive[@]}"
+lose_host_b vanished vanish_host_b "${keepalive[@]}" -- --stall-timeout $(( 10 * job_cap ))
 echo "all checks passed"
