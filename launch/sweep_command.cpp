@@ -503,7 +503,9 @@ int sweep_command(const Args& args, Communicator& world) {
   // sweep.args another rank just wrote); every rank learns the outcome.
   // Rank 0 holds SWEEP_DIR for the job: the whole of it, or its slice
   // (slices of one sweep run side by side; the same slice twice, or a
-  // whole sweep beside any slice, is refused naming the holder).
+  // whole sweep beside any slice, is refused naming the holder). Taken
+  // after the grid check above, a collective: launch/slurm/sweep.sbatch
+  // reads the lock's holder record as "every rank is up".
   std::optional<FileLock> sweep_lock;
   agree(world, [&] {
     if (!lead) return;

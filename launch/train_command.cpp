@@ -374,7 +374,11 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
     validate(v);
   });
   // Rank 0 writes RUN_DIR: it locks it for the whole job before anything
-  // else can fail or write (a second job on it is refused here).
+  // else can fail or write (a second job on it is refused here). The lock's
+  // holder record is written after the agreement above, which every rank
+  // joined: launch/slurm/*.sbatch read it as "every rank is up" (past
+  // MPI_Init, its signal handlers installed) before passing on a signal.
+  // Keep the lock after a collective.
   std::optional<RunDirectory> run_directory;
   agree(comm, [&] {
     if (!lead) return;
