@@ -18,15 +18,31 @@ Architecture Architecture::mlp(std::size_t inputs, std::span<const std::size_t> 
   return arch;
 }
 
-std::size_t Architecture::weight_count() const {
+namespace {
+
+// sum of fan_in * fan_out (+ fan_out with biases) over the layers, checked.
+std::size_t count_parameters(const std::vector<LayerSpec>& layers, bool with_biases) {
   std::size_t n = 0;
-  for (const auto& l : layers) n += l.fan_in * l.fan_out;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const LayerSpec& l = layers[i];
+    std::size_t layer = 0;
+    if (__builtin_mul_overflow(l.fan_in, l.fan_out, &layer) ||
+        (with_biases && __builtin_add_overflow(layer, l.fan_out, &layer)) || __builtin_add_overflow(n, layer, &n))
+      throw ModelError("layer " + std::to_string(i) + ": " + std::to_string(l.fan_in) + "x" +
+                       std::to_string(l.fan_out) + ": the model's parameter count does not fit in 64 bits");
+  }
   return n;
 }
 
-std::size_t Architecture::parameter_count() const {
-  std::size_t n = weight_count();
-  for (const auto& l : layers) n += l.fan_out;
+}  // namespace
+
+std::size_t Architecture::weight_count() const { return count_parameters(layers, false); }
+
+std::size_t Architecture::parameter_count() const { return count_parameters(layers, true); }
+
+std::size_t Architecture::unit_count() const {
+  std::size_t n = 0;
+  for (const auto& l : layers) n += l.fan_out;  // cannot overflow when parameter_count() does not
   return n;
 }
 
@@ -56,6 +72,7 @@ void Architecture::validate() const {
       throw ModelError(where + ": " + std::string(activation_name(l.activation)) +
                        " is an output unit and cannot be used in a hidden layer");
   }
+  parameter_count();  // throws if it overflows
 }
 
 void Architecture::check_trainable() const {

@@ -32,13 +32,21 @@ struct Architecture {
   std::size_t inputs() const { return layers.front().fan_in; }
   std::size_t outputs() const { return layers.back().fan_out; }
   Activation output_activation() const { return layers.back().activation; }
+  // Weights, and weights plus biases. Sizes come from options and files and
+  // can be absurd: these throw ModelError naming the layer when the count
+  // does not fit in a size_t, instead of wrapping to a small number that a
+  // buffer would then be allocated with. validate() checks it, so for the
+  // architecture of a built Model they cannot throw.
   std::size_t weight_count() const;
   std::size_t parameter_count() const;
+  // Units of every layer, hidden and output: the values a workspace holds
+  // per sample (<= parameter_count(): every unit has a bias).
+  std::size_t unit_count() const;
   // "2-4-1 tanh/sigmoid" style summary for logs.
   std::string describe() const;
 
   // Throws ModelError if the net is empty, a size is zero, the shapes do not
-  // chain, or softmax sits in a hidden layer.
+  // chain, softmax sits in a hidden layer, or the parameters cannot be counted.
   void validate() const;
   // Throws ModelError naming the layer if any unit is a step (not trainable).
   void check_trainable() const;
