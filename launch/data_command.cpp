@@ -25,24 +25,36 @@
 namespace sinapsis::cli {
 namespace {
 
-int make(const Args& args) {
-  po::options_description options("sinapsis data make options");
+struct MakeOptions {
   std::string dataset, out;
   std::size_t samples = 0;
   double noise = 0;
   std::uint64_t seed = 1;
   bool overwrite = false;
-  options.add_options()
-    ("dataset", po::value(&dataset)->required(), "circle|xor|gauss|spiral|reg-plane|reg-gauss (TensorFlow Playground)")
-    ("samples", po::value(&samples)->default_value(0), "number of points (0: the Playground's 500 to classify, 1200 to regress)")
-    ("noise", po::value(&noise)->default_value(0), "noise in [0, 0.5] (the Playground's slider 0-50 divided by 100)")
-    ("seed", po::value(&seed)->default_value(seed), "random seed")
-    ("out", po::value(&out)->required(), "output HDF5 file")
-    ("overwrite", po::bool_switch(&overwrite), "replace --out if it exists");
+};
+
+void describe(po::options_description& o, MakeOptions& v) {
+  o.add_options()
+    ("dataset", po::value(&v.dataset)->required(), "circle|xor|gauss|spiral|reg-plane|reg-gauss (TensorFlow Playground)")
+    ("samples", number(&v.samples)->default_value(0), "number of points (0: the Playground's 500 to classify, 1200 to regress)")
+    ("noise", number(&v.noise, closed(0, 0.5))->default_value(0), "noise in [0, 0.5] (the Playground's slider 0-50 divided by 100)")
+    ("seed", number(&v.seed)->default_value(v.seed), "random seed")
+    ("out", po::value(&v.out)->required(), "output HDF5 file")
+    ("overwrite", po::bool_switch(&v.overwrite), "replace --out if it exists");
+}
+
+int make(const Args& args) {
+  po::options_description options("sinapsis data make options");
+  MakeOptions v;
+  describe(options, v);
   po::variables_map values;
   if (!parse("data make", args, options, values, "--dataset NAME --out FILE.h5 [options]")) return kExitSuccess;
+  const std::string &dataset = v.dataset, &out = v.out;
+  std::size_t samples = v.samples;
+  const double noise = v.noise;
+  const std::uint64_t seed = v.seed;
   const PlaygroundSet set = parse_playground_set(dataset, "--dataset");
-  refuse_existing_output({"--out", out}, overwrite);
+  refuse_existing_output({"--out", out}, v.overwrite);
   if (samples == 0) samples = playground_default_samples(set);
   // Two float features and a label per point, and as much again written out.
   if (const auto bytes = checked_product({samples, 2 * (2 * sizeof(float) + sizeof(std::int64_t))});
@@ -58,38 +70,48 @@ int make(const Args& args) {
   return kExitSuccess;
 }
 
-int shard(const Args& args) {
-  po::options_description options("sinapsis data shard options");
+struct ShardOptions {
   std::string input, out_dir, name;
   std::size_t shards = 0;
   std::uint64_t seed = 1;
   bool keep_order = false, overwrite = false;
-  options.add_options()
-    ("input", po::value(&input)->required(), "data file to split")
-    ("shards", po::value(&shards)->required(), "number of shards (>= 1)")
-    ("seed", po::value(&seed)->default_value(seed), "seed of the row shuffle before splitting")
-    ("keep-order", po::bool_switch(&keep_order), "split the rows in file order (default: shuffled, so every shard is a fair sample)")
-    ("out-dir", po::value(&out_dir)->required(), "directory for NAME-00000-of-0000S.h5 ... and NAME-index.csv")
-    ("name", po::value(&name), "shard name (default: the input file's name)")
-    ("overwrite", po::bool_switch(&overwrite), "replace the shard set already in --out-dir");
+};
+
+void describe(po::options_description& o, ShardOptions& v) {
+  o.add_options()
+    ("input", po::value(&v.input)->required(), "data file to split")
+    ("shards", number(&v.shards, at_least(1))->required(), "number of shards (>= 1, at most the rows)")
+    ("seed", number(&v.seed)->default_value(v.seed), "seed of the row shuffle before splitting")
+    ("keep-order", po::bool_switch(&v.keep_order), "split the rows in file order (default: shuffled, so every shard is a fair sample)")
+    ("out-dir", po::value(&v.out_dir)->required(), "directory for NAME-00000-of-0000S.h5 ... and NAME-index.csv")
+    ("name", po::value(&v.name), "shard name (default: the input file's name)")
+    ("overwrite", po::bool_switch(&v.overwrite), "replace the shard set already in --out-dir");
+}
+
+int shard(const Args& args) {
+  po::options_description options("sinapsis data shard options");
+  ShardOptions v;
+  describe(options, v);
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map values;
   if (!parse("data shard", args, options, values, "IN.h5 --shards S --out-dir DIR", &positional)) return kExitSuccess;
-  if (shards < 1) throw UsageError("--shards must be >= 1, got 0");
+  const std::string &input = v.input, &out_dir = v.out_dir;
+  std::string name = v.name;
+  const std::size_t shards = v.shards;
   refuse_output_over_inputs({"--out-dir", out_dir}, {{"--input", input}});
   if (name.empty()) name = std::filesystem::path(input).stem().string();
   Dataset data = read_data_file(input);
-  if (!keep_order) {
+  if (!v.keep_order) {
     // Files are often sorted (by class, by time): shuffle so that every shard,
     // and so every rank's part, is a sample of the whole.
     std::vector<std::size_t> rows(data.size());
     std::iota(rows.begin(), rows.end(), std::size_t{0});
-    Rng rng(derive_seed({seed, std::uint64_t(Stream::shard)}));
+    Rng rng(derive_seed({v.seed, std::uint64_t(Stream::shard)}));
     for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);
     data = select_rows(data, rows);
   }
-  const auto paths = write_shards(data, name, shards, out_dir, overwrite);
+  const auto paths = write_shards(data, name, shards, out_dir, v.overwrite);
   std::cout << "wrote " << paths.size() << " shards of " << input << " (" << data.size() << " rows) to " << out_dir
             << std::endl;
   return kExitSuccess;
@@ -102,31 +124,41 @@ LabelTask parse_label_task(const std::string& text) {
   throw UsageError("--task: unknown value '" + text + "' (expected auto, classification or regression)");
 }
 
-int import(const Args& args) {
-  po::options_description options("sinapsis data import options");
+struct ImportOptions {
   std::string format, images, labels, input, label_column, out, class_names, ignore, task = "auto";
   bool overwrite = false;
-  options.add_options()
-    ("format", po::value(&format)->required(), "idx|csv")
-    ("images", po::value(&images), "idx: the images file (gzipped or not)")
-    ("labels", po::value(&labels), "idx: the labels file (gzipped or not)")
-    ("input", po::value(&input), "csv: the CSV file (header row first)")
-    ("label", po::value(&label_column), "csv: the name of the label column")
-    ("ignore", po::value(&ignore), "csv: comma-separated columns to leave out (ids, free text)")
-    ("task", po::value(&task)->default_value(task), "csv: auto|classification|regression (auto: whole numbers >= 0 are class ids)")
-    ("class-names", po::value(&class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
-    ("out", po::value(&out)->required(), "output HDF5 file")
-    ("overwrite", po::bool_switch(&overwrite), "replace --out if it exists");
+};
+
+void describe(po::options_description& o, ImportOptions& v) {
+  o.add_options()
+    ("format", po::value(&v.format)->required(), "idx|csv")
+    ("images", po::value(&v.images), "idx: the images file (gzipped or not)")
+    ("labels", po::value(&v.labels), "idx: the labels file (gzipped or not)")
+    ("input", po::value(&v.input), "csv: the CSV file (header row first)")
+    ("label", po::value(&v.label_column), "csv: the name of the label column")
+    ("ignore", po::value(&v.ignore), "csv: comma-separated columns to leave out (ids, free text)")
+    ("task", po::value(&v.task)->default_value(v.task), "csv: auto|classification|regression (auto: whole numbers >= 0 are class ids)")
+    ("class-names", po::value(&v.class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
+    ("out", po::value(&v.out)->required(), "output HDF5 file")
+    ("overwrite", po::bool_switch(&v.overwrite), "replace --out if it exists");
+}
+
+int import(const Args& args) {
+  po::options_description options("sinapsis data import options");
+  ImportOptions v;
+  describe(options, v);
   po::variables_map values;
   if (!parse("data import", args, options, values, "--format idx|csv ... --out FILE.h5")) return kExitSuccess;
+  const std::string &format = v.format, &images = v.images, &labels = v.labels, &input = v.input,
+                    &label_column = v.label_column, &out = v.out, &class_names = v.class_names, &ignore = v.ignore;
   refuse_output_over_inputs({"--out", out}, {{"--images", images}, {"--labels", labels}, {"--input", input}});
-  refuse_existing_output({"--out", out}, overwrite);
+  refuse_existing_output({"--out", out}, v.overwrite);
   const std::vector<std::string> names =
       class_names.empty() ? std::vector<std::string>{} : parse_name_list(class_names);
   if (names.size() > kMaxClasses)
     throw UsageError("--class-names: " + std::to_string(names.size()) + " names, more than the " +
                      std::to_string(kMaxClasses) + " classes sinapsis takes");
-  const LabelTask label_task = parse_label_task(task);
+  const LabelTask label_task = parse_label_task(v.task);
   Dataset data;
   if (format == "idx") {
     if (images.empty() || labels.empty()) throw UsageError("--format idx needs --images and --labels");
@@ -182,17 +214,27 @@ std::string layout_text(hid_t dataset) {
   return text;
 }
 
+struct InspectOptions {
+  std::string input;
+  std::size_t columns = 8;
+};
+
+void describe(po::options_description& o, InspectOptions& v) {
+  o.add_options()
+    ("input", po::value(&v.input)->required(), "data file, shard directory or glob")
+    ("columns", number(&v.columns)->default_value(v.columns), "features to summarize");
+}
+
 int inspect(const Args& args) {
   po::options_description options("sinapsis data inspect options");
-  std::string input;
-  std::size_t show = 8;
-  options.add_options()
-    ("input", po::value(&input)->required(), "data file, shard directory or glob")
-    ("columns", po::value(&show)->default_value(show), "features to summarize");
+  InspectOptions asked;
+  describe(options, asked);
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map values;
   if (!parse("data inspect", args, options, values, "FILE.h5", &positional)) return kExitSuccess;
+  const std::string& input = asked.input;
+  const std::size_t show = asked.columns;
   const DataSource source = open_data_source(input);
   {
     const h5::Handle file = h5::open_file(source.files.front());
@@ -251,6 +293,11 @@ int inspect(const Args& args) {
 }
 
 }  // namespace
+
+std::vector<CommandOptions> data_options() {
+  return {described<MakeOptions>("data make"), described<ShardOptions>("data shard"),
+          described<ImportOptions>("data import"), described<InspectOptions>("data inspect")};
+}
 
 int data_command(const Args& args, Communicator& /*comm*/) {
   static const std::map<std::string, int (*)(const Args&)> actions{

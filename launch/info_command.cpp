@@ -12,17 +12,32 @@
 #include "launch/versions.hpp"
 
 namespace sinapsis::cli {
-int info_command(const Args& args, Communicator& comm) {
-  po::options_description options("sinapsis info options");
+namespace {
+
+struct InfoOptions {
   int threads = 0;
   bool skip_measure = false;
-  options.add_options()
-    ("threads", po::value(&threads)->default_value(threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
-    ("no-measure", po::bool_switch(&skip_measure), "skip the GEMM measurement");
+};
+
+void describe(po::options_description& o, InfoOptions& v) {
+  o.add_options()
+    ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
+    ("no-measure", po::bool_switch(&v.skip_measure), "skip the GEMM measurement");
+}
+
+}  // namespace
+
+std::vector<CommandOptions> info_options() { return {described<InfoOptions>("info")}; }
+
+int info_command(const Args& args, Communicator& comm) {
+  po::options_description options("sinapsis info options");
+  InfoOptions v;
+  describe(options, v);
   po::variables_map values;
   if (!parse("info", args, options, values, "[--threads N] [--no-measure]")) return kExitSuccess;
+  const bool skip_measure = v.skip_measure;
   const HostLayout layout = host_layout(comm);
-  set_blas_threads(resolve_threads(threads, layout));
+  set_blas_threads(resolve_threads(v.threads, layout));
   const BlasRuntime blas = blas_runtime();
   // Every rank's view: BLAS threads, kernel, CPUs it may run on.
   std::ostringstream mine;

@@ -1,6 +1,5 @@
 #include "launch/options.hpp"
 
-#include <cmath>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -35,23 +34,60 @@ bool parse(const std::string& command, const Args& args, po::options_description
   return true;
 }
 
+std::string option_text(const std::string& option, const std::string& value) {
+  // A sweep's --hidden of a million layers is a valid value, not a line.
+  constexpr std::size_t kLongest = 80;
+  const std::string shown =
+      value.size() <= kLongest ? value : value.substr(0, kLongest / 2) + "..." + value.substr(value.size() - kLongest / 2 + 3);
+  return "--" + option + ": '" + shown + "'";
+}
+
+namespace {
+std::string number(double value) {
+  std::ostringstream text;
+  text.precision(15);  // 10000000, not 1e+07
+  text << value;
+  return text.str();
+}
+}  // namespace
+
+std::string Bounds::text() const {
+  const bool bounded_below = std::isfinite(low), bounded_above = std::isfinite(high);
+  if (bounded_below && bounded_above)
+    return "in " + std::string(low_open ? "(" : "[") + number(low) + ", " + number(high) + (high_open ? ")" : "]");
+  if (bounded_below) return (low_open ? "> " : ">= ") + number(low);
+  if (bounded_above) return (high_open ? "< " : "<= ") + number(high);
+  return "";
+}
+
+Bounds at_least(double low) { return {.low = low}; }
+Bounds above(double low) { return {.low = low, .low_open = true}; }
+Bounds closed(double low, double high) { return {.low = low, .high = high}; }
+Bounds closed_open(double low, double high) { return {.low = low, .high = high, .high_open = true}; }
+Bounds open_closed(double low, double high) { return {.low = low, .high = high, .low_open = true}; }
+
+const char* InvalidNumber::what() const noexcept {
+  // get_option_name() is "--name" once store() has added the context.
+  std::string name = get_option_name();
+  if (name.rfind("--", 0) == 0) name.erase(0, 2);
+  m_message = option_text(name, token_) + " " + reason_;
+  return m_message.c_str();
+}
+
 std::vector<std::size_t> parse_size_list(const std::string& text, const std::string& option) {
   std::vector<std::size_t> sizes;
   if (text.empty() || text == "none") return sizes;
+  const auto bad = [&] { return UsageError(option_text(option, text) + " is not a comma-separated list of sizes >= 1"); };
   std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    std::size_t used = 0;
-    long long value = 0;
-    try {
-      value = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || item.empty() || value < 1)
-      throw UsageError("--" + option + ": '" + text + "' is not a comma-separated list of sizes >= 1");
-    sizes.push_back(std::size_t(value));
+  for (std::string item; std::getline(stream, item, ',');) {
+    // "8, 8" as typed in a shell or an INI file
+    const auto first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+    std::size_t size = 0;
+    if (first == std::string::npos || !read_number(item.substr(first, last - first + 1), at_least(1), size).empty())
+      throw bad();
+    sizes.push_back(size);
   }
+  if (text.back() == ',') throw bad();
   return sizes;
 }
 
@@ -62,33 +98,17 @@ std::vector<std::string> parse_name_list(const std::string& text) {
   return names;
 }
 
-namespace {
-std::string number(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
-}
-}  // namespace
-
-void require_positive(double value, const std::string& option) {
-  if (!(value > 0) || !std::isfinite(value))
-    throw UsageError("--" + option + " must be > 0, got " + number(value));
-}
-
-void require_non_negative(double value, const std::string& option) {
-  if (!(value >= 0) || !std::isfinite(value))
-    throw UsageError("--" + option + " must be >= 0, got " + number(value));
-}
-
-void require_in_unit_interval(double value, const std::string& option) {
-  if (!(value > 0 && value <= 1))
-    throw UsageError("--" + option + " must be in (0, 1], got " + number(value));
-}
-
 int resolve_threads(int requested) {
   // One process alone on its host: all the cores.
   const int cores = std::max(1, int(std::thread::hardware_concurrency()));
   return resolve_threads(requested, HostLayout{{"localhost"}, {cores}, 0});
+}
+
+std::vector<CommandOptions> every_command_options() {
+  std::vector<CommandOptions> all;
+  for (auto part : {train_options, sweep_options, predict_options, report_options, info_options, data_options})
+    for (auto& command : part()) all.push_back(std::move(command));
+  return all;
 }
 
 }  // namespace sinapsis::cli

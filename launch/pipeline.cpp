@@ -37,10 +37,7 @@ void validate(const DataOptions& o) {
   FeatureSet::parse(o.features, "--features");
   if (o.standardize != "auto" && o.standardize != "on" && o.standardize != "off")
     throw UsageError("--standardize: unknown value '" + o.standardize + "' (expected auto, on or off)");
-  if (!(o.val_split >= 0 && o.val_split < 1))
-    throw UsageError("--val-split must be in [0, 1), got " + std::to_string(o.val_split));
-  if (!(o.test_split >= 0 && o.test_split < 1))
-    throw UsageError("--test-split must be in [0, 1), got " + std::to_string(o.test_split));
+  // Each split is in [0, 1) already: train declares them number(..., closed_open(0, 1)).
   if (o.val_split + o.test_split >= 1)
     throw UsageError("--val-split + --test-split must be < 1, got " + std::to_string(o.val_split + o.test_split));
   if (o.val_split > 0 && !o.val_data.empty())

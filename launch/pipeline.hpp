@@ -37,7 +37,8 @@ struct PreparedData {
   std::optional<DataSource> val_source, test_source;
 };
 
-// Checks the options that need no file (ranges, names); throws UsageError.
+// Checks the options that need no file (names, the two splits together);
+// throws UsageError.
 void validate(const DataOptions& options);
 // Each rank reads only its part of every data set, splits it and computes
 // the input features: local work, no collective (run it inside agree()).

@@ -25,25 +25,51 @@ ReadOptions model_labels(const ModelFile& file, const std::string& model_path, L
   return read;
 }
 
+struct PredictOptions {
+  std::string model, data, out;
+  int threads = 1;
+  bool overwrite = false;
+};
+
+void describe(po::options_description& o, PredictOptions& v) {
+  o.add_options()
+    ("model", po::value(&v.model)->required(), "model file (model.h5)")
+    ("data", po::value(&v.data)->required(), "data file (HDF5 /features; /labels optional)")
+    ("out", po::value(&v.out)->required(), "CSV file: one row of outputs per sample")
+    ("overwrite", po::bool_switch(&v.overwrite), "replace --out if it exists")
+    ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads (0: all cores)");
+}
+
+struct EvalOptions {
+  std::string model, data, loss;
+  int threads = 1;
+};
+
+void describe(po::options_description& o, EvalOptions& v) {
+  o.add_options()
+    ("model", po::value(&v.model)->required(), "model file (model.h5)")
+    ("data", po::value(&v.data)->required(), "data file (HDF5 /features, /labels)")
+    ("loss", po::value(&v.loss), "mse|bce|cce (default: the loss stored in the model file)")
+    ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads (0: all cores)");
+}
+
 }  // namespace
+
+std::vector<CommandOptions> predict_options() {
+  return {described<PredictOptions>("predict"), described<EvalOptions>("eval")};
+}
 
 int predict_command(const Args& args, Communicator& /*comm*/) {
   po::options_description options("sinapsis predict options");
-  std::string model_path, data_path, out_path;
-  int threads = 1;
-  bool overwrite = false;
-  options.add_options()
-    ("model", po::value(&model_path)->required(), "model file (model.h5)")
-    ("data", po::value(&data_path)->required(), "data file (HDF5 /features; /labels optional)")
-    ("out", po::value(&out_path)->required(), "CSV file: one row of outputs per sample")
-    ("overwrite", po::bool_switch(&overwrite), "replace --out if it exists")
-    ("threads", po::value(&threads)->default_value(threads), "BLAS threads (0: all cores)");
+  PredictOptions v;
+  describe(options, v);
   po::variables_map values;
   if (!parse("predict", args, options, values, "--model M.h5 --data D.h5 --out P.csv"))
     return kExitSuccess;
+  const std::string &model_path = v.model, &data_path = v.data, &out_path = v.out;
   refuse_output_over_inputs({"--out", out_path}, {{"--model", model_path}, {"--data", data_path}});
-  refuse_existing_output({"--out", out_path}, overwrite);
-  set_blas_threads(resolve_threads(threads));
+  refuse_existing_output({"--out", out_path}, v.overwrite);
+  set_blas_threads(resolve_threads(v.threads));
   const ModelFile file = read_model_file(model_path);
   Dataset data = read_data_file(data_path, model_labels(file, model_path, LabelsRequired::no));
   const Architecture& arch = file.model.architecture();
@@ -70,16 +96,12 @@ int predict_command(const Args& args, Communicator& /*comm*/) {
 
 int eval_command(const Args& args, Communicator& /*comm*/) {
   po::options_description options("sinapsis eval options");
-  std::string model_path, data_path, loss_text;
-  int threads = 1;
-  options.add_options()
-    ("model", po::value(&model_path)->required(), "model file (model.h5)")
-    ("data", po::value(&data_path)->required(), "data file (HDF5 /features, /labels)")
-    ("loss", po::value(&loss_text), "mse|bce|cce (default: the loss stored in the model file)")
-    ("threads", po::value(&threads)->default_value(threads), "BLAS threads (0: all cores)");
+  EvalOptions v;
+  describe(options, v);
   po::variables_map values;
   if (!parse("eval", args, options, values, "--model M.h5 --data D.h5")) return kExitSuccess;
-  set_blas_threads(resolve_threads(threads));
+  const std::string &model_path = v.model, &data_path = v.data, &loss_text = v.loss;
+  set_blas_threads(resolve_threads(v.threads));
   std::optional<Loss> chosen;
   if (!loss_text.empty()) chosen = parse_loss(loss_text, "--loss");
   const ModelFile file = read_model_file(model_path);

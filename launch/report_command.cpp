@@ -530,12 +530,23 @@ std::string directory_name(const fs::path& dir) {
   return (normal.has_filename() ? normal : normal.parent_path()).filename().string();
 }
 
+struct ReportOptions {
+  std::string dir;
+};
+
+void describe(po::options_description& o, ReportOptions& v) {
+  o.add_options()("dir", po::value(&v.dir)->required(), "a run directory (sinapsis train --out) or a sweep directory");
+}
+
 }  // namespace
+
+std::vector<CommandOptions> report_options() { return {described<ReportOptions>("report")}; }
 
 int report_command(const Args& args, Communicator& /*comm*/) {
   po::options_description options("sinapsis report options");
-  std::string dir;
-  options.add_options()("dir", po::value(&dir)->required(), "a run directory (sinapsis train --out) or a sweep directory");
+  ReportOptions v;
+  describe(options, v);
+  const std::string& dir = v.dir;
   po::positional_options_description positional;
   positional.add("dir", 1);
   po::variables_map values;

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,18 +66,18 @@ void describe(po::options_description& o, SweepOptions& v) {
     ("keep-prob", po::value(&v.keep_prob), "dropout keep probabilities to try")
     ("features", po::value(&v.features), "input feature sets to try, separated by ';', e.g. \"x1,x2;x1,x2,x1sq,x2sq\"")
     ("test-split", po::value(&v.test_split), "test fractions to try (train/test ratio), e.g. 0.1,0.5,0.9")
-    ("ranks-per-trial", po::value(&v.ranks_per_trial)->default_value(v.ranks_per_trial),
+    ("ranks-per-trial", number(&v.ranks_per_trial, closed(1, std::numeric_limits<int>::max()))->default_value(v.ranks_per_trial),
      "ranks that train one trial together (data-parallel); the job's ranks form groups of this size")
     ("prune", po::value(&v.prune)->default_value(v.prune), "none|asha: asynchronous successive halving")
-    ("reduction-factor", po::value(&v.reduction_factor)->default_value(v.reduction_factor),
+    ("reduction-factor", number(&v.reduction_factor, at_least(2))->default_value(v.reduction_factor),
      "ASHA: eta; a trial continues past a rung if in the top 1/eta (>= 2)")
-    ("min-epochs", po::value(&v.min_epochs)->default_value(v.min_epochs), "ASHA: epochs of the first rung (>= 1)")
-    ("max-epochs", po::value(&v.max_epochs)->default_value(v.max_epochs), "epochs of a full trial (the last rung)")
-    ("target-loss", po::value(&v.target_loss), "report the simplest trial whose loss is below this")
+    ("min-epochs", number(&v.min_epochs, at_least(1))->default_value(v.min_epochs), "ASHA: epochs of the first rung (>= 1)")
+    ("max-epochs", number(&v.max_epochs, at_least(1))->default_value(v.max_epochs), "epochs of a full trial (the last rung; >= --min-epochs)")
+    ("target-loss", number(&v.target_loss, at_least(0)), "report the simplest trial whose loss is below this")
     ("target-metric", po::value(&v.target_metric)->default_value(v.target_metric),
      "val_loss|test_loss: the loss --target-loss and the best trial are judged by "
      "(auto: val_loss if there is validation data, else test_loss)")
-    ("seed", po::value(&v.seed)->default_value(v.seed), "sweep seed; trial i trains with a seed derived from (seed, i)")
+    ("seed", number(&v.seed)->default_value(v.seed), "sweep seed; trial i trains with a seed derived from (seed, i)")
     ("slice", po::value(&v.slice), "i/n: run only the trials with id % n == i (SLURM job arrays; then sweep merge)")
     ("resume", po::bool_switch(&v.resume), "continue the sweep in --out: keep finished trials, rerun unfinished ones")
     ("overwrite", po::bool_switch(&v.overwrite), "replace a sweep already in --out")
@@ -337,21 +338,29 @@ std::string resolve_metric(const std::string& asked, const Args& train_args) {
   return "test_loss";
 }
 
+struct MergeOptions {
+  std::vector<std::string> dirs;
+  std::string out;
+  double target_loss = -1;  // < 0: the first directory's
+};
+
+void describe(po::options_description& o, MergeOptions& v) {
+  o.add_options()
+    ("dirs", po::value(&v.dirs)->multitoken(), "sweep directories of the slices (or one directory they share)")
+    ("out", po::value(&v.out), "where trials.csv and summary.json go (default: the first directory)")
+    ("target-loss", number(&v.target_loss, at_least(0)), "as in sweep (default: the first directory's)");
+}
+
 int merge_command(const Args& args) {
   po::options_description options("sinapsis sweep merge options");
-  std::vector<std::string> dirs;
-  std::string out, metric = "auto";
-  double target_loss = -1;
-  std::size_t max_epochs = 100;
-  options.add_options()
-    ("dirs", po::value(&dirs)->multitoken(), "sweep directories of the slices (or one directory they share)")
-    ("out", po::value(&out), "where trials.csv and summary.json go (default: the first directory)")
-    ("target-loss", po::value(&target_loss), "as in sweep (default: the first directory's)");
+  MergeOptions m;
+  describe(options, m);
   po::positional_options_description positional;
   positional.add("dirs", -1);
   po::variables_map values;
   if (!parse("sweep merge", args, options, values, "SWEEP_DIR [SWEEP_DIR ...] [--out DIR]", &positional))
     return kExitSuccess;
+  const std::vector<std::string>& dirs = m.dirs;
   if (dirs.empty()) throw UsageError("sweep merge: give at least one sweep directory");
   // The first directory's sweep options say how to judge (metric, target, epochs).
   const std::optional<Args> stored = stored_sweep_args(dirs.front());
@@ -360,12 +369,19 @@ int merge_command(const Args& args) {
   SweepOptions v;
   describe(sweep_options, v);
   po::variables_map sweep_values;
-  const auto parsed = po::command_line_parser(*stored).options(sweep_options).allow_unregistered().run();
-  po::store(parsed, sweep_values);
-  po::notify(sweep_values);
-  if (!values.count("target-loss")) target_loss = v.target_loss;
-  metric = resolve_metric(v.target_metric, po::collect_unrecognized(parsed.options, po::include_positional));
-  max_epochs = v.max_epochs;
+  po::parsed_options parsed(nullptr);
+  try {
+    parsed = po::command_line_parser(*stored).options(sweep_options).allow_unregistered().run();
+    po::store(parsed, sweep_values);
+    po::notify(sweep_values);
+  } catch (const po::error& e) {  // a damaged or hand-edited file
+    throw DataError((fs::path(dirs.front()) / "sweep.args").string() + ": " + e.what());
+  }
+  const double target_loss = values.count("target-loss") ? m.target_loss : v.target_loss;
+  const std::string metric =
+      resolve_metric(v.target_metric, po::collect_unrecognized(parsed.options, po::include_positional));
+  const std::size_t max_epochs = v.max_epochs;
+  std::string out = m.out;
   // No slice may still be running in a directory merged, nor another merge
   // writing the output: each is locked whole for the merge.
   if (out.empty()) out = dirs.front();
@@ -403,6 +419,10 @@ int merge_command(const Args& args) {
 }
 
 }  // namespace
+
+std::vector<CommandOptions> sweep_options() {
+  return {described<SweepOptions>("sweep"), described<MergeOptions>("sweep merge")};
+}
 
 int sweep_command(const Args& args, Communicator& world) {
   if (!args.empty() && args.front() == "merge") {
@@ -450,8 +470,6 @@ int sweep_command(const Args& args, Communicator& world) {
   for (const auto& t : all_trials)
     if (t.id % slice.count == slice.index) trials.push_back(t);
   if (v.prune != "none" && v.prune != "asha") throw UsageError("--prune: unknown value '" + v.prune + "' (expected none or asha)");
-  if (v.reduction_factor < 2) throw UsageError("--reduction-factor must be >= 2, got " + std::to_string(v.reduction_factor));
-  if (v.min_epochs < 1) throw UsageError("--min-epochs must be >= 1, got 0");
   if (v.max_epochs < v.min_epochs)
     throw UsageError("--max-epochs must be >= --min-epochs, got " + std::to_string(v.max_epochs));
   if (v.target_metric != "auto" && v.target_metric != "val_loss" && v.target_metric != "test_loss")
@@ -470,7 +488,7 @@ int sweep_command(const Args& args, Communicator& world) {
                      [&](const TrialConfig& a, const TrialConfig& b) { return cost(a) > cost(b); });
   }
   const int group_size = int(v.ranks_per_trial);
-  if (group_size < 1 || world.size() % group_size != 0)
+  if (world.size() % group_size != 0)
     throw UsageError("--ranks-per-trial " + std::to_string(v.ranks_per_trial) + " must divide the job's " +
                      std::to_string(world.size()) + " ranks");
   for (const auto& a : train_args)

@@ -1,9 +1,11 @@
 #include "launch/sweep_plan.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "launch/options.hpp"
 
 namespace sinapsis::cli {
 namespace {
@@ -45,25 +47,22 @@ std::vector<std::string> split_list(const std::string& text, char separator) {
 
 std::vector<std::size_t> parse_count_list(const std::string& text, const std::string& option, std::size_t minimum) {
   const auto bad = [&] {
-    return UsageError("--" + option + ": '" + text + "' is not a list (1,2,4) or a range (0:6) of integers >= " +
+    return UsageError(option_text(option, text) + " is not a list (1,2,4) or a range (0:6) of whole numbers >= " +
                       std::to_string(minimum));
   };
   const auto integer = [&](const std::string& item) {
-    std::size_t used = 0;
-    long long value = -1;
-    try {
-      value = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      throw bad();
-    }
-    if (used != item.size() || value < (long long)minimum) throw bad();
-    return std::size_t(value);
+    std::size_t value = 0;
+    if (!read_number(item, at_least(double(minimum)), value).empty()) throw bad();
+    return value;
   };
   std::vector<std::size_t> values;
   if (const auto colon = text.find(':'); colon != std::string::npos) {
     const std::size_t from = integer(text.substr(0, colon)), to = integer(text.substr(colon + 1));
     if (to < from) throw bad();
-    for (std::size_t v = from; v <= to; ++v) values.push_back(v);
+    for (std::size_t v = from;; ++v) {  // to may be the largest size_t: no v <= to
+      values.push_back(v);
+      if (v == to) break;
+    }
     return values;
   }
   for (const auto& item : split_list(text, ',')) values.push_back(integer(item));

@@ -64,13 +64,18 @@ struct TrainCommandOptions {
 #endif
 };
 
+// A deadline or a stall timeout becomes a steady_clock time point:
+// nanoseconds in 64 bits, 292 years. 10^7 minutes (19 years) keeps any
+// start plus the limit inside it.
+constexpr double kMaxTimeLimitMinutes = 1e7;
+
 void describe(po::options_description& o, TrainCommandOptions& v) {
   o.add_options()
     ("data", po::value(&v.input.data)->required(), "training data: an HDF5 file (/features, /labels), a shard directory or a glob")
     ("val-data", po::value(&v.input.val_data), "validation data, evaluated after every epoch (early stopping watches it)")
     ("test-data", po::value(&v.input.test_data), "test data, evaluated after every epoch (reported only)")
-    ("val-split", po::value(&v.input.val_split)->default_value(0), "fraction of --data held out for validation (seeded, stratified)")
-    ("test-split", po::value(&v.input.test_split)->default_value(0), "fraction of --data held out for testing; the Playground's train ratio R% is --test-split 1-R/100")
+    ("val-split", number(&v.input.val_split, closed_open(0, 1))->default_value(0), "fraction of --data held out for validation (seeded, stratified)")
+    ("test-split", number(&v.input.test_split, closed_open(0, 1))->default_value(0), "fraction of --data held out for testing; the Playground's train ratio R% is --test-split 1-R/100")
     ("features", po::value(&v.input.features)->default_value(""), "input features from 2-D points: any of x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2 (default: the data's columns)")
     ("standardize", po::value(&v.input.standardize)->default_value("auto"), "auto|on|off: scale inputs to mean 0, std 1 with the training data's statistics (auto: on, except for Playground data)")
     ("out", po::value(&v.out)->required(), "run directory for model.h5 and metrics.csv")
@@ -81,24 +86,25 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("loss", po::value(&v.loss)->default_value(v.loss), "mse|bce|cce (auto: cce for class labels, mse for real targets)")
     ("init", po::value(&v.init)->default_value(v.init), "weight initializer: glorot|he|playground")
     ("init-model", po::value(&v.init_model), "start from the weights of this model file instead")
-    ("lr", po::value(&v.lr)->default_value(v.lr, "0.03"), "learning rate (> 0)")
+    ("lr", number(&v.lr, above(0))->default_value(v.lr, "0.03"), "learning rate (> 0)")
     ("lr-schedule", po::value(&v.schedule)->default_value(v.schedule), "constant|step (multiply by --lr-decay every --lr-decay-every epochs)")
-    ("lr-decay", po::value(&v.lr_decay)->default_value(v.lr_decay), "step schedule factor, in (0, 1]")
-    ("lr-decay-every", po::value(&v.lr_decay_every)->default_value(v.lr_decay_every), "step schedule period, epochs (>= 1)")
-    ("warmup-steps", po::value(&v.warmup_steps)->default_value(v.warmup_steps), "linear learning-rate warm-up over this many steps (0: none)")
-    ("momentum", po::value(&v.momentum)->default_value(v.momentum), "SGD momentum, in [0, 1)")
+    ("lr-decay", number(&v.lr_decay, open_closed(0, 1))->default_value(v.lr_decay), "step schedule factor, in (0, 1]")
+    ("lr-decay-every", number(&v.lr_decay_every, at_least(1))->default_value(v.lr_decay_every), "step schedule period, epochs (>= 1)")
+    ("warmup-steps", number(&v.warmup_steps)->default_value(v.warmup_steps), "linear learning-rate warm-up over this many steps (0: none)")
+    ("momentum", number(&v.momentum, closed_open(0, 1))->default_value(v.momentum), "SGD momentum, in [0, 1)")
     ("nesterov", po::bool_switch(&v.nesterov), "use Nesterov momentum")
-    ("batch", po::value(&v.batch)->default_value(v.batch), "samples per SGD step, across all ranks (>= 1)")
-    ("epochs", po::value(&v.epochs)->default_value(v.epochs), "maximum passes over the training data (>= 1)")
-    ("l1", po::value(&v.l1)->default_value(v.l1), "L1 penalty on weights: l1 * sum|w| (>= 0)")
-    ("l2", po::value(&v.l2)->default_value(v.l2), "L2 penalty on weights: l2 * 0.5 * sum w^2 (>= 0)")
-    ("keep-prob", po::value(&v.keep_prob)->default_value(v.keep_prob), "dropout: probability of KEEPING a hidden unit, in (0, 1]")
-    ("patience", po::value(&v.patience)->default_value(v.patience), "early stopping: epochs without improvement before stopping (0: off)")
-    ("min-delta", po::value(&v.min_delta)->default_value(v.min_delta), "early stopping: smallest change that counts as improvement (>= 0)")
+    ("batch", number(&v.batch, at_least(1))->default_value(v.batch),
+     "samples per SGD step, across all ranks (>= 1)")
+    ("epochs", number(&v.epochs, at_least(1))->default_value(v.epochs), "maximum passes over the training data (>= 1)")
+    ("l1", number(&v.l1, at_least(0))->default_value(v.l1), "L1 penalty on weights: l1 * sum|w| (>= 0)")
+    ("l2", number(&v.l2, at_least(0))->default_value(v.l2), "L2 penalty on weights: l2 * 0.5 * sum w^2 (>= 0)")
+    ("keep-prob", number(&v.keep_prob, open_closed(0, 1))->default_value(v.keep_prob), "dropout: probability of KEEPING a hidden unit, in (0, 1]")
+    ("patience", number(&v.patience)->default_value(v.patience), "early stopping: epochs without improvement before stopping (0: off)")
+    ("min-delta", number(&v.min_delta, at_least(0))->default_value(v.min_delta), "early stopping: smallest change that counts as improvement (>= 0)")
     ("monitor", po::value(&v.monitor)->default_value(v.monitor), "early stopping metric: val_loss|val_accuracy|train_loss")
     ("no-restore-best", po::bool_switch(&v.no_restore_best), "keep the last weights, not the best, when early stopping")
-    ("seed", po::value(&v.seed)->default_value(v.seed), "seed for initialization, shuffling and dropout")
-    ("threads", po::value(&v.threads)->default_value(v.threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
+    ("seed", number(&v.seed)->default_value(v.seed), "seed for initialization, shuffling and dropout")
+    ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
     ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
     ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
     ("progress", po::value(&v.progress)->default_value(v.progress),
@@ -106,11 +112,11 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
      "plain under mpirun/srun, whose ranks see a pseudo-terminal even when the job's output goes to a file)")
     ("log-all-ranks", po::bool_switch(&v.log_all_ranks),
      "every rank prints its epoch lines (with its own compute/comm/io seconds), prefixed by its rank")
-    ("checkpoint-every", po::value(&v.checkpoint_every)->default_value(0), "write RUN_DIR/checkpoint.h5 every this many epochs (0: never)")
-    ("checkpoint-seconds", po::value(&v.checkpoint_seconds)->default_value(0), "also write it when this many seconds passed since the last one (0: never)")
-    ("time-limit", po::value(&v.time_limit_minutes)->default_value(0),
+    ("checkpoint-every", number(&v.checkpoint_every)->default_value(0), "write RUN_DIR/checkpoint.h5 every this many epochs (0: never)")
+    ("checkpoint-seconds", number(&v.checkpoint_seconds, at_least(0))->default_value(0), "also write it when this many seconds passed since the last one (0: never)")
+    ("time-limit", number(&v.time_limit_minutes, closed(0, kMaxTimeLimitMinutes))->default_value(0),
      "minutes this run may take: checkpoint and stop (exit status 75, resume me) before then (0: no limit)")
-    ("stall-timeout", po::value(&v.stall_timeout_seconds)->default_value(0),
+    ("stall-timeout", number(&v.stall_timeout_seconds, closed(0, kMaxTimeLimitMinutes * 60))->default_value(0),
      "seconds a rank may wait for the others at a collective before the ranks that keep it waiting are named and "
      "the job ends (exit status 1; the last checkpoint is kept). 0: automatic, 600 while reading data, then the "
      "larger of 120 and 20 times the longest step or epoch-end seen")
@@ -120,20 +126,10 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
 }
 
 void validate(const TrainCommandOptions& v) {
+  // The numeric options' ranges were checked as they were parsed (number()).
   validate(v.input);
-  require_positive(v.lr, "lr");
-  require_in_unit_interval(v.keep_prob, "keep-prob");
-  require_non_negative(v.l1, "l1");
-  require_non_negative(v.l2, "l2");
-  require_non_negative(v.min_delta, "min-delta");
-  if (!(v.momentum >= 0 && v.momentum < 1))
-    throw UsageError("--momentum must be in [0, 1), got " + std::to_string(v.momentum));
-  if (v.batch < 1) throw UsageError("--batch must be >= 1, got 0");
-  if (v.epochs < 1) throw UsageError("--epochs must be >= 1, got 0");
   if (v.schedule != "constant" && v.schedule != "step")
     throw UsageError("--lr-schedule: unknown schedule '" + v.schedule + "' (expected constant or step)");
-  require_in_unit_interval(v.lr_decay, "lr-decay");
-  if (v.lr_decay_every < 1) throw UsageError("--lr-decay-every must be >= 1, got 0");
   if (v.nesterov && v.momentum == 0) throw UsageError("--nesterov needs --momentum > 0");
   const Activation hidden = parse_activation(v.activation, "--activation");
   if (!is_hidden_activation(hidden))
@@ -156,9 +152,6 @@ void validate(const TrainCommandOptions& v) {
   namespace fs = std::filesystem;
   if (fs::exists(v.out) && !fs::is_directory(v.out))
     throw UsageError("--out: " + v.out + " exists and is not a directory");
-  require_non_negative(v.checkpoint_seconds, "checkpoint-seconds");
-  require_non_negative(v.time_limit_minutes, "time-limit");
-  require_non_negative(v.stall_timeout_seconds, "stall-timeout");
   // RUN_DIR must be creatable: its nearest existing ancestor a writable directory.
   fs::path existing = fs::absolute(v.out);
   while (!existing.empty() && !fs::exists(existing) && existing != existing.parent_path()) existing = existing.parent_path();
@@ -325,6 +318,8 @@ void check_resume_changes(const Args& stored, const po::variables_map& now, cons
 }  // namespace
 
 int train_command(const Args& args, Communicator& comm) { return run_training(args, comm).status; }
+
+std::vector<CommandOptions> train_options() { return {described<TrainCommandOptions>("train")}; }
 
 void check_train_arguments(const Args& args, bool open_data) {
   po::options_description options("sinapsis train options");

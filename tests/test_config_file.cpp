@@ -95,7 +95,7 @@ TEST_F(ConfigFile, MistakesAreOneLineNamingTheFileAndTheKey) {
   const std::string bad_value = write("value.ini", "[train]\nlr = -1\n");
   r = run_sinapsis("train --config " + bad_value + " --data " + kXor + " --out " + path("run"));
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.output.find("--lr must be > 0, got -1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--lr: '-1' is not a finite number > 0"), std::string::npos) << r.output;
 
   r = run_sinapsis("train --config " + path("missing.ini") + " --data " + kXor + " --out " + path("run"));
   EXPECT_EQ(r.status, 2);

@@ -152,7 +152,7 @@ TEST_F(SweepCli, BadOptionsStopEveryRankBeforeTraining) {
            {"--ranks-per-trial 3", "--ranks-per-trial 3 must divide the job's 2 ranks"},
            {"--prune sometimes", "--prune: unknown value 'sometimes'"},
            {"--epochs 5", "--epochs is set per trial"},
-           {"--keep-prob 0,0.5", "--keep-prob must be in (0, 1]"}}) {
+           {"--keep-prob 0,0.5", "--keep-prob: '0' is not a number in (0, 1]"}}) {
     const CommandResult r = run_mpi(sweep(path("bad"), extra), 2);
     EXPECT_EQ(r.status, 2) << extra << "\n" << r.output;
     const auto lines = sinapsis::test::sinapsis_lines(r.output);
