@@ -164,9 +164,9 @@ class Trainer {
         test_(test_data),
         options_(options),
         optimizer_(model.parameters().size(), model.weight_count(), options.sgd),
-        ws_(model.architecture(), std::max<std::size_t>(options.batch, 256)),
+        ws_(model.architecture(), workspace_rows(options.batch, train_data.size())),
         order_(train_data.size()),
-        batches_(train_data.features, train_data.targets, std::max<std::size_t>(options.batch, 1),
+        batches_(train_data.features, train_data.targets, std::min(options.batch, train_data.size()),
                  use_prefetch(options, train_data)),
         coordinator_(options.early_stopping,
                      options.monitor == Monitor::val_accuracy && val_data ? Goal::maximize : Goal::minimize,
@@ -309,6 +309,14 @@ class Trainer {
     return step_batch(x, t, n, learning_rate);
   }
 
+  // Samples the workspace holds: no step takes more than the batch or this
+  // rank's rows (a batch larger than the data is the whole data, full-batch
+  // gradient descent, and allocates no more than the data), and at least 256
+  // for evaluating in chunks.
+  static std::size_t workspace_rows(std::size_t batch, std::size_t train_rows) {
+    return std::max<std::size_t>(std::min(batch, train_rows), 256);
+  }
+
   // Global batch size and steps per epoch as planned across ranks.
   std::size_t local_batch() const { return local_batch_; }
   std::size_t steps_per_epoch() const { return steps_per_epoch_; }
@@ -340,7 +348,9 @@ class Trainer {
     steps_per_epoch_ = 0;
     for (std::size_t r = 0; r < ranks; ++r) {
       rank_batch_[r] = options_.batch / ranks + (r < options_.batch % ranks ? 1 : 0);
-      steps_per_epoch_ = std::max(steps_per_epoch_, (rank_rows_[r] + rank_batch_[r] - 1) / rank_batch_[r]);
+      // ceil(rows / batch), without the rows + batch - 1 that wraps for a batch near 2^64
+      const std::size_t steps = rank_rows_[r] / rank_batch_[r] + (rank_rows_[r] % rank_batch_[r] != 0);
+      steps_per_epoch_ = std::max(steps_per_epoch_, steps);
     }
     local_batch_ = rank_batch_[me];
   }
@@ -353,7 +363,7 @@ class Trainer {
 
   static bool use_prefetch(const TrainOptions& o, const EncodedData<T>& data) {
     if (o.prefetch != TrainOptions::Prefetch::automatic) return o.prefetch == TrainOptions::Prefetch::on;
-    return o.batch * (data.features.cols + data.targets.cols) >= kPrefetchFloats;
+    return std::min(o.batch, data.size()) * (data.features.cols + data.targets.cols) >= kPrefetchFloats;
   }
 
   // Rows order_[first, first+n), clipped to this rank's part.

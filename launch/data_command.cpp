@@ -19,6 +19,7 @@
 #include "io/importers.hpp"
 #include "io/playground.hpp"
 #include "io/shards.hpp"
+#include "launch/memory_check.hpp"
 #include "launch/options.hpp"
 #include "launch/output_paths.hpp"
 
@@ -53,6 +54,9 @@ int make(const Args& args) {
   std::size_t samples = v.samples;
   const double noise = v.noise;
   const std::uint64_t seed = v.seed;
+  // A point is two float features and a label (an int64 class or a float target).
+  require_memory(saturating_multiply(samples, 2 * sizeof(float) + sizeof(std::int64_t)),
+                 option_text("samples", std::to_string(samples)), std::to_string(samples) + " points");
   const PlaygroundSet set = parse_playground_set(dataset, "--dataset");
   refuse_existing_output({"--out", out}, v.overwrite);
   if (samples == 0) samples = playground_default_samples(set);

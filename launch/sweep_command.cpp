@@ -58,7 +58,9 @@ void describe(po::options_description& o, SweepOptions& v) {
   o.add_options()
     ("out", po::value(&v.out)->required(), "sweep directory: trials.csv, summary.json and one run directory per trial")
     ("depth", po::value(&v.depth)->default_value(v.depth), "hidden layers: a range 0:6 or a list 0,1,2 (0: no hidden layer)")
-    ("width", po::value(&v.width)->default_value(v.width), "units per hidden layer: a range 1:8 or a list 1,2,4,8")
+    ("width", po::value(&v.width)->default_value(v.width),
+     ("units per hidden layer: a range 1:8 or a list 1,2,4,8 (a grid holds at most " +
+      std::to_string(kMaxGridTrials) + " trials)").c_str())
     ("activation", po::value(&v.activation), "hidden activations to try, e.g. tanh,relu (default: train's)")
     ("lr", po::value(&v.lr), "learning rates to try, e.g. 0.01,0.03,0.1")
     ("l1", po::value(&v.l1), "L1 penalties to try")
@@ -328,6 +330,7 @@ SweepGrid grid_of(const SweepOptions& v) {
   grid.keep_probs = split_list(v.keep_prob, ',');
   grid.test_splits = split_list(v.test_split, ',');
   grid.feature_sets = split_list(v.features, ';');
+  check_grid_fits(grid, option_text("depth", v.depth) + " with " + option_text("width", v.width));
   return grid;
 }
 

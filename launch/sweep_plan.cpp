@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "launch/memory_check.hpp"
 #include "launch/options.hpp"
 
 namespace sinapsis::cli {
@@ -59,6 +60,9 @@ std::vector<std::size_t> parse_count_list(const std::string& text, const std::st
   if (const auto colon = text.find(':'); colon != std::string::npos) {
     const std::size_t from = integer(text.substr(0, colon)), to = integer(text.substr(colon + 1));
     if (to < from) throw bad();
+    if (to - from >= kMaxGridTrials)  // (to - from + 1 would wrap for 0:18446744073709551615)
+      throw UsageError(option_text(option, text) + " is a range of more than the " + std::to_string(kMaxGridTrials) +
+                       " trials a sweep's grid may hold");
     for (std::size_t v = from;; ++v) {  // to may be the largest size_t: no v <= to
       values.push_back(v);
       if (v == to) break;
@@ -68,6 +72,36 @@ std::vector<std::size_t> parse_count_list(const std::string& text, const std::st
   for (const auto& item : split_list(text, ',')) values.push_back(integer(item));
   if (values.empty()) throw bad();
   return values;
+}
+
+std::uint64_t grid_trials(const SweepGrid& g) {
+  const auto or_one = [](std::size_t n) { return std::uint64_t(std::max<std::size_t>(n, 1)); };
+  std::uint64_t architectures = 0;  // depth 0 has one width
+  for (const std::size_t depth : g.depths) architectures = saturating_add(architectures, depth == 0 ? 1 : g.widths.size());
+  std::uint64_t trials = architectures;
+  for (const std::size_t n : {g.feature_sets.size(), g.activations.size(), g.lrs.size(), g.l1s.size(), g.l2s.size(),
+                              g.keep_probs.size(), g.test_splits.size()})
+    trials = saturating_multiply(trials, or_one(n));
+  return trials;
+}
+
+void check_grid_fits(const SweepGrid& g, const std::string& subject) {
+  if (const std::uint64_t trials = grid_trials(g); trials > kMaxGridTrials)
+    throw UsageError(subject + " make a grid of " + std::to_string(trials) + " trials, more than the " +
+                     std::to_string(kMaxGridTrials) + " a sweep's grid may hold");
+  // The largest network, with one input and one output (the least any data
+  // gives), counted without building its layers: depth can be in the millions.
+  const std::uint64_t depth = *std::max_element(g.depths.begin(), g.depths.end());
+  const std::uint64_t width = depth == 0 ? 0 : *std::max_element(g.widths.begin(), g.widths.end());
+  const std::uint64_t units = saturating_add(saturating_multiply(depth, width), 1);
+  const std::uint64_t weights =
+      depth == 0 ? 1
+                 : saturating_add(saturating_multiply(2, width),
+                                  saturating_multiply(depth - 1, saturating_multiply(width, width)));
+  const std::uint64_t parameters = saturating_add(weights, units);
+  require_memory(training_bytes(parameters, units, 1), subject,
+                 "training its largest network (" + std::to_string(depth) + " hidden layers of " +
+                     std::to_string(width) + " units)");
 }
 
 std::vector<TrialConfig> expand_grid(const SweepGrid& g) {

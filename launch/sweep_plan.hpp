@@ -35,11 +35,26 @@ struct TrialConfig {
   std::size_t hidden_units() const { return depth * width; }
 };
 
-// "0:6" -> 0..6, "1,2,4" -> {1, 2, 4}. Throws UsageError naming `option`.
+// A sweep's queue reads every trial's records for each job it hands out, so
+// its overhead grows with the square of the grid (a grid of 10^6 trials
+// spends most of a minute on each job). Larger grids are refused: they are
+// typos ("--depth 0:1000000"), and they would crawl rather than finish.
+inline constexpr std::uint64_t kMaxGridTrials = 100000;
+
+// "0:6" -> 0..6, "1,2,4" -> {1, 2, 4}. Throws UsageError naming `option`
+// (also for a range of more than kMaxGridTrials values).
 std::vector<std::size_t> parse_count_list(const std::string& text, const std::string& option, std::size_t minimum);
 // "a;b;c" (feature sets) or "a,b,c" (values) -> items, without empty ones.
 std::vector<std::string> split_list(const std::string& text, char separator);
 
+// Trials in the grid (saturating at UINT64_MAX).
+std::uint64_t grid_trials(const SweepGrid& grid);
+// Throws UsageError naming `subject` (the --depth and --width options) when
+// the grid has more than kMaxGridTrials trials, or training its largest
+// network would need more memory than this host has.
+void check_grid_fits(const SweepGrid& grid, const std::string& subject);
+
+// The trials of a grid that check_grid_fits() accepted.
 std::vector<TrialConfig> expand_grid(const SweepGrid& grid);
 
 // The `train` arguments of a trial (appended to the sweep's pass-through

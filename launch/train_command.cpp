@@ -33,6 +33,7 @@
 #include "launch/agreement.hpp"
 #include "launch/config_file.hpp"
 #include "launch/host_layout.hpp"
+#include "launch/memory_check.hpp"
 #include "launch/pipeline.hpp"
 #include "launch/progress.hpp"
 #include "launch/run_directory.hpp"
@@ -94,7 +95,8 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("momentum", number(&v.momentum, closed_open(0, 1))->default_value(v.momentum), "SGD momentum, in [0, 1)")
     ("nesterov", po::bool_switch(&v.nesterov), "use Nesterov momentum")
     ("batch", number(&v.batch, at_least(1))->default_value(v.batch),
-     "samples per SGD step, across all ranks (>= 1)")
+     "samples per SGD step, across all ranks (>= 1; a batch larger than the training data is the whole data: "
+     "full-batch gradient descent)")
     ("epochs", number(&v.epochs, at_least(1))->default_value(v.epochs), "maximum passes over the training data (>= 1)")
     ("l1", number(&v.l1, at_least(0))->default_value(v.l1), "L1 penalty on weights: l1 * sum|w| (>= 0)")
     ("l2", number(&v.l2, at_least(0))->default_value(v.l2), "L2 penalty on weights: l2 * 0.5 * sum w^2 (>= 0)")
@@ -125,6 +127,18 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
      "compare a hash of the parameters across ranks after every epoch; a mismatch is an error (on in debug builds)");
 }
 
+// --hidden with one input and one output (the least any data gives) must
+// count in 64 bits and fit in memory; make_model() checks the real network.
+void check_hidden_fits(const std::string& hidden) {
+  const std::vector<std::size_t> widths = parse_size_list(hidden, "hidden");
+  try {
+    require_training_memory(Architecture::mlp(1, widths, Activation::linear, 1, Activation::linear), 1,
+                            option_text("hidden", hidden));
+  } catch (const ModelError& e) {  // the count overflows
+    throw UsageError(option_text("hidden", hidden) + " is too large: " + e.what());
+  }
+}
+
 void validate(const TrainCommandOptions& v) {
   // The numeric options' ranges were checked as they were parsed (number()).
   validate(v.input);
@@ -148,7 +162,7 @@ void validate(const TrainCommandOptions& v) {
     throw UsageError("--prefetch: unknown value '" + v.prefetch + "' (expected auto, on or off)");
   parse_initializer(v.init, "--init");
   parse_monitor(v.monitor, "--monitor");
-  parse_size_list(v.hidden, "hidden");
+  check_hidden_fits(v.hidden);
   namespace fs = std::filesystem;
   if (fs::exists(v.out) && !fs::is_directory(v.out))
     throw UsageError("--out: " + v.out + " exists and is not a directory");
@@ -192,9 +206,11 @@ Model<float> make_model(const TrainCommandOptions& v, std::optional<ModelFile>& 
                         Loss loss) {
   if (start) return std::move(start->model);
   const Activation output = v.output == "auto" ? default_output(loss) : parse_activation(v.output, "--output");
-  return Model<float>(Architecture::mlp(train.dimension(), parse_size_list(v.hidden, "hidden"),
+  Architecture arch = Architecture::mlp(train.dimension(), parse_size_list(v.hidden, "hidden"),
                                         parse_activation(v.activation, "--activation"), output_units(train, loss),
-                                        output));
+                                        output);
+  require_training_memory(arch, Trainer<float>::workspace_rows(v.batch, train.size()), option_text("hidden", v.hidden));
+  return Model<float>(std::move(arch));
 }
 
 // The value of --resume in args, if any.

@@ -27,6 +27,7 @@
 
 #include "io/checkpoint.hpp"
 #include "io/data_file.hpp"
+#include "io/model_file.hpp"
 #include "launch/options.hpp"
 #include "tests/mpi_cli.hpp"
 #include "tests/run_command.hpp"
@@ -223,6 +224,60 @@ TEST(OptionList, CoversEveryCommandAndItsNumericOptions) {
   std::size_t total = 0;
   for (const auto& command : listed) total += numeric_options(command).size();
   EXPECT_GE(total, 35u);
+}
+
+// Values that are numbers and within bounds, but would make sinapsis
+// allocate absurd amounts or queue a grid that never ends: refused in one
+// line naming the option and the value, before anything is allocated or
+// written. {DATA}: a 500-point data file; {WIDE}: 4 rows of 10^4 features;
+// {OUT}: where the output would go.
+class AbsurdSizes : public CliScratch {};
+
+TEST_F(AbsurdSizes, AreRefusedBeforeAllocatingNamingOptionValueAndMemory) {
+  const std::string data = (inputs() / "circle.h5").string(), wide = (inputs() / "wide.h5").string();
+  ASSERT_EQ(test::run_sinapsis("data make --dataset circle --out " + data).status, 0);
+  write_data_file(wide, test::blobs(4, 10000));
+  const std::vector<std::pair<std::string, std::vector<std::string>>> table{
+      {"train --data {DATA} --out {OUT} --hidden 100000000,100000000",
+       {"--hidden: '100000000,100000000' needs at least", "of memory", "this host has"}},
+      {"train --data {DATA} --out {OUT} --hidden 10000000000,10000000000",
+       {"--hidden: '10000000000,10000000000'", "does not fit in 64 bits"}},
+      // 10^12 weights from the data's 10^4 features: refused once the data is read
+      {"train --data {WIDE} --out {OUT} --hidden 100000000", {"--hidden: '100000000' needs at least", "this host has"}},
+      {"sweep --data {DATA} --out {OUT} --depth 0:1000000", {"--depth: '0:1000000'", "100000"}},
+      {"sweep --data {DATA} --out {OUT} --width 1:100000000", {"--width: '1:100000000'", "100000"}},
+      {"sweep --data {DATA} --out {OUT} --width 1:18446744073709551615", {"--width: '1:18446744073709551615'"}},
+      {"sweep --data {DATA} --out {OUT} --depth 0:300 --width 1:1000",
+       {"--depth: '0:300'", "--width: '1:1000'", "300001 trials"}},
+      {"sweep --data {DATA} --out {OUT} --depth 1000000 --width 1000000",
+       {"--depth: '1000000'", "--width: '1000000'", "more than 16 EiB", "this host has"}},
+      {"data make --dataset circle --samples 1000000000000000 --out {OUT}",
+       {"--samples: '1000000000000000' needs at least", "this host has"}},
+      {"data shard --input {DATA} --shards 1000000000 --out-dir {OUT}", {"--shards 1000000000", "500 rows"}},
+  };
+  for (auto [line, fragments] : table) {
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"{DATA}", data}, {"{WIDE}", wide},
+                                     {"{OUT}", (outputs() / "out").string()}})
+      if (const auto at = line.find(key); at != std::string::npos) line.replace(at, key.size(), value);
+    expect_refused(line, fragments);
+  }
+}
+
+// A batch larger than the training data is the whole data (full-batch
+// gradient descent), as --help says: the same model as --batch N, and no
+// workspace sized by the 10^12 asked for.
+TEST_F(AbsurdSizes, ABatchLargerThanTheDataIsTheWholeData) {
+  const std::string data = (inputs() / "circle.h5").string();
+  ASSERT_EQ(test::run_sinapsis("data make --dataset circle --out " + data).status, 0);
+  const auto train = [&](const std::string& batch, const std::string& run) {
+    const CommandResult r = test::run_command("timeout 60 " SINAPSIS_BINARY " train --quiet --epochs 3 --data " + data +
+                                              " --out " + (inputs() / run).string() + " --batch " + batch);
+    EXPECT_EQ(r.status, 0) << r.output;
+    return read_model_file((inputs() / run / "model.h5").string()).model;
+  };
+  const Model<float> huge = train("1000000000000", "huge"), whole = train("500", "whole");
+  EXPECT_TRUE(std::equal(huge.parameters().begin(), huge.parameters().end(), whole.parameters().begin(),
+                         whole.parameters().end()));
 }
 
 // Values from --config files, a resumed run's checkpoint and sweep.args

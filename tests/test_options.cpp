@@ -1,7 +1,7 @@
 // Numeric options as the parser reads them (launch/options.hpp): what
 // read_number() accepts and refuses for each kind of variable, the bounds
 // and their wording, a numeric option inside Boost naming itself, list
-// options.
+// options, and the memory check's arithmetic (launch/memory_check.hpp).
 // tests/test_option_values.cpp drives every option of the real binary.
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "launch/memory_check.hpp"
 #include "launch/options.hpp"
 
 namespace sinapsis::cli {
@@ -122,6 +123,40 @@ TEST(OptionText, ShortensAValueLongerThanALine) {
   EXPECT_EQ(text.rfind("--hidden: '8,8,", 0), 0u);
   EXPECT_NE(text.find("..."), std::string::npos);
   EXPECT_EQ(text.substr(text.size() - 3), ",9'");
+}
+
+TEST(MemoryCheck, SaturatesInsteadOfWrapping) {
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_EQ(saturating_multiply(std::uint64_t{1} << 32, std::uint64_t{1} << 32), max);
+  EXPECT_EQ(saturating_multiply(3, 4), 12u);
+  EXPECT_EQ(saturating_add(max, 1), max);
+  EXPECT_EQ(memory_text(max), "more than 16 EiB");
+  EXPECT_EQ(memory_text(512), "512 B");
+  EXPECT_EQ(memory_text(std::uint64_t{3} << 29), "1.5 GiB");
+}
+
+TEST(MemoryCheck, RefusesMoreThanTheHostHasNamingTheSubject) {
+  const std::uint64_t host = host_memory_bytes();
+  ASSERT_GT(host, 0u);
+  EXPECT_NO_THROW(require_memory(host / 2, "--x: '1'", "nothing"));
+  try {
+    require_memory(host + 1, "--samples: '9'", "9 points");
+    FAIL();
+  } catch (const UsageError& e) {
+    const std::string text = e.what();
+    EXPECT_EQ(text.rfind("--samples: '9' needs at least ", 0), 0u) << text;
+    EXPECT_NE(text.find("of memory for 9 points, more than the " + memory_text(host) + " this host has"),
+              std::string::npos)
+        << text;
+  }
+}
+
+TEST(MemoryCheck, TrainingTakesFiveCopiesOfTheParametersAndAWorkspace) {
+  const std::vector<std::size_t> hidden{3};
+  const Architecture a = Architecture::mlp(2, hidden, Activation::tanh, 1, Activation::linear);
+  // 13 parameters, 4 units
+  EXPECT_EQ(training_bytes(a, 10), sizeof(float) * (5 * 13 + 3 * 4 * 10));
+  EXPECT_EQ(training_bytes(std::uint64_t{1} << 62, 1, 1), std::numeric_limits<std::uint64_t>::max());
 }
 
 }  // namespace

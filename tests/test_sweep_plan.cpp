@@ -20,6 +20,53 @@ TEST(SweepPlan, ParsesRangesAndListsAndRefusesNonsense) {
   EXPECT_EQ(split_list("x1,x2; x1,x2,x1sq ;", ';'), (std::vector<std::string>{"x1,x2", "x1,x2,x1sq"}));
 }
 
+TEST(SweepPlan, RefusesRangesAndGridsTooLargeToQueue) {
+  EXPECT_EQ(parse_count_list("18446744073709551614:18446744073709551615", "width", 1).size(), 2u);
+  for (const char* range : {"0:1000000", "1:18446744073709551615", "0:100000"}) {
+    try {
+      parse_count_list(range, "depth", 0);
+      ADD_FAILURE() << range;
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()), "--depth: '" + std::string(range) +
+                                           "' is a range of more than the 100000 trials a sweep's grid may hold");
+    }
+  }
+  EXPECT_EQ(parse_count_list("0:99999", "depth", 0).size(), kMaxGridTrials);
+  EXPECT_THROW(parse_count_list("-1", "depth", 0), UsageError);
+  EXPECT_THROW(parse_count_list("1:-1", "width", 1), UsageError);
+
+  SweepGrid g;
+  g.depths = parse_count_list("0:300", "depth", 0);
+  g.widths = parse_count_list("1:1000", "width", 1);
+  EXPECT_EQ(grid_trials(g), 1u + 300 * 1000);
+  try {
+    check_grid_fits(g, "--depth: '0:300' with --width: '1:1000'");
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--depth: '0:300' with --width: '1:1000' make a grid of 300001 trials, more than the 100000 a "
+              "sweep's grid may hold");
+  }
+  g.lrs = {"0.1", "0.2"};
+  g.depths = {0, 1};
+  g.widths = {2, 4};
+  EXPECT_EQ(grid_trials(g), (1u + 2) * 2);
+  EXPECT_NO_THROW(check_grid_fits(g, "--depth"));
+  // One trial, but its network has 10^18 weights.
+  g.depths = {1000000};
+  g.widths = {1000000};
+  EXPECT_EQ(grid_trials(g), 2u);
+  try {
+    check_grid_fits(g, "--depth: '1000000' with --width: '1000000'");
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("needs more than 16 EiB of memory for training its largest network "
+                                         "(1000000 hidden layers of 1000000 units)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(SweepPlan, ExpandsTheGridInAFixedOrderWithDepthZeroOnce) {
   SweepGrid g;
   g.depths = {0, 1, 2};
