@@ -218,15 +218,11 @@ Slice parse_slice(const std::string& text) {
   Slice s;
   if (text.empty()) return s;
   const auto slash = text.find('/');
-  try {
-    if (slash == std::string::npos) throw std::invalid_argument("");
-    s.index = std::stoul(text.substr(0, slash));
-    s.count = std::stoul(text.substr(slash + 1));
-  } catch (const std::exception&) {
-    throw UsageError("--slice: '" + text + "' is not i/n");
-  }
-  if (s.count < 1 || s.index >= s.count)
-    throw UsageError("--slice: '" + text + "' needs 0 <= i < n");
+  // (std::stoul took "0/-1" as n = 2^64-1: one slice ran only trial 0)
+  if (slash == std::string::npos || !read_number(text.substr(0, slash), at_least(0), s.index).empty() ||
+      !read_number(text.substr(slash + 1), at_least(1), s.count).empty())
+    throw UsageError(option_text("slice", text) + " is not i/n (whole numbers)");
+  if (s.index >= s.count) throw UsageError(option_text("slice", text) + " needs 0 <= i < n");
   return s;
 }
 

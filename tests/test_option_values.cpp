@@ -195,6 +195,26 @@ INSTANTIATE_TEST_SUITE_P(EveryCommand, OptionValues, ::testing::ValuesIn(command
                            return name;
                          });
 
+// Options whose value is a list or range of numbers are strings to Boost,
+// so the type cannot find them: they are listed here, and parse their
+// numbers with the same read_number().
+TEST_F(CliScratch, NumbersInsideListOptionsAreRefusedLikeNumericOptions) {
+  const std::string required = required_options("sweep", inputs(), outputs());
+  const std::vector<std::pair<std::string, std::string>> table{
+      {"train " + required + " --hidden 8,-1", "--hidden: '8,-1'"},
+      {"train " + required + " --hidden 18446744073709551616", "--hidden: '18446744073709551616'"},
+      {"train " + required + " --hidden 8,nan", "--hidden: '8,nan'"},
+      {"sweep " + required + " --depth -1", "--depth: '-1'"},
+      {"sweep " + required + " --depth 0:-1", "--depth: '0:-1'"},
+      {"sweep " + required + " --width 1:5x", "--width: '1:5x'"},
+      {"sweep " + required + " --width 1:18446744073709551616", "--width: '1:18446744073709551616'"},
+      {"sweep " + required + " --slice 0/-1", "--slice: '0/-1'"},
+      {"sweep " + required + " --slice -1/2", "--slice: '-1/2'"},
+      {"sweep " + required + " --slice 2/2", "--slice: '2/2'"},
+  };
+  for (const auto& [line, fragment] : table) expect_refused(line, {fragment});
+}
+
 // The list really holds every command of `sinapsis --help` (and sweep's and
 // data's actions), with their numeric options: the table above cannot
 // silently become empty.
