@@ -54,8 +54,8 @@ int make(const Args& args) {
   std::size_t samples = v.samples;
   const double noise = v.noise;
   const std::uint64_t seed = v.seed;
-  // A point is two float features and a label (an int64 class or a float target).
-  require_memory(saturating_multiply(samples, 2 * sizeof(float) + sizeof(std::int64_t)),
+  // Two float features and a label per point, and as much again written out.
+  require_memory(checked_product({samples, 2 * (2 * sizeof(float) + sizeof(std::int64_t))}),
                  option_text("samples", std::to_string(samples)), std::to_string(samples) + " points");
   const PlaygroundSet set = parse_playground_set(dataset, "--dataset");
   refuse_existing_output({"--out", out}, v.overwrite);

@@ -74,32 +74,28 @@ std::vector<std::size_t> parse_count_list(const std::string& text, const std::st
   return values;
 }
 
-std::uint64_t grid_trials(const SweepGrid& g) {
-  const auto or_one = [](std::size_t n) { return std::uint64_t(std::max<std::size_t>(n, 1)); };
-  std::uint64_t architectures = 0;  // depth 0 has one width
-  for (const std::size_t depth : g.depths) architectures = saturating_add(architectures, depth == 0 ? 1 : g.widths.size());
-  std::uint64_t trials = architectures;
+std::optional<std::uint64_t> grid_trials(const SweepGrid& g) {
+  std::optional<std::uint64_t> trials = 0;  // architectures first: depth 0 has one width
+  for (const std::size_t depth : g.depths) trials = checked_sum(trials, depth == 0 ? 1 : g.widths.size());
   for (const std::size_t n : {g.feature_sets.size(), g.activations.size(), g.lrs.size(), g.l1s.size(), g.l2s.size(),
                               g.keep_probs.size(), g.test_splits.size()})
-    trials = saturating_multiply(trials, or_one(n));
+    if (trials) trials = checked_product({*trials, std::max<std::uint64_t>(n, 1)});
   return trials;
 }
 
 void check_grid_fits(const SweepGrid& g, const std::string& subject) {
-  if (const std::uint64_t trials = grid_trials(g); trials > kMaxGridTrials)
-    throw UsageError(subject + " make a grid of " + std::to_string(trials) + " trials, more than the " +
-                     std::to_string(kMaxGridTrials) + " a sweep's grid may hold");
+  if (const auto trials = grid_trials(g); !trials || *trials > kMaxGridTrials)
+    throw UsageError(subject + " make a grid of " + (trials ? std::to_string(*trials) : "more than 2^64") +
+                     " trials, more than the " + std::to_string(kMaxGridTrials) + " a sweep's grid may hold");
   // The largest network, with one input and one output (the least any data
-  // gives), counted without building its layers: depth can be in the millions.
+  // gives), counted without building its layers: depth can be 10^5.
   const std::uint64_t depth = *std::max_element(g.depths.begin(), g.depths.end());
   const std::uint64_t width = depth == 0 ? 0 : *std::max_element(g.widths.begin(), g.widths.end());
-  const std::uint64_t units = saturating_add(saturating_multiply(depth, width), 1);
-  const std::uint64_t weights =
-      depth == 0 ? 1
-                 : saturating_add(saturating_multiply(2, width),
-                                  saturating_multiply(depth - 1, saturating_multiply(width, width)));
-  const std::uint64_t parameters = saturating_add(weights, units);
-  require_memory(training_bytes(parameters, units, 1), subject,
+  const auto units = checked_sum(checked_product({depth, width}), 1);
+  const auto weights =
+      depth == 0 ? 1 : checked_sum(checked_product({2, width}), checked_product({depth - 1, width, width}));
+  const auto parameters = checked_sum(weights, units);
+  require_memory(parameters ? training_bytes(*parameters, *units, 1) : std::nullopt, subject,
                  "training its largest network (" + std::to_string(depth) + " hidden layers of " +
                      std::to_string(width) + " units)");
 }

@@ -47,8 +47,8 @@ std::vector<std::size_t> parse_count_list(const std::string& text, const std::st
 // "a;b;c" (feature sets) or "a,b,c" (values) -> items, without empty ones.
 std::vector<std::string> split_list(const std::string& text, char separator);
 
-// Trials in the grid (saturating at UINT64_MAX).
-std::uint64_t grid_trials(const SweepGrid& grid);
+// Trials in the grid; nothing if the count does not fit 64 bits.
+std::optional<std::uint64_t> grid_trials(const SweepGrid& grid);
 // Throws UsageError naming `subject` (the --depth and --width options) when
 // the grid has more than kMaxGridTrials trials, or training its largest
 // network would need more memory than this host has.

@@ -259,20 +259,20 @@ TEST_F(AbsurdSizes, AreRefusedBeforeAllocatingNamingOptionValueAndMemory) {
   write_data_file(wide, test::blobs(4, 10000));
   const std::vector<std::pair<std::string, std::vector<std::string>>> table{
       {"train --data {DATA} --out {OUT} --hidden 100000000,100000000",
-       {"--hidden: '100000000,100000000' needs at least", "of memory", "this host has"}},
+       {"--hidden: '100000000,100000000': training 10000000400000001 parameters needs ", "more than this machine's memory"}},
       {"train --data {DATA} --out {OUT} --hidden 10000000000,10000000000",
        {"--hidden: '10000000000,10000000000'", "does not fit in 64 bits"}},
       // 10^12 weights from the data's 10^4 features: refused once the data is read
-      {"train --data {WIDE} --out {OUT} --hidden 100000000", {"--hidden: '100000000' needs at least", "this host has"}},
+      {"train --data {WIDE} --out {OUT} --hidden 100000000", {"--hidden: '100000000': training ", "more than this machine's memory"}},
       {"sweep --data {DATA} --out {OUT} --depth 0:1000000", {"--depth: '0:1000000'", "100000"}},
       {"sweep --data {DATA} --out {OUT} --width 1:100000000", {"--width: '1:100000000'", "100000"}},
       {"sweep --data {DATA} --out {OUT} --width 1:18446744073709551615", {"--width: '1:18446744073709551615'"}},
       {"sweep --data {DATA} --out {OUT} --depth 0:300 --width 1:1000",
        {"--depth: '0:300'", "--width: '1:1000'", "300001 trials"}},
       {"sweep --data {DATA} --out {OUT} --depth 1000000 --width 1000000",
-       {"--depth: '1000000'", "--width: '1000000'", "more than 16 EiB", "this host has"}},
+       {"--depth: '1000000'", "--width: '1000000'", "needs more than 2^64 bytes"}},
       {"data make --dataset circle --samples 1000000000000000 --out {OUT}",
-       {"--samples: '1000000000000000' needs at least", "this host has"}},
+       {"--samples: '1000000000000000': 1000000000000000 points needs", "more than this machine's memory"}},
       {"data shard --input {DATA} --shards 1000000000 --out-dir {OUT}", {"--shards 1000000000", "500 rows"}},
   };
   for (auto [line, fragments] : table) {
@@ -326,7 +326,7 @@ TEST_F(StoredOptionValues, ConfigFilesCheckpointsAndSweepArgsGoThroughTheSamePar
   Checkpoint c = read_checkpoint(checkpoint);
   c.arguments.insert(c.arguments.end(), {"--patience", "-1"});
   write_checkpoint(checkpoint, c.model.model, c.model.loss, c.model.features, c.model.standardizer, c.state,
-                   c.arguments, c.ranks);
+                   c.arguments, c.ranks, c.metric_rows.value_or(std::vector<std::string>{}));
   const auto before = fs::last_write_time(run_dir / "metrics.csv");
   const CommandResult resumed = run("train --resume " + run_dir.string());
   EXPECT_EQ(resumed.status, 2) << resumed.output;
