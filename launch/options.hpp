@@ -70,17 +70,19 @@ std::string read_number(const std::string& text, const Bounds& bounds, T& value)
   static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
   const char* first = text.data();
   const char* last = first + text.size();
+  const std::string within = bounds.text().empty() ? "" : " " + bounds.text();
   if constexpr (std::is_integral_v<T>) {
-    const std::string wanted = "is not a whole number" + (bounds.text().empty() ? "" : " " + bounds.text());
-    const auto [end, error] = std::from_chars(first, last, value);
+    const std::string wanted = "is not a whole number" + within;
+    T parsed{};
+    const auto [end, error] = std::from_chars(first, last, parsed);
     if (error == std::errc::result_out_of_range)
       return text.front() == '-' ? wanted : "is too large (at most " + std::to_string(std::numeric_limits<T>::max()) + ")";
-    if (error != std::errc() || end != last || !bounds.contains(double(value))) return wanted;
+    if (error != std::errc() || end != last || !bounds.contains(double(parsed))) return wanted;
+    value = parsed;
   } else {
     // "finite" only where the interval does not already say it
     const bool bounded = std::isfinite(bounds.low) && std::isfinite(bounds.high);
-    const std::string wanted =
-        std::string(bounded ? "is not a number" : "is not a finite number") + (bounds.text().empty() ? "" : " " + bounds.text());
+    const std::string wanted = (bounded ? "is not a number" : "is not a finite number") + within;
     double parsed = 0;
     const auto [end, error] = std::from_chars(first, last, parsed);
     if (error == std::errc::result_out_of_range)  // 1e400 overflows; 1e-400 underflows
@@ -91,8 +93,9 @@ std::string read_number(const std::string& text, const Bounds& bounds, T& value)
   return "";
 }
 
-// What every option declared with number() is, whatever its type: for
-// --help and for the tests, which find numeric options by their type.
+// What every option declared with number() is, whatever its type: the
+// tests find numeric options by their stored type, require this of them and
+// try values just outside their bounds.
 class NumericValue {
  public:
   virtual ~NumericValue() = default;
@@ -150,7 +153,6 @@ std::vector<std::string> parse_name_list(const std::string& text);
 // "8,8" -> {8, 8}; "" or "none" -> {}. Throws UsageError naming `option`.
 std::vector<std::size_t> parse_size_list(const std::string& text, const std::string& option);
 
-// Threads for BLAS: 0 means the cores of this host.
 // BLAS threads for a command that runs as one process: --threads N, or all
 // the cores for 0 (see host_layout.hpp for ranks sharing a host).
 int resolve_threads(int requested);
