@@ -29,8 +29,10 @@ struct AshaOptions {
   std::size_t rung_epochs(std::size_t k) const {
     if (!prune) return max_epochs;
     double epochs = double(min_epochs);
-    for (std::size_t i = 0; i < k; ++i) epochs *= double(reduction_factor);
-    return std::min<std::size_t>(max_epochs, std::size_t(epochs));
+    for (std::size_t i = 0; i < k && epochs < double(max_epochs); ++i) epochs *= double(reduction_factor);
+    // Compared as doubles: converting a count past 2^64 to size_t is
+    // undefined (--reduction-factor 2^64-1 made top_rung() loop forever).
+    return epochs >= double(max_epochs) ? max_epochs : std::size_t(epochs);
   }
   // Index of the last rung (the one that reaches max_epochs).
   std::size_t top_rung() const {

@@ -31,6 +31,19 @@ TEST(Asha, RungsGrowByTheReductionFactorUpToMaxEpochs) {
   EXPECT_EQ(grid.top_rung(), 0u);
 }
 
+// Any --reduction-factor and --max-epochs a user may give: a rung past 2^64
+// epochs is max_epochs, and the rungs end.
+TEST(Asha, RungsStayWithinMaxEpochsForTheLargestFactors) {
+  const std::size_t max = std::numeric_limits<std::size_t>::max();
+  const AshaOptions huge_factor{2, 3, max, true};
+  EXPECT_EQ(huge_factor.rung_epochs(1), 3u);
+  EXPECT_EQ(huge_factor.top_rung(), 1u);
+  const AshaOptions huge_epochs{1, max, 2, true};
+  EXPECT_EQ(huge_epochs.rung_epochs(63), std::size_t{1} << 63);
+  EXPECT_EQ(huge_epochs.rung_epochs(64), max);
+  EXPECT_EQ(huge_epochs.top_rung(), 64u);
+}
+
 TEST(Asha, StartsNewTrialsUntilOneIsInTheTopThird) {
   const AshaOptions o{1, 9, 3, true};
   std::vector<TrialProgress> t(5);
