@@ -54,16 +54,12 @@ int make(const Args& args) {
   std::size_t samples = v.samples;
   const double noise = v.noise;
   const std::uint64_t seed = v.seed;
-  // Two float features and a label per point, and as much again written out.
-  require_memory(checked_product({samples, 2 * (2 * sizeof(float) + sizeof(std::int64_t))}),
-                 option_text("samples", std::to_string(samples)), std::to_string(samples) + " points");
   const PlaygroundSet set = parse_playground_set(dataset, "--dataset");
   refuse_existing_output({"--out", out}, v.overwrite);
   if (samples == 0) samples = playground_default_samples(set);
   // Two float features and a label per point, and as much again written out.
-  if (const auto bytes = checked_product({samples, 2 * (2 * sizeof(float) + sizeof(std::int64_t))});
-      !fits_in_memory(bytes))
-    throw UsageError("--samples " + std::to_string(samples) + " " + memory_shortfall_text(bytes));
+  require_memory(checked_product({samples, 2 * (2 * sizeof(float) + sizeof(std::int64_t))}),
+                 option_text("samples", std::to_string(samples)), std::to_string(samples) + " points");
   Dataset data = make_playground(set, samples, noise, seed);
   data.feature_names = {"x1", "x2"};
   if (data.task == Task::classification) data.class_names = {"-1", "+1"};
