@@ -215,6 +215,25 @@ TEST_F(CliScratch, NumbersInsideListOptionsAreRefusedLikeNumericOptions) {
   for (const auto& [line, fragment] : table) expect_refused(line, {fragment});
 }
 
+// Under mpirun every rank parses the same options: each refuses, rank 0
+// alone prints, and the job ends with status 2 (no rank left waiting).
+TEST_F(CliScratch, UnderMpirunEveryRankRefusesAndOneLineIsPrinted) {
+  const std::string required = required_options("train", inputs(), outputs());
+  const std::vector<std::pair<std::string, std::string>> table{
+      {"train " + required + " --epochs -1", "--epochs: '-1'"},
+      {"train " + required + " --hidden 100000000,100000000", "--hidden: '100000000,100000000'"},
+      {"sweep " + required + " --depth 0:1000000", "--depth: '0:1000000'"},
+  };
+  for (const auto& [line, fragment] : table) {
+    const CommandResult r = test::run_mpi(line, 2);
+    EXPECT_EQ(r.status, 2) << line << "\n" << r.output;
+    const auto lines = test::sinapsis_lines(r.output);
+    ASSERT_EQ(lines.size(), 1u) << line << "\n" << r.output;
+    EXPECT_NE(lines[0].find(fragment), std::string::npos) << lines[0];
+    EXPECT_TRUE(fs::is_empty(outputs())) << line;
+  }
+}
+
 // The list really holds every command of `sinapsis --help` (and sweep's and
 // data's actions), with their numeric options: the table above cannot
 // silently become empty.
