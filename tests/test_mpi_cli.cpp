@@ -139,7 +139,9 @@ TEST_F(MpiBadData, ClassCountDoesNotFitTheModel) {
   three.classes = 3;
   write_data_file(path("three.h5"), three);
   fs::rename(out(), path("two_run"));
-  expect_refused(train(path("three.h5"), "--init-model " + path("two_run/model.h5")), {"three.h5", "class 2"});
+  // The model is read first: its two classes bound the labels as they are read.
+  expect_refused(train(path("three.h5"), "--init-model " + path("two_run/model.h5")),
+                 {"three.h5", "declares 3 classes", "two_run/model.h5 has 2"});
 }
 
 // A stray label must not size the softmax: rank 1 reads row 33 and names it.
