@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "launch/options.hpp"
 
 namespace sinapsis::cli {
 namespace {
@@ -39,6 +40,33 @@ std::string value_text(const boost::any& value) {
 }
 
 bool is_switch(const po::option_description& option) { return option.semantic()->max_tokens() == 0; }
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean [train]?)" for the command nearest `section`, if near.
+std::string nearest_command(const std::string& section, const std::vector<CommandOptions>& commands) {
+  std::string best;
+  std::size_t distance = 3;  // farther is no suggestion
+  for (const auto& c : commands)
+    if (const std::size_t d = edit_distance(section, c.command); d < distance) {
+      distance = d;
+      best = c.command;
+    }
+  return best.empty() ? "" : " (did you mean [" + best + "]?)";
+}
 
 }  // namespace
 
@@ -97,24 +125,48 @@ Args expand_config(const std::string& command, const po::options_description& op
   } catch (const po::error& e) {
     throw UsageError("--config " + file + ": " + e.what());
   }
+  // Every command's options: a section must name a command, and a key
+  // outside any section (it applies to every command) must be an option of
+  // at least one (a command without it ignores it).
+  const std::vector<CommandOptions> commands = every_command_options();
+  const auto has = [&](const std::string& which, const std::string& name) {
+    for (const auto& c : commands)
+      if (c.command == which && c.options->find_nothrow(name, false)) return true;
+    return false;
+  };
+  const auto anywhere = [&](const std::string& name) {
+    for (const auto& c : commands)
+      if (c.options->find_nothrow(name, false)) return true;
+    return false;
+  };
   Args from_file;
   for (const auto& entry : parsed.options) {
     std::string name = entry.string_key;
-    if (const auto dot = name.rfind('.'); dot != std::string::npos) {
-      if (name.substr(0, dot) != command) continue;  // another subcommand's section
+    const auto dot = name.rfind('.');
+    const bool top_level = dot == std::string::npos;
+    if (!top_level) {
+      const std::string section = name.substr(0, dot);
+      if (std::none_of(commands.begin(), commands.end(), [&](const auto& c) { return c.command == section; }))
+        throw UsageError("--config " + file + ": section [" + section + "] is not a sinapsis command" +
+                         nearest_command(section, commands));
+      if (section != command) continue;  // another command's section
       name = name.substr(dot + 1);
     }
     const std::string value = entry.value.empty() ? "" : entry.value.front();
     const auto* option = options.find_nothrow(name, false);
-    if (option == nullptr && pass_unknown && name != "config" && name != "help") {
-      // Passed on (a sweep's options for its trials' train): a switch is
-      // written `name = true`.
+    // A sweep passes options it does not have to its trials' train: those
+    // of its own section, and the top-level ones train has.
+    if (option == nullptr && pass_unknown && name != "config" && name != "help" &&
+        (!top_level || has("train", name))) {
+      // A switch is written `name = true`.
       if (value == "true") from_file.push_back("--" + name);
       else if (value != "false") from_file.insert(from_file.end(), {"--" + name, value});
       continue;
     }
+    if (option == nullptr && top_level && name != "config" && name != "help" && anywhere(name)) continue;
     if (option == nullptr || name == "config" || name == "help")
-      throw UsageError("--config " + file + ": '" + name + "' is not an option of sinapsis " + command);
+      throw UsageError("--config " + file + ": '" + name + "' is not an option of " +
+                       (top_level ? std::string("any sinapsis command") : "sinapsis " + command));
     if (!is_switch(*option)) {
       from_file.insert(from_file.end(), {"--" + name, value});
     } else if (value == "true" || value == "1" || value == "yes") {

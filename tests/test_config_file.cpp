@@ -4,9 +4,11 @@
 // and the key (exit 2).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <vector>
 
 #include "tests/run_command.hpp"
 
@@ -101,6 +103,38 @@ TEST_F(ConfigFile, MistakesAreOneLineNamingTheFileAndTheKey) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("cannot read " + path("missing.ini")), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(path("run")));
+}
+
+TEST_F(ConfigFile, ASectionThatIsNoCommandIsRefusedWithTheNearestOne) {
+  for (const auto& [text, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"[trian]\nepochs = 3\n", "section [trian] is not a sinapsis command (did you mean [train]?)"},
+           {"[data mkae]\nsamples = 3\n", "section [data mkae] is not a sinapsis command (did you mean [data make]?)"},
+           {"[zzzzzz]\nepochs = 3\n", "section [zzzzzz] is not a sinapsis command"}}) {
+    const std::string ini = write("sections.ini", text);
+    const auto r = run_sinapsis("train --config " + ini + " --data " + kXor + " --out " + path("run"));
+    EXPECT_EQ(r.status, 2) << text << r.output;
+    EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+  EXPECT_FALSE(fs::exists(path("run")));
+}
+
+TEST_F(ConfigFile, TopLevelKeysApplyWhereTheyAreOptionsAndAreIgnoredElsewhere) {
+  // samples is data make's, not train's; seed and epochs are train's. One
+  // file drives both commands.
+  const std::string ini = write("shared.ini", "samples = 40\nseed = 4\nepochs = 2\n[train]\nquiet = true\n");
+  auto r = run_sinapsis("data make --config " + ini + " --dataset xor --out " + path("xor.h5"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("40 points"), std::string::npos) << r.output;
+  r = run_sinapsis("train --config " + ini + " --data " + path("xor.h5") + " --out " + path("run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(value_in(path("run/config.ini"), "seed"), "4");
+  EXPECT_EQ(value_in(path("run/config.ini"), "epochs"), "2");
+  // A key no command has is a typo.
+  const std::string typo = write("typo.ini", "epochz = 2\n");
+  r = run_sinapsis("train --config " + typo + " --data " + kXor + " --out " + path("run2"));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("'epochz' is not an option of any sinapsis command"), std::string::npos) << r.output;
 }
 
 TEST_F(ConfigFile, EveryCommandTakesAConfigFile) {
