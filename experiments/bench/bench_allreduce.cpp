@@ -1,7 +1,24 @@
-// Cost of sinapsis's gradient sum against a bare MPI_Allreduce (issue 4).
+// Cost of sinapsis's gradient sum against a bare MPI_Allreduce (issue 4), and
+// with --sweep the latency and per-byte cost of the link as MPI_Allreduce sees
+// it (issue 12).
 //
 //   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # as root only
 //   mpirun -n 2 BUILD/experiments/bench_allreduce [--rounds N] [--scale X]
+//   mpirun -n 2 BUILD/experiments/bench_allreduce --sweep [--rounds N] [--budget SECONDS]
+//
+// --sweep times only the bare MPI_Allreduce (b below), of 1 KiB, 2 KiB, ...
+// 8 MiB of floats, and fits t(n) = alpha + beta * n to the median time of
+// each size (n in bytes of the buffer), minimizing the relative error, so
+// that the small sizes weigh as much as the large ones. alpha is the latency
+// of one call; beta the cost per byte of buffer, which for 2 ranks (each
+// sends and receives half the buffer twice: reduce-scatter, then allgather)
+// is the link's time per byte plus the time to add it. Each size runs as
+// many timed calls as fit in --budget seconds (at least 10, at most 2,000,
+// the same count on every rank), after 3 untimed ones; each call follows an
+// MPI_Barrier and its time is the slowest rank's. Printed on rank 0: per
+// size the median over rounds of the round's median, min..max over rounds,
+// the bandwidth n / t and the fitted line; then alpha and beta (median over
+// rounds of each round's fit, min..max).
 //
 // For the flat gradient of each benchmark net
 //   wide    784-1024-1024-10   1,863,690 floats
@@ -134,17 +151,120 @@ std::string fmt_time(double s) {
   return text;
 }
 
+
+// --sweep: the bare MPI_Allreduce of each size, the line through it.
+constexpr std::size_t kSweepMinBytes = 1 << 10, kSweepMaxBytes = 8 << 20;
+
+// Median time of `iterations` bare allreduces of `floats` floats (each the
+// slowest rank's); the count is agreed on from the 3 untimed calls.
+double sweep_size(std::size_t floats, double budget) {
+  std::vector<float> buffer(floats, 1e-3f);
+  const auto call = [&] {
+    check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    const double t0 = now();
+    check(MPI_Allreduce(MPI_IN_PLACE, buffer.data(), int(floats), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+    return now() - t0;
+  };
+  double warm = 0;
+  for (int i = 0; i < 3; ++i) warm = std::max(warm, call());
+  check(MPI_Allreduce(MPI_IN_PLACE, &warm, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  const int iterations = std::clamp(int(budget / std::max(warm, 1e-7)), 10, 2000);
+  const auto count = std::size_t(iterations);
+  std::vector<double> mine(count), slowest(count);
+  for (double& t : mine) t = call();
+  check(MPI_Allreduce(mine.data(), slowest.data(), iterations, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD),
+        "MPI_Allreduce");
+  return median(slowest);
+}
+
+struct Line {
+  double alpha = 0, beta = 0;  // seconds, seconds per byte
+};
+
+// t = alpha + beta * n through (bytes[i], seconds[i]), least relative squares
+// (weights 1 / t^2).
+Line fit_line(const std::vector<double>& bytes, const std::vector<double>& seconds) {
+  double s = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const double w = 1 / (seconds[i] * seconds[i]);
+    s += w;
+    sx += w * bytes[i];
+    sy += w * seconds[i];
+    sxx += w * bytes[i] * bytes[i];
+    sxy += w * bytes[i] * seconds[i];
+  }
+  Line line;
+  line.beta = (s * sxy - sx * sy) / (s * sxx - sx * sx);
+  line.alpha = (sy - line.beta * sx) / s;
+  return line;
+}
+
+void run_sweep(int ranks, const std::string& host, bool lead, int rounds, double budget) {
+  std::vector<double> bytes;
+  for (std::size_t b = kSweepMinBytes; b <= kSweepMaxBytes; b *= 2) bytes.push_back(double(b));
+  if (lead) {
+    std::printf("bench_allreduce --sweep: %d ranks, rank 0 on %s, %d rounds, %.2f s per size and round\n", ranks,
+                host.c_str(), rounds, budget);
+    std::printf("bare MPI_Allreduce(MPI_IN_PLACE, MPI_FLOAT, MPI_SUM); time per call = slowest rank's\n\n");
+    std::fflush(stdout);
+  }
+  std::vector<std::vector<double>> times(bytes.size());  // [size][round]
+  std::vector<double> alphas, betas;
+  for (int r = 0; r < rounds; ++r) {
+    std::vector<double> round(bytes.size());
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      round[i] = sweep_size(std::size_t(bytes[i]) / sizeof(float), budget);
+      times[i].push_back(round[i]);
+    }
+    const Line line = fit_line(bytes, round);
+    alphas.push_back(line.alpha);
+    betas.push_back(line.beta);
+    if (lead) {
+      std::printf("round %d: alpha %s, beta %.4g ns/byte (%.3f GB/s); 1 KiB %s, 8 MiB %s\n", r + 1,
+                  fmt_time(line.alpha).c_str(), line.beta * 1e9, 1e-9 / line.beta, fmt_time(round.front()).c_str(),
+                  fmt_time(round.back()).c_str());
+      std::fflush(stdout);
+    }
+  }
+  if (!lead) return;
+  std::vector<double> medians;
+  for (const auto& t : times) medians.push_back(median(t));
+  const Line line{median(alphas), median(betas)};
+  std::printf("\nmedian over %d rounds\n%10s %12s %25s %10s %12s %8s\n", rounds, "bytes", "time",
+              "rounds min..max", "GB/s", "alpha+beta*n", "fit/t");
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const double fit = line.alpha + line.beta * bytes[i];
+    const auto [lo, hi] = std::minmax_element(times[i].begin(), times[i].end());
+    std::printf("%10.0f %12s %12s..%-12s %10.3f %12s %8.2f\n", bytes[i], fmt_time(medians[i]).c_str(),
+                fmt_time(*lo).c_str(), fmt_time(*hi).c_str(), bytes[i] / medians[i] * 1e-9, fmt_time(fit).c_str(),
+                fit / medians[i]);
+  }
+  const auto [alo, ahi] = std::minmax_element(alphas.begin(), alphas.end());
+  const auto [blo, bhi] = std::minmax_element(betas.begin(), betas.end());
+  std::printf("\nalpha %s (rounds %s..%s)\nbeta  %.4g ns/byte (rounds %.4g..%.4g), i.e. %.3f GB/s of buffer\n",
+              fmt_time(line.alpha).c_str(), fmt_time(*alo).c_str(), fmt_time(*ahi).c_str(), line.beta * 1e9,
+              *blo * 1e9, *bhi * 1e9, 1e-9 / line.beta);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int rounds = 5;
   double scale = 1;  // multiplies the iteration counts
+  bool sweep = false;
+  double budget = 0.25;  // --sweep: seconds of timed calls per size and round
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
     else if (arg == "--scale" && i + 1 < argc) scale = std::max(0.01, std::atof(argv[++i]));
+    else if (arg == "--sweep") sweep = true;
+    else if (arg == "--budget" && i + 1 < argc) budget = std::max(0.01, std::atof(argv[++i]));
     else {
-      std::fprintf(stderr, "usage: mpirun -n P bench_allreduce [--rounds N] [--scale X]\n");
+      std::fprintf(stderr,
+                   "usage: mpirun -n P bench_allreduce [--rounds N] [--scale X]\n"
+                   "       mpirun -n P bench_allreduce --sweep [--rounds N] [--budget SECONDS]\n");
       return 2;
     }
   }
@@ -157,6 +277,10 @@ int main(int argc, char** argv) {
   }
   sinapsis::CommunicatorGroup group(*comm);
   const bool lead = group.rank() == 0;
+  if (sweep) {
+    run_sweep(group.size(), comm->host(), lead, rounds, budget);
+    return 0;
+  }
   if (lead) {
     std::printf("bench_allreduce: %d ranks on %s, %d rounds, iterations x %.2f\n", group.size(),
                 comm->host().c_str(), rounds, scale);

@@ -28,7 +28,8 @@
 # runs (MPI ranks busy-poll). So by default each configuration starts only
 # after 8 s in which no process of another session was running (at most 120 s
 # of waiting), and is run again (up to 5 times) if one ran meanwhile for more
-# than about a second. The number of such repeats is printed.
+# than about a second (experiments/bench/quiet.sh). The number of such
+# repeats is printed.
 #
 # The model is 784-256-128-10, relu, softmax + cross-entropy, lr 0.05,
 # momentum 0.9, on Fashion-MNIST's 60,000 training images (imported once from
@@ -106,6 +107,7 @@ TRAIN=(train --data "$DATA/D" --hidden 256,128 --activation relu --lr 0.05 --mom
 EXTRA_TRAIN=($train_args)
 # shellcheck disable=SC2206
 EXTRA_MPIRUN=($mpirun_args)
+# shellcheck disable=SC2317  # called through guarded
 run_config() {  # run config
   case "$2" in
     sinapsis1) "$SINAPSIS" "${TRAIN[@]}" "${EXTRA_TRAIN[@]}" --batch 128 --out "$out/r$1_sinapsis1" \
@@ -116,35 +118,11 @@ run_config() {  # run config
                  --data "$DATA/F.h5" --no-sync-steps 100 >"$out/r$1_$2.json" 2>"$out/r$1_$2.log" ;;
   esac
 }
-# The guard: processes of other sessions in state R, sampled every 0.5 s.
-my_sid=$(ps -o sid= -p $$ | tr -d ' ')
-others_running() {
-  ps -eo sid=,stat=,comm= | awk -v me="$my_sid" '$1 != me && $1 != 0 && $2 ~ /^R/ && $3 != "ps"' | grep -q .
-}
-wait_quiet() {  # 16 consecutive quiet samples, at most 240 samples
-  local quiet=0 tries=0
-  while ((quiet < 16 && tries < 240)); do
-    if others_running; then quiet=0; else quiet=$((quiet + 1)); fi
-    tries=$((tries + 1))
-    sleep 0.5
-  done
-}
-repeats=0
-guarded() {  # run config, on a quiet machine; again if another session ran meanwhile
-  if ((!guard)); then run_config "$@"; return; fi
-  local attempt busy
-  for attempt in 1 2 3 4 5 6; do
-    wait_quiet
-    (while true; do others_running && echo busy; sleep 0.5; done) >"$out/monitor" &
-    local monitor=$!
-    run_config "$@" || { kill "$monitor"; return 1; }
-    kill "$monitor"
-    wait "$monitor" 2>/dev/null || true
-    busy=$(grep -c busy "$out/monitor" || true)
-    ((busy <= 2)) && return 0
-    ((attempt < 6)) && { repeats=$((repeats + 1)); echo "  $2: another session ran ($busy samples); again" >&2; }
-  done
-}
+# The guard (quiet.sh): each configuration runs on a quiet machine.
+# shellcheck disable=SC2034  # read by quiet.sh
+QUIET_GUARD=$guard
+# shellcheck source=experiments/bench/quiet.sh
+source "$ROOT/experiments/bench/quiet.sh"
 configs=(sinapsis1 sinapsis2)
 ((torch)) && configs+=(ddp2)
 ((torch && torch1)) && configs+=(ddp1)
@@ -154,11 +132,11 @@ for ((r = 1; r <= runs; ++r)); do
   for ((i = 0; i < n; ++i)); do order+=("${configs[$(((i + r - 1) % n))]}"); done
   echo "run $r/$runs: ${order[*]} ..." >&2
   for c in "${order[@]}"; do
-    guarded "$r" "$c" || { echo "scaling.sh: run $r $c failed, see $out/r${r}_$c.log" >&2; exit 1; }
+    guarded "$c" run_config "$r" "$c" || { echo "scaling.sh: run $r $c failed, see $out/r${r}_$c.log" >&2; exit 1; }
   done
 done
 
-((guard)) && echo "guard: $repeats configuration run(s) repeated because another session was running" >&2
+((guard)) && echo "guard: $QUIET_REPEATS configuration run(s) repeated because another session was running" >&2
 "$PYTHON" - "$out" "$runs" "$epochs" "${configs[*]}" <<'EOF' | tee "$out/summary.txt"
 import csv, json, math, statistics, sys
 out, runs, epochs, configs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split()

@@ -1,6 +1,6 @@
 #!/bin/bash
 # run.sh SINAPSIS: `mpirun` across two simulated hosts (network namespaces
-# joined by a veth pair, TCP between them; see hosts.sh), as an operator meets
+# joined through a switch, TCP between them; see hosts.sh), as an operator meets
 # sinapsis on two machines. It checks, and exits 1 if any of these fails:
 #   1. ranks 0 and 1 land on hostA and hostB;
 #   2. training across the two hosts (TCP) gives final weights bit-identical to
@@ -17,7 +17,7 @@
 # slow, not wrong. Nothing waits a fixed time for an event; every wait is for
 # something seen (a checkpoint, a status file), bounded generously.
 # Exits 77 (skipped) only when this machine cannot make network namespaces.
-# Everything it makes (namespaces, veth pair, processes, files) goes on exit.
+# Everything it makes (namespaces, switch, links, processes, files) goes on exit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sinapsis=$(realpath "${1:?usage: run.sh PATH/TO/sinapsis}")
