@@ -4,6 +4,8 @@
 
 #include <cblas.h>  // cblas_sgemm, cblas_dgemm
 
+#include <type_traits>  // std::is_same_v
+
 #include "core/tensor.hpp"
 
 namespace sinapsis {
@@ -28,6 +30,23 @@ inline void gemm(Transpose ta, Transpose tb, double alpha, ConstMatrixView<doubl
               tb == Transpose::no ? CblasNoTrans : CblasTrans, static_cast<int>(c.rows),
               static_cast<int>(c.cols), k, alpha, a.data, static_cast<int>(a.cols), b.data,
               static_cast<int>(b.cols), beta, c.data, static_cast<int>(c.cols));
+}
+
+// C += alpha * A[:, first : first + C.rows]^T * B: rows [first, first + C.rows)
+// of A^T B, with A [k, m] row-major read in place (its leading dimension is
+// A.cols). Row blocks of a weight gradient, so an exchange can start on one
+// block while the next is computed. T is float or double.
+template <class T>
+void gemm_transposed_rows(T alpha, ConstMatrixView<T> a, std::size_t first, ConstMatrixView<T> b,
+                          MatrixView<T> c) {
+  const auto m = static_cast<int>(c.rows), n = static_cast<int>(c.cols), k = static_cast<int>(a.rows);
+  const auto lda = static_cast<int>(a.cols), ldb = static_cast<int>(b.cols), ldc = static_cast<int>(c.cols);
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, alpha, a.data + first, lda, b.data, ldb, 1.0f,
+                c.data, ldc);
+  else
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, alpha, a.data + first, lda, b.data, ldb, 1.0,
+                c.data, ldc);
 }
 
 }  // namespace sinapsis

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/dense.hpp"
+#include "core/gradient_buckets.hpp"
 #include "core/loss.hpp"
 #include "core/model.hpp"
 #include "core/random.hpp"
@@ -89,12 +90,19 @@ MatrixView<T> forward(const Model<T>& model, Workspace<T>& ws, ConstMatrixView<T
 // backward() consumes the workspace (it rescales the stored hidden
 // activations in place): call it once per forward().
 //
-// on_layer_done(l) runs as soon as layer l's dW and db are final, output
-// layer first: the hook for starting their allreduce while backward goes on
-// (overlapped buckets; see BENCHMARKS.md for whether that pays).
-template <class T, class OnLayerDone>
+// For overlapping the gradient exchange with the rest of backward, layer l's
+// dW is computed in row blocks of chunk_rows[l] rows (0, or no entry: the
+// whole layer at once), from its LAST rows to its first, so the final part
+// of the weight block (Model's layout) only ever grows backwards from its
+// end. on_done(l, first) runs as soon as rows [first, fan_in) of layer l's
+// dW are final; with first == 0 its db is final too. Calls come output layer
+// first, and each layer's come before its dx is computed, so an exchange
+// started from the hook runs while backward goes on. weight_chunks() gives
+// the same blocks for planning.
+template <class T, class OnGradientsDone>
 void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatrixView<T> targets,
-              Loss loss, T grad_scale, double keep_prob, OnLayerDone&& on_layer_done) {
+              Loss loss, T grad_scale, double keep_prob, std::span<const std::size_t> chunk_rows,
+              OnGradientsDone&& on_done) {
   const auto& layers = model.architecture().layers;
   const std::size_t n = x.rows;
   const std::size_t last = layers.size() - 1;
@@ -102,16 +110,17 @@ void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatr
                 grad_scale, ws.delta(last, n));
   for (std::size_t l = last + 1; l-- > 0;) {
     ConstMatrixView<T> input = l == 0 ? x : ConstMatrixView<T>(ws.activation(l - 1, n));
-    if (l == 0) {
-      dense_backward<T>(input, model.weight(l), ws.delta(l, n), model.weight_gradient(l),
-                        model.bias_gradient(l), nullptr);
-      on_layer_done(l);
-      break;
+    const ConstMatrixView<T> dy = ws.delta(l, n);
+    const MatrixView<T> dw = model.weight_gradient(l);
+    const std::size_t block = l < chunk_rows.size() ? chunk_rows[l] : 0;
+    for (const auto [first, end] : weight_chunks(dw.rows, block)) {
+      dense_weight_gradient_rows<T>(input, dy, first, MatrixView<T>{dw.row(first), end - first, dw.cols});
+      if (first == 0) dense_bias_gradient(dy, model.bias_gradient(l));
+      on_done(l, first);
     }
+    if (l == 0) break;
     MatrixView<T> dx = ws.delta(l - 1, n);
-    dense_backward<T>(input, model.weight(l), ws.delta(l, n), model.weight_gradient(l),
-                      model.bias_gradient(l), &dx);
-    on_layer_done(l);
+    dense_input_gradient<T>(dy, model.weight(l), dx);
     MatrixView<T> a = ws.activation(l - 1, n);
     if (keep_prob < 1) {
       // Through the mask, then undo the 1/keep_prob scale of kept units so the
@@ -130,7 +139,7 @@ void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatr
 template <class T>
 void backward(Model<T>& model, Workspace<T>& ws, ConstMatrixView<T> x, ConstMatrixView<T> targets, Loss loss,
               T grad_scale, double keep_prob = 1) {
-  backward(model, ws, x, targets, loss, grad_scale, keep_prob, [](std::size_t) {});
+  backward(model, ws, x, targets, loss, grad_scale, keep_prob, {}, [](std::size_t, std::size_t) {});
 }
 
 }  // namespace sinapsis

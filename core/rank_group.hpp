@@ -15,6 +15,21 @@ class RankGroup {
   // In place, on every rank: values[i] = sum over ranks of values[i].
   virtual void sum(std::span<float> values) = 0;
   virtual void sum(std::span<double> values) = 0;
+
+  // Sums in the background, to overlap the exchange with compute (see
+  // core/gradient_buckets.hpp). start_sum() queues an in-place sum of
+  // `values` and returns; queued sums run one at a time in the order they
+  // were started, which must be the same on every rank. wait_sums() returns
+  // once every started sum is done (and rethrows the first failure). In
+  // between, the caller must not touch the values being summed nor call
+  // sum(). A group without a background exchange sums at once.
+  virtual void start_sum(std::span<float> values) { sum(values); }
+  virtual void start_sum(std::span<double> values) { sum(values); }
+  virtual void wait_sums() {}
+  // Seconds the background sums have spent exchanging so far (time a sum was
+  // in progress, waiting for peers included): with the time the caller
+  // waited in wait_sums(), what tells the hidden exchange from the exposed.
+  virtual double background_seconds() const { return 0; }
 };
 
 class SingleRank final : public RankGroup {

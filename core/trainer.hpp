@@ -16,7 +16,11 @@
 //   samples_per_second  training samples / time spent in training steps
 //   compute_seconds, comm_seconds, io_seconds  where the epoch's step time
 //                 went: forward/backward/update, summing gradients across
-//                 ranks, assembling batches from the shuffled rows
+//                 ranks, assembling batches from the shuffled rows. With an
+//                 overlapped exchange comm_seconds is the exposed part (the
+//                 time the step waited for its sums after backward);
+//   comm_hidden_seconds  the exchange's time that ran behind compute
+//   bytes_per_step gradient bytes each rank puts into the exchange per step
 #pragma once
 
 #include <array>
@@ -25,6 +29,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "core/batch_assembler.hpp"
@@ -61,6 +66,11 @@ struct TrainOptions {
   // Assemble the next batch on a helper thread while this one computes:
   // automatic = when a batch holds at least kPrefetchFloats values.
   enum class Prefetch { automatic, on, off } prefetch = Prefetch::automatic;
+  // 0: one fused sum of the whole gradient after backward. Otherwise the
+  // gradient is summed in buckets of about this many values, started from
+  // backward as soon as they are final and run in the background
+  // (core/gradient_buckets.hpp); one rank has nothing to exchange either way.
+  std::size_t bucket_floats = 0;
 };
 
 struct EpochMetrics {
@@ -77,6 +87,8 @@ struct EpochMetrics {
   double compute_seconds = 0;
   double comm_seconds = 0;
   double io_seconds = 0;
+  double comm_hidden_seconds = 0;
+  double bytes_per_step = 0;
   bool improved = false;
   bool checkpoint = false;  // the coordinator asks rank 0 to write a checkpoint of this epoch
   // The epoch was cut short by an agreed stop request after `steps_done`
@@ -173,6 +185,8 @@ class Trainer {
                      options.checkpoints, options.epochs),
         best_parameters_(model.parameters().begin(), model.parameters().end()),
         good_parameters_(best_parameters_) {
+    if (options.bucket_floats > 0 && group_.size() > 1)
+      buckets_.emplace(model.architecture(), Model<T>::kControlSlots, options.bucket_floats);
     std::iota(order_.begin(), order_.end(), std::size_t{0});
     model.architecture().check_trainable();
     check_loss_output(options.loss, model.architecture().output_activation());
@@ -378,7 +392,20 @@ class Trainer {
   double step_batch(ConstMatrixView<T> x, ConstMatrixView<T> t, std::size_t global_rows, double learning_rate) {
     const std::size_t n = x.rows, k = t.cols;
     const auto assembled = Clock::now();
+    // The background exchange is idle between steps: its time from here on is this step's.
+    const double background_start = buckets_ ? group_.background_seconds() : 0;
     model_.zero_gradients();
+    // The votes ride in the step's (last) sum, so they are cast first.
+    const StopRequest request = stop_requested_ ? stop_requested_() : StopRequest::none;
+    model_.control()[0] = request == StopRequest::asked ? T{1} : T{0};
+    model_.control()[1] = request == StopRequest::deadline ? T{1} : T{0};
+    const std::span<T> exchanged = model_.gradients_and_control();
+    // With buckets, backward starts each one's sum as soon as it is final; a
+    // rank with no rows this step starts them all at once (same sums, same order).
+    std::size_t block = 0;
+    const auto start_sums = [&](std::size_t, std::size_t) {
+      for (const auto& r : buckets_->after(block++)) group_.start_sum(exchanged.subspan(r.offset, r.count));
+    };
     double loss = 0;
     if (n > 0) {
       const DropoutPlan dropout{options_.keep_prob,
@@ -386,13 +413,16 @@ class Trainer {
       forward(model_, ws_, x, dropout);
       loss = loss_sum<T>(options_.loss, ws_.logits(n), ws_.output(n), t);
       const T scale = T(1 / loss_normalizer(options_.loss, global_rows, k));
-      backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob);
+      if (buckets_)
+        backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob, buckets_->chunk_rows(), start_sums);
+      else
+        backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob);
+    } else if (buckets_) {
+      while (block < buckets_->blocks()) start_sums(0, 0);
     }
-    const StopRequest request = stop_requested_ ? stop_requested_() : StopRequest::none;
-    model_.control()[0] = request == StopRequest::asked ? T{1} : T{0};
-    model_.control()[1] = request == StopRequest::deadline ? T{1} : T{0};
     const auto computed = Clock::now();
-    group_.sum(model_.gradients_and_control());
+    if (buckets_) group_.wait_sums();
+    else group_.sum(exchanged);
     const auto synced = Clock::now();
     if (model_.control()[0] > T{0}) agreed_request_ = StopRequest::asked;
     else if (model_.control()[1] > T{0}) agreed_request_ = StopRequest::deadline;
@@ -408,7 +438,10 @@ class Trainer {
     ++global_step_;
     const auto done = Clock::now();
     compute_seconds_ += seconds_between(assembled, computed) + seconds_between(synced, done);
-    comm_seconds_ += seconds_between(computed, synced);
+    const double exposed = seconds_between(computed, synced);
+    comm_seconds_ += exposed;
+    // Of the background exchange's time this step, what the wait did not expose ran behind compute.
+    if (buckets_) hidden_seconds_ += std::max(0.0, group_.background_seconds() - background_start - exposed);
     return loss;
   }
 
@@ -432,7 +465,7 @@ class Trainer {
     steps_into_epoch_ = 0;
     carried_loss_ = 0;
     std::size_t samples_trained = 0;
-    io_seconds_ = compute_seconds_ = comm_seconds_ = 0;
+    io_seconds_ = compute_seconds_ = comm_seconds_ = hidden_seconds_ = 0;
     // Batch s+1 is assembled (on the helper thread, when prefetching) while
     // step s computes; io_seconds is the time a step waited for its batch.
     if (first < steps_per_epoch_) batches_.request(int(first % 2), rows(first * local_batch_, rows_in_step(me, first)));
@@ -492,6 +525,8 @@ class Trainer {
     m.compute_seconds = compute_seconds_;
     m.comm_seconds = comm_seconds_;
     m.io_seconds = io_seconds_;
+    m.comm_hidden_seconds = hidden_seconds_;
+    m.bytes_per_step = group_.size() > 1 ? double(model_.gradients_and_control().size() * sizeof(T)) : 0.0;
     return m;
   }
 
@@ -535,7 +570,8 @@ class Trainer {
   std::vector<std::size_t> rank_batch_;  // local batch of every rank
   std::size_t local_batch_ = 0;
   std::size_t steps_per_epoch_ = 0;
-  double io_seconds_ = 0, compute_seconds_ = 0, comm_seconds_ = 0;  // this epoch so far
+  double io_seconds_ = 0, compute_seconds_ = 0, comm_seconds_ = 0, hidden_seconds_ = 0;  // this epoch so far
+  std::optional<BucketPlan> buckets_;  // with an overlapped exchange
   bool non_finite_ = false;  // a step's summed gradients held NaN or Inf
   bool stop_agreed_ = false;  // a step's summed votes asked to stop
   std::size_t steps_into_epoch_ = 0;  // where the next epoch starts (a resumed, stopped one)

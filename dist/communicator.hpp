@@ -69,6 +69,11 @@ class Communicator {
   // unable to meet at a collective).
   [[noreturn]] virtual void abort(int status) = 0;
 
+  // May a thread other than the one that created MPI's communicators make
+  // this communicator's calls, one thread at a time (MPI granted at least
+  // MPI_THREAD_SERIALIZED)? What a background exchange needs.
+  virtual bool background_calls_allowed() const { return true; }
+
   // Sets how this process watches its collectives (on every communicator of
   // the job) for stalled peers from now on. One rank alone has none.
   virtual void watch_stalls(const StallOptions& options) { (void)options; }

@@ -307,6 +307,7 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    thread_level_ = provided;
     for (int r = 0; r < size_; ++r) members_.push_back(r);
     if (size_ > 1 && provided >= MPI_THREAD_MULTIPLE) {
       owned_watchdog_ = std::make_unique<Watchdog>();
@@ -315,7 +316,8 @@ class MpiCommunicator final : public Communicator {
   }
   // A sub-communicator (from split()); it frees it. `watchdog` is the
   // world's (it outlives every part).
-  MpiCommunicator(MPI_Comm comm, Watchdog* watchdog) : comm_(comm), owns_comm_(true), watchdog_(watchdog) {
+  MpiCommunicator(MPI_Comm comm, Watchdog* watchdog, int thread_level)
+      : comm_(comm), owns_comm_(true), thread_level_(thread_level), watchdog_(watchdog) {
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
@@ -345,8 +347,10 @@ class MpiCommunicator final : public Communicator {
       const Watched watched(watchdog_, id_, ++sequence_, &members_);
       check(MPI_Comm_split(comm_, color, rank_, &part), "MPI_Comm_split");
     }
-    return std::make_unique<MpiCommunicator>(part, watchdog_);
+    return std::make_unique<MpiCommunicator>(part, watchdog_, thread_level_);
   }
+
+  bool background_calls_allowed() const override { return thread_level_ >= MPI_THREAD_SERIALIZED; }
 
   void watch_stalls(const StallOptions& options) override {
     if (watchdog_) watchdog_->configure(options);
@@ -410,6 +414,7 @@ class MpiCommunicator final : public Communicator {
 
   MPI_Comm comm_ = MPI_COMM_WORLD;
   bool owns_comm_ = false;  // a split() part, freed with this object
+  int thread_level_ = MPI_THREAD_SINGLE;  // what MPI_Init_thread granted
   int rank_ = 0;
   int size_ = 1;
   bool owns_ = false;  // initialized MPI, finalizes it

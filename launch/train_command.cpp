@@ -42,11 +42,16 @@
 namespace sinapsis::cli {
 namespace {
 
+// Gradient per bucket of the overlapped exchange (BENCHMARKS.md, "Emulated cluster").
+constexpr double kDefaultBucketMb = 1;
+
 struct TrainCommandOptions {
   DataOptions input;
   std::string out, init_model;
   std::string hidden = "8,8", activation = "tanh", output = "auto", loss = "auto";
   std::string init = "glorot", schedule = "constant", monitor = "val_loss", prefetch = "auto", progress = "auto";
+  std::string overlap = "auto";
+  double bucket_mb = kDefaultBucketMb;
   double lr = 0.03, momentum = 0, l1 = 0, l2 = 0, keep_prob = 1, min_delta = 0;
   double lr_decay = 0.5;
   std::size_t batch = 10, epochs = 100, patience = 0, lr_decay_every = 10, warmup_steps = 0;
@@ -108,6 +113,11 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("seed", number(&v.seed)->default_value(v.seed), "seed for initialization, shuffling and dropout")
     ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
     ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
+    ("overlap", po::value(&v.overlap)->default_value(v.overlap),
+     "sum gradients in buckets on a background thread while backward runs: auto|on|off (auto: on when the ranks "
+     "span more than one host, where the exchange crosses a network; off on one host, where one fused sum is faster)")
+    ("bucket-mb", number(&v.bucket_mb, closed(0.01, 1024))->default_value(v.bucket_mb),
+     "with --overlap: megabytes (2^20 bytes) of gradient per bucket")
     ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
     ("progress", po::value(&v.progress)->default_value(v.progress),
      "bar|plain|auto: a redrawn progress bar, or timestamped lines for logs (auto: bar on a terminal, "
@@ -160,6 +170,8 @@ void validate(const TrainCommandOptions& v) {
     throw UsageError("--progress: unknown value '" + v.progress + "' (expected auto, bar or plain)");
   if (v.prefetch != "auto" && v.prefetch != "on" && v.prefetch != "off")
     throw UsageError("--prefetch: unknown value '" + v.prefetch + "' (expected auto, on or off)");
+  if (v.overlap != "auto" && v.overlap != "on" && v.overlap != "off")
+    throw UsageError("--overlap: unknown value '" + v.overlap + "' (expected auto, on or off)");
   parse_initializer(v.init, "--init");
   parse_monitor(v.monitor, "--monitor");
   check_hidden_fits(v.hidden);
@@ -266,10 +278,13 @@ std::size_t injected_fault_epoch(int rank) {
 
 // Totals over this invocation's epochs (rank 0's timings).
 struct RunTotals {
-  double compute = 0, comm = 0, io = 0, epoch = 0, samples = 0, train_seconds = 0;
+  double compute = 0, comm = 0, comm_hidden = 0, io = 0, epoch = 0, samples = 0, train_seconds = 0;
+  double bytes_per_step = 0;
   void add(const EpochMetrics& m, std::size_t samples_per_epoch) {
     compute += m.compute_seconds;
     comm += m.comm_seconds;
+    comm_hidden += m.comm_hidden_seconds;
+    bytes_per_step = m.bytes_per_step;
     io += m.io_seconds;
     epoch += m.epoch_seconds;
     if (m.partial || !(m.samples_per_second > 0)) return;
@@ -297,7 +312,8 @@ void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
       << csv_number(m.val_accuracy) << ',' << csv_number(m.penalty) << ',' << csv_number(m.learning_rate) << ','
       << csv_number(m.epoch_seconds) << ',' << csv_number(m.samples_per_second) << ',' << csv_number(m.test_loss)
       << ',' << csv_number(m.test_accuracy) << ',' << csv_number(m.compute_seconds) << ','
-      << csv_number(m.comm_seconds) << ',' << csv_number(m.io_seconds);
+      << csv_number(m.comm_seconds) << ',' << csv_number(m.io_seconds) << ',' << csv_number(m.comm_hidden_seconds)
+      << ',' << csv_number(m.bytes_per_step);
 }
 
 // The options a resumed run may change: how long it runs, how it checkpoints
@@ -306,7 +322,7 @@ void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
 // configuration two different things.
 bool may_change_on_resume(const std::string& name) {
   static const std::set<std::string> changeable{
-      "epochs",   "time-limit", "checkpoint-every", "checkpoint-seconds", "threads",  "prefetch",
+      "epochs",   "time-limit", "checkpoint-every", "checkpoint-seconds", "threads",  "prefetch", "overlap", "bucket-mb",
       "quiet",    "progress",   "log-all-ranks",    "check-consistency",  "stall-timeout", "resume",
       "out",      "config",     "overwrite"};
   return changeable.count(name) > 0;
@@ -401,7 +417,10 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   // BLAS threads per rank: this host's cores shared by its ranks, unless --threads.
   const HostLayout layout = host_layout(comm);
   set_blas_threads(resolve_threads(v.threads, layout));
-  CommunicatorGroup group(comm);
+  // The overlapped exchange pays where the sum crosses a network; on one
+  // host shared memory is fast and one fused call is cheaper (BENCHMARKS.md).
+  const bool overlap = v.overlap == "on" || (v.overlap == "auto" && layout.hosts().size() > 1);
+  CommunicatorGroup group(comm, overlap);
 
   // Everything that can fail on one rank (its part of the data, shapes)
   // happens before training, inside agree(), and all ranks agree on the
@@ -468,6 +487,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
                  : v.prefetch == "off" ? TrainOptions::Prefetch::off
                  : usable_cpus() < 2   ? TrainOptions::Prefetch::off
                                        : TrainOptions::Prefetch::automatic;
+    if (overlap) t.bucket_floats = std::max<std::size_t>(1, std::size_t(v.bucket_mb * 1024 * 1024 / sizeof(float)));
   });
   {
     const Architecture& a = model->architecture();
@@ -535,7 +555,8 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
     config_file.commit();
     AtomicFile file(in_run("metrics.csv"));
     file.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,"
-                     "samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds\n";
+                     "samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds,"
+                     "comm_hidden_seconds,bytes_per_step\n";
     for (const auto& row : metric_rows) file.stream() << row << '\n';
     file.commit();
   };
@@ -633,9 +654,14 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
         .add("time_seconds", JsonObject()
                                  .add("compute", run_totals.compute)
                                  .add("communication", run_totals.comm)
+                                 .add("communication_hidden", run_totals.comm_hidden)
                                  .add("io", run_totals.io)
                                  .add("evaluation_and_other",
                                       run_totals.epoch - run_totals.compute - run_totals.comm - run_totals.io))
+        .add("exchange", JsonObject()
+                             .add("overlap", overlap && group.background())
+                             .add("bucket_mb", overlap ? v.bucket_mb : 0.0)
+                             .add("bytes_per_step", run_totals.bytes_per_step))
         .add("peak_memory_mib_per_rank", double(peak_kib) / 1024);
     if (result.reason == StopReason::diverged)
       summary.add("diverged", JsonObject().add("epoch", result.diverged_epoch).add("step", result.diverged_step));

@@ -64,7 +64,22 @@ void expect_replicas_identical(const Model<float>& model) {
   EXPECT_EQ(low, high) << "replicas differ across ranks";
 }
 
-TEST(Distributed, OneStepEqualsSingleProcessStepOnTheUnion) {
+// Every distributed test runs twice: with the one fused gradient sum after
+// backward (false) and with the overlapped exchange (true): buckets of 8
+// values, so even these small nets are summed in several parts, started from
+// backward and run on the background thread.
+class Distributed : public ::testing::TestWithParam<bool> {
+ protected:
+  static TrainOptions options(std::size_t batch, std::size_t epochs) {
+    TrainOptions o = sinapsis::options(batch, epochs);
+    if (GetParam()) o.bucket_floats = 8;
+    return o;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Exchange, Distributed, ::testing::Values(false, true),
+                         [](const auto& test) { return test.param ? "overlapped" : "fused"; });
+
+TEST_P(Distributed, OneStepEqualsSingleProcessStepOnTheUnion) {
   const auto rank = std::size_t(world().rank()), ranks = std::size_t(world().size());
   // Rank r holds rows [10 r, 10 r + 10 + r): uneven parts.
   std::vector<std::size_t> sizes(ranks), starts(ranks);
@@ -74,7 +89,7 @@ TEST(Distributed, OneStepEqualsSingleProcessStepOnTheUnion) {
   const auto local = encoded(samples(starts[rank], sizes[rank]));
   // A global batch large enough that each rank's whole part is one step.
   const std::size_t batch = ranks * sizes.back();
-  CommunicatorGroup group(world());
+  CommunicatorGroup group(world(), GetParam());
   Model<float> distributed = fresh_model();
   Trainer<float>(distributed, local, nullptr, options(batch, 1), nullptr, &group).run();
 
@@ -88,13 +103,13 @@ TEST(Distributed, OneStepEqualsSingleProcessStepOnTheUnion) {
   expect_replicas_identical(distributed);
 }
 
-TEST(Distributed, UnevenPartsFinishWithoutHangingAndStayIdentical) {
+TEST_P(Distributed, UnevenPartsFinishWithoutHangingAndStayIdentical) {
   const auto rank = std::size_t(world().rank());
   // Rank 0 has 23 rows, rank 1 has 2 (fewer than its local batch of 4), any
   // further rank has 1.
   const std::size_t mine = rank == 0 ? 23 : rank == 1 ? 2 : 1;
   const auto local = encoded(samples(100 * rank, mine));
-  CommunicatorGroup group(world());
+  CommunicatorGroup group(world(), GetParam());
   Model<float> model = fresh_model();
   TrainOptions o = options(8, 4);
   o.keep_prob = 0.8;
@@ -107,11 +122,11 @@ TEST(Distributed, UnevenPartsFinishWithoutHangingAndStayIdentical) {
   expect_replicas_identical(model);
 }
 
-TEST(Distributed, EarlyStoppingEndsEveryRankInTheSameEpoch) {
+TEST_P(Distributed, EarlyStoppingEndsEveryRankInTheSameEpoch) {
   const auto rank = std::size_t(world().rank());
   const auto local = encoded(samples(50 * rank, 12));
   const auto val = encoded(samples(1000 + 50 * rank, 5 + rank));
-  CommunicatorGroup group(world());
+  CommunicatorGroup group(world(), GetParam());
   Model<float> model(Architecture::mlp(4, std::vector<std::size_t>{64}, Activation::tanh, 3, Activation::softmax));
   initialize(model, Initializer::glorot, 3);
   TrainOptions o = options(6, 300);
@@ -124,14 +139,14 @@ TEST(Distributed, EarlyStoppingEndsEveryRankInTheSameEpoch) {
   expect_replicas_identical(model);
 }
 
-TEST(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {
+TEST_P(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {
   const auto rank = std::size_t(world().rank());
   Dataset d = samples(40 * rank, 20);
   // Rank 1's part holds a NaN (as a fault mid-training would produce; files
   // with NaN are refused at load).
   if (rank == 1) d.features(13, 2) = std::numeric_limits<float>::quiet_NaN();
   const auto local = encoded(d);
-  CommunicatorGroup group(world());
+  CommunicatorGroup group(world(), GetParam());
   Model<float> model = fresh_model();
   TrainOptions o = options(6, 10);
   const TrainResult r = Trainer<float>(model, local, nullptr, o, nullptr, &group).run();
@@ -143,10 +158,10 @@ TEST(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {
   expect_replicas_identical(model);
 }
 
-TEST(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameStepAndResumesBitIdentical) {
+TEST_P(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameStepAndResumesBitIdentical) {
   const int last = world().size() - 1;
   const auto local = encoded(samples(30 * std::size_t(world().rank()), 30));
-  CommunicatorGroup group(world());
+  CommunicatorGroup group(world(), GetParam());
   TrainOptions o = options(6, 8);
   o.keep_prob = 0.8;
   o.checkpoints = {0, 1e-9};  // by rank 0's clock: due every epoch, on every rank alike
@@ -197,11 +212,11 @@ TEST(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameStepAndResumesBi
       << "resumed weights differ from the uninterrupted run";
 }
 
-TEST(Distributed, ResumeFromTheTrainerStateIsBitIdentical) {
+TEST_P(Distributed, ResumeFromTheTrainerStateIsBitIdentical) {
   const auto rank = std::size_t(world().rank());
   const auto local = encoded(samples(40 * rank, 37 + rank));
   const auto val = encoded(samples(2000 + 20 * rank, 9));
-  CommunicatorGroup group(world());
+  CommunicatorGroup group(world(), GetParam());
   TrainOptions o = options(8, 6);
   o.keep_prob = 0.8;  // the dropout streams must resume too
   o.early_stopping = {100, 0, true};
@@ -229,6 +244,40 @@ TEST(Distributed, ResumeFromTheTrainerStateIsBitIdentical) {
   EXPECT_TRUE(std::equal(whole.parameters().begin(), whole.parameters().end(), restarted.parameters().begin()))
       << "resumed weights differ from the uninterrupted run";
   expect_replicas_identical(restarted);
+}
+
+// The overlapped exchange sums the same values as the fused one, only in
+// parts started during backward: the weights it trains match the fused
+// run's (bit for bit with 2 ranks, whose sum a + b has one order; to
+// rounding with 3), and a second run repeats the first bit for bit whatever
+// the timing of the background thread.
+TEST(Overlap, BucketedExchangeMatchesTheFusedOneAndRepeatsBitForBit) {
+  const auto rank = std::size_t(world().rank());
+  const auto local = encoded(samples(30 * rank, 25 + 3 * rank));
+  TrainOptions o = options(9, 5);
+  o.keep_prob = 0.9;
+  const auto train = [&](bool overlap, std::size_t bucket_floats) {
+    CommunicatorGroup group(world(), overlap);
+    EXPECT_EQ(group.background(), overlap && world().size() > 1);
+    TrainOptions with = o;
+    with.bucket_floats = bucket_floats;
+    Model<float> model = fresh_model();
+    Trainer<float>(model, local, nullptr, with, nullptr, &group).run();
+    expect_replicas_identical(model);
+    return std::vector<float>(model.parameters().begin(), model.parameters().end());
+  };
+  const std::vector<float> fused = train(false, 0);
+  for (const std::size_t bucket : {std::size_t{1}, std::size_t{8}, std::size_t{40}, std::size_t{1} << 20}) {
+    const std::vector<float> overlapped = train(true, bucket), again = train(true, bucket);
+    EXPECT_EQ(overlapped, again) << "bucket of " << bucket << " values: two runs differ";
+    for (std::size_t i = 0; i < fused.size(); ++i) {
+      if (world().size() == 2) {
+        EXPECT_EQ(overlapped[i], fused[i]) << "parameter " << i << ", bucket " << bucket;
+      }
+      EXPECT_NEAR(overlapped[i], fused[i], 1e-5 * std::max(1.0f, std::abs(fused[i])))
+          << "parameter " << i << ", bucket " << bucket;
+    }
+  }
 }
 
 }  // namespace

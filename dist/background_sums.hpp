@@ -1,0 +1,64 @@
+// Sums of gradient buckets on a thread of their own, so the exchange runs
+// while backward computes the next bucket (Horovod's background thread; a
+// bucket is a part of the one flat gradient buffer, see
+// core/gradient_buckets.hpp).
+//
+// Protocol: the training thread start()s sums and later wait()s for all of
+// them; the background thread takes them one at a time, in the order
+// started, and makes the blocking allreduce itself (so MPI needs at least
+// MPI_THREAD_SERIALIZED: only one thread calls MPI on this communicator at a
+// time, since the training thread makes no call of its own between start()
+// and wait()). Every rank starts the same sums in the same order, so the
+// collectives match. The first failure stops the queue and is rethrown by
+// wait(). Nothing is allocated per step once the queue has held a step's
+// buckets.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "dist/communicator.hpp"
+
+namespace sinapsis {
+
+class BackgroundSums {
+ public:
+  explicit BackgroundSums(Communicator& comm);
+  ~BackgroundSums();
+  BackgroundSums(const BackgroundSums&) = delete;
+  BackgroundSums& operator=(const BackgroundSums&) = delete;
+
+  void start(std::span<float> values) { push({values.data(), nullptr, values.size()}); }
+  void start(std::span<double> values) { push({nullptr, values.data(), values.size()}); }
+  // Returns when every started sum is done; rethrows the first failure.
+  void wait();
+  // Seconds spent inside the sums so far.
+  double busy_seconds() const;
+
+ private:
+  struct Job {
+    float* floats = nullptr;
+    double* doubles = nullptr;
+    std::size_t count = 0;
+  };
+  void push(Job job);
+  void run();
+
+  Communicator& comm_;
+  mutable std::mutex mutex_;
+  std::condition_variable work_, done_;
+  std::vector<Job> queue_;   // the started sums; [next_, size) still to do
+  std::size_t next_ = 0;     // the next to take
+  std::size_t finished_ = 0; // sums done (or skipped after a failure)
+  std::exception_ptr failure_;
+  double busy_seconds_ = 0;
+  bool stop_ = false;
+  std::thread thread_;       // last: starts once the rest is set up
+};
+
+}  // namespace sinapsis
