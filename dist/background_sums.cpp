@@ -4,7 +4,7 @@
 
 namespace sinapsis {
 
-BackgroundSums::BackgroundSums(Communicator& comm) : comm_(comm), thread_([this] { run(); }) {
+BackgroundSums::BackgroundSums(Communicator& comm, ExchangeWait wait) : comm_(comm), wait_(wait), thread_([this] { run(); }) {
   queue_.reserve(64);
 }
 
@@ -43,6 +43,12 @@ double BackgroundSums::busy_seconds() const {
   return busy_seconds_;
 }
 
+template <class T>
+void BackgroundSums::sum(std::span<T> values) {
+  if (wait_.polled) comm_.allreduce_polled(values, ReduceOp::sum, wait_.poll);
+  else comm_.allreduce(values, ReduceOp::sum);
+}
+
 void BackgroundSums::run() {
   std::unique_lock lock(mutex_);
   while (true) {
@@ -55,8 +61,8 @@ void BackgroundSums::run() {
     const auto began = std::chrono::steady_clock::now();
     if (!skip) {
       try {
-        if (job.floats) comm_.allreduce(std::span<float>(job.floats, job.count), ReduceOp::sum);
-        else comm_.allreduce(std::span<double>(job.doubles, job.count), ReduceOp::sum);
+        if (job.floats) sum(std::span<float>(job.floats, job.count));
+        else sum(std::span<double>(job.doubles, job.count));
       } catch (...) {
         failure = std::current_exception();
       }

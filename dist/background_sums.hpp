@@ -14,6 +14,7 @@
 // buckets.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -26,9 +27,17 @@
 
 namespace sinapsis {
 
+// How the background thread waits for a sum: inside a blocking allreduce
+// (which spins, unless mpi_yield_when_idle), or by testing a nonblocking
+// one every `poll` and sleeping in between.
+struct ExchangeWait {
+  bool polled = true;
+  std::chrono::microseconds poll{100};
+};
+
 class BackgroundSums {
  public:
-  explicit BackgroundSums(Communicator& comm);
+  explicit BackgroundSums(Communicator& comm, ExchangeWait wait = {});
   ~BackgroundSums();
   BackgroundSums(const BackgroundSums&) = delete;
   BackgroundSums& operator=(const BackgroundSums&) = delete;
@@ -47,9 +56,12 @@ class BackgroundSums {
     std::size_t count = 0;
   };
   void push(Job job);
+  template <class T>
+  void sum(std::span<T> values);
   void run();
 
   Communicator& comm_;
+  ExchangeWait wait_;
   mutable std::mutex mutex_;
   std::condition_variable work_, done_;
   std::vector<Job> queue_;   // the started sums; [next_, size) still to do

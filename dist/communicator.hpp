@@ -45,6 +45,14 @@ class Communicator {
   void allreduce(std::span<T> values, ReduceOp op) {
     allreduce_raw(values.data(), values.size(), type_of<T>(), op);
   }
+  // The same sum, started as a nonblocking collective and waited for by
+  // testing it every `poll` and sleeping in between: the calling thread
+  // leaves its core to others (compute, the kernel's network processing)
+  // while the exchange goes on, where a blocking call would spin.
+  template <class T>
+  void allreduce_polled(std::span<T> values, ReduceOp op, std::chrono::microseconds poll) {
+    allreduce_polled_raw(values.data(), values.size(), type_of<T>(), op, poll);
+  }
   // Rank `root`'s values, on every rank.
   template <class T>
   void broadcast(std::span<T> values, int root) {
@@ -83,6 +91,11 @@ class Communicator {
   template <class T>
   static constexpr Type type_of();
   virtual void allreduce_raw(void* data, std::size_t count, Type type, ReduceOp op) = 0;
+  virtual void allreduce_polled_raw(void* data, std::size_t count, Type type, ReduceOp op,
+                                    std::chrono::microseconds poll) {
+    (void)poll;
+    allreduce_raw(data, count, type, op);
+  }
   virtual void broadcast_raw(void* data, std::size_t count, Type type, int root) = 0;
   virtual void allgather_raw(const void* mine, std::size_t count_per_rank, Type type, void* all) = 0;
 };

@@ -14,9 +14,10 @@ class CommunicatorGroup final : public RankGroup {
   // With `background`, start_sum() runs sums on a thread of their own (when
   // there is more than one rank and MPI allows it; otherwise they run at
   // once, as without).
-  explicit CommunicatorGroup(Communicator& comm, bool background = false) : comm_(comm) {
+  explicit CommunicatorGroup(Communicator& comm, bool background = false, ExchangeWait wait = {})
+      : comm_(comm) {
     if (background && comm.size() > 1 && comm.background_calls_allowed())
-      background_ = std::make_unique<BackgroundSums>(comm);
+      background_ = std::make_unique<BackgroundSums>(comm, wait);
   }
   int rank() const override { return comm_.rank(); }
   int size() const override { return comm_.size(); }

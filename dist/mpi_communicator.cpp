@@ -374,6 +374,18 @@ class MpiCommunicator final : public Communicator {
     const Watched watched(watchdog_, id_, ++sequence_, &members_);
     check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), mpi_type(type), mpi_op(op), comm_), "MPI_Allreduce");
   }
+  void allreduce_polled_raw(void* data, std::size_t count, Type type, ReduceOp op,
+                            std::chrono::microseconds poll) override {
+    const Watched watched(watchdog_, id_, ++sequence_, &members_);
+    MPI_Request request = MPI_REQUEST_NULL;
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, int(count), mpi_type(type), mpi_op(op), comm_, &request),
+          "MPI_Iallreduce");
+    for (int done = 0;;) {
+      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done) return;
+      std::this_thread::sleep_for(poll);
+    }
+  }
   void broadcast_raw(void* data, std::size_t count, Type type, int root) override {
     const Watched watched(watchdog_, id_, ++sequence_, &members_);
     check(MPI_Bcast(data, int(count), mpi_type(type), root, comm_), "MPI_Bcast");

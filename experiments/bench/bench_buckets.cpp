@@ -3,7 +3,7 @@
 //
 //   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # as root only
 //   mpirun -n 2 BUILD/experiments/bench_buckets [--net medium|wide] [--rows R]
-//          [--bucket-mb M] [--rounds N] [--steps S]
+//          [--bucket-mb M] [--poll-us P] [--rounds N] [--steps S]
 //
 // Every rank trains the medium (784-256-128-10) or wide (784-1024-1024-10)
 // relu/softmax + cce net on a fixed random batch of R rows (default 128,
@@ -13,9 +13,12 @@
 //   comm     the fused sum alone, no compute: the exchange's own time
 //   fused    MPI_Allreduce over the whole flat gradient after backward
 //            (the trainer with --overlap off)
-//   thread   the trainer's --overlap on: buckets of M MB (BucketPlan)
-//            started from backward's hook and summed by blocking calls on
-//            a background thread (dist/background_sums.hpp)
+//   thread   buckets of M MB (BucketPlan) started from backward's hook and
+//            summed by blocking MPI_Allreduce calls on a background thread
+//            (dist/background_sums.hpp, ExchangeWait{polled = false})
+//   poll     the same thread, each bucket an MPI_Iallreduce it tests every
+//            P microseconds (--poll-us, default 100), sleeping in between
+//            (ExchangeWait{polled = true}: the trainer's --overlap on)
 //   nbc      the same buckets as MPI_Iallreduce, progressed by MPI_Testall
 //            from backward's hook, MPI_Waitall before SGD (the alternative:
 //            nonblocking collectives, no thread)
@@ -49,8 +52,8 @@ namespace {
 
 using namespace sinapsis;
 
-enum Variant { compute, comm, fused, thread, nbc, kVariants };
-constexpr const char* kNames[kVariants] = {"compute", "comm", "fused", "thread", "nbc"};
+enum Variant { compute, comm, fused, thread, poll, nbc, kVariants };
+constexpr const char* kNames[kVariants] = {"compute", "comm", "fused", "thread", "poll", "nbc"};
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -69,12 +72,13 @@ void check(int code, const char* what) {
 class Step {
  public:
   Step(int rank, const std::vector<std::size_t>& hidden, std::size_t rows, std::size_t bucket_floats,
-       CommunicatorGroup& group)
+       CommunicatorGroup& blocking, CommunicatorGroup& polled)
       : model_(Architecture::mlp(784, hidden, Activation::relu, 10, Activation::softmax)),
         ws_(model_.architecture(), rows),
         sgd_(model_.parameters().size(), model_.weight_count(), SgdOptions{0.9, false, {}}),
         plan_(model_.architecture(), Model<float>::kControlSlots, bucket_floats),
-        group_(group),
+        blocking_(blocking),
+        polled_(polled),
         rows_(rows),
         x_(rows * 784),
         t_(rows * 10, 0.f) {
@@ -101,12 +105,13 @@ class Step {
     const float scale = 1.f / float(rows_);
     std::size_t block = 0;
     requests_.clear();
-    if (variant == thread) {
+    if (variant == thread || variant == poll) {
+      CommunicatorGroup& group = variant == thread ? blocking_ : polled_;
       backward(model_, ws_, x, t, Loss::categorical_cross_entropy, scale, 1.0, plan_.chunk_rows(),
                [&](std::size_t, std::size_t) {
-                 for (const auto& r : plan_.after(block++)) group_.start_sum(all.subspan(r.offset, r.count));
+                 for (const auto& r : plan_.after(block++)) group.start_sum(all.subspan(r.offset, r.count));
                });
-      group_.wait_sums();
+      group.wait_sums();
     } else if (variant == nbc) {
       backward(model_, ws_, x, t, Loss::categorical_cross_entropy, scale, 1.0, plan_.chunk_rows(),
                [&](std::size_t, std::size_t) {
@@ -136,7 +141,8 @@ class Step {
   Workspace<float> ws_;
   Sgd<float> sgd_;
   BucketPlan plan_;
-  CommunicatorGroup& group_;
+  CommunicatorGroup& blocking_;
+  CommunicatorGroup& polled_;
   std::size_t rows_;
   std::vector<float> x_, t_;
   std::vector<MPI_Request> requests_;
@@ -152,12 +158,14 @@ int main(int argc, char** argv) {
   int rounds = 7, steps = 300;
   std::size_t rows = 128;
   double bucket_mb = 1;
+  int poll_us = 100;
   std::string net = "medium";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--steps") == 0) steps = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--rows") == 0) rows = std::size_t(std::atol(argv[i + 1]));
     if (std::strcmp(argv[i], "--bucket-mb") == 0) bucket_mb = std::atof(argv[i + 1]);
+    if (std::strcmp(argv[i], "--poll-us") == 0) poll_us = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--net") == 0) net = argv[i + 1];
   }
   const std::vector<std::size_t> hidden =
@@ -168,8 +176,9 @@ int main(int argc, char** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   {
     const auto communicator = make_communicator();
-    CommunicatorGroup group(*communicator, true);
-    Step step(rank, hidden, rows, std::size_t(bucket_mb * 1024 * 1024 / sizeof(float)), group);
+    CommunicatorGroup group(*communicator, true, {false, {}});
+    CommunicatorGroup polled(*communicator, true, {true, std::chrono::microseconds(poll_us)});
+    Step step(rank, hidden, rows, std::size_t(bucket_mb * 1024 * 1024 / sizeof(float)), group, polled);
     for (int v = 0; v < kVariants; ++v)
       for (int i = 0; i < 20; ++i) step.run(Variant(v));  // warm-up
 
@@ -186,8 +195,8 @@ int main(int argc, char** argv) {
       }
     if (rank == 0) {
       std::printf("bench_buckets: %d ranks, %d rounds x %d steps, %s net, %zu rows per rank, %.3g MB buckets (%zu), "
-                  "%zu gradient bytes, thread level %d, background %s, BLAS kernel %s\n",
-                  ranks, rounds, steps, net.c_str(), rows, bucket_mb, step.buckets(), step.bytes(), provided,
+                  "%zu gradient bytes, poll %d us, thread level %d, background %s, BLAS kernel %s\n",
+                  ranks, rounds, steps, net.c_str(), rows, bucket_mb, step.buckets(), step.bytes(), poll_us, provided,
                   group.background() ? "yes" : "no", blas_runtime().kernel.c_str());
       std::printf("%-9s %10s %12s %16s %9s %14s\n", "variant", "ms/step", "samples/s", "min..max ms", "vs fused",
                   "vs max(cp,cm)");
