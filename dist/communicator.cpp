@@ -33,6 +33,47 @@ std::string Communicator::broadcast(const std::string& text, int root) {
   return out;
 }
 
+namespace {
+WaitSettings settings_in_force;
+
+long number_in(const char* text) {
+  if (text == nullptr) return 0;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  return end != text && *end == '\0' ? value : 0;
+}
+}  // namespace
+
+WaitSettings wait_settings_for(const std::function<const char*(const char*)>& variable) {
+  WaitSettings s;
+  const long world = number_in(variable("OMPI_COMM_WORLD_SIZE")), local = number_in(variable("OMPI_COMM_WORLD_LOCAL_SIZE"));
+  s.spans_hosts = (world > 0 && local > 0 && local < world) || number_in(variable("SLURM_STEP_NUM_NODES")) > 1 ||
+                  (variable("SLURM_STEP_NUM_NODES") == nullptr && number_in(variable("SLURM_NNODES")) > 1 &&
+                   variable("SLURM_PROCID") != nullptr);
+  if (const char* yield = variable("OMPI_MCA_mpi_yield_when_idle")) {
+    s.user_chose = true;
+    const std::string value = yield;
+    s.yields = value == "1" || value == "true" || value == "yes";
+  }
+  if (const char* btl = variable("OMPI_MCA_btl")) {
+    // "^tcp,..." excludes the listed ones; otherwise only the listed ones are used.
+    const std::string value = btl;
+    const bool listed = value.find("tcp") != std::string::npos;
+    s.tcp = value.starts_with("^") ? !listed : listed;
+  }
+  return s;
+}
+
+const WaitSettings& wait_settings() { return settings_in_force; }
+
+void settle_wait_settings() {
+  settings_in_force = wait_settings_for([](const char* name) { return std::getenv(name); });
+  if (settings_in_force.spans_hosts && !settings_in_force.user_chose) {
+    ::setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);  // read by MPI_Init
+    settings_in_force.yields = settings_in_force.set_by_sinapsis = true;
+  }
+}
+
 std::string SingleProcess::host() const {
   char name[256] = {};
   ::gethostname(name, sizeof name - 1);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -124,6 +125,32 @@ class SingleProcess final : public Communicator {
   void broadcast_raw(void*, std::size_t, Type, int) override {}
   void allgather_raw(const void* mine, std::size_t count, Type type, void* all) override;
 };
+
+// How ranks wait for each other inside MPI. Open MPI spins by default; over
+// TCP between hosts a spinning rank takes the core that the kernel's network
+// processing and the rank's own compute need (measured: the medium net 12.7x
+// slower on 2 emulated hosts). So when the launcher placed the ranks on more
+// than one host and the user has not chosen, sinapsis sets Open MPI's
+// mpi_yield_when_idle before MPI starts. On one host (shared memory, a core
+// per rank) spinning is the faster wait and is left alone.
+struct WaitSettings {
+  bool spans_hosts = false;      // the launcher's environment says more than one host
+  bool yields = false;           // mpi_yield_when_idle is in force (1)
+  bool set_by_sinapsis = false;  // ... because sinapsis set it
+  bool user_chose = false;       // OMPI_MCA_mpi_yield_when_idle was given (mpirun --mca, -x, the environment)
+  bool tcp = true;               // the transports allowed may include TCP (OMPI_MCA_btl unset or naming tcp)
+};
+// Pure: the settings for an environment (`variable(name)` returns the value
+// or null). Reads OMPI_COMM_WORLD_SIZE / OMPI_COMM_WORLD_LOCAL_SIZE (mpirun),
+// SLURM_STEP_NUM_NODES / SLURM_NNODES (srun), OMPI_MCA_mpi_yield_when_idle
+// and OMPI_MCA_btl.
+WaitSettings wait_settings_for(const std::function<const char*(const char*)>& variable);
+// This process's, as make_communicator() settled them.
+const WaitSettings& wait_settings();
+// Reads this process's environment into wait_settings() and sets
+// mpi_yield_when_idle as described; make_communicator() calls it before
+// MPI starts.
+void settle_wait_settings();
 
 // The communicator for this process: MPI when launched by mpirun/srun (or
 // when `force_mpi`), otherwise SingleProcess. Initializes MPI on first use;

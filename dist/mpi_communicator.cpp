@@ -455,7 +455,10 @@ std::string mpi_library_version() {
 }
 
 std::unique_ptr<Communicator> make_communicator() {
-  if (under_mpi_launcher()) return std::make_unique<MpiCommunicator>();
+  if (under_mpi_launcher()) {
+    settle_wait_settings();  // before MPI_Init reads the MCA parameters
+    return std::make_unique<MpiCommunicator>();
+  }
   return std::make_unique<SingleProcess>();
 }
 

@@ -81,6 +81,20 @@ int info_command(const Args& args, Communicator& comm) {
                 << " cores: oversubscribed, steps will be slow (use fewer ranks or --threads)\n";
     }
   }
+  // Ranks on several hosts that spin while they wait take the CPU the
+  // network stack needs (dist/communicator.hpp, WaitSettings).
+  const WaitSettings& wait = wait_settings();
+  if (hosts.size() > 1 || wait.spans_hosts) {
+    std::cout << "waiting: " << (wait.yields ? "ranks yield the CPU (mpi_yield_when_idle 1" : "ranks spin (mpi_yield_when_idle 0")
+              << (wait.set_by_sinapsis ? ", set by sinapsis" : wait.user_chose ? ", as given" : "") << ")\n";
+    if (!wait.yields && wait.tcp) {
+      ++warnings;
+      std::cout << "warning: ranks on " << hosts.size()
+                << " hosts spin while they wait, on a TCP transport: they take the cores the kernel's network "
+                   "processing and compute need (up to 12x slower steps measured); drop mpi_yield_when_idle 0 "
+                   "or set OMPI_MCA_mpi_yield_when_idle=1\n";
+    }
+  }
   if (!skip_measure)
     std::cout << "sgemm 1024^3 on rank 0: " << std::fixed << std::setprecision(1) << gflops << " GFLOP/s on "
               << blas.threads << " thread(s)\n";

@@ -42,6 +42,8 @@
 namespace sinapsis::cli {
 namespace {
 
+// Columns of metrics.csv (write_metrics_row).
+constexpr std::size_t kMetricsColumns = 15;
 // Gradient per bucket of the overlapped exchange (BENCHMARKS.md, "Emulated cluster").
 constexpr double kDefaultBucketMb = 1;
 
@@ -546,6 +548,11 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
     if (resumed && lead)
       metric_rows = resumed->metric_rows ? *resumed->metric_rows
                                          : earlier_metrics(in_run("metrics.csv"), resumed->state.epochs_done);
+    // Rows of a run begun by an earlier version lack the newer columns
+    // (comm_hidden_seconds, bytes_per_step): empty fields keep the file rectangular.
+    for (auto& row : metric_rows)
+      for (auto fields = std::size_t(std::count(row.begin(), row.end(), ',')) + 1; fields < kMetricsColumns; ++fields)
+        row += ',';
   });
   const std::string config = config_text("train", values, {"resume", "overwrite"});
   const auto write_metrics = [&] {  // and config.ini beside it
