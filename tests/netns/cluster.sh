@@ -4,10 +4,15 @@
 #   1. on 2 hosts with the 1gbit preset, each host's link is shaped (a tbf of
 #      rate 1Gbit on hostA's end), and run.sh's own probe finds rank i on
 #      host i, confined to its core;
-#   2. training across those 2 hosts gives final weights bit-identical to 2
-#      ranks on one host (shared memory);
-#   3. the same for 3 hosts (more hosts than cores: they share cores) against
-#      3 ranks on one host.
+#   2. training across those 2 hosts (where --overlap auto overlaps the
+#      exchange with backward, on a background thread) gives final weights
+#      bit-identical to 2 ranks on one host (shared memory, where auto keeps
+#      one fused sum): a sum of two has one order;
+#   3. 3 hosts (more hosts than cores: they share cores) against 3 ranks on
+#      one host with --overlap on: the same buckets give the same bits
+#      whatever the transport and the timing;
+#   4. sinapsis made the ranks on several hosts yield instead of spinning
+#      (sinapsis info says so), and says so nowhere on one host.
 # Nothing is timed. Exits 77 (skipped) only when this machine cannot make
 # network namespaces; run.sh removes everything it made however it ends.
 set -u
@@ -32,9 +37,11 @@ for tool in mpirun h5dump timeout tc; do
 done
 "$sinapsis" data make --dataset spiral --samples 300 --out spiral.h5 >/dev/null || fail "data make"
 
-# same_weights HOSTS PRESET: HOSTS emulated hosts against HOSTS ranks on one host.
+# same_weights HOSTS PRESET [LOCAL_OPTIONS...]: HOSTS emulated hosts against
+# HOSTS ranks on one host (given LOCAL_OPTIONS).
 same_weights() {
   local hosts=$1 preset=$2 status
+  shift 2
   # shellcheck disable=SC2016  # CLUSTER_MPIRUN is expanded on hostA
   # TERM first, so that run.sh tears the hosts down.
   timeout -k 30 "$job_cap" "$cluster" --hosts "$hosts" --preset "$preset" --exec -- sh -c '
@@ -42,6 +49,7 @@ same_weights() {
       tc qdisc show dev "${SINAPSIS_NETNS_TAG}a" | grep -qi "tbf .*rate $0" ||
         { echo "no tbf of rate $0 on hostA: $(tc qdisc show)"; exit 3; }
     fi
+    $CLUSTER_MPIRUN "$1" info --no-measure >info.txt || exit 4
     exec $CLUSTER_MPIRUN "$@"' "$preset" "$sinapsis" "${train[@]}" --data spiral.h5 --out "hosts$hosts" \
     >"hosts$hosts.log" 2>&1
   status=$?
@@ -50,16 +58,23 @@ same_weights() {
   grep -q "^cluster: $hosts hosts, preset $preset; rank host core: " "hosts$hosts.log" ||
     { cat "hosts$hosts.log"; fail "run.sh printed no placement"; }
   pass "$(grep '^cluster: ' "hosts$hosts.log")"
-  timeout -s KILL "$job_cap" mpirun -n "$hosts" --oversubscribe "$sinapsis" "${train[@]}" --data spiral.h5 \
+  grep -q "^waiting: ranks yield the CPU (mpi_yield_when_idle 1, set by sinapsis)" info.txt ||
+    { cat info.txt; fail "sinapsis info on $hosts hosts does not say that sinapsis made the ranks yield"; }
+  grep -q '"overlap": true' "hosts$hosts/summary.json" ||
+    { grep -A4 exchange "hosts$hosts/summary.json"; fail "--overlap auto did not overlap on $hosts hosts"; }
+  timeout -s KILL "$job_cap" mpirun -n "$hosts" --oversubscribe "$sinapsis" "${train[@]}" "$@" --data spiral.h5 \
     --out "local$hosts" >"local$hosts.log" 2>&1 || { cat "local$hosts.log"; fail "training with $hosts ranks on one host"; }
+  timeout -s KILL "$job_cap" mpirun -n "$hosts" --oversubscribe "$sinapsis" info --no-measure >"local_info$hosts.txt" 2>&1 ||
+    fail "sinapsis info with $hosts ranks on one host"
+  if grep -q "^waiting:" "local_info$hosts.txt"; then cat "local_info$hosts.txt"; fail "one host: sinapsis should leave the wait alone"; fi
   layers "hosts$hosts/model.h5" >"hosts$hosts.layers" || fail "h5dump of hosts$hosts/model.h5"
   layers "local$hosts/model.h5" >"local$hosts.layers" || fail "h5dump of local$hosts/model.h5"
   local values; values=$(grep -c '0x' "local$hosts.layers")
   ((values == 114)) || fail "expected the 114 parameters of 2-8-8-2 in local$hosts/model.h5, found $values"
   diff "local$hosts.layers" "hosts$hosts.layers" >"layers$hosts.diff" ||
     { head -40 "layers$hosts.diff"; fail "weights on $hosts emulated hosts ($preset) differ from $hosts ranks on one host"; }
-  pass "4 epochs on $hosts emulated hosts ($preset, btl tcp) == $hosts ranks on one host: all $values parameters bit-identical"
+  pass "4 epochs on $hosts emulated hosts ($preset, btl tcp, overlapped) == $hosts ranks on one host ($*): all $values parameters bit-identical"
 }
-same_weights 2 1gbit
-same_weights 3 unshaped
+same_weights 2 1gbit --overlap auto
+same_weights 3 unshaped --overlap on
 echo "all checks passed"
