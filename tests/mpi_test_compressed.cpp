@@ -6,14 +6,17 @@
 // in fp32 in rank order, the sum rounded once), and is within the bound
 // documented at the declaration of the exact sum of the unrounded inputs.
 // fp16 overflow is Inf on every rank; fp32 is the plain allreduce; one rank
-// rounds nothing; more than INT_MAX values are refused.
+// rounds nothing; more than INT_MAX values are refused; once the scratch
+// buffers have grown, calls allocate nothing.
 #include <gtest/gtest.h>
 
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <random>
 #include <span>
 #include <string>
@@ -23,6 +26,21 @@
 #include "core/half.hpp"
 #include "dist/communicator.hpp"
 #include "tests/mpi_environment.hpp"
+
+// Allocations by this thread through the global operator new (MPI's own
+// buffers come from malloc; the stall watchdog's thread is not counted).
+namespace {
+thread_local std::size_t t_allocations = 0;
+}
+// Not inlined: GCC would otherwise pair the inlined std::free with the new
+// expressions of this file and warn (-Wmismatched-new-delete).
+[[gnu::noinline]] void* operator new(std::size_t size) {
+  ++t_allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace sinapsis {
 namespace {
@@ -140,6 +158,22 @@ TEST(SumCompressedFp32, IsThePlainAllreduce) {
   world().sum_compressed(compressed, GradPrecision::fp32);
   world().allreduce(std::span<float>(plain), ReduceOp::sum);
   EXPECT_EQ(std::memcmp(compressed.data(), plain.data(), plain.size() * sizeof(float)), 0);
+}
+
+TEST(SumCompressedScratch, OnceGrownCallsAllocateNothing) {
+  std::vector<float> large(300001, 0.25f), small(7, 0.25f);
+  std::vector<float> empty;
+  const std::size_t at_start = t_allocations;
+  world().sum_compressed(large, GradPrecision::bf16);  // grows the scratch
+  EXPECT_GT(t_allocations, at_start) << "the counter must see the scratch grow";
+  const std::size_t before = t_allocations;
+  for (const auto precision : {GradPrecision::bf16, GradPrecision::fp16}) {
+    world().sum_compressed(large, precision);
+    world().sum_compressed(small, precision);
+    world().sum_compressed(empty, precision);
+  }
+  EXPECT_EQ(t_allocations - before, 0u);
+  EXPECT_TRUE(std::isfinite(large[0]));
 }
 
 // One rank has no wire: nothing is rounded (SingleProcess, and an MPI
