@@ -5,6 +5,8 @@
 
 #include <span>
 
+#include "core/half.hpp"
+
 namespace sinapsis {
 
 class RankGroup {
@@ -23,8 +25,15 @@ class RankGroup {
   // once every started sum is done (and rethrows the first failure). In
   // between, the caller must not touch the values being summed nor call
   // sum(). A group without a background exchange sums at once.
-  virtual void start_sum(std::span<float> values) { sum(values); }
+  virtual void start_sum(std::span<float> values, GradPrecision precision) { sum_gradients(values, precision); }
   virtual void start_sum(std::span<double> values) { sum(values); }
+  // The gradient sum: sum() with the values on the wire in `precision`
+  // (fp32: exact as sum(); bf16/fp16: Communicator::sum_compressed, the
+  // same bits on every rank).
+  virtual void sum_gradients(std::span<float> values, GradPrecision precision) {
+    (void)precision;
+    sum(values);
+  }
   virtual void wait_sums() {}
   // Seconds the background sums have spent exchanging so far (time a sum was
   // in progress, waiting for peers included): with the time the caller

@@ -21,6 +21,8 @@
 //                 time the step waited for its sums after backward);
 //   comm_hidden_seconds  the exchange's time that ran behind compute
 //   bytes_per_step gradient bytes each rank puts into the exchange per step
+//                 (2 per value with --grad-precision bf16/fp16)
+//   skipped_steps  steps not applied because the fp16 exchange overflowed
 #pragma once
 
 #include <array>
@@ -30,6 +32,8 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/batch_assembler.hpp"
@@ -71,6 +75,12 @@ struct TrainOptions {
   // backward as soon as they are final and run in the background
   // (core/gradient_buckets.hpp); one rank has nothing to exchange either way.
   std::size_t bucket_floats = 0;
+  // How gradients cross the wire (core/half.hpp; float models only). With
+  // fp16 the loss gradient is multiplied by a loss scale (2^16 at first) so
+  // small gradients do not flush to zero; a step whose summed gradients
+  // overflowed (non-finite: the same bits on every rank) is skipped on every
+  // rank and the scale halved; after kScaleGrowthSteps good steps it doubles.
+  GradPrecision grad_precision = GradPrecision::fp32;
 };
 
 struct EpochMetrics {
@@ -89,6 +99,7 @@ struct EpochMetrics {
   double io_seconds = 0;
   double comm_hidden_seconds = 0;
   double bytes_per_step = 0;
+  std::size_t skipped_steps = 0;
   bool improved = false;
   bool checkpoint = false;  // the coordinator asks rank 0 to write a checkpoint of this epoch
   // The epoch was cut short by an agreed stop request after `steps_done`
@@ -185,6 +196,10 @@ class Trainer {
                      options.checkpoints, options.epochs),
         best_parameters_(model.parameters().begin(), model.parameters().end()),
         good_parameters_(best_parameters_) {
+    if (options.grad_precision != GradPrecision::fp32 && !std::is_same_v<T, float>)
+      throw UsageError("--grad-precision " + std::string(grad_precision_name(options.grad_precision)) +
+                       " needs a float32 model");
+    if (options.grad_precision == GradPrecision::fp16) loss_scale_ = kInitialLossScale;
     if (options.bucket_floats > 0 && group_.size() > 1)
       buckets_.emplace(model.architecture(), Model<T>::kControlSlots, options.bucket_floats);
     std::iota(order_.begin(), order_.end(), std::size_t{0});
@@ -214,11 +229,14 @@ class Trainer {
     std::vector<T> velocity, best_parameters, good_parameters;
     std::size_t steps_into_epoch = 0;
     double epoch_loss_sum = 0;
+    double loss_scale = 1;              // --grad-precision fp16's
+    std::size_t scale_good_steps = 0;   // steps since it last changed
   };
   State state() const {
     const auto v = const_cast<Sgd<T>&>(optimizer_).velocity();
     return {epochs_done_,     global_step_,     coordinator_.state(), std::vector<T>(v.begin(), v.end()),
-            best_parameters_, good_parameters_, steps_into_epoch_,    carried_loss_};
+            best_parameters_, good_parameters_, steps_into_epoch_,    carried_loss_,
+            loss_scale_,      scale_good_steps_};
   }
   // Continues from `state` (taken on the same model shape). Throws ModelError
   // if its buffers do not fit the model.
@@ -236,6 +254,10 @@ class Trainer {
     // same step index, clipped (the same state, not bit for bit).
     steps_into_epoch_ = std::min(state.steps_into_epoch, steps_per_epoch_);
     carried_loss_ = state.epoch_loss_sum;
+    if (options_.grad_precision == GradPrecision::fp16) {
+      loss_scale_ = state.loss_scale;
+      scale_good_steps_ = state.scale_good_steps;
+    }
   }
 
   // Trains from epoch epochs_done() + 1 to options.epochs (or an earlier stop).
@@ -404,7 +426,7 @@ class Trainer {
     // rank with no rows this step starts them all at once (same sums, same order).
     std::size_t block = 0;
     const auto start_sums = [&](std::size_t, std::size_t) {
-      for (const auto& r : buckets_->after(block++)) group_.start_sum(exchanged.subspan(r.offset, r.count));
+      for (const auto& r : buckets_->after(block++)) start_sum(exchanged.subspan(r.offset, r.count));
     };
     double loss = 0;
     if (n > 0) {
@@ -412,7 +434,7 @@ class Trainer {
                                 derive_seed({options_.seed, std::uint64_t(group_.rank())}), global_step_};
       forward(model_, ws_, x, dropout);
       loss = loss_sum<T>(options_.loss, ws_.logits(n), ws_.output(n), t);
-      const T scale = T(1 / loss_normalizer(options_.loss, global_rows, k));
+      const T scale = T(loss_scale_ / loss_normalizer(options_.loss, global_rows, k));
       if (buckets_)
         backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob, buckets_->chunk_rows(), start_sums);
       else
@@ -422,7 +444,7 @@ class Trainer {
     }
     const auto computed = Clock::now();
     if (buckets_) group_.wait_sums();
-    else group_.sum(exchanged);
+    else sum(exchanged);
     const auto synced = Clock::now();
     if (model_.control()[0] > T{0}) agreed_request_ = StopRequest::asked;
     else if (model_.control()[1] > T{0}) agreed_request_ = StopRequest::deadline;
@@ -432,6 +454,15 @@ class Trainer {
     // pass reaches the output, hence the output layer's bias gradient: those
     // K sums are checked every step (a full scan would cost ~1 % of a wide
     // step); the end-of-epoch check of every parameter catches the rest.
+    if (options_.grad_precision == GradPrecision::fp16) {
+      if (!unscale_gradients()) {  // overflowed: skip the step on every rank alike
+        ++skipped_steps_;
+        ++global_step_;
+        compute_seconds_ += seconds_between(assembled, computed) + seconds_since(synced);
+        comm_seconds_ += seconds_between(computed, synced);
+        return loss;
+      }
+    }
     for (T g : model_.bias_gradient(model_.layer_count() - 1))
       if (!std::isfinite(g)) non_finite_ = true;
     optimizer_.step(model_.parameters(), model_.gradients(), learning_rate);
@@ -443,6 +474,40 @@ class Trainer {
     // Of the background exchange's time this step, what the wait did not expose ran behind compute.
     if (buckets_) hidden_seconds_ += std::max(0.0, group_.background_seconds() - background_start - exposed);
     return loss;
+  }
+
+  // The step's gradient sum, or a part of it started in the background.
+  void sum(std::span<T> values) {
+    if constexpr (std::is_same_v<T, float>) group_.sum_gradients(values, options_.grad_precision);
+    else group_.sum(values);
+  }
+  void start_sum(std::span<T> values) {
+    if constexpr (std::is_same_v<T, float>) group_.start_sum(values, options_.grad_precision);
+    else group_.start_sum(values);
+  }
+
+  // fp16: after the sum, divides the gradients by the loss scale (a power of
+  // two: exact) and grows the scale after kScaleGrowthSteps good steps; or,
+  // if any summed gradient is not finite, halves it and returns false (skip
+  // the step). Every rank holds the same sums, so every rank decides alike.
+  // At a scale of 1 nothing is left to lower: the non-finite values are real
+  // and the step goes on to the divergence check.
+  bool unscale_gradients() {
+    const std::span<T> g = model_.gradients();
+    bool finite = true;
+    for (T v : g) finite &= std::isfinite(v);
+    if (!finite && loss_scale_ > 1) {
+      loss_scale_ /= 2;
+      scale_good_steps_ = 0;
+      return false;
+    }
+    const T inverse = T(1 / loss_scale_);
+    for (T& v : g) v *= inverse;
+    if (++scale_good_steps_ >= kScaleGrowthSteps && loss_scale_ < kMaxLossScale) {
+      loss_scale_ *= 2;
+      scale_good_steps_ = 0;
+    }
+    return true;
   }
 
   // One epoch; fills report's agreed control values (epoch, checkpoint
@@ -466,6 +531,7 @@ class Trainer {
     carried_loss_ = 0;
     std::size_t samples_trained = 0;
     io_seconds_ = compute_seconds_ = comm_seconds_ = hidden_seconds_ = 0;
+    skipped_steps_ = 0;
     // Batch s+1 is assembled (on the helper thread, when prefetching) while
     // step s computes; io_seconds is the time a step waited for its batch.
     if (first < steps_per_epoch_) batches_.request(int(first % 2), rows(first * local_batch_, rows_in_step(me, first)));
@@ -526,7 +592,9 @@ class Trainer {
     m.comm_seconds = comm_seconds_;
     m.io_seconds = io_seconds_;
     m.comm_hidden_seconds = hidden_seconds_;
-    m.bytes_per_step = group_.size() > 1 ? double(model_.gradients_and_control().size() * sizeof(T)) : 0.0;
+    const std::size_t wire_bytes = options_.grad_precision == GradPrecision::fp32 ? sizeof(T) : 2;
+    m.bytes_per_step = group_.size() > 1 ? double(model_.gradients_and_control().size() * wire_bytes) : 0.0;
+    m.skipped_steps = skipped_steps_;
     return m;
   }
 
@@ -572,6 +640,11 @@ class Trainer {
   std::size_t steps_per_epoch_ = 0;
   double io_seconds_ = 0, compute_seconds_ = 0, comm_seconds_ = 0, hidden_seconds_ = 0;  // this epoch so far
   std::optional<BucketPlan> buckets_;  // with an overlapped exchange
+  static constexpr double kInitialLossScale = 65536, kMaxLossScale = 16777216;  // 2^16, 2^24
+  static constexpr std::size_t kScaleGrowthSteps = 2000;
+  double loss_scale_ = 1;
+  std::size_t scale_good_steps_ = 0;
+  std::size_t skipped_steps_ = 0;  // this epoch
   bool non_finite_ = false;  // a step's summed gradients held NaN or Inf
   bool stop_agreed_ = false;  // a step's summed votes asked to stop
   std::size_t steps_into_epoch_ = 0;  // where the next epoch starts (a resumed, stopped one)

@@ -43,10 +43,15 @@ double BackgroundSums::busy_seconds() const {
   return busy_seconds_;
 }
 
-template <class T>
-void BackgroundSums::sum(std::span<T> values) {
-  if (wait_.polled) comm_.allreduce_polled(values, ReduceOp::sum, wait_.poll);
-  else comm_.allreduce(values, ReduceOp::sum);
+void BackgroundSums::sum(const Job& job) {
+  const auto poll = wait_.polled ? wait_.poll : std::chrono::microseconds(0);
+  if (job.floats) {
+    comm_.sum_compressed(std::span<float>(job.floats, job.count), job.precision, poll);
+  } else {
+    const std::span<double> values(job.doubles, job.count);
+    if (wait_.polled) comm_.allreduce_polled(values, ReduceOp::sum, wait_.poll);
+    else comm_.allreduce(values, ReduceOp::sum);
+  }
 }
 
 void BackgroundSums::run() {
@@ -61,8 +66,7 @@ void BackgroundSums::run() {
     const auto began = std::chrono::steady_clock::now();
     if (!skip) {
       try {
-        if (job.floats) sum(std::span<float>(job.floats, job.count));
-        else sum(std::span<double>(job.doubles, job.count));
+        sum(job);
       } catch (...) {
         failure = std::current_exception();
       }

@@ -42,8 +42,10 @@ class BackgroundSums {
   BackgroundSums(const BackgroundSums&) = delete;
   BackgroundSums& operator=(const BackgroundSums&) = delete;
 
-  void start(std::span<float> values) { push({values.data(), nullptr, values.size()}); }
-  void start(std::span<double> values) { push({nullptr, values.data(), values.size()}); }
+  void start(std::span<float> values, GradPrecision precision) {
+    push({values.data(), nullptr, values.size(), precision});
+  }
+  void start(std::span<double> values) { push({nullptr, values.data(), values.size(), GradPrecision::fp32}); }
   // Returns when every started sum is done; rethrows the first failure.
   void wait();
   // Seconds spent inside the sums so far.
@@ -54,10 +56,10 @@ class BackgroundSums {
     float* floats = nullptr;
     double* doubles = nullptr;
     std::size_t count = 0;
+    GradPrecision precision = GradPrecision::fp32;
   };
   void push(Job job);
-  template <class T>
-  void sum(std::span<T> values);
+  void sum(const Job& job);
   void run();
 
   Communicator& comm_;

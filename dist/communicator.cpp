@@ -24,6 +24,14 @@ std::vector<std::string> Communicator::allgather(const std::string& text) {
   return texts;
 }
 
+void Communicator::sum_compressed(std::span<float> values, GradPrecision precision,
+                                  std::chrono::microseconds poll) {
+  if (precision == GradPrecision::fp32)
+    return poll.count() > 0 ? allreduce_polled(values, ReduceOp::sum, poll) : allreduce(values, ReduceOp::sum);
+  if (size() == 1) return;  // no wire: no rounding (see the declaration)
+  sum_16_bits(values, precision, poll);
+}
+
 std::string Communicator::broadcast(const std::string& text, int root) {
   std::uint64_t length = text.size();
   broadcast(std::span<std::uint64_t>(&length, 1), root);

@@ -17,6 +17,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/half.hpp"  // GradPrecision
+
 namespace sinapsis {
 
 enum class ReduceOp { sum, max, min };
@@ -65,6 +67,44 @@ class Communicator {
     allreduce(std::span<T>(&value, 1), op);
     return value;
   }
+  // The element-wise sum of `values` over the ranks, in place, on every
+  // rank, with 16-bit values on the wire (core/half.hpp): half the bytes of
+  // the fp32 sum. GradPrecision::fp32 is allreduce(values, ReduceOp::sum).
+  //
+  // How (bf16, fp16), for p ranks: every rank rounds its values to 16 bits.
+  // Rank r owns a contiguous chunk of the elements (balanced: the first
+  // count % p ranks own one more) and receives every rank's 16-bit part of
+  // it (MPI_Alltoallv). It adds the p contributions in fp32 in rank order,
+  // ((x_0 + x_1) + x_2) + ..., and rounds each sum once to 16 bits. The
+  // chunks are gathered on every rank (MPI_Allgatherv) and widened to float.
+  // So the result is the same bits on every rank, and from run to run.
+  //
+  // Error: with u and eta of one rounding (bf16: u = 2^-8, eta = 2^-134;
+  // fp16: u = 2^-11, eta = 2^-25), s = sum_r x_r, A = sum_r |x_r| and
+  // gamma = (p-1) 2^-24 / (1 - (p-1) 2^-24) (the fp32 additions),
+  //   |result - s| <= (2u + u^2 + (1+u)^2 gamma) A + (p (1+u)(1+gamma) + 1) eta,
+  // about 2u A: one rounding of the inputs and one of the sum. It is
+  // relative to A, not to |s|: where the ranks' values cancel, the relative
+  // error of the sum can be large.
+  //
+  // Overflow (fp16): a value of magnitude >= 65520 (past 65504) on any rank,
+  // or a sum that rounds past 65504, is +-Inf in the result on every rank; a
+  // NaN anywhere stays NaN. The caller detects overflow by looking for
+  // non-finite values in the result: every rank sees the same bits, so every
+  // rank decides alike (e.g. to skip the step and lower the loss scale)
+  // without another collective.
+  //
+  // One rank (SingleProcess, or an MPI communicator of size 1): nothing
+  // crosses a wire, so nothing is rounded: `values` stay as they are, as for
+  // allreduce. Collective: every rank passes the same count and precision.
+  // One thread at a time per communicator: it reuses scratch buffers (they
+  // grow to the largest count seen, then calls allocate nothing). Throws
+  // ModelError for more than INT_MAX values (the count of one MPI call).
+  // With `poll` > 0 its collectives are nonblocking calls waited for as in
+  // allreduce_polled() (the background exchange's way; same bits).
+  void sum_compressed(std::span<float> values, GradPrecision precision,
+                      std::chrono::microseconds poll = std::chrono::microseconds(0));
+
   // Every rank's string, in rank order, on every rank.
   std::vector<std::string> allgather(const std::string& text);
   // Rank `root`'s string, on every rank.
@@ -99,6 +139,8 @@ class Communicator {
   }
   virtual void broadcast_raw(void* data, std::size_t count, Type type, int root) = 0;
   virtual void allgather_raw(const void* mine, std::size_t count_per_rank, Type type, void* all) = 0;
+  // sum_compressed with bf16 or fp16, on more than one rank.
+  virtual void sum_16_bits(std::span<float> values, GradPrecision precision, std::chrono::microseconds poll) = 0;
 };
 
 template <class T>
@@ -124,6 +166,7 @@ class SingleProcess final : public Communicator {
   void allreduce_raw(void*, std::size_t, Type, ReduceOp) override {}
   void broadcast_raw(void*, std::size_t, Type, int) override {}
   void allgather_raw(const void* mine, std::size_t count, Type type, void* all) override;
+  void sum_16_bits(std::span<float>, GradPrecision, std::chrono::microseconds) override {}  // never called: one rank
 };
 
 // How ranks wait for each other inside MPI. Open MPI spins by default; over

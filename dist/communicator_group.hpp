@@ -23,7 +23,12 @@ class CommunicatorGroup final : public RankGroup {
   int size() const override { return comm_.size(); }
   void sum(std::span<float> values) override { comm_.allreduce(values, ReduceOp::sum); }
   void sum(std::span<double> values) override { comm_.allreduce(values, ReduceOp::sum); }
-  void start_sum(std::span<float> values) override { background_ ? background_->start(values) : sum(values); }
+  void start_sum(std::span<float> values, GradPrecision precision) override {
+    background_ ? background_->start(values, precision) : sum_gradients(values, precision);
+  }
+  void sum_gradients(std::span<float> values, GradPrecision precision) override {
+    comm_.sum_compressed(values, precision);
+  }
   void start_sum(std::span<double> values) override { background_ ? background_->start(values) : sum(values); }
   void wait_sums() override {
     if (background_) background_->wait();

@@ -3,18 +3,22 @@
 #include <mpi.h>
 #include <unistd.h>  // getpid, gethostname, write
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 
+#include "core/error.hpp"
+#include "core/half.hpp"
 #include "dist/communicator.hpp"
 #include "dist/stall_watch.hpp"
 
@@ -288,6 +292,33 @@ class Watched {
   Watchdog* watchdog_;
 };
 
+// MPI counts are int: a larger count is refused rather than truncated.
+int mpi_count(std::size_t count, const char* what) {
+  if (count > std::size_t(std::numeric_limits<int>::max()))
+    throw ModelError(std::string(what) + ": " + std::to_string(count) + " values, more than the " +
+                     std::to_string(std::numeric_limits<int>::max()) + " one MPI call can carry");
+  return int(count);
+}
+
+// The part of `count` elements that rank `rank` of `ranks` owns in
+// sum_compressed: contiguous, the first count % ranks ranks one more.
+struct Chunk {
+  std::size_t begin = 0, size = 0;
+};
+Chunk chunk_of(std::size_t count, std::size_t ranks, std::size_t rank) {
+  const std::size_t base = count / ranks, extra = count % ranks;
+  return {rank * base + std::min(rank, extra), base + (rank < extra ? 1 : 0)};
+}
+
+// Grows `buffer` to at least `count` elements (never shrinks it, so that
+// calls at or below the largest count seen allocate nothing); the first
+// `count` elements.
+template <class T>
+std::span<T> scratch(std::vector<T>& buffer, std::size_t count) {
+  if (buffer.size() < count) buffer.resize(count);
+  return std::span<T>(buffer.data(), count);
+}
+
 class MpiCommunicator final : public Communicator {
  public:
   MpiCommunicator() {
@@ -371,15 +402,21 @@ class MpiCommunicator final : public Communicator {
 
  protected:
   void allreduce_raw(void* data, std::size_t count, Type type, ReduceOp op) override {
+    const int n = mpi_count(count, "MPI_Allreduce");
     const Watched watched(watchdog_, id_, ++sequence_, &members_);
-    check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), mpi_type(type), mpi_op(op), comm_), "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, n, mpi_type(type), mpi_op(op), comm_), "MPI_Allreduce");
   }
   void allreduce_polled_raw(void* data, std::size_t count, Type type, ReduceOp op,
                             std::chrono::microseconds poll) override {
+    const int n = mpi_count(count, "MPI_Iallreduce");
     const Watched watched(watchdog_, id_, ++sequence_, &members_);
     MPI_Request request = MPI_REQUEST_NULL;
-    check(MPI_Iallreduce(MPI_IN_PLACE, data, int(count), mpi_type(type), mpi_op(op), comm_, &request),
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, n, mpi_type(type), mpi_op(op), comm_, &request),
           "MPI_Iallreduce");
+    wait_polled(request, poll);
+  }
+  // Tests `request` every `poll`, sleeping in between, until it is done.
+  static void wait_polled(MPI_Request& request, std::chrono::microseconds poll) {
     for (int done = 0;;) {
       check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (done) return;
@@ -387,13 +424,75 @@ class MpiCommunicator final : public Communicator {
     }
   }
   void broadcast_raw(void* data, std::size_t count, Type type, int root) override {
+    const int n = mpi_count(count, "MPI_Bcast");
     const Watched watched(watchdog_, id_, ++sequence_, &members_);
-    check(MPI_Bcast(data, int(count), mpi_type(type), root, comm_), "MPI_Bcast");
+    check(MPI_Bcast(data, n, mpi_type(type), root, comm_), "MPI_Bcast");
   }
   void allgather_raw(const void* mine, std::size_t count, Type type, void* all) override {
+    const int n = mpi_count(count, "MPI_Allgather");
     const Watched watched(watchdog_, id_, ++sequence_, &members_);
-    check(MPI_Allgather(mine, int(count), mpi_type(type), all, int(count), mpi_type(type), comm_),
-          "MPI_Allgather");
+    check(MPI_Allgather(mine, n, mpi_type(type), all, n, mpi_type(type), comm_), "MPI_Allgather");
+  }
+  // The mechanism is described at Communicator::sum_compressed.
+  void sum_16_bits(std::span<float> values, GradPrecision precision, std::chrono::microseconds poll) override {
+    const std::size_t count = values.size(), ranks = std::size_t(size_);
+    // Every count and offset below is at most `count`, except own_begins
+    // for a count below ranks^2.
+    mpi_count(count, "sum_compressed");
+    if (count == 0) return;  // the same count on every rank: every rank returns
+    const Chunk own = chunk_of(count, ranks, std::size_t(rank_));
+    // Alltoallv: to rank q its chunk of this rank's values; from rank q its
+    // values of this rank's chunk, in rank order. Allgatherv: rank q's
+    // summed chunk into its place.
+    const auto chunk_counts = scratch(chunk_counts_, ranks), chunk_begins = scratch(chunk_begins_, ranks);
+    const auto own_counts = scratch(own_counts_, ranks), own_begins = scratch(own_begins_, ranks);
+    for (std::size_t q = 0; q < ranks; ++q) {
+      const Chunk chunk = chunk_of(count, ranks, q);
+      chunk_counts[q] = int(chunk.size);
+      chunk_begins[q] = int(chunk.begin);
+      own_counts[q] = int(own.size);
+      own_begins[q] = int(q * own.size);
+    }
+    const auto wire = scratch(wire_, count);
+    const auto contributions = scratch(contributions_, ranks * own.size);
+    round_to_16_bits(values, wire, precision);
+    {
+      const Watched watched(watchdog_, id_, ++sequence_, &members_);
+      if (poll.count() > 0) {
+        MPI_Request request = MPI_REQUEST_NULL;
+        check(MPI_Ialltoallv(wire.data(), chunk_counts.data(), chunk_begins.data(), MPI_UINT16_T,
+                             contributions.data(), own_counts.data(), own_begins.data(), MPI_UINT16_T, comm_,
+                             &request),
+              "MPI_Ialltoallv");
+        wait_polled(request, poll);
+      } else {
+        check(MPI_Alltoallv(wire.data(), chunk_counts.data(), chunk_begins.data(), MPI_UINT16_T,
+                            contributions.data(), own_counts.data(), own_begins.data(), MPI_UINT16_T, comm_),
+              "MPI_Alltoallv");
+      }
+    }
+    // The sum accumulates in the caller's floats of this chunk: this rank's
+    // own contribution is already on the wire, and the result replaces them.
+    const auto sum = values.subspan(own.begin, own.size);
+    widen_from_16_bits(contributions.first(own.size), sum, precision);
+    for (std::size_t q = 1; q < ranks; ++q)
+      add_from_16_bits(contributions.subspan(q * own.size, own.size), sum, precision);
+    round_to_16_bits(sum, wire.subspan(own.begin, own.size), precision);
+    {
+      const Watched watched(watchdog_, id_, ++sequence_, &members_);
+      if (poll.count() > 0) {
+        MPI_Request request = MPI_REQUEST_NULL;
+        check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, wire.data(), chunk_counts.data(),
+                              chunk_begins.data(), MPI_UINT16_T, comm_, &request),
+              "MPI_Iallgatherv");
+        wait_polled(request, poll);
+      } else {
+        check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, wire.data(), chunk_counts.data(),
+                             chunk_begins.data(), MPI_UINT16_T, comm_),
+              "MPI_Allgatherv");
+      }
+    }
+    widen_from_16_bits(wire, values, precision);
   }
 
  private:
@@ -435,6 +534,10 @@ class MpiCommunicator final : public Communicator {
   Watchdog* watchdog_ = nullptr;              // null with one rank
   std::uint64_t id_ = 0;                      // the watchdog's name for this communicator
   std::uint64_t sequence_ = 0;                // collectives so far on it
+  // sum_16_bits's scratch (one thread at a time): the 16-bit values, this
+  // rank's chunk from every rank, and the MPI counts and offsets per rank.
+  std::vector<std::uint16_t> wire_, contributions_;
+  std::vector<int> chunk_counts_, chunk_begins_, own_counts_, own_begins_;
 };
 
 }  // namespace

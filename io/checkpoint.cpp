@@ -36,6 +36,8 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
     h5::write_int_attribute(group.get(), "early_epochs_seen", std::int64_t(state.early.epochs_seen));
     h5::write_int_attribute(group.get(), "steps_into_epoch", std::int64_t(state.steps_into_epoch));
     h5::write_double_attribute(group.get(), "epoch_loss_sum", state.epoch_loss_sum);
+    h5::write_double_attribute(group.get(), "loss_scale", state.loss_scale);
+    h5::write_int_attribute(group.get(), "loss_scale_good_steps", std::int64_t(state.scale_good_steps));
     std::string rows;
     for (const auto& row : metric_rows) rows += row + "\n";
     h5::write_string_attribute(group.get(), "metrics_rows", rows);
@@ -73,6 +75,11 @@ Checkpoint read_checkpoint(const std::string& path) {
   // A checkpoint written mid-epoch (a stop on request) says where it stopped.
   c.state.steps_into_epoch = count("steps_into_epoch", 0.0);
   c.state.epoch_loss_sum = h5::read_number_attribute(group.get(), "epoch_loss_sum", path).value_or(0);
+  c.state.loss_scale = h5::read_number_attribute(group.get(), "loss_scale", path).value_or(1);
+  c.state.scale_good_steps = count("loss_scale_good_steps", 0.0);
+  if (!(c.state.loss_scale >= 1 && c.state.loss_scale <= 16777216))
+    throw ModelError(path + ": /checkpoint attribute loss_scale must be in [1, 2^24], got " +
+                     std::to_string(c.state.loss_scale));
   for (const auto& [name, value] : {std::pair{"early_best_epoch", c.state.early.best_epoch},
                                     std::pair{"early_wait", c.state.early.wait},
                                     std::pair{"early_epochs_seen", c.state.early.epochs_seen}})

@@ -43,7 +43,7 @@ namespace sinapsis::cli {
 namespace {
 
 // Columns of metrics.csv (write_metrics_row).
-constexpr std::size_t kMetricsColumns = 15;
+constexpr std::size_t kMetricsColumns = 16;
 // Gradient per bucket of the overlapped exchange (BENCHMARKS.md, "Emulated cluster").
 constexpr double kDefaultBucketMb = 1;
 
@@ -52,7 +52,7 @@ struct TrainCommandOptions {
   std::string out, init_model;
   std::string hidden = "8,8", activation = "tanh", output = "auto", loss = "auto";
   std::string init = "glorot", schedule = "constant", monitor = "val_loss", prefetch = "auto", progress = "auto";
-  std::string overlap = "auto";
+  std::string overlap = "auto", grad_precision = "fp32";
   double bucket_mb = kDefaultBucketMb;
   double lr = 0.03, momentum = 0, l1 = 0, l2 = 0, keep_prob = 1, min_delta = 0;
   double lr_decay = 0.5;
@@ -120,6 +120,9 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
      "span more than one host, where the exchange crosses a network; off on one host, where one fused sum is faster)")
     ("bucket-mb", number(&v.bucket_mb, closed(0.01, 1024))->default_value(v.bucket_mb),
      "with --overlap: megabytes (2^20 bytes) of gradient per bucket")
+    ("grad-precision", po::value(&v.grad_precision)->default_value(v.grad_precision),
+     "fp32|bf16|fp16: gradients cross the network as 16-bit values (half the bytes), summed in fp32 and "
+     "identical on every rank; fp16 scales the loss and skips steps that overflow (counted in metrics.csv)")
     ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
     ("progress", po::value(&v.progress)->default_value(v.progress),
      "bar|plain|auto: a redrawn progress bar, or timestamped lines for logs (auto: bar on a terminal, "
@@ -172,6 +175,7 @@ void validate(const TrainCommandOptions& v) {
     throw UsageError("--progress: unknown value '" + v.progress + "' (expected auto, bar or plain)");
   if (v.prefetch != "auto" && v.prefetch != "on" && v.prefetch != "off")
     throw UsageError("--prefetch: unknown value '" + v.prefetch + "' (expected auto, on or off)");
+  parse_grad_precision(v.grad_precision, "--grad-precision");
   if (v.overlap != "auto" && v.overlap != "on" && v.overlap != "off")
     throw UsageError("--overlap: unknown value '" + v.overlap + "' (expected auto, on or off)");
   parse_initializer(v.init, "--init");
@@ -282,11 +286,13 @@ std::size_t injected_fault_epoch(int rank) {
 struct RunTotals {
   double compute = 0, comm = 0, comm_hidden = 0, io = 0, epoch = 0, samples = 0, train_seconds = 0;
   double bytes_per_step = 0;
+  std::size_t skipped_steps = 0;
   void add(const EpochMetrics& m, std::size_t samples_per_epoch) {
     compute += m.compute_seconds;
     comm += m.comm_seconds;
     comm_hidden += m.comm_hidden_seconds;
     bytes_per_step = m.bytes_per_step;
+    skipped_steps += m.skipped_steps;
     io += m.io_seconds;
     epoch += m.epoch_seconds;
     if (m.partial || !(m.samples_per_second > 0)) return;
@@ -315,7 +321,7 @@ void write_metrics_row(std::ostream& out, const EpochMetrics& m) {
       << csv_number(m.epoch_seconds) << ',' << csv_number(m.samples_per_second) << ',' << csv_number(m.test_loss)
       << ',' << csv_number(m.test_accuracy) << ',' << csv_number(m.compute_seconds) << ','
       << csv_number(m.comm_seconds) << ',' << csv_number(m.io_seconds) << ',' << csv_number(m.comm_hidden_seconds)
-      << ',' << csv_number(m.bytes_per_step);
+      << ',' << csv_number(m.bytes_per_step) << ',' << m.skipped_steps;
 }
 
 // The options a resumed run may change: how long it runs, how it checkpoints
@@ -489,6 +495,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
                  : v.prefetch == "off" ? TrainOptions::Prefetch::off
                  : usable_cpus() < 2   ? TrainOptions::Prefetch::off
                                        : TrainOptions::Prefetch::automatic;
+    t.grad_precision = parse_grad_precision(v.grad_precision, "--grad-precision");
     if (overlap) t.bucket_floats = std::max<std::size_t>(1, std::size_t(v.bucket_mb * 1024 * 1024 / sizeof(float)));
   });
   {
@@ -563,7 +570,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
     AtomicFile file(in_run("metrics.csv"));
     file.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,"
                      "samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds,"
-                     "comm_hidden_seconds,bytes_per_step\n";
+                     "comm_hidden_seconds,bytes_per_step,skipped_steps\n";
     for (const auto& row : metric_rows) file.stream() << row << '\n';
     file.commit();
   };
@@ -668,7 +675,9 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
         .add("exchange", JsonObject()
                              .add("overlap", overlap && group.background())
                              .add("bucket_mb", overlap ? v.bucket_mb : 0.0)
-                             .add("bytes_per_step", run_totals.bytes_per_step))
+                             .add("bytes_per_step", run_totals.bytes_per_step)
+                             .add("grad_precision", v.grad_precision)
+                             .add("skipped_steps", run_totals.skipped_steps))
         .add("peak_memory_mib_per_rank", double(peak_kib) / 1024);
     if (result.reason == StopReason::diverged)
       summary.add("diverged", JsonObject().add("epoch", result.diverged_epoch).add("step", result.diverged_step));

@@ -280,5 +280,79 @@ TEST(Overlap, BucketedExchangeMatchesTheFusedOneAndRepeatsBitForBit) {
   }
 }
 
+// Gradients exchanged as 16-bit values: every rank still holds the same
+// weights, a second run repeats the first bit for bit (fused and
+// overlapped), and the result stays near the fp32 run's.
+TEST(Compressed, SixteenBitExchangesKeepReplicasIdenticalRepeatAndStayNearFp32) {
+  const auto rank = std::size_t(world().rank());
+  const auto local = encoded(samples(30 * rank, 40 + rank));
+  const auto train = [&](GradPrecision precision, bool overlap) {
+    CommunicatorGroup group(world(), overlap);
+    TrainOptions o = options(12, 6);
+    o.grad_precision = precision;
+    o.bucket_floats = overlap ? 8 : 0;
+    Model<float> model = fresh_model();
+    std::size_t skipped = 0;
+    Trainer<float>(model, local, nullptr, o, nullptr, &group).run([&](const EpochMetrics& m) {
+      skipped += m.skipped_steps;
+      EXPECT_EQ(m.bytes_per_step, double((model.parameters().size() + Model<float>::kControlSlots) *
+                                         (precision == GradPrecision::fp32 ? 4 : 2)));
+    });
+    EXPECT_EQ(skipped, 0u) << "nothing here comes near fp16's range";
+    expect_replicas_identical(model);
+    return std::vector<float>(model.parameters().begin(), model.parameters().end());
+  };
+  const std::vector<float> exact = train(GradPrecision::fp32, false);
+  for (const GradPrecision precision : {GradPrecision::bf16, GradPrecision::fp16})
+    for (const bool overlap : {false, true}) {
+      SCOPED_TRACE(std::string(grad_precision_name(precision)) + (overlap ? ", overlapped" : ", fused"));
+      const std::vector<float> first = train(precision, overlap), second = train(precision, overlap);
+      EXPECT_EQ(first, second) << "two runs differ";
+      double worst = 0;
+      for (std::size_t i = 0; i < exact.size(); ++i) worst = std::max(worst, double(std::abs(first[i] - exact[i])));
+      EXPECT_LT(worst, precision == GradPrecision::bf16 ? 0.05 : 0.01) << "far from the fp32 run";
+      EXPECT_GT(worst, 0.0) << "16-bit rounding left no trace: was the exchange compressed?";
+    }
+}
+
+// With fp16 a step whose summed gradients overflow is skipped on every rank
+// (none applies it), the loss scale halves until the gradients fit, and the
+// run goes on; resuming from a state taken after skips is bit-identical.
+TEST(Compressed, Fp16OverflowSkipsTheStepOnEveryRankAndResumesBitIdentical) {
+  const auto rank = std::size_t(world().rank());
+  Dataset d = samples(30 * rank, 24);
+  // Inputs of 1e3: with the initial scale of 2^16 the first layer's
+  // gradients are far past 65504.
+  for (auto& v : d.features.values) v *= 1000.0f;
+  const auto local = encoded(d);
+  CommunicatorGroup group(world());
+  TrainOptions o = options(8, 4);
+  o.schedule.base = 1e-4;
+  o.grad_precision = GradPrecision::fp16;
+  Model<float> whole = fresh_model();
+  std::size_t skipped = 0;
+  Trainer<float> trainer(whole, local, nullptr, o, nullptr, &group);
+  trainer.run([&](const EpochMetrics& m) { skipped += m.skipped_steps; });
+  EXPECT_GT(skipped, 0u);
+  EXPECT_LT(skipped, trainer.steps_per_epoch() * 4) << "the scale never came down far enough";
+  const auto all = std::int64_t(skipped);
+  EXPECT_EQ(world().allreduce(all, ReduceOp::min), world().allreduce(all, ReduceOp::max));
+  expect_replicas_identical(whole);
+  for (float v : whole.parameters()) ASSERT_TRUE(std::isfinite(v));
+
+  Model<float> parts = fresh_model();
+  TrainOptions first = o;
+  first.epochs = 1;
+  Trainer<float> before(parts, local, nullptr, first, nullptr, &group);
+  std::optional<Trainer<float>::State> state;
+  before.run([&](const EpochMetrics&) { state = before.state(); });
+  EXPECT_LT(state->loss_scale, 65536.0) << "the skips lowered the scale";
+  Trainer<float> after(parts, local, nullptr, o, nullptr, &group);
+  after.restore(*state);
+  after.run();
+  EXPECT_TRUE(std::equal(whole.parameters().begin(), whole.parameters().end(), parts.parameters().begin()))
+      << "resumed weights differ from the uninterrupted run";
+}
+
 }  // namespace
 }  // namespace sinapsis

@@ -20,6 +20,22 @@
 // the bandwidth n / t and the fitted line; then alpha and beta (median over
 // rounds of each round's fit, min..max).
 //
+// With --precision, the compressed sum against the fp32 one (issue 12):
+//
+//   mpirun -n 2 BUILD/experiments/bench_allreduce --precision bf16,fp16 [--rounds N] [--budget SECONDS]
+//
+// --precision LIST times Communicator::sum_compressed with each listed
+// precision (bf16, fp16, fp32) against the fp32 sum (sum_compressed(fp32),
+// i.e. Communicator::allreduce -> MPI_Allreduce), in the same run, on
+// buffers of 1 KiB, 2 KiB, ... 8 MiB of floats (the fp32 size of the
+// gradient). Per size: 3 untimed calls of each, then as many timed
+// iterations as fit in --budget seconds (at least 10, at most 2,000, the
+// same count on every rank); an iteration times each precision once, in an
+// order that rotates between iterations, each call on a buffer refilled
+// (untimed) from the same gradient-like values, after an MPI_Barrier; a
+// call's time is the slowest rank's. Printed on rank 0: per size the median
+// over rounds of each round's median, and its ratio to fp32's.
+//
 // For the flat gradient of each benchmark net
 //   wide    784-1024-1024-10   1,863,690 floats
 //   medium  784-256-128-10       235,146 floats
@@ -52,6 +68,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
+#include "core/half.hpp"
 #include "dist/communicator.hpp"
 #include "dist/communicator_group.hpp"
 
@@ -248,6 +266,88 @@ void run_sweep(int ranks, const std::string& host, bool lead, int rounds, double
   std::fflush(stdout);
 }
 
+// --precision: sum_compressed of each precision, 1 KiB .. 8 MiB of floats.
+constexpr std::size_t kPrecisionMinBytes = 1 << 10, kPrecisionMaxBytes = 8 << 20;
+
+// Median time per precision (`columns`) for `floats` values, one round.
+std::vector<double> time_precisions(sinapsis::Communicator& comm, const std::vector<sinapsis::GradPrecision>& columns,
+                                    std::size_t floats, double budget) {
+  std::vector<float> pristine(floats), buffer(floats);
+  for (std::size_t i = 0; i < floats; ++i)  // gradient-like small values, different per rank
+    pristine[i] = 1e-3f * float(int((i * 2654435761u + std::size_t(comm.rank()) * 97u) % 2001u) - 1000) / 1000.f;
+  const auto call = [&](sinapsis::GradPrecision precision) {
+    std::memcpy(buffer.data(), pristine.data(), floats * sizeof(float));
+    check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    const double t0 = now();
+    comm.sum_compressed(std::span<float>(buffer), precision);
+    return now() - t0;
+  };
+  double warm = 0;  // one iteration of every column, the slowest rank's
+  for (int i = 0; i < 3; ++i) {
+    double iteration = 0;
+    for (const auto precision : columns) iteration += call(precision);
+    warm = std::max(warm, iteration);
+  }
+  check(MPI_Allreduce(MPI_IN_PLACE, &warm, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  const int iterations = std::clamp(int(budget / std::max(warm, 1e-7)), 10, 2000);
+  const std::size_t width = columns.size();
+  std::vector<double> mine(std::size_t(iterations) * width), slowest(mine.size());  // [iteration][column]
+  for (int i = 0; i < iterations; ++i)
+    for (std::size_t k = 0; k < width; ++k) {
+      const std::size_t column = (std::size_t(i) + k) % width;
+      mine[std::size_t(i) * width + column] = call(columns[column]);
+    }
+  check(MPI_Allreduce(mine.data(), slowest.data(), int(mine.size()), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD),
+        "MPI_Allreduce");
+  std::vector<double> medians;
+  for (std::size_t column = 0; column < width; ++column) {
+    std::vector<double> times;
+    for (int i = 0; i < iterations; ++i) times.push_back(slowest[std::size_t(i) * width + column]);
+    medians.push_back(median(times));
+  }
+  return medians;
+}
+
+void run_precisions(sinapsis::Communicator& comm, std::vector<sinapsis::GradPrecision> columns, int rounds,
+                    double budget) {
+  // fp32 first: the reference of every ratio.
+  std::erase(columns, sinapsis::GradPrecision::fp32);
+  columns.insert(columns.begin(), sinapsis::GradPrecision::fp32);
+  const bool lead = comm.rank() == 0;
+  if (lead) {
+    std::printf("bench_allreduce --precision: %d ranks, rank 0 on %s, %d rounds, %.2f s per size and round\n",
+                comm.size(), comm.host().c_str(), rounds, budget);
+    std::printf("Communicator::sum_compressed; time per call = slowest rank's; fp32 is the plain allreduce\n\n");
+    std::fflush(stdout);
+  }
+  std::vector<std::size_t> sizes;  // bytes of fp32 gradient
+  for (std::size_t b = kPrecisionMinBytes; b <= kPrecisionMaxBytes; b *= 2) sizes.push_back(b);
+  std::vector<std::vector<std::vector<double>>> times(sizes.size(), std::vector<std::vector<double>>(columns.size()));
+  for (int r = 0; r < rounds; ++r)
+    for (std::size_t s = 0; s < sizes.size(); ++s) {
+      const auto medians = time_precisions(comm, columns, sizes[s] / sizeof(float), budget);
+      for (std::size_t c = 0; c < columns.size(); ++c) times[s][c].push_back(medians[c]);
+    }
+  if (!lead) return;
+  std::printf("median over %d rounds\n%10s %10s", rounds, "fp32 bytes", "floats");
+  for (const auto precision : columns) {
+    std::printf(" %12s", std::string(sinapsis::grad_precision_name(precision)).c_str());
+    if (precision != sinapsis::GradPrecision::fp32) std::printf(" %8s", "x fp32");
+  }
+  std::printf("\n");
+  for (std::size_t s = 0; s < sizes.size(); ++s) {
+    std::printf("%10zu %10zu", sizes[s], sizes[s] / sizeof(float));
+    const double fp32 = median(times[s][0]);
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const double t = median(times[s][c]);
+      std::printf(" %12s", fmt_time(t).c_str());
+      if (c > 0) std::printf(" %8.3f", t / fp32);
+    }
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,17 +355,34 @@ int main(int argc, char** argv) {
   double scale = 1;  // multiplies the iteration counts
   bool sweep = false;
   double budget = 0.25;  // --sweep: seconds of timed calls per size and round
+  std::vector<sinapsis::GradPrecision> precisions;  // --precision: the columns besides fp32
+  const auto usage = [] {
+    std::fprintf(stderr,
+                 "usage: mpirun -n P bench_allreduce [--rounds N] [--scale X]\n"
+                 "       mpirun -n P bench_allreduce --sweep [--rounds N] [--budget SECONDS]\n"
+                 "       mpirun -n P bench_allreduce --precision fp32|bf16|fp16[,...] [--rounds N] [--budget SECONDS]\n");
+    return 2;
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
     else if (arg == "--scale" && i + 1 < argc) scale = std::max(0.01, std::atof(argv[++i]));
     else if (arg == "--sweep") sweep = true;
     else if (arg == "--budget" && i + 1 < argc) budget = std::max(0.01, std::atof(argv[++i]));
-    else {
-      std::fprintf(stderr,
-                   "usage: mpirun -n P bench_allreduce [--rounds N] [--scale X]\n"
-                   "       mpirun -n P bench_allreduce --sweep [--rounds N] [--budget SECONDS]\n");
-      return 2;
+    else if (arg == "--precision" && i + 1 < argc) {
+      const std::string list = argv[++i];
+      for (std::size_t start = 0; start <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        try {
+          precisions.push_back(sinapsis::parse_grad_precision(list.substr(start, comma - start), "--precision"));
+        } catch (const sinapsis::UsageError& e) {
+          std::fprintf(stderr, "bench_allreduce: %s\n", e.what());
+          return 2;
+        }
+        start = comma + 1;
+      }
+    } else {
+      return usage();
     }
   }
   auto comm = sinapsis::make_communicator();  // MPI under mpirun; initializes it
@@ -274,6 +391,10 @@ int main(int argc, char** argv) {
   if (!initialized) {
     std::fprintf(stderr, "bench_allreduce: run it under mpirun (e.g. mpirun -n 2 %s)\n", argv[0]);
     return 2;
+  }
+  if (!precisions.empty()) {
+    run_precisions(*comm, precisions, rounds, budget);
+    return 0;
   }
   sinapsis::CommunicatorGroup group(*comm);
   const bool lead = group.rank() == 0;
