@@ -29,9 +29,12 @@ namespace sinapsis {
 
 // How the background thread waits for a sum: inside a blocking allreduce
 // (which spins, unless mpi_yield_when_idle), or by testing a nonblocking
-// one every `poll` and sleeping in between.
+// one every `poll` and sleeping in between. Blocking is the default: on 2
+// emulated hosts polling cost 1.2-1.8x the blocking thread's step
+// (BENCHMARKS.md, "Overlap"): Open MPI's nonblocking collectives are slower
+// than its tuned blocking ones, and every wake-up preempts compute.
 struct ExchangeWait {
-  bool polled = true;
+  bool polled = false;
   std::chrono::microseconds poll{100};
 };
 

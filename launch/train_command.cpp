@@ -117,7 +117,8 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
     ("overlap", po::value(&v.overlap)->default_value(v.overlap),
      "sum gradients in buckets on a background thread while backward runs: auto|on|off (auto: on when the ranks "
-     "span more than one host, where the exchange crosses a network; off on one host, where one fused sum is faster)")
+     "span more than one host and each rank may run on more cores than its BLAS threads, so the exchange thread "
+     "has a core of its own; otherwise one fused sum after backward, measured faster there)")
     ("bucket-mb", number(&v.bucket_mb, closed(0.01, 1024))->default_value(v.bucket_mb),
      "with --overlap: megabytes (2^20 bytes) of gradient per bucket")
     ("grad-precision", po::value(&v.grad_precision)->default_value(v.grad_precision),
@@ -425,9 +426,12 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   // BLAS threads per rank: this host's cores shared by its ranks, unless --threads.
   const HostLayout layout = host_layout(comm);
   set_blas_threads(resolve_threads(v.threads, layout));
-  // The overlapped exchange pays where the sum crosses a network; on one
-  // host shared memory is fast and one fused call is cheaper (BENCHMARKS.md).
-  const bool overlap = v.overlap == "on" || (v.overlap == "auto" && layout.hosts().size() > 1);
+  // The overlapped exchange can only pay where the sum crosses a network and
+  // its thread has a core of its own: on one host shared memory is fast and
+  // one fused call is cheaper, and a thread sharing the compute core slowed
+  // the step down on emulated hosts of one core (BENCHMARKS.md, "Overlap").
+  const bool spare_core = usable_cpus() > resolve_threads(v.threads, layout);
+  const bool overlap = v.overlap == "on" || (v.overlap == "auto" && layout.hosts().size() > 1 && spare_core);
   CommunicatorGroup group(comm, overlap);
 
   // Everything that can fail on one rank (its part of the data, shapes)

@@ -109,7 +109,7 @@ class Step {
       CommunicatorGroup& group = variant == thread ? blocking_ : polled_;
       backward(model_, ws_, x, t, Loss::categorical_cross_entropy, scale, 1.0, plan_.chunk_rows(),
                [&](std::size_t, std::size_t) {
-                 for (const auto& r : plan_.after(block++)) group.start_sum(all.subspan(r.offset, r.count));
+                 for (const auto& r : plan_.after(block++)) group.start_sum(all.subspan(r.offset, r.count), GradPrecision::fp32);
                });
       group.wait_sums();
     } else if (variant == nbc) {

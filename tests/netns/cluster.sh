@@ -4,14 +4,15 @@
 #   1. on 2 hosts with the 1gbit preset, each host's link is shaped (a tbf of
 #      rate 1Gbit on hostA's end), and run.sh's own probe finds rank i on
 #      host i, confined to its core;
-#   2. training across those 2 hosts (where --overlap auto overlaps the
-#      exchange with backward, on a background thread) gives final weights
-#      bit-identical to 2 ranks on one host (shared memory, where auto keeps
-#      one fused sum): a sum of two has one order;
+#   2. training across those 2 hosts with --overlap on (the exchange in
+#      buckets on a background thread, while backward runs) gives final
+#      weights bit-identical to 2 ranks on one host (shared memory, where
+#      auto keeps one fused sum): a sum of two has one order;
 #   3. 3 hosts (more hosts than cores: they share cores) against 3 ranks on
 #      one host with --overlap on: the same buckets give the same bits
 #      whatever the transport and the timing;
-#   4. sinapsis made the ranks on several hosts yield instead of spinning
+#   4. the same as 2. with gradients sent as bf16 (--grad-precision bf16);
+#   5. sinapsis made the ranks on several hosts yield instead of spinning
 #      (sinapsis info says so), and says so nowhere on one host.
 # Nothing is timed. Exits 77 (skipped) only when this machine cannot make
 # network namespaces; run.sh removes everything it made however it ends.
@@ -37,11 +38,14 @@ for tool in mpirun h5dump timeout tc; do
 done
 "$sinapsis" data make --dataset spiral --samples 300 --out spiral.h5 >/dev/null || fail "data make"
 
-# same_weights HOSTS PRESET [LOCAL_OPTIONS...]: HOSTS emulated hosts against
-# HOSTS ranks on one host (given LOCAL_OPTIONS).
+# same_weights HOSTS PRESET "HOST_OPTIONS" [LOCAL_OPTIONS...]: HOSTS emulated
+# hosts (given --overlap on and HOST_OPTIONS) against HOSTS ranks on one host
+# (given LOCAL_OPTIONS).
 same_weights() {
   local hosts=$1 preset=$2 status
-  shift 2
+  local -a host_options
+  read -r -a host_options <<<"$3"
+  shift 3
   # shellcheck disable=SC2016  # CLUSTER_MPIRUN is expanded on hostA
   # TERM first, so that run.sh tears the hosts down.
   timeout -k 30 "$job_cap" "$cluster" --hosts "$hosts" --preset "$preset" --exec -- sh -c '
@@ -50,7 +54,7 @@ same_weights() {
         { echo "no tbf of rate $0 on hostA: $(tc qdisc show)"; exit 3; }
     fi
     $CLUSTER_MPIRUN "$1" info --no-measure >info.txt || exit 4
-    exec $CLUSTER_MPIRUN "$@"' "$preset" "$sinapsis" "${train[@]}" --data spiral.h5 --out "hosts$hosts" \
+    exec $CLUSTER_MPIRUN "$@"' "$preset" "$sinapsis" "${train[@]}" --overlap on "${host_options[@]}" --data spiral.h5 --out "hosts$hosts" \
     >"hosts$hosts.log" 2>&1
   status=$?
   if ((status == 77)); then echo "SKIP: $(tail -1 "hosts$hosts.log")"; exit 77; fi
@@ -61,7 +65,7 @@ same_weights() {
   grep -q "^waiting: ranks yield the CPU (mpi_yield_when_idle 1, set by sinapsis)" info.txt ||
     { cat info.txt; fail "sinapsis info on $hosts hosts does not say that sinapsis made the ranks yield"; }
   grep -q '"overlap": true' "hosts$hosts/summary.json" ||
-    { grep -A4 exchange "hosts$hosts/summary.json"; fail "--overlap auto did not overlap on $hosts hosts"; }
+    { grep -A4 exchange "hosts$hosts/summary.json"; fail "--overlap on did not overlap on $hosts hosts"; }
   timeout -s KILL "$job_cap" mpirun -n "$hosts" --oversubscribe "$sinapsis" "${train[@]}" "$@" --data spiral.h5 \
     --out "local$hosts" >"local$hosts.log" 2>&1 || { cat "local$hosts.log"; fail "training with $hosts ranks on one host"; }
   timeout -s KILL "$job_cap" mpirun -n "$hosts" --oversubscribe "$sinapsis" info --no-measure >"local_info$hosts.txt" 2>&1 ||
@@ -73,8 +77,11 @@ same_weights() {
   ((values == 114)) || fail "expected the 114 parameters of 2-8-8-2 in local$hosts/model.h5, found $values"
   diff "local$hosts.layers" "hosts$hosts.layers" >"layers$hosts.diff" ||
     { head -40 "layers$hosts.diff"; fail "weights on $hosts emulated hosts ($preset) differ from $hosts ranks on one host"; }
-  pass "4 epochs on $hosts emulated hosts ($preset, btl tcp, overlapped) == $hosts ranks on one host ($*): all $values parameters bit-identical"
+  pass "4 epochs on $hosts emulated hosts ($preset, btl tcp, overlapped ${host_options[*]}) == $hosts ranks on one host ($*): all $values parameters bit-identical"
+  rm -rf "hosts$hosts" "local$hosts"
 }
-same_weights 2 1gbit --overlap auto
-same_weights 3 unshaped --overlap on
+same_weights 2 1gbit "" --overlap auto
+same_weights 3 unshaped "" --overlap on
+# 4. bf16 on the wire: the same bits across the network as on one host.
+same_weights 2 unshaped "--grad-precision bf16" --grad-precision bf16
 echo "all checks passed"
