@@ -1,5 +1,8 @@
 #include "dist/background_sums.hpp"
 
+#include <sys/resource.h>  // setpriority
+#include <unistd.h>        // gettid
+
 #include <chrono>
 
 namespace sinapsis {
@@ -55,6 +58,7 @@ void BackgroundSums::sum(const Job& job) {
 }
 
 void BackgroundSums::run() {
+  if (wait_.nice > 0) ::setpriority(PRIO_PROCESS, ::gettid(), wait_.nice);  // this thread only (Linux)
   std::unique_lock lock(mutex_);
   while (true) {
     work_.wait(lock, [&] { return stop_ || next_ < queue_.size(); });

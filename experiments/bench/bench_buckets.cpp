@@ -16,6 +16,7 @@
 //   thread   buckets of M MB (BucketPlan) started from backward's hook and
 //            summed by blocking MPI_Allreduce calls on a background thread
 //            (dist/background_sums.hpp, ExchangeWait{polled = false})
+//   nice     thread, with the background thread at nice 19 (ExchangeWait::nice)
 //   poll     the same thread, each bucket an MPI_Iallreduce it tests every
 //            P microseconds (--poll-us, default 100), sleeping in between
 //            (ExchangeWait{polled = true}: the trainer's --overlap on)
@@ -52,8 +53,8 @@ namespace {
 
 using namespace sinapsis;
 
-enum Variant { compute, comm, fused, thread, poll, nbc, kVariants };
-constexpr const char* kNames[kVariants] = {"compute", "comm", "fused", "thread", "poll", "nbc"};
+enum Variant { compute, comm, fused, thread, nice, poll, nbc, kVariants };
+constexpr const char* kNames[kVariants] = {"compute", "comm", "fused", "thread", "nice", "poll", "nbc"};
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -72,12 +73,13 @@ void check(int code, const char* what) {
 class Step {
  public:
   Step(int rank, const std::vector<std::size_t>& hidden, std::size_t rows, std::size_t bucket_floats,
-       CommunicatorGroup& blocking, CommunicatorGroup& polled)
+       CommunicatorGroup& blocking, CommunicatorGroup& niced, CommunicatorGroup& polled)
       : model_(Architecture::mlp(784, hidden, Activation::relu, 10, Activation::softmax)),
         ws_(model_.architecture(), rows),
         sgd_(model_.parameters().size(), model_.weight_count(), SgdOptions{0.9, false, {}}),
         plan_(model_.architecture(), Model<float>::kControlSlots, bucket_floats),
         blocking_(blocking),
+        niced_(niced),
         polled_(polled),
         rows_(rows),
         x_(rows * 784),
@@ -105,8 +107,8 @@ class Step {
     const float scale = 1.f / float(rows_);
     std::size_t block = 0;
     requests_.clear();
-    if (variant == thread || variant == poll) {
-      CommunicatorGroup& group = variant == thread ? blocking_ : polled_;
+    if (variant == thread || variant == nice || variant == poll) {
+      CommunicatorGroup& group = variant == thread ? blocking_ : variant == nice ? niced_ : polled_;
       backward(model_, ws_, x, t, Loss::categorical_cross_entropy, scale, 1.0, plan_.chunk_rows(),
                [&](std::size_t, std::size_t) {
                  for (const auto& r : plan_.after(block++)) group.start_sum(all.subspan(r.offset, r.count), GradPrecision::fp32);
@@ -142,6 +144,7 @@ class Step {
   Sgd<float> sgd_;
   BucketPlan plan_;
   CommunicatorGroup& blocking_;
+  CommunicatorGroup& niced_;
   CommunicatorGroup& polled_;
   std::size_t rows_;
   std::vector<float> x_, t_;
@@ -176,9 +179,10 @@ int main(int argc, char** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   {
     const auto communicator = make_communicator();
-    CommunicatorGroup group(*communicator, true, {false, {}});
-    CommunicatorGroup polled(*communicator, true, {true, std::chrono::microseconds(poll_us)});
-    Step step(rank, hidden, rows, std::size_t(bucket_mb * 1024 * 1024 / sizeof(float)), group, polled);
+    CommunicatorGroup group(*communicator, true, {false, {}, 0});
+    CommunicatorGroup niced(*communicator, true, {false, {}, 19});
+    CommunicatorGroup polled(*communicator, true, {true, std::chrono::microseconds(poll_us), 0});
+    Step step(rank, hidden, rows, std::size_t(bucket_mb * 1024 * 1024 / sizeof(float)), group, niced, polled);
     for (int v = 0; v < kVariants; ++v)
       for (int i = 0; i < 20; ++i) step.run(Variant(v));  // warm-up
 
