@@ -449,23 +449,19 @@ class Trainer {
     if (model_.control()[0] > T{0}) agreed_request_ = StopRequest::asked;
     else if (model_.control()[1] > T{0}) agreed_request_ = StopRequest::deadline;
     if (agreed_request_ != StopRequest::none) stop_agreed_ = true;
-    // The gradients were summed over the ranks, so a NaN on any rank is seen
-    // by every rank in this same step. A NaN or Inf anywhere in a forward
-    // pass reaches the output, hence the output layer's bias gradient: those
-    // K sums are checked every step (a full scan would cost ~1 % of a wide
-    // step); the end-of-epoch check of every parameter catches the rest.
-    if (options_.grad_precision == GradPrecision::fp16) {
-      if (!unscale_gradients()) {  // overflowed: skip the step on every rank alike
-        ++skipped_steps_;
-        ++global_step_;
-        compute_seconds_ += seconds_between(assembled, computed) + seconds_since(synced);
-        comm_seconds_ += seconds_between(computed, synced);
-        return loss;
-      }
+    // fp16: a sum that overflowed is skipped on every rank alike (unscale_gradients).
+    if (options_.grad_precision != GradPrecision::fp16 || unscale_gradients()) {
+      // The gradients were summed over the ranks, so a NaN on any rank is seen
+      // by every rank in this same step. A NaN or Inf anywhere in a forward
+      // pass reaches the output, hence the output layer's bias gradient: those
+      // K sums are checked every step (a full scan would cost ~1 % of a wide
+      // step); the end-of-epoch check of every parameter catches the rest.
+      for (T g : model_.bias_gradient(model_.layer_count() - 1))
+        if (!std::isfinite(g)) non_finite_ = true;
+      optimizer_.step(model_.parameters(), model_.gradients(), learning_rate);
+    } else {
+      ++skipped_steps_;
     }
-    for (T g : model_.bias_gradient(model_.layer_count() - 1))
-      if (!std::isfinite(g)) non_finite_ = true;
-    optimizer_.step(model_.parameters(), model_.gradients(), learning_rate);
     ++global_step_;
     const auto done = Clock::now();
     compute_seconds_ += seconds_between(assembled, computed) + seconds_between(synced, done);
