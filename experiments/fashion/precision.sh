@@ -10,7 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sinapsis=${SINAPSIS:-build/release/launch/sinapsis}
-data=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
 seeds="1 2 3" epochs=30 precisions="fp32 bf16"
 while (($#)); do
   case "$1" in
@@ -20,14 +19,8 @@ while (($#)); do
     *) echo "precision.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
-[[ -f $data/train-images-idx3-ubyte.gz ]] || { echo "no Fashion-MNIST in $data: apt-get install dataset-fashion-mnist" >&2; exit 2; }
-mkdir -p runs
-[[ -f runs/fashion-train.h5 ]] || "$sinapsis" data import --format idx --images "$data/train-images-idx3-ubyte.gz" \
-  --labels "$data/train-labels-idx1-ubyte.gz" --out runs/fashion-train.h5
-[[ -f runs/fashion-test.h5 ]] || "$sinapsis" data import --format idx --images "$data/t10k-images-idx3-ubyte.gz" \
-  --labels "$data/t10k-labels-idx1-ubyte.gz" --out runs/fashion-test.h5
-export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1} OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
-export OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}
+# shellcheck source=experiments/fashion/data.sh
+source experiments/fashion/data.sh
 declare -A accuracy
 for seed in $seeds; do
   for precision in $precisions; do

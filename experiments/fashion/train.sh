@@ -12,15 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 sinapsis=${SINAPSIS:-build/release/launch/sinapsis}
 run=${1:-runs/fashion-mnist}
-data=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
-[[ -f $data/train-images-idx3-ubyte.gz ]] || { echo "no Fashion-MNIST in $data: apt-get install dataset-fashion-mnist" >&2; exit 2; }
-mkdir -p runs
-[[ -f runs/fashion-train.h5 ]] || "$sinapsis" data import --format idx --images "$data/train-images-idx3-ubyte.gz" \
-  --labels "$data/train-labels-idx1-ubyte.gz" --out runs/fashion-train.h5
-[[ -f runs/fashion-test.h5 ]] || "$sinapsis" data import --format idx --images "$data/t10k-images-idx3-ubyte.gz" \
-  --labels "$data/t10k-labels-idx1-ubyte.gz" --out runs/fashion-test.h5
-export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1} OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
-export OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}
+# shellcheck source=experiments/fashion/data.sh
+source experiments/fashion/data.sh
 # 784-512-256-10 ReLU, softmax + cross-entropy, He init, SGD with momentum
 # 0.9, global batch 128 (64 per rank), lr 0.05 cut to 0.3x every 10 epochs.
 mpirun -n 2 "$sinapsis" train --data runs/fashion-train.h5 --test-data runs/fashion-test.h5 \
