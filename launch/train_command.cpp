@@ -4,6 +4,7 @@
 #include <unistd.h>        // isatty
 
 #include <algorithm>
+#include <string_view>
 #include <array>
 #include <charconv>
 #include <fstream>
@@ -42,8 +43,11 @@
 namespace sinapsis::cli {
 namespace {
 
-// Columns of metrics.csv (write_metrics_row).
-constexpr std::size_t kMetricsColumns = 16;
+// The header of metrics.csv (write_metrics_row writes its rows), and how many columns it names.
+constexpr std::string_view kMetricsHeader =
+    "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second,test_loss,"
+    "test_accuracy,compute_seconds,comm_seconds,io_seconds,comm_hidden_seconds,bytes_per_step,skipped_steps";
+constexpr std::size_t kMetricsColumns = std::size_t(std::count(kMetricsHeader.begin(), kMetricsHeader.end(), ',')) + 1;
 // Gradient per bucket of the overlapped exchange (BENCHMARKS.md, "Emulated cluster").
 constexpr double kDefaultBucketMb = 1;
 
@@ -572,9 +576,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
     config_file.stream() << config;
     config_file.commit();
     AtomicFile file(in_run("metrics.csv"));
-    file.stream() << "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,"
-                     "samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds,"
-                     "comm_hidden_seconds,bytes_per_step,skipped_steps\n";
+    file.stream() << kMetricsHeader << '\n';
     for (const auto& row : metric_rows) file.stream() << row << '\n';
     file.commit();
   };
