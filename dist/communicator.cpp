@@ -69,6 +69,13 @@ WaitSettings wait_settings_for(const std::function<const char*(const char*)>& va
     const bool listed = value.find("tcp") != std::string::npos;
     s.tcp = value.starts_with("^") ? !listed : listed;
   }
+  s.mpirun = variable("OMPI_MCA_orte_hnp_uri") != nullptr;
+  const auto keepalive = [&](const char* name, long fallback) {
+    const long given = number_in(variable(name));
+    return double(given > 0 ? given : fallback);
+  };
+  s.lost_host_seconds = keepalive("OMPI_MCA_oob_tcp_keepalive_time", 300) +
+                        keepalive("OMPI_MCA_oob_tcp_keepalive_intvl", 20) * keepalive("OMPI_MCA_oob_tcp_keepalive_probes", 9);
   return s;
 }
 

@@ -182,11 +182,18 @@ struct WaitSettings {
   bool set_by_sinapsis = false;  // ... because sinapsis set it
   bool user_chose = false;       // OMPI_MCA_mpi_yield_when_idle was given (mpirun --mca, -x, the environment)
   bool tcp = true;               // the transports allowed may include TCP (OMPI_MCA_btl unset or naming tcp)
+  // Started by Open MPI's mpirun (not srun): mpirun notices a host that
+  // drops off the network (no FIN, no RST) only by TCP keepalive on its
+  // control connection, after this many seconds (oob_tcp_keepalive_time +
+  // _intvl x _probes, Open MPI's defaults 300 + 20 x 9 unless given). The
+  // ranks end sooner by themselves (the stall watchdog), but mpirun waits.
+  bool mpirun = false;
+  double lost_host_seconds = 0;
 };
 // Pure: the settings for an environment (`variable(name)` returns the value
 // or null). Reads OMPI_COMM_WORLD_SIZE / OMPI_COMM_WORLD_LOCAL_SIZE (mpirun),
-// SLURM_STEP_NUM_NODES / SLURM_NNODES (srun), OMPI_MCA_mpi_yield_when_idle
-// and OMPI_MCA_btl.
+// SLURM_STEP_NUM_NODES / SLURM_NNODES (srun), OMPI_MCA_mpi_yield_when_idle,
+// OMPI_MCA_btl, OMPI_MCA_orte_hnp_uri and OMPI_MCA_oob_tcp_keepalive_*.
 WaitSettings wait_settings_for(const std::function<const char*(const char*)>& variable);
 // This process's, as make_communicator() settled them.
 const WaitSettings& wait_settings();

@@ -106,7 +106,7 @@ class Watchdog {
     std::uint64_t comm = 0, sequence = 0;
     std::vector<int> members;
     double timeout = 0;
-    bool deadline = false;
+    StallCheck kind = StallCheck::timeout;
     std::map<int, PeerAnswer> answers;
   };
 
@@ -163,13 +163,14 @@ class Watchdog {
     const auto now = Clock::now();
     bool in_collective = false;
     Clock::time_point entered;
-    double timeout = 0;
+    double timeout = 0, silence = 0;
     bool deadline = false;
     {
       const std::lock_guard lock(mutex_);
       in_collective = in_collective_;
       entered = entered_;
       timeout = policy_.timeout(longest_interval_);
+      silence = policy_.silence_after(timeout);
       deadline = options_.hard_deadline && now >= *options_.hard_deadline;
     }
     if (abort_at_ && now >= *abort_at_) MPI_Abort(MPI_COMM_WORLD, 1);
@@ -183,12 +184,26 @@ class Watchdog {
       return;
     }
     if (!in_collective) return;
-    if (entered != judged_entered_) next_judgement_ = entered;  // a new wait
-    const bool due = seconds_between(entered, now) >= timeout && now >= next_judgement_;
-    if (due || deadline) start_check(now, timeout, deadline);
+    if (entered != judged_entered_) next_judgement_ = next_silence_check_ = entered;  // a new wait
+    const double waited = seconds_between(entered, now);
+    if (deadline)
+      start_check(now, timeout, StallCheck::deadline);
+    else if (waited >= timeout && now >= next_judgement_)
+      start_check(now, timeout, StallCheck::timeout);
+    else if (waited >= silence && now >= next_silence_check_)
+      start_check(now, timeout, StallCheck::silence);
   }
 
-  void start_check(Clock::time_point now, double timeout, bool deadline) {
+  static double grace_of(const Check& c) {
+    switch (c.kind) {
+      case StallCheck::deadline: return 1.0;
+      case StallCheck::silence: return StallPolicy::kSilenceGrace;
+      case StallCheck::timeout: break;
+    }
+    return StallPolicy::grace(c.timeout);
+  }
+
+  void start_check(Clock::time_point now, double timeout, StallCheck kind) {
     Check c;
     {
       const std::lock_guard lock(mutex_);
@@ -200,9 +215,8 @@ class Watchdog {
     }
     c.id = ++checks_;
     c.timeout = timeout;
-    c.deadline = deadline;
-    c.until = now + std::chrono::duration_cast<Clock::duration>(
-                        std::chrono::duration<double>(deadline ? 1.0 : StallPolicy::grace(timeout)));
+    c.kind = kind;
+    c.until = now + after(grace_of(c));
     // The payload outlives the sends (freed requests complete on their own,
     // even towards a peer that never reads them).
     pings_.push_back({c.id, std::int64_t(c.comm), std::int64_t(c.sequence)});
@@ -227,11 +241,14 @@ class Watchdog {
       answers.push_back(a);
     }
     const StallVerdict v = judge(rank_, c.comm, c.sequence, seconds_between(c.entered, now), c.timeout, answers,
-                                 who_, c.deadline);
+                                 who_, c.kind);
+    const double grace = grace_of(c);
+    const StallCheck kind = c.kind;
     const double timeout = c.timeout;
     check_.reset();
-    if (v.stalled.empty()) {  // slow, not stalled: judge again after another timeout
-      next_judgement_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout));
+    if (v.stalled.empty()) {  // everyone answers, nobody stalled yet: look again later
+      next_silence_check_ = now + after(StallPolicy::kSilenceSeconds);
+      if (kind == StallCheck::timeout) next_judgement_ = now + after(timeout);
       return;
     }
     if (v.report) {
@@ -245,8 +262,11 @@ class Watchdog {
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
     // The rank that reports ends the job; should it not, so do we.
-    abort_at_ = now + std::chrono::duration_cast<Clock::duration>(
-                          std::chrono::duration<double>(StallPolicy::grace(timeout)));
+    abort_at_ = now + after(grace);
+  }
+
+  static Clock::duration after(double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   }
 
   MPI_Comm comm_ = MPI_COMM_NULL;
@@ -271,7 +291,7 @@ class Watchdog {
   std::optional<Check> check_;
   std::int64_t checks_ = 0;
   std::deque<Ping> pings_;
-  Clock::time_point judged_entered_, next_judgement_;
+  Clock::time_point judged_entered_, next_judgement_, next_silence_check_;
   std::optional<Clock::time_point> abort_at_;
 };
 

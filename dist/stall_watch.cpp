@@ -24,10 +24,11 @@ bool waits_with_us(const PeerAnswer& a, std::uint64_t comm, std::uint64_t sequen
 }
 
 // Why `a` holds the collective up, or "" when it does not.
-std::string stall_of(const PeerAnswer& a, std::uint64_t comm, std::uint64_t sequence, double timeout, bool deadline) {
-  if (!a.answered) return "does not respond (stopped, or its host is down)";
-  if (waits_with_us(a, comm, sequence)) return "";
-  const double bound = deadline ? 0 : timeout;
+std::string stall_of(const PeerAnswer& a, std::uint64_t comm, std::uint64_t sequence, double timeout,
+                     StallCheck check) {
+  if (!a.answered) return "does not respond (stopped, or its host is down or cut off)";
+  if (check == StallCheck::silence || waits_with_us(a, comm, sequence)) return "";
+  const double bound = check == StallCheck::deadline ? 0 : timeout;
   if (a.seconds < bound) return "";  // alive and moving: slow, not stalled
   if (a.waiting)  // a collective no one else is in: the ranks called different collectives
     return "waits in another collective (#" + std::to_string(a.sequence) + " of communicator " +
@@ -38,12 +39,13 @@ std::string stall_of(const PeerAnswer& a, std::uint64_t comm, std::uint64_t sequ
 }  // namespace
 
 StallVerdict judge(int me, std::uint64_t comm, std::uint64_t sequence, double waited, double timeout,
-                   const std::vector<PeerAnswer>& answers, const std::vector<std::string>& who, bool deadline) {
+                   const std::vector<PeerAnswer>& answers, const std::vector<std::string>& who, StallCheck check) {
+  const bool deadline = check == StallCheck::deadline;
   StallVerdict v;
   int lowest_waiting = me;
   std::string reasons;
   for (const PeerAnswer& a : answers) {
-    const std::string why = stall_of(a, comm, sequence, timeout, deadline);
+    const std::string why = stall_of(a, comm, sequence, timeout, check);
     if (why.empty()) {
       if (waits_with_us(a, comm, sequence)) lowest_waiting = std::min(lowest_waiting, a.rank);
       continue;
@@ -57,7 +59,11 @@ StallVerdict judge(int me, std::uint64_t comm, std::uint64_t sequence, double wa
   v.message = (deadline ? "--time-limit: the run must stop now, but " : "stalled: ") + reasons + "; " +
               who_is(me, who) + " waited " + seconds_text(waited) + " for " +
               (v.stalled.size() == 1 ? "it" : "them") + " in a collective" +
-              (deadline ? "" : " (stall timeout " + seconds_text(timeout) + ", --stall-timeout)") +
+              (check == StallCheck::timeout ? " (stall timeout " + seconds_text(timeout) + ", --stall-timeout)"
+               : check == StallCheck::silence
+                   ? " and got no answer to a ping in " + seconds_text(StallPolicy::kSilenceGrace) +
+                         " (--stall-timeout N waits N s instead)"
+                   : "") +
               ". Every rank ends; the last checkpoint is kept";
   return v;
 }

@@ -13,6 +13,10 @@
 // 3. When the main thread has waited in a collective longer than the
 //    timeout, or a hard deadline (--time-limit) has come, the watchdog pings
 //    the collective's other members and collects answers for a short grace.
+//    With the automatic timeout it also pings every kSilenceSeconds of a
+//    wait, to find members that answer nothing at all: a host that froze or
+//    vanished from the network is then noticed in seconds, not minutes,
+//    while a member that answers keeps the whole timeout.
 // 4. judge() names the stalled members: no answer; busy outside any
 //    collective, or waiting in a collective nobody else is in (a mismatch
 //    of calls), for at least the timeout (with a deadline: for any time at
@@ -44,6 +48,12 @@ struct StallPolicy {
   static constexpr double kFloorSeconds = 120;
   static constexpr double kFactor = 20;
 
+  // A member that answers no ping for a grace after this long a wait is
+  // gone (stopped, its host frozen or cut off) whatever the timeout: short,
+  // so that a lost host ends the job within half a minute.
+  static constexpr double kSilenceSeconds = 15;
+  static constexpr double kSilenceGrace = 5;
+
   double configured_seconds = 0;  // --stall-timeout; 0: automatic
   bool training = false;
 
@@ -51,6 +61,11 @@ struct StallPolicy {
     if (configured_seconds > 0) return configured_seconds;
     if (!training) return kSetupSeconds;
     return std::max(kFloorSeconds, kFactor * longest_interval_seconds);
+  }
+  // When to look for members that answer nothing: with a given timeout,
+  // only at it (a user who stops a rank in a debugger sets one).
+  double silence_after(double timeout_seconds) const {
+    return configured_seconds > 0 ? timeout_seconds : std::min(kSilenceSeconds, timeout_seconds);
   }
   // How long to collect the peers' answers: enough for a loaded machine,
   // short against the timeout.
@@ -73,11 +88,17 @@ struct StallVerdict {
   std::string message;       // one line, without the "sinapsis CMD: error: " prefix
 };
 
+// Why the members were pinged.
+enum class StallCheck {
+  timeout,   // the wait passed the timeout: silent, long-busy and mismatched members are stalled
+  silence,   // a periodic look before it: only members that answer nothing are
+  deadline,  // --time-limit: the job must end now; any member not held up with us is stalled
+};
+
 // `me` waits in collective `sequence` of communicator `comm` since `waited`
 // seconds; `answers` come from the collective's other members; `who[r]` says
-// who rank r is ("pid 123 on host n07"). With `deadline`, the job must end
-// now: any member not waiting in the same collective is stalled.
+// who rank r is ("pid 123 on host n07").
 StallVerdict judge(int me, std::uint64_t comm, std::uint64_t sequence, double waited, double timeout,
-                   const std::vector<PeerAnswer>& answers, const std::vector<std::string>& who, bool deadline);
+                   const std::vector<PeerAnswer>& answers, const std::vector<std::string>& who, StallCheck check);
 
 }  // namespace sinapsis

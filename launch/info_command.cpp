@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/blas_runtime.hpp"
+#include "dist/stall_watch.hpp"
 #include "launch/host_layout.hpp"
 #include "launch/options.hpp"
 #include "launch/versions.hpp"
@@ -93,6 +94,21 @@ int info_command(const Args& args, Communicator& comm) {
                 << " hosts spin while they wait, on a TCP transport: they take the cores the kernel's network "
                    "processing and compute need (up to 12x slower steps measured); drop mpi_yield_when_idle 0 "
                    "or set OMPI_MCA_mpi_yield_when_idle=1\n";
+    }
+    // A host that drops off the network: the ranks end after the stall
+    // watchdog's look for silence; mpirun only after its keepalive.
+    if (wait.mpirun) {
+      std::cout << "lost host: the other ranks end by themselves after about "
+                << int(StallPolicy::kSilenceSeconds + StallPolicy::kSilenceGrace)
+                << " s (stall watchdog); mpirun notices it after about " << int(wait.lost_host_seconds)
+                << " s (oob_tcp_keepalive)\n";
+      if (wait.lost_host_seconds > 60) {
+        ++warnings;
+        std::cout << "warning: mpirun waits about " << int(wait.lost_host_seconds)
+                  << " s for a host that drops off the network before it ends the job: set "
+                     "OMPI_MCA_oob_tcp_keepalive_time=5 OMPI_MCA_oob_tcp_keepalive_intvl=2 "
+                     "OMPI_MCA_oob_tcp_keepalive_probes=3 (about 11 s)\n";
+      }
     }
   }
   if (!skip_measure)

@@ -41,7 +41,7 @@ TEST(StallPolicy, SetupIsPatientTrainingScalesWithTheLongestIntervalAndAGivenTim
 }
 
 TEST(StallJudge, ASilentPeerIsNamedWithWhoItIs) {
-  const StallVerdict v = judge(0, 0, 7, 4.2, 3, {silent(1)}, kWho, false);
+  const StallVerdict v = judge(0, 0, 7, 4.2, 3, {silent(1)}, kWho, StallCheck::timeout);
   ASSERT_EQ(v.stalled, std::vector<int>{1});
   EXPECT_TRUE(v.report);
   EXPECT_NE(v.message.find("rank 1 (pid 11 on host b) does not respond"), std::string::npos) << v.message;
@@ -51,35 +51,60 @@ TEST(StallJudge, ASilentPeerIsNamedWithWhoItIs) {
 
 TEST(StallJudge, PeersHeldUpInThisCollectiveOrItsNeighbourAreNotStalledAndTheLowestOfThemReports) {
   // Rank 0 stopped mid-collective: rank 2 finished #7 and waits in #8.
-  StallVerdict v = judge(1, 0, 7, 4, 3, {silent(0), waiting(2, 8)}, kWho, false);
+  StallVerdict v = judge(1, 0, 7, 4, 3, {silent(0), waiting(2, 8)}, kWho, StallCheck::timeout);
   EXPECT_EQ(v.stalled, std::vector<int>{0});
   EXPECT_TRUE(v.report);
-  v = judge(2, 0, 8, 4, 3, {silent(0), waiting(1, 7)}, kWho, false);
+  v = judge(2, 0, 8, 4, 3, {silent(0), waiting(1, 7)}, kWho, StallCheck::timeout);
   EXPECT_EQ(v.stalled, std::vector<int>{0});
   EXPECT_FALSE(v.report) << "rank 1 reports: one line per job";
   // Everyone waiting together: nothing to judge.
-  EXPECT_TRUE(judge(0, 0, 7, 4, 3, {waiting(1, 7), waiting(2, 7)}, kWho, false).stalled.empty());
+  EXPECT_TRUE(judge(0, 0, 7, 4, 3, {waiting(1, 7), waiting(2, 7)}, kWho, StallCheck::timeout).stalled.empty());
 }
 
 TEST(StallJudge, ABusyPeerIsSlowUntilTheTimeoutThenStalled) {
-  EXPECT_TRUE(judge(0, 0, 7, 4, 3, {busy(1, 2.5)}, kWho, false).stalled.empty());
-  const StallVerdict v = judge(0, 0, 7, 4, 3, {busy(1, 3.5)}, kWho, false);
+  EXPECT_TRUE(judge(0, 0, 7, 4, 3, {busy(1, 2.5)}, kWho, StallCheck::timeout).stalled.empty());
+  const StallVerdict v = judge(0, 0, 7, 4, 3, {busy(1, 3.5)}, kWho, StallCheck::timeout);
   EXPECT_EQ(v.stalled, std::vector<int>{1});
   EXPECT_NE(v.message.find("busy outside any collective for 3.5 s"), std::string::npos) << v.message;
 }
 
 TEST(StallJudge, RanksInDifferentCollectivesAreADeadlockOnceTheTimeoutHasPassed) {
-  EXPECT_TRUE(judge(0, 0, 7, 4, 3, {waiting(1, 12, 1)}, kWho, false).stalled.empty());
-  const StallVerdict v = judge(0, 0, 7, 4, 3, {waiting(1, 12, 4)}, kWho, false);
+  EXPECT_TRUE(judge(0, 0, 7, 4, 3, {waiting(1, 12, 1)}, kWho, StallCheck::timeout).stalled.empty());
+  const StallVerdict v = judge(0, 0, 7, 4, 3, {waiting(1, 12, 4)}, kWho, StallCheck::timeout);
   EXPECT_EQ(v.stalled, std::vector<int>{1});
   EXPECT_NE(v.message.find("waits in another collective (#12"), std::string::npos) << v.message;
   PeerAnswer other_comm = waiting(1, 7, 4);
   other_comm.comm = 3;
-  EXPECT_EQ(judge(0, 0, 7, 4, 3, {other_comm}, kWho, false).stalled, std::vector<int>{1});
+  EXPECT_EQ(judge(0, 0, 7, 4, 3, {other_comm}, kWho, StallCheck::timeout).stalled, std::vector<int>{1});
+}
+
+TEST(StallPolicy, SilenceIsLookedForAfterSecondsUnlessATimeoutIsGiven) {
+  StallPolicy p;
+  p.training = true;
+  EXPECT_EQ(p.silence_after(p.timeout(0.01)), StallPolicy::kSilenceSeconds);
+  EXPECT_LT(StallPolicy::kSilenceSeconds + StallPolicy::kSilenceGrace, 30) << "a lost host ends the job within 30 s";
+  p.configured_seconds = 3600;  // a user debugging a rank
+  EXPECT_EQ(p.silence_after(p.timeout(0.01)), 3600);
+  p.configured_seconds = 2;
+  EXPECT_EQ(p.silence_after(p.timeout(0.01)), 2);
+}
+
+TEST(StallJudge, ALookForSilenceNamesOnlyPeersThatDoNotAnswer) {
+  // Busy for far longer than the timeout, or in another collective: alive,
+  // and left to the timeout's judgement.
+  EXPECT_TRUE(judge(0, 0, 7, 16, 3, {busy(1, 500), waiting(2, 12, 500)}, kWho, StallCheck::silence).stalled.empty());
+  const StallVerdict v = judge(0, 0, 7, 20.5, 120, {busy(1, 500), silent(2)}, kWho, StallCheck::silence);
+  EXPECT_EQ(v.stalled, std::vector<int>{2});
+  EXPECT_TRUE(v.report);
+  EXPECT_NE(v.message.find("stalled: rank 2 (pid 12 on host c) does not respond"), std::string::npos) << v.message;
+  EXPECT_NE(v.message.find("waited 20.5 s for it in a collective and got no answer to a ping in 5.0 s"),
+            std::string::npos)
+      << v.message;
+  EXPECT_NE(v.message.find("--stall-timeout"), std::string::npos) << v.message;
 }
 
 TEST(StallJudge, AtTheDeadlineAnyPeerNotHeldUpWithUsIsNamed) {
-  const StallVerdict v = judge(0, 0, 7, 20, 120, {busy(1, 0.5), waiting(2, 7)}, kWho, true);
+  const StallVerdict v = judge(0, 0, 7, 20, 120, {busy(1, 0.5), waiting(2, 7)}, kWho, StallCheck::deadline);
   EXPECT_EQ(v.stalled, std::vector<int>{1});
   EXPECT_NE(v.message.find("--time-limit: the run must stop now, but rank 1"), std::string::npos) << v.message;
 }
@@ -159,6 +184,28 @@ TEST_P(StoppedRank, IsNamedAndEveryRankEndsKeepingTheLastCheckpoint) {
   }
 }
 
+// With the automatic timeout (minutes), a stopped rank answers no ping and
+// is named after StallPolicy::kSilenceSeconds: a frozen or vanished host
+// ends the job within half a minute. One job size is enough: the 2- and
+// 3-rank cases of the mechanism are above.
+class StoppedRankByDefault : public StoppedRank {};
+INSTANTIATE_TEST_SUITE_P(Ranks, StoppedRankByDefault, ::testing::Values(2),
+                         [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "ranks"; });
+
+TEST_P(StoppedRankByDefault, IsNamedAsSilentLongBeforeTheStallTimeout) {
+  start("--stall-timeout 0");  // 0: automatic, the default
+  ASSERT_TRUE(test::appears(path("run/checkpoint.h5"))) << log();
+  stop_rank(0);
+  EXPECT_EQ(status(), 1) << log();
+  const auto lines = test::sinapsis_lines(log());
+  ASSERT_EQ(lines.size(), 1u) << log();
+  EXPECT_NE(lines[0].find("stalled: rank 0 (pid " + std::to_string(stopped_) + " on host"), std::string::npos)
+      << lines[0];
+  // Judged by the look for silence, not by the (120 s or longer) timeout.
+  EXPECT_NE(lines[0].find("got no answer to a ping"), std::string::npos) << lines[0];
+  EXPECT_EQ(test::run_command("h5dump -H " + path("run/checkpoint.h5") + " > /dev/null").status, 0);
+}
+
 // One job size is enough here: the deadline is the same on every rank.
 class StoppedRankAtTheDeadline : public StoppedRank {};
 INSTANTIATE_TEST_SUITE_P(Ranks, StoppedRankAtTheDeadline, ::testing::Values(2),
@@ -166,9 +213,9 @@ INSTANTIATE_TEST_SUITE_P(Ranks, StoppedRankAtTheDeadline, ::testing::Values(2),
 
 TEST_P(StoppedRankAtTheDeadline, TheTimeLimitHoldsWhileAPeerIsStopped) {
   // 1 minute: the run would stop at 50 s; with rank 1 stopped it cannot,
-  // and the job ends at 55 s instead (the default stall timeout is
-  // minutes). Training is under way long before 50 s.
-  start("--time-limit 1");
+  // and the job ends at 55 s instead. The stall timeout is an hour, so
+  // only the deadline can end it. Training is under way long before 50 s.
+  start("--time-limit 1 --stall-timeout 3600");
   ASSERT_TRUE(test::appears(path("run/checkpoint.h5"), std::chrono::seconds(45))) << log();
   stop_rank(1);
   EXPECT_EQ(status(), 1) << log();

@@ -55,5 +55,17 @@ TEST(WaitSettings, TcpIsInTheTransportsUnlessExcludedOrNotListed) {
   EXPECT_TRUE(settings({{"OMPI_MCA_btl", "^openib"}}).tcp);
 }
 
+TEST(WaitSettings, HowLongMpirunTakesToNoticeALostHostFollowsItsKeepaliveOptions) {
+  const WaitSettings defaults = settings({{"OMPI_MCA_orte_hnp_uri", "1.0;tcp://10.0.0.1:5000"}});
+  EXPECT_TRUE(defaults.mpirun);
+  EXPECT_EQ(defaults.lost_host_seconds, 300 + 20 * 9) << "Open MPI 4.1's defaults";
+  const WaitSettings given = settings({{"OMPI_MCA_orte_hnp_uri", "x"},
+                                       {"OMPI_MCA_oob_tcp_keepalive_time", "5"},
+                                       {"OMPI_MCA_oob_tcp_keepalive_intvl", "2"},
+                                       {"OMPI_MCA_oob_tcp_keepalive_probes", "3"}});
+  EXPECT_EQ(given.lost_host_seconds, 11);
+  EXPECT_FALSE(settings({{"SLURM_STEP_NUM_NODES", "2"}, {"SLURM_PROCID", "0"}}).mpirun) << "srun";
+}
+
 }  // namespace
 }  // namespace sinapsis

@@ -64,6 +64,9 @@ same_weights() {
   pass "$(grep '^cluster: ' "hosts$hosts.log")"
   grep -q "^waiting: ranks yield the CPU (mpi_yield_when_idle 1, set by sinapsis)" info.txt ||
     { cat info.txt; fail "sinapsis info on $hosts hosts does not say that sinapsis made the ranks yield"; }
+  grep -q "^lost host: the other ranks end by themselves after about 20 s (stall watchdog); mpirun notices it after about 11 s" info.txt ||
+    { cat info.txt; fail "sinapsis info on $hosts hosts does not say how fast a lost host ends the job"; }
+  if grep -q "^warning:" info.txt; then cat info.txt; fail "sinapsis info warns on the emulated cluster's settings"; fi
   grep -q '"overlap": true' "hosts$hosts/summary.json" ||
     { grep -A4 exchange "hosts$hosts/summary.json"; fail "--overlap on did not overlap on $hosts hosts"; }
   timeout -s KILL "$job_cap" mpirun -n "$hosts" --oversubscribe "$sinapsis" "${train[@]}" "$@" --data spiral.h5 \

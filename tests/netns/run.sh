@@ -10,9 +10,12 @@
 #      last checkpoint resumes;
 #   4. hostB vanishing from the network mid-training (its processes frozen,
 #      then its link down: a power cut, as hostA sees it) does the same, given
-#      the Open MPI keepalive options in $keepalive (see README.md: without
-#      them it hangs). sinapsis's own stall watchdog would end that job too,
-#      so it is set past the cap here: only the keepalive can end it.
+#      the Open MPI keepalive options in $keepalive; sinapsis's own stall
+#      watchdog would end that job too, so it is set past the cap here: only
+#      the keepalive can end it;
+#   5. the same with no options at all: mpirun alone would wait minutes for
+#      hostB's daemon, but the rank on hostA ends by itself with one line
+#      naming hostB's rank (sinapsis's watchdog: it answers nothing).
 # How long a job takes to end is printed, not judged: a loaded machine is
 # slow, not wrong. Nothing waits a fixed time for an event; every wait is for
 # something seen (a checkpoint, a status file), bounded generously.
@@ -118,6 +121,7 @@ lose_host_b() {
   pass "$what: the job ended by itself with status $status, $seconds s after hostB was lost"
 
   "$here/hosts.sh" kill B   # whatever is left on hostB (frozen processes)
+  ip -n "${SINAPSIS_NETNS_TAG}B" link set "${SINAPSIS_NETNS_TAG}b" up || fail "$what: cannot bring hostB's link back up"
   epochs=$(epochs_done "$run/checkpoint.h5")
   (( ${epochs:-0} >= 2 )) || fail "$what: $run/checkpoint.h5 is unreadable or not past epoch 1 (epochs_done '${epochs}')"
   timeout -s KILL "$job_cap" "$sinapsis" train --resume "$run" --epochs 1 --checkpoint-every 0 >"$run.resume.log" 2>&1 ||
@@ -135,4 +139,36 @@ vanish_host_b() {
 }
 lose_host_b killed kill_host_b
 lose_host_b vanished vanish_host_b "${keepalive[@]}" -- --stall-timeout $(( 10 * job_cap ))
+# 5. Vanished, without the keepalive options: mpirun itself cannot see hostB
+# go (it waits on hostB's daemon for minutes, README.md), but the ranks on
+# hostA must end by themselves with one line naming rank 1: sinapsis's
+# watchdog finds it answers nothing (dist/stall_watch.hpp, kSilenceSeconds).
+run=run_vanished_defaults
+(cross_mpirun "$sinapsis" "${train[@]}" --data spiral.h5 --epochs 1000000 --checkpoint-every 1 --out "$run" \
+   >"$run.log" 2>&1; echo $? >"$run.status") &
+background=$!
+deadline=$(( SECONDS + ready_limit )); ready=0
+while (( SECONDS < deadline )); do
+  epochs=$(epochs_done "$run/checkpoint.h5")
+  (( ${epochs:-0} >= 2 )) && ps -o comm= -p "$(pids_of B)" 2>/dev/null | grep -qx sinapsis && { ready=1; break; }
+  [[ -e "$run.status" ]] && { cat "$run.log"; fail "vanished_defaults: the job ended before hostB was lost"; }
+  sleep 0.1
+done
+(( ready )) || { cat "$run.log"; fail "vanished_defaults: no checkpoint past epoch 1 or no rank on hostB"; }
+start=$(now)
+vanish_host_b
+rank_on_a() { ps -o comm= -p "$(pids_of A)" 2>/dev/null | grep -qx sinapsis; }
+deadline=$(( SECONDS + job_cap ))
+while rank_on_a && (( SECONDS < deadline )); do sleep 0.05; done
+rank_on_a && { cat "$run.log"; fail "vanished_defaults: rank 0 on hostA still runs $job_cap s after hostB was lost"; }
+seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+kill -9 "$background" 2>/dev/null; ip netns pids "${SINAPSIS_NETNS_TAG}A" | xargs -r kill -9; wait "$background"; background=
+grep -q 'error: stalled: rank 1 (pid [0-9]* on host hostB) does not respond' "$run.log" ||
+  { cat "$run.log"; fail "vanished_defaults: rank 0 ended without a line naming rank 1 on hostB as not responding"; }
+(( $(grep -c 'sinapsis train: error:' "$run.log") == 1 )) || { cat "$run.log"; fail "vanished_defaults: not one line"; }
+pass "vanished_defaults: rank 0 on hostA ended by itself $seconds s after hostB was lost, naming it: $(grep -o 'stalled: rank 1 ([^)]*)' "$run.log")"
+"$here/hosts.sh" kill B
+epochs=$(epochs_done "$run/checkpoint.h5")
+(( ${epochs:-0} >= 2 )) || fail "vanished_defaults: $run/checkpoint.h5 is unreadable or not past epoch 1"
+pass "vanished_defaults: the last checkpoint (epoch $epochs) is intact"
 echo "all checks passed"
