@@ -218,12 +218,12 @@ std::vector<GemmShape> step_gemm_shapes(const Architecture& architecture, std::s
                                         std::span<const std::size_t> chunk_rows) {
   const auto& layers = architecture.layers;
   std::vector<GemmShape> shapes;
-  for (const auto& l : layers) shapes.push_back({batch, l.fan_out, l.fan_in});
+  for (const auto& l : layers) shapes.push_back({batch, l.fan_out, l.fan_in, GemmPass::forward});
   for (std::size_t l = layers.size(); l-- > 0;) {
     const std::size_t block = l < chunk_rows.size() ? chunk_rows[l] : 0;
     for (const auto [first, end] : weight_chunks(layers[l].fan_in, block))
-      shapes.push_back({end - first, layers[l].fan_out, batch});
-    if (l > 0) shapes.push_back({batch, layers[l].fan_in, layers[l].fan_out});
+      shapes.push_back({end - first, layers[l].fan_out, batch, GemmPass::weight_gradient});
+    if (l > 0) shapes.push_back({batch, layers[l].fan_in, layers[l].fan_out, GemmPass::input_gradient});
   }
   return shapes;
 }
@@ -248,25 +248,26 @@ ComputeTimeline compute_timeline(const Architecture& architecture, std::size_t b
   const double b = double(batch), f = kFloatBytes;
   const double parameters = double(architecture.parameter_count());
   const auto streamed = [&](double bytes) { return bytes / rates.memory_bytes_per_second; };
-  const auto gemm = [&](std::size_t m, std::size_t n, std::size_t k) { return rates.gemm({m, n, k}); };
+  const auto gemm = [&](std::size_t m, std::size_t n, std::size_t k, GemmPass pass) { return rates.gemm({m, n, k, pass}); };
   const double outputs = double(architecture.outputs());
 
   ComputeTimeline timeline;
   double t = streamed(f * (parameters + double(Model<float>::kControlSlots)));  // zero the gradients
   for (const auto& l : layers) {
     const double values = b * double(l.fan_out);
-    t += streamed(f * values) + gemm(batch, l.fan_out, l.fan_in) + streamed(2 * f * values);  // bias, x w, activation
+    t += streamed(f * values) + gemm(batch, l.fan_out, l.fan_in, GemmPass::forward) + streamed(2 * f * values);  // bias, x w, activation
   }
   t += streamed(2 * f * b * outputs) + streamed(2 * f * b * outputs);  // keep the logits, the loss
   t += streamed(3 * f * b * outputs);                                  // the loss gradient
   for (std::size_t l = layers.size(); l-- > 0;) {
     const std::size_t block = l < chunk_rows.size() ? chunk_rows[l] : 0;
     for (const auto [first, end] : weight_chunks(layers[l].fan_in, block)) {
-      t += gemm(end - first, layers[l].fan_out, batch);
+      t += gemm(end - first, layers[l].fan_out, batch, GemmPass::weight_gradient);
       if (first == 0) t += streamed(f * b * double(layers[l].fan_out));  // the bias gradient
       timeline.block_done.push_back(t);
     }
-    if (l > 0) t += gemm(batch, layers[l].fan_in, layers[l].fan_out) + streamed(3 * f * b * double(layers[l].fan_in));
+    if (l > 0)
+      t += gemm(batch, layers[l].fan_in, layers[l].fan_out, GemmPass::input_gradient) + streamed(3 * f * b * double(layers[l].fan_in));
   }
   timeline.backward_end = t;
   timeline.after_sum = streamed(3 * f * parameters);  // p -= lr g

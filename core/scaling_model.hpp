@@ -114,9 +114,14 @@ ExchangeTerms compressed_exchange(std::size_t ranks, std::size_t ranks_per_node,
 // rounding its chunk, widening the whole result.
 double compressed_conversion_bytes(std::size_t ranks, std::size_t floats);
 
-// One sgemm: C [m, n] += A [m, k] B [k, n] (transposes as the step needs).
+// Which of the step's products a GEMM is: x w, x^T dy, dy w^T (each runs
+// BLAS with its own transposes, see dense.hpp).
+enum class GemmPass { forward, weight_gradient, input_gradient };
+
+// One sgemm: C [m, n] += op(A) [m, k] op(B) [k, n].
 struct GemmShape {
   std::size_t m = 0, n = 0, k = 0;
+  GemmPass pass = GemmPass::forward;
   double flops() const { return 2.0 * double(m) * double(n) * double(k); }
   auto operator<=>(const GemmShape&) const = default;
 };

@@ -178,11 +178,12 @@ TEST(Compressed, HalvesTheBytesOfTheAllreduce) {
 TEST(Compute, StepGemmsAreTheForwardWeightAndInputGradients) {
   const Architecture net = medium();
   const std::vector<GemmShape> shapes = step_gemm_shapes(net, 128);
+  const auto f = GemmPass::forward, dw = GemmPass::weight_gradient, dx = GemmPass::input_gradient;
   const std::vector<GemmShape> expected = {
-      {128, 256, 784}, {128, 128, 256}, {128, 10, 128},  // forward
-      {128, 10, 128},  {128, 128, 10},                   // layer 2: dW [128x10] over the batch, dx
-      {256, 128, 128}, {128, 256, 128},                  // layer 1
-      {784, 256, 128},                                   // layer 0: dW only, nobody needs dL/dinput
+      {128, 256, 784, f},  {128, 128, 256, f}, {128, 10, 128, f},  // forward
+      {128, 10, 128, dw},  {128, 128, 10, dx},                     // layer 2: dW [128x10] over the batch, dx
+      {256, 128, 128, dw}, {128, 256, 128, dx},                    // layer 1
+      {784, 256, 128, dw},                                         // layer 0: dW only, nobody needs dL/dinput
   };
   EXPECT_EQ(shapes, expected);
   // With buckets the weight gradients come in row blocks, same flops.
