@@ -256,5 +256,35 @@ TEST_F(PlanCli, BadInputsAreOneLineNamingTheOption) {
   expect_refused(shape + "--network " + path("v7.json"), "--network: " + path("v7.json") + ": version 7");
 }
 
+// report draws a saved plan, CSV or JSON, beside it (FILE-report/), and
+// refuses a file that is not a plan in one line naming the file and line.
+TEST_F(PlanCli, ReportDrawsAPlanFile) {
+  for (const std::string format : {"csv", "json"}) {
+    const std::string file = path("plan." + format);
+    run(kPlan + " --format " + format + " --out " + file);
+    const std::string out = run("report " + file);
+    const fs::path page = dir_ / "plan-report" / "index.html";
+    EXPECT_NE(out.find("wrote " + page.string()), std::string::npos) << out;
+    std::ifstream in(page);
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(html.find("<img src=\"efficiency.png\""), std::string::npos) << html;
+    EXPECT_NE(html.find("<img src=\"throughput.png\""), std::string::npos) << html;
+    EXPECT_GT(fs::file_size(dir_ / "plan-report" / "efficiency.png"), 1000u);
+    EXPECT_NE(html.find("efficiency"), std::string::npos);  // the plan itself, on the page
+    fs::remove_all(dir_ / "plan-report");
+  }
+  std::ofstream(path("bad.csv")) << "ranks,efficiency,samples_per_second\n1,1,100\n2,x,150\n";
+  CommandResult r = run_sinapsis("report " + path("bad.csv"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_EQ(r.output, "sinapsis report: error: " + path("bad.csv") + " line 3: efficiency 'x' is not a number\n");
+  std::ofstream(path("down.csv")) << "ranks,efficiency,samples_per_second\n4,1,100\n2,0.5,150\n";
+  r = run_sinapsis("report " + path("down.csv"));
+  EXPECT_NE(r.output.find("line 3: ranks 2 after 4"), std::string::npos) << r.output;
+  std::ofstream(path("other.json")) << "{\"format\": \"sinapsis-network-calibration\"}\n";
+  r = run_sinapsis("report " + path("other.json"));
+  EXPECT_NE(r.output.find(path("other.json") + " line 1: not a plan"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "bad-report") || fs::exists(dir_ / "down-report") || fs::exists(dir_ / "other-report"));
+}
+
 }  // namespace
 }  // namespace sinapsis
