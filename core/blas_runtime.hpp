@@ -13,7 +13,10 @@
 // turns the fix off.
 #pragma once
 
+#include <cstddef>
 #include <string>
+
+#include "core/blas.hpp"  // Transpose
 
 namespace sinapsis {
 
@@ -38,5 +41,13 @@ BlasRuntime blas_runtime();
 void set_blas_threads(int threads);
 // Measured single-precision GEMM rate (n x n x n, best of a few runs).
 double measure_sgemm_gflops(int n = 1024);
+// Seconds of one C [m, n] = op(A) op(B) through blas.hpp's gemm() on this
+// host's BLAS threads, op(A) [m, k] and op(B) [k, n] transposed as given (the
+// step runs x w, x^T dy and dy w^T): best of several runs after a warm-up,
+// repeated for at least a few milliseconds so small shapes are timed too.
+double measure_sgemm_seconds(std::size_t m, std::size_t n, std::size_t k, Transpose a, Transpose b);
+// Bytes per second one core streams through a pass like the SGD update
+// (p -= lr g over arrays larger than the caches: read two, write one).
+double measure_memory_bytes_per_second();
 
 }  // namespace sinapsis

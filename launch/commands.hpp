@@ -21,6 +21,10 @@ inline constexpr int kExitResume = 75;
 
 using Args = std::vector<std::string>;
 
+// Gradient per bucket of the overlapped exchange (BENCHMARKS.md, "Emulated
+// cluster"): train's --bucket-mb, and what plan predicts it with.
+inline constexpr double kDefaultBucketMb = 1;
+
 // `comm` connects the ranks of an mpirun/srun job (one rank otherwise).
 // Only train works across ranks; under mpirun the other commands run on
 // rank 0 alone.
@@ -52,5 +56,6 @@ int predict_command(const Args& args, Communicator& comm);
 int eval_command(const Args& args, Communicator& comm);
 int info_command(const Args& args, Communicator& comm);
 int data_command(const Args& args, Communicator& comm);
+int plan_command(const Args& args, Communicator& comm);
 
 }  // namespace sinapsis::cli

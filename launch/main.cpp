@@ -31,6 +31,7 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
       {"report", {sinapsis::cli::report_command, "write an HTML report with plots of a run or a sweep"}},
       {"info", {sinapsis::cli::info_command, "show ranks, hosts, cores and BLAS threads per rank, kernel and speed"}},
       {"data", {sinapsis::cli::data_command, "make (Playground), shard, import (idx, csv) or inspect data files"}},
+      {"plan", {sinapsis::cli::plan_command, "predict step time, speed-up and efficiency of a network on 1..N ranks"}},
   };
   return table;
 }

@@ -106,7 +106,7 @@ int resolve_threads(int requested) {
 
 std::vector<CommandOptions> every_command_options() {
   std::vector<CommandOptions> all;
-  for (auto part : {train_options, sweep_options, predict_options, report_options, info_options, data_options})
+  for (auto part : {train_options, sweep_options, predict_options, report_options, info_options, data_options, plan_options})
     for (auto& command : part()) all.push_back(std::move(command));
   return all;
 }

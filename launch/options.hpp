@@ -186,5 +186,6 @@ std::vector<CommandOptions> predict_options();  // predict, eval
 std::vector<CommandOptions> report_options();
 std::vector<CommandOptions> info_options();
 std::vector<CommandOptions> data_options();     // data make, shard, import, inspect
+std::vector<CommandOptions> plan_options();
 
 }  // namespace sinapsis::cli

@@ -1,5 +1,6 @@
-// sinapsis report RUN_DIR | SWEEP_DIR: an HTML page with plots, written to
-// DIR/report/index.html with its PNG images beside it.
+// sinapsis report RUN_DIR | SWEEP_DIR | PLAN_FILE: an HTML page with plots,
+// written to DIR/report/index.html (for a plan file F.csv or F.json beside
+// it, F-report/index.html) with its PNG images beside it.
 //   a run:   loss (and, where measured, accuracy) curves per epoch with the
 //            best epoch marked; for 2-input data, the model's decision
 //            surface over the input plane with the training and test points,
@@ -9,6 +10,8 @@
 //   a sweep: a heat map of the loss over depth x width per feature set,
 //            the cells under --target-loss marked and the simplest network
 //            starred; the trials table; the summary.
+//   a plan:  (sinapsis plan --out) the predicted scaling efficiency and
+//            throughput over the rank counts, and the plan itself.
 // Everything the report reads is read and checked first (report_inputs.hpp);
 // a bad file is one error line and no report. The report is built in
 // DIR/report.tmp.PID and renamed into place whole, so a failure leaves the
@@ -77,13 +80,13 @@ void write_file(const fs::path& file, const std::string& text) {
   if (!out) throw DataError(file.string() + ": write failed (disk full?)");
 }
 
-// The report under construction: DIR/report.tmp.PID, put in place of
-// DIR/report by publish(). Whatever is left under the temporary name when it
+// The report under construction: DIR/NAME.tmp.PID, put in place of
+// DIR/NAME (NAME: "report" unless given) by publish(). Whatever is left under the temporary name when it
 // is destroyed goes: a half-built report (an error) or the replaced one.
 class ReportDirectory {
  public:
-  explicit ReportDirectory(const fs::path& dir)
-      : final_(dir / "report"), building_(dir / ("report.tmp." + std::to_string(::getpid()))) {
+  explicit ReportDirectory(const fs::path& dir, const std::string& name = "report")
+      : final_(dir / name), building_(dir / (name + ".tmp." + std::to_string(::getpid()))) {
     std::error_code error;
     fs::remove_all(building_, error);  // a leftover of a killed report with our pid
     if (!fs::create_directory(building_, error) || error)
@@ -519,6 +522,43 @@ void sweep_page(const SweepInputs& sweep, Report& report) {
   report.page.body += trials_table(sweep);
 }
 
+// Efficiency over the rank counts (log scale), against perfect scaling and
+// the 90 % the plan's last column aims at; and samples per second against
+// linear scaling from the first row.
+void plan_page(const PlanInputs& plan, const std::string& name, Report& report) {
+  report.page.heading("Scaling efficiency");
+  if (report.plotter) {
+    std::ostringstream dat;
+    dat << "# ranks efficiency samples_per_second ideal_samples_per_second\n";
+    const double per_rank = plan.samples_per_second.front() / plan.ranks.front();
+    for (std::size_t i = 0; i < plan.ranks.size(); ++i)
+      dat << number_text(plan.ranks[i]) << ' ' << number_text(plan.efficiency[i]) << ' '
+          << number_text(plan.samples_per_second[i]) << ' ' << number_text(per_rank * plan.ranks[i]) << '\n';
+    write_file(report.dir / "plan.dat", dat.str());
+    const double lo = plan.ranks.front(), hi = plan.ranks.back();
+    const std::string xrange = lo == hi ? range_text(lo * 0.5, hi * 2) : range_text(lo, hi);
+    const double top = std::max(1.05, *std::max_element(plan.efficiency.begin(), plan.efficiency.end()) * 1.05);
+    const std::string points = plan.ranks.size() == 1 ? "points pt 7 ps 1.5" : "linespoints pt 7 lw 2";
+    std::ostringstream gp;
+    gp << "set title " << gnuplot_quote(name) << "\nset logscale x 2\nset xrange " << xrange
+       << "\nset yrange [0:" << number_text(top) << "]\nset xlabel 'ranks'\nset ylabel 'efficiency (speed-up / ranks)'\n"
+       << "set grid\nset key outside right top\n"
+       << "plot 'plan.dat' using 1:2 with " << points << " lc rgb '#0072b2' title 'predicted', "
+       << "1 with lines dt 2 lc rgb 'black' title 'perfect', 0.9 with lines dt 3 lc rgb '#d55e00' title '90 %'\n";
+    report.plotter->draw("efficiency", "efficiency", "900,500", gp.str());
+    report.page.image("efficiency.png", "predicted scaling efficiency over the rank counts");
+    std::ostringstream rate;
+    rate << "set title " << gnuplot_quote(name) << "\nset logscale xy\nset xrange " << xrange
+         << "\nset xlabel 'ranks'\nset ylabel 'samples per second'\nset grid\nset key outside right top\n"
+         << "plot 'plan.dat' using 1:3 with " << points << " lc rgb '#0072b2' title 'predicted', "
+         << "'plan.dat' using 1:4 with lines dt 2 lc rgb 'black' title 'linear from the first row'\n";
+    report.plotter->draw("throughput", "throughput", "900,500", rate.str());
+    report.page.image("throughput.png", "predicted samples per second over the rank counts");
+  }
+  report.page.heading("Plan");
+  report.page.pre(plan.text);
+}
+
 bool present(const fs::path& file) {
   std::error_code error;
   return fs::exists(file, error);
@@ -535,7 +575,30 @@ struct ReportOptions {
 };
 
 void describe(po::options_description& o, ReportOptions& v) {
-  o.add_options()("dir", po::value(&v.dir)->required(), "a run directory (sinapsis train --out) or a sweep directory");
+  o.add_options()("dir", po::value(&v.dir)->required(),
+                  "a run directory (sinapsis train --out), a sweep directory, or a plan file (sinapsis plan --out)");
+}
+
+// The report of a plan file: FILE's directory / STEM-report.
+int plan_report(const fs::path& file) {
+  const PlanInputs plan = read_plan_inputs(file);  // read and checked before anything is written
+  std::vector<std::string> notes;
+  const std::optional<std::string> gnuplot = find_program("gnuplot");
+  if (!gnuplot) notes.push_back("gnuplot not found (apt-get install gnuplot-nox): the report has no plots");
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  const std::string name = file.stem().string() + "-report";
+  ReportDirectory out(dir, name);
+  Report report{out.path(), std::nullopt, {}, notes};
+  if (gnuplot) report.plotter.emplace(*gnuplot, out.path(), notes);
+  report.page.title = "sinapsis plan " + file.filename().string();
+  plan_page(plan, file.filename().string(), report);
+  AtomicFile html((out.path() / "index.html").string());
+  html.stream() << report.page.html();
+  html.commit();
+  out.publish();
+  for (const auto& note : notes) std::cerr << "sinapsis report: " << note << "\n";
+  std::cout << "wrote " << (dir / name / "index.html").string() << std::endl;
+  return kExitSuccess;
 }
 
 }  // namespace
@@ -550,11 +613,13 @@ int report_command(const Args& args, Communicator& /*comm*/) {
   po::positional_options_description positional;
   positional.add("dir", 1);
   po::variables_map values;
-  if (!parse("report", args, options, values, "RUN_DIR | SWEEP_DIR", &positional)) return kExitSuccess;
+  if (!parse("report", args, options, values, "RUN_DIR | SWEEP_DIR | PLAN_FILE", &positional)) return kExitSuccess;
   const fs::path in(dir);
+  std::error_code error;
+  if (fs::is_regular_file(in, error)) return plan_report(in);
   const bool is_sweep = present(in / "trials.csv");
   if (!is_sweep && !present(in / "metrics.csv"))
-    throw UsageError("report: " + dir + " is neither a run directory (metrics.csv) nor a finished sweep (trials.csv)");
+    throw UsageError("report: " + dir + " is neither a run directory (metrics.csv), a finished sweep (trials.csv) nor a plan file");
   // Everything is read and checked before anything is written.
   std::optional<RunInputs> run;
   std::optional<SweepInputs> sweep;

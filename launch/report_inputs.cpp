@@ -237,4 +237,83 @@ SweepInputs read_sweep_inputs(const fs::path& sweep) {
   return in;
 }
 
+namespace {
+
+// A plan row's values, checked: ranks whole, >= 1 and increasing;
+// efficiency and samples/s finite and >= 0.
+void add_plan_row(PlanInputs& plan, double ranks, double efficiency, double samples_per_second,
+                  const std::string& where) {
+  if (!(ranks >= 1 && ranks == std::floor(ranks) && ranks < 1e15))
+    throw DataError(where + "ranks " + std::to_string(ranks) + " is not a whole number >= 1");
+  if (!plan.ranks.empty() && ranks <= plan.ranks.back())
+    throw DataError(where + "ranks " + std::to_string(std::size_t(ranks)) + " after " +
+                    std::to_string(std::size_t(plan.ranks.back())) + " (rank counts must increase)");
+  if (!(efficiency >= 0 && std::isfinite(efficiency)) || !(samples_per_second >= 0 && std::isfinite(samples_per_second)))
+    throw DataError(where + "efficiency and samples_per_second must be finite numbers >= 0");
+  plan.ranks.push_back(ranks);
+  plan.efficiency.push_back(efficiency);
+  plan.samples_per_second.push_back(samples_per_second);
+}
+
+void parse_plan_csv(PlanInputs& plan, const std::string& source) {
+  std::vector<std::string> columns;
+  std::size_t ranks = 0, efficiency = 0, rate = 0;
+  for_each_line(plan.text, source, [&](std::size_t number, std::string_view line) {
+    const auto fields = split_fields(line);
+    const std::string where = source + " line " + std::to_string(number) + ": ";
+    if (number == 1) {
+      columns.assign(fields.begin(), fields.end());
+      const auto index = [&](const char* name) {
+        const auto found = std::find(columns.begin(), columns.end(), name);
+        if (found == columns.end())
+          throw DataError(where + "the header has no " + name + " column (not a plan of sinapsis plan --format csv)");
+        return std::size_t(found - columns.begin());
+      };
+      ranks = index("ranks"), efficiency = index("efficiency"), rate = index("samples_per_second");
+      return;
+    }
+    if (fields.size() != columns.size())
+      throw DataError(where + std::to_string(fields.size()) + " fields, but the header has " +
+                      std::to_string(columns.size()));
+    const auto value = [&](std::size_t c) {
+      double parsed = 0;
+      const auto [end, error] = std::from_chars(fields[c].data(), fields[c].data() + fields[c].size(), parsed);
+      if (fields[c].empty() || error != std::errc() || end != fields[c].data() + fields[c].size())
+        throw DataError(where + columns[c] + " '" + std::string(fields[c]) + "' is not a number");
+      return parsed;
+    };
+    add_plan_row(plan, value(ranks), value(efficiency), value(rate), where);
+  });
+  if (plan.ranks.empty()) throw DataError(source + ": the plan has no rows");
+}
+
+void parse_plan_json(PlanInputs& plan, const std::string& source) {
+  const JsonValue json = read_json(plan.text, source);
+  const JsonValue* format = json.find("format");
+  if (json.type != JsonValue::Type::object || format == nullptr || format->text != "sinapsis-plan")
+    throw DataError(source + " line 1: not a plan of sinapsis plan --format json (no \"format\": \"sinapsis-plan\")");
+  const JsonValue* rows = member(json, "rows", JsonValue::Type::array, source);
+  if (rows == nullptr || rows->items.empty()) throw DataError(source + ": the plan has no rows");
+  for (const JsonValue& row : rows->items) {
+    const std::string where = source + " line " + std::to_string(row.line) + ": ";
+    const auto value = [&](const char* key) {
+      const JsonValue* found = row.type == JsonValue::Type::object ? member(row, key, JsonValue::Type::number, source) : nullptr;
+      if (found == nullptr) throw DataError(where + "a row without \"" + key + "\"");
+      return found->number;
+    };
+    add_plan_row(plan, value("ranks"), value("efficiency"), value("samples_per_second"), where);
+  }
+}
+
+}  // namespace
+
+PlanInputs read_plan_inputs(const fs::path& file) {
+  PlanInputs plan;
+  plan.text = read_whole(file);
+  const std::size_t first = plan.text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && plan.text[first] == '{') parse_plan_json(plan, file.string());
+  else parse_plan_csv(plan, file.string());
+  return plan;
+}
+
 }  // namespace sinapsis::cli

@@ -66,4 +66,12 @@ struct SweepInputs {
 };
 SweepInputs read_sweep_inputs(const std::filesystem::path& sweep);
 
+// A plan `sinapsis plan --out FILE` wrote, as CSV or JSON (told apart by its
+// first character): per rank count, in increasing order.
+struct PlanInputs {
+  std::vector<double> ranks, efficiency, samples_per_second;
+  std::string text;  // the file as written, shown on the page
+};
+PlanInputs read_plan_inputs(const std::filesystem::path& file);
+
 }  // namespace sinapsis::cli

@@ -48,8 +48,6 @@ constexpr std::string_view kMetricsHeader =
     "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second,test_loss,"
     "test_accuracy,compute_seconds,comm_seconds,io_seconds,comm_hidden_seconds,bytes_per_step,skipped_steps";
 constexpr std::size_t kMetricsColumns = std::size_t(std::count(kMetricsHeader.begin(), kMetricsHeader.end(), ',')) + 1;
-// Gradient per bucket of the overlapped exchange (BENCHMARKS.md, "Emulated cluster").
-constexpr double kDefaultBucketMb = 1;
 
 struct TrainCommandOptions {
   DataOptions input;

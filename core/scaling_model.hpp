@@ -1,0 +1,235 @@
+// A model of one training step's time on p ranks, for `sinapsis plan`:
+// compute from the step's GEMMs and memory-bound passes, and the gradient
+// exchange from the Thakur–Rabenseifner–Gropp (2005) cost model of the
+// algorithm Open MPI 4.1 actually runs at that size and rank count, with the
+// buckets, overlap and 16-bit wire of the trainer as they are built. Pure:
+// no MPI, no clock, no I/O; the host's rates and the link come from the
+// caller (measured, calibrated or given).
+#pragma once
+
+#include <cstddef>
+#include <functional>   // std::function
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/architecture.hpp"
+#include "core/half.hpp"  // GradPrecision
+
+namespace sinapsis {
+
+// A link of the cost model. A message of n bytes costs alpha + n beta; a
+// reduction of n bytes costs n gamma.
+struct Link {
+  double alpha = 0;  // seconds per message (latency)
+  double beta = 0;   // seconds per byte sent
+  double gamma = 0;  // seconds per byte reduced
+  bool operator==(const Link&) const = default;
+};
+
+// How much of each cost an operation pays; its time on a link is
+// dot(terms, link). Linear in the link, which is what fit_link() solves for.
+struct CostTerms {
+  double alphas = 0, beta_bytes = 0, gamma_bytes = 0;
+  double seconds(const Link& link) const { return alphas * link.alpha + beta_bytes * link.beta + gamma_bytes * link.gamma; }
+  CostTerms& operator+=(const CostTerms& other) {
+    alphas += other.alphas;
+    beta_bytes += other.beta_bytes;
+    gamma_bytes += other.gamma_bytes;
+    return *this;
+  }
+  friend CostTerms operator+(CostTerms a, const CostTerms& b) { return a += b; }
+  bool operator==(const CostTerms&) const = default;
+};
+
+// Two ranks on one host of this machine kind exchanging over shared memory
+// (REFERENCE.md §4: 4 B 0.6 µs, 1 MiB 0.32 ms, 16 MiB 5.3 ms for 2 ranks):
+// alpha from the smallest message, beta + gamma/2 from the large ones, split
+// 2:1 between copying and summing.
+inline constexpr Link kSharedMemoryLink{0.3e-6, 2.5e-10, 1.25e-10};
+
+// The allreduce algorithms Open MPI 4.1's coll/tuned runs for a commutative
+// operation. reduce_bcast is its "nonoverlapping" (a tree reduce to rank 0,
+// then a tree broadcast); linear is reduce and broadcast through rank 0.
+enum class AllreduceAlgorithm { linear, reduce_bcast, recursive_doubling, ring, rabenseifner };
+std::string_view allreduce_algorithm_name(AllreduceAlgorithm algorithm);
+
+// What MPI_Allreduce of `bytes` bytes of floats runs on `ranks` ranks in
+// Open MPI 4.1.x: the fixed decision of coll/tuned (thresholds by rank count
+// and size; its "segmented ring" is called with no segment size, which runs
+// the plain ring), then the algorithms' own fallbacks (ring with fewer
+// floats than ranks runs recursive doubling; Rabenseifner with fewer floats
+// than the largest power of two <= ranks runs linear).
+AllreduceAlgorithm open_mpi_allreduce_algorithm(std::size_t ranks, double bytes);
+
+// The cost of one algorithm on `ranks` ranks each holding `bytes` bytes,
+// non-powers of two handled as Open MPI does: recursive doubling and
+// Rabenseifner first fold the ranks beyond the largest power of two p' into
+// their neighbours and hand them the result at the end.
+//   ring:               2(p-1) a + 2(p-1)/p n b + (p-1)/p n g
+//   recursive doubling: lg p' (a + n b + n g)            [+ 2a + 2n b + n g if p != p']
+//   Rabenseifner:       2 lg p' a + 2(p'-1)/p' n b + (p'-1)/p' n g
+//                                                        [+ 3a + 2n b + n/2 g if p != p']
+//   reduce_bcast:       2 ceil(lg p) (a + n b) + ceil(lg p) n g   (binomial trees)
+//   linear:             2(p-1)(a + n b) + (p-1) n g
+CostTerms allreduce_terms(AllreduceAlgorithm algorithm, std::size_t ranks, double bytes);
+
+// The machines: ranks_per_node ranks on each node, shared memory between
+// them, `network` between nodes.
+struct Cluster {
+  std::size_t ranks_per_node = 1;
+  Link network;
+  Link shared_memory = kSharedMemoryLink;
+};
+
+// One exchange's costs on each link.
+struct ExchangeTerms {
+  CostTerms network, shared_memory;
+  double seconds(const Cluster& cluster) const {
+    return network.seconds(cluster.network) + shared_memory.seconds(cluster.shared_memory);
+  }
+};
+
+// Nodes the ranks fill, ranks_per_node on each (the last one may hold fewer).
+std::size_t node_count(std::size_t ranks, std::size_t ranks_per_node);
+
+// MPI_Allreduce (sum) of `bytes` bytes of floats on `ranks` ranks. On one
+// node: Open MPI's algorithm over shared memory. On several, with k ranks
+// per node: a ring reduce-scatter among the k ranks of each node (shared
+// memory), then each rank allreduces its n/k bytes with its peers on the
+// other nodes (Open MPI's algorithm for that node count and size; the k
+// ranks of a node share its link, so each moves its bytes at 1/k of the
+// bandwidth), then a ring allgather within the node. With k == 1 this is
+// exactly the flat algorithm on the network.
+ExchangeTerms allreduce_exchange(std::size_t ranks, std::size_t ranks_per_node, double bytes);
+
+// Communicator::sum_compressed of `floats` floats (bf16/fp16 on the wire):
+// an alltoallv sending every other rank its chunk as 16-bit values, then an
+// allgatherv of the summed chunks, both over the same links as above. The
+// wire only; the conversions are compressed_conversion_bytes().
+ExchangeTerms compressed_exchange(std::size_t ranks, std::size_t ranks_per_node, std::size_t floats);
+// Memory traffic of sum_compressed's conversions on one rank: rounding all
+// floats to 16 bits, widening and adding the p contributions to its chunk,
+// rounding its chunk, widening the whole result.
+double compressed_conversion_bytes(std::size_t ranks, std::size_t floats);
+
+// Which of the step's products a GEMM is: x w, x^T dy, dy w^T (each runs
+// BLAS with its own transposes, see dense.hpp).
+enum class GemmPass { forward, weight_gradient, input_gradient };
+
+// One sgemm: C [m, n] += op(A) [m, k] op(B) [k, n].
+struct GemmShape {
+  std::size_t m = 0, n = 0, k = 0;
+  GemmPass pass = GemmPass::forward;
+  double flops() const { return 2.0 * double(m) * double(n) * double(k); }
+  auto operator<=>(const GemmShape&) const = default;
+};
+// Seconds one sgemm of a shape takes on this host.
+using GemmSeconds = std::function<double(const GemmShape&)>;
+// Every shape at the same rate.
+GemmSeconds gemm_at_gflops(double gflops);
+
+// What one rank's host does per second.
+struct HostRates {
+  GemmSeconds gemm;
+  double memory_bytes_per_second = 0;  // streaming reads + writes
+};
+
+// The trainer's --overlap, before it is resolved for a job.
+enum class OverlapMode { automatic, on, off };
+// The trainer's rule (train_command.cpp): on, or automatic when the ranks
+// span several hosts AND each rank has a core beyond its BLAS threads for the
+// exchange thread.
+bool overlap_applies(OverlapMode mode, bool spans_hosts, bool spare_core);
+
+// One rank's step as the trainer runs it.
+struct StepSpec {
+  Architecture architecture;
+  std::size_t batch_per_rank = 1;
+  std::size_t ranks = 1;
+  GradPrecision precision = GradPrecision::fp32;
+  // The gradient sum in buckets of bucket_floats started during backward
+  // (--overlap resolved on); otherwise one fused sum after backward.
+  bool overlap = false;
+  std::size_t bucket_floats = 0;
+  // Whether the background exchange thread has a core of its own. Without
+  // one it shares the compute core and hides nothing (BENCHMARKS.md,
+  // "Overlap: which mechanism").
+  bool exchange_has_own_core = true;
+};
+
+// The GEMMs of one step in the order it runs them: each layer's forward
+// [batch, fan_out, fan_in]; then from the last layer down its weight
+// gradient in the row blocks of chunk_rows (BucketPlan::chunk_rows(); empty:
+// whole) [rows, fan_out, batch] and, except for the first layer, its input
+// gradient [batch, fan_in, fan_out].
+std::vector<GemmShape> step_gemm_shapes(const Architecture& architecture, std::size_t batch,
+                                        std::span<const std::size_t> chunk_rows = {});
+
+struct StepPrediction {
+  double compute_seconds = 0;       // forward, backward, update and the passes around them
+  double comm_seconds = 0;          // every exchange of the step, hidden or not
+  double exposed_comm_seconds = 0;  // step - compute: what the exchange adds
+  double step_seconds = 0;
+  double bytes_per_step = 0;        // gradient and control values on the wire (metrics.csv's)
+};
+
+StepPrediction predict_step(const StepSpec& step, const Cluster& cluster, const HostRates& rates);
+
+// The exchange alone, fused: seconds of one gradient sum of `floats` floats
+// on `ranks` ranks, conversions included for a 16-bit wire.
+double exchange_seconds(std::size_t ranks, std::size_t floats, GradPrecision precision, const Cluster& cluster,
+                        const HostRates& rates);
+
+// A plan: the step at each rank count, against the same step on one rank.
+struct PlanSpec {
+  Architecture architecture;
+  std::size_t batch_per_rank = 1;
+  GradPrecision precision = GradPrecision::fp32;
+  OverlapMode overlap = OverlapMode::automatic;
+  std::size_t bucket_floats = 0;
+  bool spare_core = false;  // a core per rank beyond its BLAS threads
+};
+
+struct PlanRow {
+  std::size_t ranks = 1, nodes = 1;
+  bool overlap = false;  // --overlap as resolved at this rank count
+  // How the fused sum crosses the slowest link: the allreduce algorithm of
+  // its network stage (or of shared memory on one node), "alltoallv+allgatherv"
+  // for a 16-bit wire, "none" on one rank.
+  std::string_view exchange = "none";
+  StepPrediction step;
+  double samples_per_second = 0;
+  double speedup = 1;     // samples per second against one rank at the same batch per rank
+  double efficiency = 1;  // speedup / ranks
+  // The smallest batch per rank whose efficiency is >= kTargetEfficiency,
+  // if one is <= kLargestBatchSearched.
+  std::optional<std::size_t> min_batch_per_rank;
+};
+
+inline constexpr double kTargetEfficiency = 0.9;
+inline constexpr std::size_t kLargestBatchSearched = std::size_t{1} << 20;
+
+// The name of what a fused sum of `floats` floats runs (PlanRow::exchange).
+std::string_view exchange_name(std::size_t ranks, std::size_t ranks_per_node, std::size_t floats,
+                               GradPrecision precision);
+
+std::vector<PlanRow> plan_rows(const PlanSpec& spec, std::span<const std::size_t> ranks, const Cluster& cluster,
+                               const HostRates& rates);
+
+// One measured allreduce: `bytes` bytes of floats took `seconds`.
+struct TimedSample {
+  double bytes = 0, seconds = 0;
+};
+// The link that best explains allreduce times measured on `ranks` ranks,
+// ranks_per_node per node: non-negative least squares on the cost terms of
+// the algorithm Open MPI picks at each size, in relative error (each sample
+// weighted by 1/seconds, so small messages count as much as large ones).
+// With one node the result is the shared-memory link; with several the
+// network link, the shared-memory part of each sample taken as
+// `shared_memory`. Needs at least one sample with seconds > 0.
+Link fit_link(std::size_t ranks, std::size_t ranks_per_node, std::span<const TimedSample> samples,
+              const Link& shared_memory = kSharedMemoryLink);
+
+}  // namespace sinapsis

@@ -1,0 +1,428 @@
+// sinapsis plan: how a network's training step would scale over 1..N ranks,
+// predicted by core/scaling_model.hpp from this host's measured GEMM and
+// memory rates (or --gflops / --memory-gbs) and a link (--link and
+// --latency, or a calibration file of `sinapsis info --network`). Prints a
+// table, CSV or JSON; report draws the efficiency curves of a saved plan.
+#include <algorithm>
+#include <cmath>
+#include <charconv>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "core/blas_runtime.hpp"
+#include "core/error.hpp"
+#include "core/gradient_buckets.hpp"
+#include "core/model.hpp"
+#include "core/scaling_model.hpp"
+#include "io/atomic_file.hpp"
+#include "io/data_file.hpp"
+#include "io/json.hpp"
+#include "io/model_file.hpp"
+#include "launch/host_layout.hpp"
+#include "launch/memory_check.hpp"
+#include "launch/network_calibration.hpp"
+#include "launch/options.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+// When neither --link nor --network is given: a common cluster Ethernet
+// and the latency of a good TCP stack over it.
+constexpr const char* kDefaultLink = "25gbit";
+constexpr const char* kDefaultLatency = "5us";
+// Rank lists longer than this are typos (each row searches a batch size).
+constexpr std::size_t kMostRows = 4096;
+constexpr std::size_t kMostRanks = std::size_t{1} << 24;
+
+struct PlanOptions {
+  std::string model, data, hidden = "8,8";
+  std::size_t inputs = 0, outputs = 0, batch_per_rank = 256, ranks_per_node = 1;
+  std::string ranks = "1,2,4,...,1024";
+  std::string link, latency, network;
+  std::string grad_precision = "fp32", overlap = "auto", format = "table", out;
+  double bucket_mb = kDefaultBucketMb, gflops = 0, memory_gbs = 0;
+  int threads = 0;
+};
+
+void describe(po::options_description& o, PlanOptions& v) {
+  o.add_options()
+    ("model", po::value(&v.model), "take the network from this model file (RUN_DIR/model.h5)")
+    ("data", po::value(&v.data), "take inputs and outputs from this data file (as train would), hidden layers from --hidden")
+    ("inputs", number(&v.inputs, at_least(1)), "inputs of the network (with --outputs, instead of --model or --data)")
+    ("outputs", number(&v.outputs, at_least(1)), "outputs of the network")
+    ("hidden", po::value(&v.hidden)->default_value(v.hidden), "hidden layer widths, e.g. 1024,1024 ('none' for no hidden layer)")
+    ("batch-per-rank", number(&v.batch_per_rank, at_least(1))->default_value(v.batch_per_rank), "samples per rank per step (>= 1)")
+    ("ranks", po::value(&v.ranks)->default_value(v.ranks),
+     "rank counts to predict, strictly increasing; '...' continues the geometric (or arithmetic) series of the "
+     "terms before it up to the last, e.g. 1,2,4,...,1024 or 8,16,...,128")
+    ("ranks-per-node", number(&v.ranks_per_node, closed(1, double(kMostRanks)))->default_value(v.ranks_per_node),
+     "ranks on each node: they sum over shared memory first, then share the node's link")
+    ("link", po::value(&v.link), "bandwidth between nodes: a number and kbit, mbit, gbit or tbit, e.g. 10gbit, 400mbit (default 25gbit)")
+    ("latency", po::value(&v.latency), "latency between nodes: a number and ns, us, ms or s, e.g. 2us (default 5us)")
+    ("network", po::value(&v.network), "take the link from this calibration file of sinapsis info --network --out (not with --link/--latency)")
+    ("grad-precision", po::value(&v.grad_precision)->default_value(v.grad_precision), "fp32|bf16|fp16: gradients on the wire, as train's option")
+    ("overlap", po::value(&v.overlap)->default_value(v.overlap),
+     "auto|on|off, as train's option; auto: on when the ranks span nodes and this host's cores leave each of "
+     "--ranks-per-node ranks a core beyond its BLAS threads. Without that core the exchange thread hides nothing")
+    ("bucket-mb", number(&v.bucket_mb, closed(0.01, 1024))->default_value(v.bucket_mb), "with --overlap: megabytes (2^20 bytes) of gradient per bucket, as train's option")
+    ("gflops", number(&v.gflops, at_least(0))->default_value(0), "GEMM rate of a rank, GFLOP/s (0: measure the step's GEMMs on this host)")
+    ("memory-gbs", number(&v.memory_gbs, at_least(0))->default_value(0), "memory streaming rate of a rank, GB/s (0: measure on this host)")
+    ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: this host's cores / --ranks-per-node, as train)")
+    ("format", po::value(&v.format)->default_value(v.format), "table|csv|json")
+    ("out", po::value(&v.out), "write the plan (in --format) to this file instead of printing it; sinapsis report draws it");
+}
+
+// ---- Parsing ------------------------------------------------------------------
+
+// "25gbit" -> 25 and "gbit"; UsageError naming the option if no number leads.
+std::pair<double, std::string> number_and_unit(const std::string& text, const std::string& option,
+                                               const std::string& example) {
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || !std::isfinite(value))
+    throw UsageError(option_text(option, text) + " is not a number with a unit, e.g. " + example);
+  return {value, std::string(end, text.data() + text.size())};
+}
+
+// Seconds per byte of a link of `text` bits per second.
+double parse_link(const std::string& text) {
+  static const std::map<std::string, double> units = {{"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {"tbit", 1e12}};
+  const auto [value, unit] = number_and_unit(text, "link", "25gbit");
+  const auto found = units.find(unit);
+  if (found == units.end())
+    throw UsageError(option_text("link", text) + ": unknown unit '" + unit + "' (expected kbit, mbit, gbit or tbit, e.g. 25gbit)");
+  if (!(value > 0)) throw UsageError(option_text("link", text) + " must be > 0");
+  return 8 / (value * found->second);
+}
+
+double parse_latency(const std::string& text) {
+  static const std::map<std::string, double> units = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}};
+  const auto [value, unit] = number_and_unit(text, "latency", "5us");
+  const auto found = units.find(unit);
+  if (found == units.end())
+    throw UsageError(option_text("latency", text) + ": unknown unit '" + unit + "' (expected ns, us, ms or s, e.g. 5us)");
+  if (!(value >= 0)) throw UsageError(option_text("latency", text) + " must be >= 0");
+  return value * found->second;
+}
+
+// "1,2,4,...,1024" -> 1, 2, 4, ..., 1024: strictly increasing, >= 1. The
+// ellipsis continues the series of the terms before it: geometric when they
+// are (a whole ratio >= 2; with only two terms, when the last is reached
+// that way), else arithmetic; the term after it must be in the series.
+std::vector<std::size_t> parse_rank_list(const std::string& text) {
+  const std::string subject = option_text("ranks", text);
+  std::vector<std::size_t> ranks;
+  const std::vector<std::string> items = parse_name_list(text);
+  const auto whole = [&](const std::string& item) {
+    std::size_t value = 0;
+    if (const std::string reason = read_number(item, closed(1, double(kMostRanks)), value); !reason.empty())
+      throw UsageError(subject + ": '" + item + "' " + reason);
+    return value;
+  };
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i] != "...") {
+      const std::size_t value = whole(items[i]);
+      if (!ranks.empty() && value <= ranks.back())
+        throw UsageError(subject + " must increase strictly: " + items[i] + " follows " + std::to_string(ranks.back()));
+      ranks.push_back(value);
+      continue;
+    }
+    if (ranks.size() < 2 || i + 2 != items.size())
+      throw UsageError(subject + ": '...' needs two terms before it and one, the last, after it (e.g. 1,2,4,...,1024)");
+    const std::size_t last = whole(items[i + 1]);
+    const std::size_t a = ranks[ranks.size() - 2], b = ranks.back();
+    const bool third = ranks.size() >= 3;
+    const std::size_t before = third ? ranks[ranks.size() - 3] : 0;
+    bool geometric = b % a == 0 && b / a >= 2 && (!third || (a % before == 0 && a / before == b / a));
+    if (geometric && !third) {  // 2,4,...: geometric only if it lands on the last term
+      std::size_t term = b;
+      while (term < last && term <= kMostRanks) term *= b / a;
+      geometric = term == last;
+    }
+    if (!geometric && third && b - a != a - before)
+      throw UsageError(subject + ": " + std::to_string(before) + "," + std::to_string(a) + "," + std::to_string(b) +
+                       " is neither a geometric nor an arithmetic series");
+    for (std::size_t term = b;;) {
+      term = geometric ? term * (b / a) : term + (b - a);
+      if (term > last) throw UsageError(subject + ": " + std::to_string(last) + " is not a term of the series before '...'");
+      if (ranks.size() >= kMostRows) break;
+      ranks.push_back(term);
+      if (term == last) break;
+    }
+    break;
+  }
+  if (ranks.empty()) throw UsageError(subject + ": give at least one rank count");
+  if (ranks.size() >= kMostRows)
+    throw UsageError(subject + " gives more than " + std::to_string(kMostRows - 1) + " rank counts");
+  return ranks;
+}
+
+OverlapMode parse_overlap(const std::string& text) {
+  if (text == "auto") return OverlapMode::automatic;
+  if (text == "on") return OverlapMode::on;
+  if (text == "off") return OverlapMode::off;
+  throw UsageError("--overlap: unknown value '" + text + "' (expected auto, on or off)");
+}
+
+// The network from --model, or --data and --hidden, or --inputs, --outputs
+// and --hidden. The unit types do not change the prediction.
+Architecture planned_architecture(const PlanOptions& v, const po::variables_map& values) {
+  const bool shape_given = values.count("inputs") || values.count("outputs");
+  if (!v.model.empty()) {
+    if (!v.data.empty() || shape_given || !values["hidden"].defaulted())
+      throw UsageError("--model gives the whole network: drop --data, --inputs, --outputs and --hidden");
+    return read_model_file(v.model).model.architecture();
+  }
+  const std::vector<std::size_t> hidden = parse_size_list(v.hidden, "hidden");
+  std::size_t inputs = v.inputs, outputs = v.outputs;
+  if (!v.data.empty()) {
+    if (shape_given) throw UsageError("--data gives the inputs and outputs: drop --inputs and --outputs");
+    const Dataset data = read_data_file(v.data);
+    inputs = data.dimension();
+    outputs = data.task == Task::classification ? data.classes : data.targets.cols;
+  } else if (!values.count("inputs") || !values.count("outputs")) {
+    throw UsageError("give the network: --model FILE, or --data FILE, or --inputs and --outputs (with --hidden)");
+  }
+  try {
+    return Architecture::mlp(inputs, hidden, Activation::relu, outputs, Activation::linear);
+  } catch (const ModelError& e) {
+    throw UsageError(option_text("hidden", v.hidden) + ": " + e.what());
+  }
+}
+
+// ---- Rates --------------------------------------------------------------------
+
+// What the prediction rests on, for the header and the JSON.
+struct Calibration {
+  HostRates rates;
+  double gflops = 0;  // given, or the measured step's flops / seconds
+  bool gemm_measured = false, memory_measured = false;
+  int threads = 1;
+  Cluster cluster;
+  std::string link_source;  // "--link 25gbit --latency 5us" or "--network FILE (...)"
+};
+
+// Each GEMM shape of the step timed on this host; a shape not measured (the
+// batch search's) runs at the rate of the measured one nearest in flops.
+GemmSeconds measured_gemms(const std::vector<GemmShape>& shapes, double& gflops) {
+  auto table = std::make_shared<std::map<GemmShape, double>>();
+  double flops = 0, seconds = 0;
+  for (const GemmShape& s : shapes) {
+    if (table->count(s)) continue;
+    const Transpose a = s.pass == GemmPass::weight_gradient ? Transpose::yes : Transpose::no;
+    const Transpose b = s.pass == GemmPass::input_gradient ? Transpose::yes : Transpose::no;
+    (*table)[s] = measure_sgemm_seconds(s.m, s.n, s.k, a, b);
+  }
+  for (const GemmShape& s : shapes) {
+    flops += s.flops();
+    seconds += table->at(s);
+  }
+  gflops = flops / seconds / 1e9;
+  return [table](const GemmShape& shape) {
+    if (const auto found = table->find(shape); found != table->end()) return found->second;
+    double nearest = 0, distance = std::numeric_limits<double>::infinity();
+    for (const auto& [measured, seconds_taken] : *table) {
+      const double d = std::abs(std::log(measured.flops() / shape.flops()));
+      if (d < distance) {
+        distance = d;
+        nearest = measured.flops() / seconds_taken;
+      }
+    }
+    return shape.flops() / nearest;
+  };
+}
+
+Calibration calibrate(const PlanOptions& v, const po::variables_map& values, const Architecture& architecture,
+                      std::size_t bucket_floats) {
+  Calibration c;
+  c.cluster.ranks_per_node = v.ranks_per_node;
+  std::optional<NetworkCalibration> file;  // read before measuring: a bad file fails at once
+  if (!v.network.empty()) file = read_network_calibration(v.network);
+  const int cores = std::max(1, usable_cpus());
+  c.threads = v.threads > 0 ? v.threads : std::max(1, cores / int(v.ranks_per_node));
+  if (v.gflops > 0) {
+    c.gflops = v.gflops;
+    c.rates.gemm = gemm_at_gflops(v.gflops);
+  } else {
+    require_training_memory(architecture, v.batch_per_rank, "measuring the step's GEMMs on this host (give --gflops instead)");
+    set_blas_threads(c.threads);
+    std::vector<GemmShape> shapes = step_gemm_shapes(architecture, v.batch_per_rank);
+    const BucketPlan buckets(architecture, Model<float>::kControlSlots, bucket_floats);
+    for (const GemmShape& s : step_gemm_shapes(architecture, v.batch_per_rank, buckets.chunk_rows())) shapes.push_back(s);
+    c.rates.gemm = measured_gemms(shapes, c.gflops);
+    c.gemm_measured = true;
+  }
+  c.memory_measured = !(v.memory_gbs > 0);
+  c.rates.memory_bytes_per_second = c.memory_measured ? measure_memory_bytes_per_second() : v.memory_gbs * 1e9;
+  if (file) {
+    c.cluster.network = file->link;
+    c.link_source = "--network " + v.network + " (" + std::to_string(file->ranks) + " ranks on " +
+                    std::to_string(file->hosts) + " host(s), " + file->transport + ")";
+  } else {
+    const std::string link = values.count("link") ? v.link : kDefaultLink;
+    const std::string latency = values.count("latency") ? v.latency : kDefaultLatency;
+    // Summing a byte streams about three (two read, one written).
+    c.cluster.network = {parse_latency(latency), parse_link(link), 3 / c.rates.memory_bytes_per_second};
+    c.link_source = "--link " + link + " --latency " + latency;
+  }
+  return c;
+}
+
+// ---- Output -------------------------------------------------------------------
+
+std::string fixed(double value, int digits) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << value;
+  return out.str();
+}
+std::string exact(double value) {
+  std::ostringstream out;
+  out.precision(10);
+  out << value;
+  return out.str();
+}
+
+constexpr const char* kCsvHeader =
+    "ranks,nodes,overlap,exchange,step_seconds,compute_seconds,comm_seconds,comm_total_seconds,samples_per_second,"
+    "speedup,efficiency,min_batch_per_rank_90,bytes_per_step";
+
+std::string csv(const std::vector<PlanRow>& rows) {
+  std::string out = std::string(kCsvHeader) + "\n";
+  for (const auto& r : rows)
+    out += std::to_string(r.ranks) + "," + std::to_string(r.nodes) + "," + (r.overlap ? "on" : "off") + "," +
+           std::string(r.exchange) + "," + exact(r.step.step_seconds) + "," + exact(r.step.compute_seconds) + "," +
+           exact(r.step.exposed_comm_seconds) + "," + exact(r.step.comm_seconds) + "," + exact(r.samples_per_second) +
+           "," + exact(r.speedup) + "," + exact(r.efficiency) + "," +
+           (r.min_batch_per_rank ? std::to_string(*r.min_batch_per_rank) : "none") + "," + exact(r.step.bytes_per_step) + "\n";
+  return out;
+}
+
+std::string describe_link(const Link& link) {
+  return "alpha " + fixed(link.alpha * 1e6, 2) + " us, beta " + fixed(link.beta * 1e9, 4) + " ns/byte, gamma " +
+         fixed(link.gamma * 1e9, 4) + " ns/byte";
+}
+
+std::string header(const PlanOptions& v, const Architecture& a, const Calibration& c, const std::vector<PlanRow>& rows) {
+  std::ostringstream out;
+  out << "network " << a.describe() << ", " << a.parameter_count() << " parameters; " << v.batch_per_rank
+      << " samples per rank; " << v.grad_precision << " gradients; --overlap " << v.overlap << "\n"
+      << "compute: GEMM " << fixed(c.gflops, 1) << " GFLOP/s "
+      << (c.gemm_measured ? "measured on this host (" + std::to_string(c.threads) + " BLAS thread(s))" : "given")
+      << ", memory " << fixed(c.rates.memory_bytes_per_second / 1e9, 1) << " GB/s "
+      << (c.memory_measured ? "measured" : "given") << "\n"
+      << "link: " << c.link_source << ": " << describe_link(c.cluster.network) << "\n";
+  if (v.ranks_per_node > 1)
+    out << "within a node (" << v.ranks_per_node << " ranks): shared memory, " << describe_link(c.cluster.shared_memory) << "\n";
+  const PlanRow& last = rows.back();
+  out << "exchange at " << last.ranks << " ranks (" << last.nodes << " node(s)): " << last.exchange << "\n";
+  return out.str();
+}
+
+std::string table(const std::vector<PlanRow>& rows) {
+  std::ostringstream out;
+  out << std::setw(7) << "ranks" << std::setw(7) << "nodes" << std::setw(8) << "overlap" << std::setw(11) << "step ms"
+      << std::setw(12) << "compute ms" << std::setw(10) << "comm ms" << std::setw(12) << "(total) ms" << std::setw(13)
+      << "samples/s" << std::setw(10) << "speedup" << std::setw(11) << "efficiency" << std::setw(15) << "batch for 90%"
+      << "\n";
+  for (const auto& r : rows)
+    out << std::setw(7) << r.ranks << std::setw(7) << r.nodes << std::setw(8) << (r.overlap ? "on" : "off")
+        << std::setw(11) << fixed(r.step.step_seconds * 1e3, 3) << std::setw(12) << fixed(r.step.compute_seconds * 1e3, 3)
+        << std::setw(10) << fixed(r.step.exposed_comm_seconds * 1e3, 3) << std::setw(12)
+        << fixed(r.step.comm_seconds * 1e3, 3) << std::setw(13) << fixed(r.samples_per_second, 0) << std::setw(10)
+        << fixed(r.speedup, 2) << std::setw(11) << fixed(r.efficiency, 3) << std::setw(15)
+        << (r.min_batch_per_rank ? std::to_string(*r.min_batch_per_rank) : "none") << "\n";
+  return out.str();
+}
+
+std::string json(const PlanOptions& v, const Architecture& a, const Calibration& c, const std::vector<PlanRow>& rows) {
+  std::vector<std::string> layers;
+  std::vector<JsonObject> json_rows;
+  for (const auto& r : rows) {
+    JsonObject row;
+    row.add("ranks", r.ranks).add("nodes", r.nodes).add("overlap", r.overlap).add("exchange", std::string(r.exchange))
+        .add("step_seconds", r.step.step_seconds).add("compute_seconds", r.step.compute_seconds)
+        .add("comm_seconds", r.step.exposed_comm_seconds).add("comm_total_seconds", r.step.comm_seconds)
+        .add("samples_per_second", r.samples_per_second).add("speedup", r.speedup).add("efficiency", r.efficiency);
+    if (r.min_batch_per_rank) row.add("min_batch_per_rank_90", *r.min_batch_per_rank);
+    else row.add_null("min_batch_per_rank_90");
+    json_rows.push_back(row.add("bytes_per_step", r.step.bytes_per_step));
+  }
+  const auto link = [](const Link& l) {
+    return JsonObject().add("alpha_seconds", l.alpha).add("beta_seconds_per_byte", l.beta).add("gamma_seconds_per_byte", l.gamma);
+  };
+  const JsonObject inputs = JsonObject()
+                                .add("network", a.describe())
+                                .add("parameters", a.parameter_count())
+                                .add("batch_per_rank", v.batch_per_rank)
+                                .add("ranks_per_node", v.ranks_per_node)
+                                .add("grad_precision", v.grad_precision)
+                                .add("overlap", v.overlap)
+                                .add("bucket_mb", v.bucket_mb);
+  const JsonObject calibration = JsonObject()
+                                     .add("gemm_gflops", c.gflops)
+                                     .add("gemm_measured", c.gemm_measured)
+                                     .add("blas_threads", c.threads)
+                                     .add("memory_bytes_per_second", c.rates.memory_bytes_per_second)
+                                     .add("memory_measured", c.memory_measured)
+                                     .add("link_source", c.link_source)
+                                     .add("network", link(c.cluster.network))
+                                     .add("shared_memory", link(c.cluster.shared_memory));
+  return JsonObject()
+             .add("format", "sinapsis-plan")
+             .add("version", 1)
+             .add("inputs", inputs)
+             .add("calibration", calibration)
+             .add("rows", json_rows)
+             .text() + "\n";
+}
+
+}  // namespace
+
+std::vector<CommandOptions> plan_options() { return {described<PlanOptions>("plan")}; }
+
+int plan_command(const Args& args, Communicator&) {
+  po::options_description options("sinapsis plan options");
+  PlanOptions v;
+  describe(options, v);
+  po::variables_map values;
+  if (!parse("plan", args, options, values,
+             "--inputs N --outputs K [--hidden 1024,1024] | --model FILE | --data FILE  [--batch-per-rank B] "
+             "[--ranks 1,2,4,...,1024] [--ranks-per-node R] [--link 25gbit --latency 5us | --network FILE] "
+             "[--grad-precision fp32|bf16|fp16] [--overlap auto|on|off] [--format table|csv|json] [--out FILE]"))
+    return kExitSuccess;
+  // Every option is checked before anything is read or measured.
+  if (v.format != "table" && v.format != "csv" && v.format != "json")
+    throw UsageError("--format: unknown format '" + v.format + "' (expected table, csv or json)");
+  const GradPrecision precision = parse_grad_precision(v.grad_precision, "--grad-precision");
+  const OverlapMode overlap = parse_overlap(v.overlap);
+  const std::vector<std::size_t> ranks = parse_rank_list(v.ranks);
+  if (values.count("link")) parse_link(v.link);
+  if (values.count("latency")) parse_latency(v.latency);
+  if (!v.network.empty() && (values.count("link") || values.count("latency")))
+    throw UsageError("--network: " + v.network + " gives the link: drop --link and --latency");
+  const std::size_t bucket_floats = std::max<std::size_t>(1, std::size_t(v.bucket_mb * 1024 * 1024 / sizeof(float)));
+
+  const Architecture architecture = planned_architecture(v, values);
+  const Calibration c = calibrate(v, values, architecture, bucket_floats);
+  PlanSpec spec{architecture, v.batch_per_rank, precision, overlap, bucket_floats, false};
+  spec.spare_core = std::max(1, usable_cpus()) >= int(v.ranks_per_node) * (c.threads + 1);
+  const std::vector<PlanRow> rows = plan_rows(spec, ranks, c.cluster, c.rates);
+
+  const std::string text = v.format == "csv"    ? csv(rows)
+                           : v.format == "json" ? json(v, architecture, c, rows)
+                                                : header(v, architecture, c, rows) + table(rows);
+  if (v.out.empty()) {
+    std::cout << text << std::flush;
+  } else {
+    write_file_atomically(v.out, text);
+    std::cout << "wrote " << v.out << " (" << rows.size() << " rank counts, " << v.format << ")\n";
+  }
+  return kExitSuccess;
+}
+
+}  // namespace sinapsis::cli

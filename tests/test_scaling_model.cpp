@@ -1,0 +1,329 @@
+// The step-time model of `sinapsis plan`: the closed forms of Thakur,
+// Rabenseifner and Gropp (2005) for the allreduce algorithms, Open MPI 4.1's
+// choice among them, the hierarchical and compressed exchanges, the compute
+// of a step, the overlap timeline, the plan rows and the fit of a link.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/gradient_buckets.hpp"
+#include "core/scaling_model.hpp"
+
+namespace sinapsis {
+namespace {
+
+constexpr Link kLink{5e-6, 1e-9, 2e-10};
+
+Architecture medium() {
+  return Architecture::mlp(784, std::vector<std::size_t>{256, 128}, Activation::relu, 10, Activation::softmax);
+}
+Architecture wide() {
+  return Architecture::mlp(784, std::vector<std::size_t>{1024, 1024}, Activation::relu, 10, Activation::softmax);
+}
+HostRates rates(double gflops = 50) { return {gemm_at_gflops(gflops), 10e9}; }
+
+TEST(AllreduceTerms, RingIsTheClosedFormAtPowersOfTwo) {
+  const double n = 1e6;
+  for (const std::size_t p : {2u, 4u, 8u}) {
+    const double q = double(p);
+    const double expected = 2 * (q - 1) * kLink.alpha + 2 * (q - 1) / q * n * kLink.beta + (q - 1) / q * n * kLink.gamma;
+    EXPECT_DOUBLE_EQ(allreduce_terms(AllreduceAlgorithm::ring, p, n).seconds(kLink), expected) << p;
+  }
+}
+
+TEST(AllreduceTerms, RecursiveDoublingIsTheClosedFormAtPowersOfTwo) {
+  const double n = 4096;
+  for (const auto& [p, lg] : {std::pair{2u, 1.0}, std::pair{4u, 2.0}, std::pair{8u, 3.0}}) {
+    const double expected = lg * (kLink.alpha + n * kLink.beta + n * kLink.gamma);
+    EXPECT_DOUBLE_EQ(allreduce_terms(AllreduceAlgorithm::recursive_doubling, p, n).seconds(kLink), expected) << p;
+  }
+}
+
+TEST(AllreduceTerms, RabenseifnerIsTheClosedFormAtPowersOfTwo) {
+  const double n = 8e6;
+  for (const auto& [p, lg] : {std::pair{2u, 1.0}, std::pair{4u, 2.0}, std::pair{8u, 3.0}}) {
+    const double q = double(p);
+    const double expected = 2 * lg * kLink.alpha + 2 * (q - 1) / q * n * kLink.beta + (q - 1) / q * n * kLink.gamma;
+    EXPECT_DOUBLE_EQ(allreduce_terms(AllreduceAlgorithm::rabenseifner, p, n).seconds(kLink), expected) << p;
+  }
+}
+
+TEST(AllreduceTerms, NonPowersOfTwoFoldTheExtraRanksAsOpenMpiDoes) {
+  const double n = 1000;
+  // 6 ranks: 4 do recursive doubling (2 steps); the 2 extra send their
+  // values in before and get the result after.
+  const CostTerms rd = allreduce_terms(AllreduceAlgorithm::recursive_doubling, 6, n);
+  EXPECT_EQ(rd, (CostTerms{2 + 2, 2 * n + 2 * n, 2 * n + n}));
+  // Rabenseifner on 6: the 4-rank algorithm plus the halves swapped, the
+  // reduced half returned and the whole result sent to the folded rank.
+  const CostTerms rab = allreduce_terms(AllreduceAlgorithm::rabenseifner, 6, n);
+  EXPECT_EQ(rab, (CostTerms{4 + 3, 2 * 0.75 * n + 2 * n, 0.75 * n + n / 2}));
+  // The ring needs no folding: its closed form holds for any p.
+  EXPECT_EQ(allreduce_terms(AllreduceAlgorithm::ring, 6, n), (CostTerms{10, 2 * 5.0 / 6 * n, 5.0 / 6 * n}));
+  // 6 ranks cost more than the 4 they reduce to, less than twice.
+  for (const auto algorithm : {AllreduceAlgorithm::recursive_doubling, AllreduceAlgorithm::rabenseifner}) {
+    const double four = allreduce_terms(algorithm, 4, n).seconds(kLink);
+    const double six = allreduce_terms(algorithm, 6, n).seconds(kLink);
+    EXPECT_GT(six, four);
+    EXPECT_LT(six, 2 * four);
+  }
+}
+
+TEST(AllreduceTerms, OneRankCostsNothing) {
+  for (const auto algorithm : {AllreduceAlgorithm::linear, AllreduceAlgorithm::reduce_bcast, AllreduceAlgorithm::ring,
+                               AllreduceAlgorithm::recursive_doubling, AllreduceAlgorithm::rabenseifner})
+    EXPECT_EQ(allreduce_terms(algorithm, 1, 1e6), CostTerms{});
+}
+
+TEST(AllreduceTerms, GrowWithBytesAndRanks) {
+  for (const auto algorithm : {AllreduceAlgorithm::linear, AllreduceAlgorithm::reduce_bcast, AllreduceAlgorithm::ring,
+                               AllreduceAlgorithm::recursive_doubling, AllreduceAlgorithm::rabenseifner}) {
+    double previous = 0;
+    for (double n = 4; n < 1e9; n *= 3) {
+      const double t = allreduce_terms(algorithm, 8, n).seconds(kLink);
+      EXPECT_GT(t, previous) << allreduce_algorithm_name(algorithm) << " " << n;
+      previous = t;
+    }
+    // Over powers of two for all; over every count for those that do not
+    // fold (folding makes 7 ranks dearer than 8, below).
+    const bool folds = algorithm == AllreduceAlgorithm::recursive_doubling || algorithm == AllreduceAlgorithm::rabenseifner;
+    previous = 0;
+    for (std::size_t p = 2; p <= 1024; p = folds ? 2 * p : p + 1) {
+      const double t = allreduce_terms(algorithm, p, 1e6).seconds(kLink);
+      EXPECT_GE(t, previous) << allreduce_algorithm_name(algorithm) << " " << p;
+      previous = t;
+    }
+  }
+  EXPECT_GT(allreduce_terms(AllreduceAlgorithm::recursive_doubling, 7, 1e6).seconds(kLink),
+            allreduce_terms(AllreduceAlgorithm::recursive_doubling, 8, 1e6).seconds(kLink));
+}
+
+TEST(OpenMpiDecision, FollowsTheTunedFixedRules) {
+  using A = AllreduceAlgorithm;
+  // 2 ranks: ring below 8 B (one float: the ring falls back, below),
+  // recursive doubling below 4 KiB, then alternating up to 256 KiB,
+  // Rabenseifner beyond.
+  EXPECT_EQ(open_mpi_allreduce_algorithm(2, 4), A::recursive_doubling);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(2, 1024), A::recursive_doubling);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(2, 4096), A::ring);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(2, 12288), A::recursive_doubling);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(2, 100000), A::ring);  // the segmented ring, without segments
+  EXPECT_EQ(open_mpi_allreduce_algorithm(2, 262144), A::rabenseifner);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(8, 8191), A::recursive_doubling);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(8, 8192), A::rabenseifner);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(100, 200000), A::recursive_doubling);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(200, 1000), A::reduce_bcast);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(1024, 8000), A::recursive_doubling);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(1024, 1e7), A::rabenseifner);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(5000, 1000), A::reduce_bcast);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(5000, 20000), A::recursive_doubling);
+}
+
+TEST(OpenMpiDecision, AlgorithmsFallBackWhenTooFewFloats) {
+  // The ring with fewer floats than ranks runs recursive doubling: 40 ranks
+  // pick the ring below 128 B, and 124 B are 31 floats.
+  EXPECT_EQ(open_mpi_allreduce_algorithm(40, 124), AllreduceAlgorithm::recursive_doubling);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(40, 128), AllreduceAlgorithm::rabenseifner);  // 32 floats: enough
+  // Rabenseifner with fewer floats than the power of two below the ranks
+  // runs linear: 16384 ranks pick it from 32 KiB, 8192 floats.
+  EXPECT_EQ(open_mpi_allreduce_algorithm(16384, 32768), AllreduceAlgorithm::linear);
+  EXPECT_EQ(open_mpi_allreduce_algorithm(8192, 32768), AllreduceAlgorithm::rabenseifner);
+}
+
+TEST(Hierarchical, OneRankPerNodeIsTheFlatAlgorithm) {
+  for (const std::size_t p : {2u, 3u, 6u, 8u, 64u, 1000u})
+    for (const double n : {4.0, 5000.0, 1e5, 3e6, 4e7}) {
+      const ExchangeTerms terms = allreduce_exchange(p, 1, n);
+      EXPECT_EQ(terms.network, allreduce_terms(open_mpi_allreduce_algorithm(p, n), p, n)) << p << " " << n;
+      EXPECT_EQ(terms.shared_memory, CostTerms{});
+    }
+}
+
+TEST(Hierarchical, OneNodeIsTheFlatAlgorithmOnSharedMemory) {
+  const ExchangeTerms terms = allreduce_exchange(4, 8, 1e6);
+  EXPECT_EQ(terms.network, CostTerms{});
+  EXPECT_EQ(terms.shared_memory, allreduce_terms(AllreduceAlgorithm::rabenseifner, 4, 1e6));
+}
+
+TEST(Hierarchical, NodesShareTheirLinkAndReduceWithinFirst) {
+  // 16 ranks on 4 nodes: ring reduce-scatter and allgather among 4 on
+  // shared memory, then 4 nodes allreduce n/4 each, 4 flows per link.
+  const double n = 4e6;
+  const ExchangeTerms terms = allreduce_exchange(16, 4, n);
+  EXPECT_EQ(terms.shared_memory, (CostTerms{6, 2 * 0.75 * n, 0.75 * n}));
+  CostTerms inter = allreduce_terms(AllreduceAlgorithm::rabenseifner, 4, n / 4);
+  inter.beta_bytes *= 4;
+  EXPECT_EQ(terms.network, inter);
+  // Denser nodes cost less on the network link than one rank per node.
+  const Cluster cluster{4, kLink, kSharedMemoryLink};
+  EXPECT_LT(terms.seconds(cluster), allreduce_exchange(16, 1, n).seconds(cluster));
+}
+
+TEST(Compressed, HalvesTheBytesOfTheAllreduce) {
+  const std::size_t floats = 1 << 20;
+  for (const std::size_t p : {2u, 4u, 8u, 64u}) {
+    const CostTerms full = allreduce_terms(AllreduceAlgorithm::rabenseifner, p, floats * 4.0);
+    const ExchangeTerms half = compressed_exchange(p, 1, floats);
+    EXPECT_DOUBLE_EQ(half.network.beta_bytes, full.beta_bytes / 2) << p;
+    EXPECT_EQ(half.network.gamma_bytes, 0);  // the sum is a conversion pass, counted in bytes streamed
+    EXPECT_GE(half.network.alphas, 1);
+  }
+  EXPECT_EQ(compressed_exchange(1, 1, floats).network, CostTerms{});
+  EXPECT_EQ(compressed_conversion_bytes(1, floats), 0);
+  // Two 16-bit conversions of every value at least, 6 bytes each.
+  EXPECT_GE(compressed_conversion_bytes(8, floats), 12.0 * floats);
+}
+
+TEST(Compute, StepGemmsAreTheForwardWeightAndInputGradients) {
+  const Architecture net = medium();
+  const std::vector<GemmShape> shapes = step_gemm_shapes(net, 128);
+  const auto f = GemmPass::forward, dw = GemmPass::weight_gradient, dx = GemmPass::input_gradient;
+  const std::vector<GemmShape> expected = {
+      {128, 256, 784, f},  {128, 128, 256, f}, {128, 10, 128, f},  // forward
+      {128, 10, 128, dw},  {128, 128, 10, dx},                     // layer 2: dW [128x10] over the batch, dx
+      {256, 128, 128, dw}, {128, 256, 128, dx},                    // layer 1
+      {784, 256, 128, dw},                                         // layer 0: dW only, nobody needs dL/dinput
+  };
+  EXPECT_EQ(shapes, expected);
+  // With buckets the weight gradients come in row blocks, same flops.
+  const BucketPlan plan(net, 2, 16384);
+  const std::vector<GemmShape> blocked = step_gemm_shapes(net, 128, plan.chunk_rows());
+  EXPECT_GT(blocked.size(), shapes.size());
+  double flops = 0, blocked_flops = 0;
+  for (const auto& s : shapes) flops += s.flops();
+  for (const auto& s : blocked) blocked_flops += s.flops();
+  EXPECT_DOUBLE_EQ(blocked_flops, flops);
+}
+
+TEST(Compute, OneRankStepIsItsComputeAndGrowsWithTheBatch) {
+  double previous = 0;
+  for (const std::size_t batch : {1u, 16u, 256u, 4096u}) {
+    const StepPrediction one = predict_step({medium(), batch, 1}, {1, kLink}, rates());
+    EXPECT_EQ(one.comm_seconds, 0);
+    EXPECT_EQ(one.bytes_per_step, 0);
+    EXPECT_DOUBLE_EQ(one.step_seconds, one.compute_seconds);
+    EXPECT_GT(one.compute_seconds, previous);
+    previous = one.compute_seconds;
+  }
+  // At a known rate the GEMMs alone bound the compute from below.
+  double flops = 0;
+  for (const auto& s : step_gemm_shapes(wide(), 256)) flops += s.flops();
+  const StepPrediction wide_step = predict_step({wide(), 256, 1}, {1, kLink}, rates(100));
+  EXPECT_GT(wide_step.compute_seconds, flops / 100e9);
+  EXPECT_LT(wide_step.compute_seconds, 1.2 * flops / 100e9);  // the memory-bound passes are small beside them
+}
+
+TEST(Step, FusedExchangeAddsToCompute) {
+  const Cluster cluster{1, kLink};
+  const StepPrediction step = predict_step({wide(), 256, 8}, cluster, rates());
+  const std::size_t values = wide().parameter_count() + 2;  // the two vote slots ride along
+  EXPECT_DOUBLE_EQ(step.bytes_per_step, 4.0 * double(values));
+  EXPECT_DOUBLE_EQ(step.comm_seconds,
+                   allreduce_terms(AllreduceAlgorithm::rabenseifner, 8, 4.0 * double(values)).seconds(kLink));
+  EXPECT_DOUBLE_EQ(step.step_seconds, step.compute_seconds + step.comm_seconds);
+  EXPECT_DOUBLE_EQ(step.exposed_comm_seconds, step.comm_seconds);
+}
+
+TEST(Step, Bf16SendsHalfTheBytes) {
+  const Cluster cluster{1, kLink};
+  StepSpec spec{wide(), 256, 8};
+  const StepPrediction fp32 = predict_step(spec, cluster, rates());
+  spec.precision = GradPrecision::bf16;
+  const StepPrediction bf16 = predict_step(spec, cluster, rates());
+  EXPECT_DOUBLE_EQ(bf16.bytes_per_step, fp32.bytes_per_step / 2);
+  EXPECT_LT(bf16.comm_seconds, fp32.comm_seconds);  // on a slow link the bytes saved outweigh the conversions
+}
+
+TEST(Step, OverlapLiesBetweenTheLongerPartAndTheSum) {
+  for (const Link link : {kLink, Link{2e-6, 8e-9, 0}, Link{50e-6, 1e-11, 0}}) {
+    const Cluster cluster{1, link};
+    StepSpec spec{wide(), 256, 16, GradPrecision::fp32, true, 262144, true};
+    const StepPrediction overlapped = predict_step(spec, cluster, rates());
+    EXPECT_GE(overlapped.step_seconds, std::max(overlapped.compute_seconds, overlapped.comm_seconds));
+    EXPECT_LE(overlapped.step_seconds, overlapped.compute_seconds + overlapped.comm_seconds);
+    EXPECT_LT(overlapped.exposed_comm_seconds, overlapped.comm_seconds);  // something was hidden
+    // Without a core of its own the exchange thread hides nothing.
+    spec.exchange_has_own_core = false;
+    const StepPrediction shared = predict_step(spec, cluster, rates());
+    EXPECT_DOUBLE_EQ(shared.step_seconds, shared.compute_seconds + shared.comm_seconds);
+    EXPECT_DOUBLE_EQ(shared.comm_seconds, overlapped.comm_seconds);
+  }
+}
+
+TEST(Step, OverlapRuleIsTheTrainers) {
+  EXPECT_TRUE(overlap_applies(OverlapMode::on, false, false));
+  EXPECT_FALSE(overlap_applies(OverlapMode::off, true, true));
+  EXPECT_TRUE(overlap_applies(OverlapMode::automatic, true, true));
+  EXPECT_FALSE(overlap_applies(OverlapMode::automatic, true, false));
+  EXPECT_FALSE(overlap_applies(OverlapMode::automatic, false, true));
+}
+
+TEST(Plan, RowsAreConsistentAndOneRankIsTheReference) {
+  const PlanSpec spec{wide(), 256};
+  const std::vector<std::size_t> ranks = {1, 2, 4, 64, 1024};
+  const std::vector<PlanRow> rows = plan_rows(spec, ranks, {8, Link{5e-6, 8.0 / 25e9, 0}}, rates());
+  ASSERT_EQ(rows.size(), ranks.size());
+  EXPECT_DOUBLE_EQ(rows[0].efficiency, 1);
+  EXPECT_DOUBLE_EQ(rows[0].speedup, 1);
+  EXPECT_EQ(rows[0].min_batch_per_rank, std::optional<std::size_t>{1});
+  EXPECT_EQ(rows[0].exchange, "none");
+  for (const auto& row : rows) {
+    EXPECT_DOUBLE_EQ(row.efficiency, row.speedup / double(row.ranks));
+    EXPECT_DOUBLE_EQ(row.samples_per_second, double(row.ranks) * 256 / row.step.step_seconds);
+    EXPECT_EQ(row.nodes, (row.ranks + 7) / 8);
+    EXPECT_LE(row.efficiency, 1 + 1e-12);
+  }
+  EXPECT_EQ(rows.back().nodes, 128u);
+  EXPECT_EQ(rows.back().exchange, "rabenseifner");
+  // Where efficiency falls short, a larger batch per rank restores it.
+  for (const auto& row : rows) {
+    if (row.efficiency >= kTargetEfficiency || !row.min_batch_per_rank) continue;
+    EXPECT_GT(*row.min_batch_per_rank, 256u);
+    PlanSpec bigger = spec;
+    bigger.batch_per_rank = *row.min_batch_per_rank;
+    const std::size_t p[] = {row.ranks};
+    EXPECT_GE(plan_rows(bigger, p, {8, Link{5e-6, 8.0 / 25e9, 0}}, rates()).front().efficiency, kTargetEfficiency);
+    bigger.batch_per_rank = *row.min_batch_per_rank - 1;
+    EXPECT_LT(plan_rows(bigger, p, {8, Link{5e-6, 8.0 / 25e9, 0}}, rates()).front().efficiency, kTargetEfficiency);
+  }
+}
+
+TEST(Plan, ALinkTooSlowForAnyBatchSaysSo) {
+  // 1000 s per message: no batch up to the cap pays for it.
+  const std::size_t ranks[] = {2};
+  const auto rows = plan_rows({medium(), 32}, ranks, {1, Link{1000, 0, 0}}, rates());
+  EXPECT_FALSE(rows[0].min_batch_per_rank.has_value());
+}
+
+TEST(FitLink, RecoversTheLinkTheSamplesCameFrom) {
+  for (const auto& [p, k] : {std::pair{2u, 1u}, std::pair{4u, 1u}, std::pair{8u, 2u}, std::pair{2u, 2u}}) {
+    const Cluster cluster{k, kLink, kSharedMemoryLink};
+    std::vector<TimedSample> samples;
+    for (double bytes = 4; bytes <= 64e6; bytes *= 2)
+      samples.push_back({bytes, allreduce_exchange(p, k, bytes).seconds(cluster)});
+    const Link fitted = fit_link(p, k, samples, kSharedMemoryLink);
+    const Link expected = node_count(p, k) > 1 ? kLink : kSharedMemoryLink;
+    EXPECT_NEAR(fitted.alpha, expected.alpha, 1e-6 * expected.alpha) << p << "/" << k;
+    EXPECT_NEAR(fitted.beta, expected.beta, 1e-6 * expected.beta) << p << "/" << k;
+    EXPECT_NEAR(fitted.gamma, expected.gamma, 1e-6 * expected.gamma) << p << "/" << k;
+  }
+}
+
+TEST(FitLink, StaysNonNegative) {
+  // Times that fall with size would want a negative beta: it stops at 0.
+  const std::vector<TimedSample> samples = {{1e3, 2e-3}, {1e5, 1.5e-3}, {1e7, 1e-3}};
+  const Link fitted = fit_link(2, 1, samples);
+  EXPECT_GE(fitted.alpha, 0);
+  EXPECT_GE(fitted.beta, 0);
+  EXPECT_GE(fitted.gamma, 0);
+  EXPECT_GT(fitted.alpha, 0);
+}
+
+TEST(FitLink, NeedsATimedSample) {
+  EXPECT_THROW(fit_link(2, 1, std::vector<TimedSample>{}), std::invalid_argument);
+  EXPECT_THROW(fit_link(2, 1, std::vector<TimedSample>{{100, 0}}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace sinapsis
