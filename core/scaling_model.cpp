@@ -99,11 +99,11 @@ double allgatherv_messages(std::size_t ranks, double bytes_per_rank) {
   return p - 1;
 }
 
-// A ring reduce-scatter or allgather among `ranks` ranks of `bytes` each:
-// (p-1) messages of n/p bytes.
-CostTerms ring_half(std::size_t ranks, double bytes, bool reduces) {
-  const double p = double(ranks), share = (p - 1) / p;
-  return {p - 1, share * bytes, reduces ? share * bytes : 0};
+// ompi_coll_tuned_alltoallv_intra_dec_fixed, v4.1.x, by rank count only:
+// pairwise (p - 1 exchanges in turn) or basic linear (every receive and
+// send posted at once, then one wait).
+bool alltoallv_is_pairwise(std::size_t ranks) {
+  return ranks < 4 || (ranks >= 64 && ranks < 128) || (ranks >= 256 && ranks < 1024);
 }
 
 }  // namespace
@@ -165,33 +165,126 @@ std::size_t node_count(std::size_t ranks, std::size_t ranks_per_node) {
   return (ranks + k - 1) / k;
 }
 
-ExchangeTerms allreduce_exchange(std::size_t ranks, std::size_t ranks_per_node, double bytes) {
-  const std::size_t per_node = std::clamp<std::size_t>(ranks_per_node, 1, std::max<std::size_t>(ranks, 1));
-  const std::size_t nodes = node_count(ranks, per_node);
+namespace {
+
+// How many ranks share a node: ranks_per_node, at least 1, at most ranks.
+std::size_t ranks_on_a_node(std::size_t ranks, std::size_t ranks_per_node) {
+  return std::clamp<std::size_t>(ranks_per_node, 1, std::max<std::size_t>(ranks, 1));
+}
+
+// 2^v, the largest power of two dividing n >= 1.
+std::size_t power_of_two_dividing(std::size_t n) { return n & (~n + 1); }
+
+// How many of the first `steps` exchanges of recursive doubling or
+// Rabenseifner (distances 1, 2, 4, ...: rank r with rank r xor d) stay
+// within a node of `per_node` ranks placed in rank order. With no fold
+// every pair of the step at distance d shares a node exactly when per_node
+// is a multiple of 2d. With `extra` ranks folded in first, the survivors
+// are renumbered (the odd one of each of the first 2 extra ranks, then the
+// rest) and a step stays within a node when per_node is a multiple of 4d
+// and extra of 2d; other steps are charged to the network, which at some
+// counts (7 ranks, 4 per node) charges a step that stays within a node.
+// Never the reverse: tests/test_scaling_model.cpp checks both claims
+// against Open MPI's pairs.
+std::size_t steps_within_node(std::size_t per_node, std::size_t steps, std::size_t extra) {
+  const std::size_t node_block = power_of_two_dividing(per_node);
+  std::size_t within = 0;
+  for (std::size_t d = 1; within < steps; d *= 2, ++within) {
+    const bool aligned = extra == 0 ? node_block % (2 * d) == 0
+                                    : node_block % (4 * d) == 0 && extra % (2 * d) == 0;
+    if (!aligned) break;
+  }
+  return within;
+}
+
+}  // namespace
+
+ExchangeTerms allreduce_terms_on_nodes(AllreduceAlgorithm algorithm, std::size_t ranks, std::size_t ranks_per_node,
+                                       double bytes) {
+  const std::size_t per_node = ranks_on_a_node(ranks, ranks_per_node);
   ExchangeTerms terms;
-  if (nodes <= 1) {
-    terms.shared_memory = allreduce_terms(open_mpi_allreduce_algorithm(ranks, bytes), ranks, bytes);
+  if (node_count(ranks, per_node) <= 1) {
+    terms.shared_memory = allreduce_terms(algorithm, ranks, bytes);
     return terms;
   }
-  const double k = double(per_node), slice = bytes / k;
-  if (per_node > 1) terms.shared_memory = ring_half(per_node, bytes, true) + ring_half(per_node, bytes, false);
-  terms.network = allreduce_terms(open_mpi_allreduce_algorithm(nodes, slice), nodes, slice);
-  terms.network.beta_bytes *= k;  // k flows through one node link
+  const double n = bytes, k = double(per_node);
+  const std::size_t lg = floor_log2(ranks), power = std::size_t{1} << lg, extra = ranks - power;
+  // The fold pairs ranks 2j and 2j+1: within a node when nodes start at even
+  // ranks; across one, a single flow per node link.
+  CostTerms& fold_link = per_node % 2 == 0 ? terms.shared_memory : terms.network;
+  switch (algorithm) {
+    case AllreduceAlgorithm::ring:
+      // Each step's slowest hop is the one from a node's last rank to the
+      // next node's first: one flow per link, every step.
+      terms.network = allreduce_terms(algorithm, ranks, bytes);
+      return terms;
+    case AllreduceAlgorithm::recursive_doubling: {
+      const std::size_t within = steps_within_node(per_node, lg, extra);
+      const double across = double(lg - within);
+      terms.shared_memory = {double(within), double(within) * n, double(within) * n};
+      terms.network = {across, across * n * k, across * n};  // all k ranks of a node cross at once
+      if (extra > 0) fold_link += {2, 2 * n, n};
+      return terms;
+    }
+    case AllreduceAlgorithm::rabenseifner: {
+      // The step at distance d moves n/2d bytes each way: the large halves
+      // at the short distances, within a node.
+      const std::size_t within = steps_within_node(per_node, lg, extra);
+      const double local = double(std::size_t{1} << within), beyond = double(power) / local;
+      const double share_within = (local - 1) / local, share_across = (beyond - 1) / beyond / local;
+      terms.shared_memory = {2 * double(within), 2 * share_within * n, share_within * n};
+      terms.network = {2 * double(lg - within), 2 * share_across * n * k, share_across * n};
+      if (extra > 0) fold_link += {3, 2 * n, n / 2};
+      return terms;
+    }
+    case AllreduceAlgorithm::reduce_bcast: {
+      // Binomial trees: level d joins r and r + d for r a multiple of 2d,
+      // within a node when per_node is a multiple of 2d; across, at most one
+      // edge leaves or enters a node per level.
+      const std::size_t depth = ceil_log2(ranks);
+      const std::size_t within = std::min(depth, floor_log2(power_of_two_dividing(per_node)));
+      const double across = double(depth - within);
+      terms.shared_memory = {2 * double(within), 2 * double(within) * n, double(within) * n};
+      terms.network = {2 * across, 2 * across * n, across * n};
+      return terms;
+    }
+    case AllreduceAlgorithm::linear: {
+      // Rank 0 receives and reduces every contribution, then sends every
+      // rank the result, one message at a time: k - 1 of each on its node.
+      const double within = k - 1, across = double(ranks - per_node);
+      terms.shared_memory = {2 * within, 2 * within * n, within * n};
+      terms.network = {2 * across, 2 * across * n, across * n};
+      return terms;
+    }
+  }
   return terms;
+}
+
+ExchangeTerms allreduce_exchange(std::size_t ranks, std::size_t ranks_per_node, double bytes) {
+  return allreduce_terms_on_nodes(open_mpi_allreduce_algorithm(ranks, bytes), ranks, ranks_per_node, bytes);
 }
 
 ExchangeTerms compressed_exchange(std::size_t ranks, std::size_t ranks_per_node, std::size_t floats) {
   if (ranks <= 1) return {};
-  const std::size_t per_node = std::clamp<std::size_t>(ranks_per_node, 1, ranks);
+  const std::size_t per_node = ranks_on_a_node(ranks, ranks_per_node);
   const double p = double(ranks), k = double(per_node);
   const double chunk = double(floats) * kWire16Bytes / p;  // one rank's share on the wire
-  // Of the p - 1 peers, k - 1 share the node; the k ranks of a node send to
-  // the p - k others through its one link.
-  const double local = (k - 1) / (p - 1), remote = (p - k) / (p - 1);
-  const double alltoallv = p - 1, allgatherv = allgatherv_messages(ranks, chunk);
   ExchangeTerms terms;
-  terms.shared_memory = {(alltoallv + allgatherv) * local, 2 * (k - 1) * chunk, 0};
-  terms.network = {(alltoallv + allgatherv) * remote, 2 * k * (p - k) * chunk, 0};
+  // Every step of either collective has a hop between nodes once there are
+  // several: its latency is the network's.
+  CostTerms& slowest = node_count(ranks, per_node) > 1 ? terms.network : terms.shared_memory;
+  if (alltoallv_is_pairwise(ranks)) {
+    slowest.alphas += p - 1;
+  } else {
+    slowest.alphas += 1;                 // all messages posted at once: one latency ...
+    terms.shared_memory.alphas += p - 1; // ... and each message's software overhead
+  }
+  slowest.alphas += allgatherv_messages(ranks, chunk);
+  // Bandwidth: each rank sends its k - 1 node peers their chunk over shared
+  // memory; the k ranks of a node send to the p - k others through its one
+  // link (both collectives).
+  terms.shared_memory.beta_bytes += 2 * (k - 1) * chunk;
+  terms.network.beta_bytes += 2 * k * (p - k) * chunk;
   return terms;
 }
 
@@ -286,15 +379,10 @@ double exchange_seconds(std::size_t ranks, std::size_t floats, GradPrecision pre
          compressed_conversion_bytes(ranks, floats) / rates.memory_bytes_per_second;
 }
 
-std::string_view exchange_name(std::size_t ranks, std::size_t ranks_per_node, std::size_t floats,
-                               GradPrecision precision) {
+std::string_view exchange_name(std::size_t ranks, std::size_t floats, GradPrecision precision) {
   if (ranks <= 1) return "none";
   if (precision != GradPrecision::fp32) return "alltoallv+allgatherv";
-  const std::size_t per_node = std::clamp<std::size_t>(ranks_per_node, 1, ranks);
-  const std::size_t nodes = node_count(ranks, per_node);
-  const double bytes = double(floats) * kFloatBytes;
-  return allreduce_algorithm_name(nodes <= 1 ? open_mpi_allreduce_algorithm(ranks, bytes)
-                                             : open_mpi_allreduce_algorithm(nodes, bytes / double(per_node)));
+  return allreduce_algorithm_name(open_mpi_allreduce_algorithm(ranks, double(floats) * kFloatBytes));
 }
 
 StepPrediction predict_step(const StepSpec& step, const Cluster& cluster, const HostRates& rates) {
@@ -382,7 +470,7 @@ std::vector<PlanRow> plan_rows(const PlanSpec& spec, std::span<const std::size_t
     row.ranks = p;
     row.nodes = node_count(p, cluster.ranks_per_node);
     row.overlap = step.overlap && p > 1;
-    row.exchange = exchange_name(p, cluster.ranks_per_node, exchanged, spec.precision);
+    row.exchange = exchange_name(p, exchanged, spec.precision);
     row.step = predict_step(step, cluster, rates);
     row.samples_per_second = double(p * spec.batch_per_rank) / row.step.step_seconds;
     row.speedup = double(p) * alone / row.step.step_seconds;
@@ -432,7 +520,7 @@ std::optional<std::array<double, 3>> least_squares(const std::vector<std::array<
 
 Link fit_link(std::size_t ranks, std::size_t ranks_per_node, std::span<const TimedSample> samples,
               const Link& shared_memory) {
-  const bool one_node = node_count(ranks, std::clamp<std::size_t>(ranks_per_node, 1, std::max<std::size_t>(ranks, 1))) <= 1;
+  const bool one_node = node_count(ranks, ranks_on_a_node(ranks, ranks_per_node)) <= 1;
   std::vector<std::array<double, 3>> a;
   std::vector<double> b;
   for (const auto& sample : samples) {

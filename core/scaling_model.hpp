@@ -94,19 +94,55 @@ struct ExchangeTerms {
 // Nodes the ranks fill, ranks_per_node on each (the last one may hold fewer).
 std::size_t node_count(std::size_t ranks, std::size_t ranks_per_node);
 
-// MPI_Allreduce (sum) of `bytes` bytes of floats on `ranks` ranks. On one
-// node: Open MPI's algorithm over shared memory. On several, with k ranks
-// per node: a ring reduce-scatter among the k ranks of each node (shared
-// memory), then each rank allreduces its n/k bytes with its peers on the
-// other nodes (Open MPI's algorithm for that node count and size; the k
-// ranks of a node share its link, so each moves its bytes at 1/k of the
-// bandwidth), then a ring allgather within the node. With k == 1 this is
-// exactly the flat algorithm on the network.
+// One allreduce algorithm on `ranks` ranks placed in rank order, k =
+// ranks_per_node to a node (ranks 0..k-1 on the first, ...; the last node
+// may hold fewer): which exchanges of it cross the network link and which
+// stay in shared memory. On one node everything is shared memory
+// (allreduce_terms); on several:
+//   ring: of each of its 2(p-1) steps, one hop per node crosses to the next
+//     node while the others stay within; the step waits for the slower,
+//     network hop: 2(p-1)(a + n/p b) + (p-1)/p n g, all on the network, one
+//     flow per node link.
+//   recursive doubling, Rabenseifner: the exchange at distance d (rank r with
+//     r xor d) stays within a node while k is a multiple of 2d (for k a
+//     power of two: d < k); at larger distances all k ranks of a node send
+//     through its link at once, so the bytes of each such exchange cost
+//     k b. Recursive doubling moves n at every distance; Rabenseifner n/2d,
+//     so its large halves stay within the node:
+//       RD, p = 8, k = 2:  shared memory a + n b + n g,
+//                          network 2(a + 2n b + n g)
+//       Rabenseifner:      shared memory 2 lg k a + 2(1 - 1/k) n b + (1 - 1/k) n g,
+//                          network 2 lg(p/k) a + 2(1/k - 1/p) k n b + (1/k - 1/p) n g
+//     The fold of a non-power-of-two count pairs ranks 2j and 2j+1: within a
+//     node when k is even, else across it (one flow per link).
+//   reduce_bcast (binomial trees): level d joins r and r + d, within a node
+//     while k is a multiple of 2d; a crossing level sends at most one message
+//     through each node link, so its bytes cost b, not k b.
+//   linear: of rank 0's p - 1 receives (and sends), k - 1 are on its node.
+// With k == 1 every exchange crosses and this is the flat algorithm on the
+// network. Open MPI does not know the nodes when it picks the algorithm
+// (coll/tuned decides by p and n alone; no hierarchy runs by default), so
+// the algorithm is the flat one's and only its cost depends on placement.
+ExchangeTerms allreduce_terms_on_nodes(AllreduceAlgorithm algorithm, std::size_t ranks, std::size_t ranks_per_node,
+                                       double bytes);
+
+// MPI_Allreduce (sum) of `bytes` bytes of floats on `ranks` ranks, as
+// sinapsis makes it: ONE allreduce over all ranks, the algorithm Open MPI
+// picks for (ranks, bytes), costed on the nodes (allreduce_terms_on_nodes).
 ExchangeTerms allreduce_exchange(std::size_t ranks, std::size_t ranks_per_node, double bytes);
 
 // Communicator::sum_compressed of `floats` floats (bf16/fp16 on the wire):
 // an alltoallv sending every other rank its chunk as 16-bit values, then an
-// allgatherv of the summed chunks, both over the same links as above. The
+// allgatherv of the summed chunks. Open MPI 4.1's fixed decision picks the
+// alltoallv by rank count alone: pairwise below 4, from 64 to 127 and from
+// 256 to 1023 ranks ((p-1) exchanges in turn, (p-1) a); basic linear
+// otherwise (every message posted at once: one a, plus each message's
+// software overhead, taken as the shared-memory link's a, the cost of a
+// message with no wire in the way; over TCP each also costs a system call,
+// which this leaves out). The allgatherv's algorithm sends its messages in
+// turn. With several nodes every step has a hop between nodes, so its
+// latency is the network's; bytes: the k ranks of a node send to the p - k
+// others through its one link, to the k - 1 others over shared memory. The
 // wire only; the conversions are compressed_conversion_bytes().
 ExchangeTerms compressed_exchange(std::size_t ranks, std::size_t ranks_per_node, std::size_t floats);
 // Memory traffic of sum_compressed's conversions on one rank: rounding all
@@ -195,9 +231,9 @@ struct PlanSpec {
 struct PlanRow {
   std::size_t ranks = 1, nodes = 1;
   bool overlap = false;  // --overlap as resolved at this rank count
-  // How the fused sum crosses the slowest link: the allreduce algorithm of
-  // its network stage (or of shared memory on one node), "alltoallv+allgatherv"
-  // for a 16-bit wire, "none" on one rank.
+  // What the fused sum runs: Open MPI's allreduce algorithm for the rank
+  // count and size, "alltoallv+allgatherv" for a 16-bit wire, "none" on one
+  // rank.
   std::string_view exchange = "none";
   StepPrediction step;
   double samples_per_second = 0;
@@ -212,8 +248,7 @@ inline constexpr double kTargetEfficiency = 0.9;
 inline constexpr std::size_t kLargestBatchSearched = std::size_t{1} << 20;
 
 // The name of what a fused sum of `floats` floats runs (PlanRow::exchange).
-std::string_view exchange_name(std::size_t ranks, std::size_t ranks_per_node, std::size_t floats,
-                               GradPrecision precision);
+std::string_view exchange_name(std::size_t ranks, std::size_t floats, GradPrecision precision);
 
 std::vector<PlanRow> plan_rows(const PlanSpec& spec, std::span<const std::size_t> ranks, const Cluster& cluster,
                                const HostRates& rates);
@@ -224,11 +259,11 @@ struct TimedSample {
 };
 // The link that best explains allreduce times measured on `ranks` ranks,
 // ranks_per_node per node: non-negative least squares on the cost terms of
-// the algorithm Open MPI picks at each size, in relative error (each sample
-// weighted by 1/seconds, so small messages count as much as large ones).
-// With one node the result is the shared-memory link; with several the
-// network link, the shared-memory part of each sample taken as
-// `shared_memory`. Needs at least one sample with seconds > 0.
+// the algorithm Open MPI picks at each size (allreduce_exchange), in
+// relative error (each sample weighted by 1/seconds, so small messages
+// count as much as large ones). With one node the result is the
+// shared-memory link; with several the network link, the exchanges that
+// stay within a node taken at `shared_memory`. Needs at least one sample with seconds > 0.
 Link fit_link(std::size_t ranks, std::size_t ranks_per_node, std::span<const TimedSample> samples,
               const Link& shared_memory = kSharedMemoryLink);
 

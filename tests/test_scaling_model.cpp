@@ -1,10 +1,13 @@
 // The step-time model of `sinapsis plan`: the closed forms of Thakur,
 // Rabenseifner and Gropp (2005) for the allreduce algorithms, Open MPI 4.1's
-// choice among them, the hierarchical and compressed exchanges, the compute
+// choice among them, their cost on nodes of several ranks and the compressed
+// exchange, the compute
 // of a step, the overlap timeline, the plan rows and the fit of a link.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "core/gradient_buckets.hpp"
@@ -131,7 +134,7 @@ TEST(OpenMpiDecision, AlgorithmsFallBackWhenTooFewFloats) {
   EXPECT_EQ(open_mpi_allreduce_algorithm(8192, 32768), AllreduceAlgorithm::rabenseifner);
 }
 
-TEST(Hierarchical, OneRankPerNodeIsTheFlatAlgorithm) {
+TEST(OnNodes, OneRankPerNodeIsTheFlatAlgorithm) {
   for (const std::size_t p : {2u, 3u, 6u, 8u, 64u, 1000u})
     for (const double n : {4.0, 5000.0, 1e5, 3e6, 4e7}) {
       const ExchangeTerms terms = allreduce_exchange(p, 1, n);
@@ -140,24 +143,119 @@ TEST(Hierarchical, OneRankPerNodeIsTheFlatAlgorithm) {
     }
 }
 
-TEST(Hierarchical, OneNodeIsTheFlatAlgorithmOnSharedMemory) {
-  const ExchangeTerms terms = allreduce_exchange(4, 8, 1e6);
-  EXPECT_EQ(terms.network, CostTerms{});
-  EXPECT_EQ(terms.shared_memory, allreduce_terms(AllreduceAlgorithm::rabenseifner, 4, 1e6));
+TEST(OnNodes, OneNodeIsTheFlatAlgorithmOnSharedMemory) {
+  for (const auto& [p, k] : {std::pair{4u, 8u}, std::pair{8u, 8u}, std::pair{6u, 6u}}) {
+    const ExchangeTerms terms = allreduce_exchange(p, k, 1e6);
+    EXPECT_EQ(terms.network, CostTerms{}) << p << "/" << k;
+    EXPECT_EQ(terms.shared_memory, allreduce_terms(AllreduceAlgorithm::rabenseifner, p, 1e6)) << p << "/" << k;
+  }
 }
 
-TEST(Hierarchical, NodesShareTheirLinkAndReduceWithinFirst) {
-  // 16 ranks on 4 nodes: ring reduce-scatter and allgather among 4 on
-  // shared memory, then 4 nodes allreduce n/4 each, 4 flows per link.
-  const double n = 4e6;
-  const ExchangeTerms terms = allreduce_exchange(16, 4, n);
-  EXPECT_EQ(terms.shared_memory, (CostTerms{6, 2 * 0.75 * n, 0.75 * n}));
-  CostTerms inter = allreduce_terms(AllreduceAlgorithm::rabenseifner, 4, n / 4);
-  inter.beta_bytes *= 4;
-  EXPECT_EQ(terms.network, inter);
-  // Denser nodes cost less on the network link than one rank per node.
-  const Cluster cluster{4, kLink, kSharedMemoryLink};
-  EXPECT_LT(terms.seconds(cluster), allreduce_exchange(16, 1, n).seconds(cluster));
+// Open MPI makes one flat allreduce: the algorithm is its choice for all
+// the ranks and the whole size, not for the node count and a slice. 512
+// ranks, 100 kB: Rabenseifner; 64 nodes with 12.5 kB each would have been
+// recursive doubling.
+TEST(OnNodes, TheAlgorithmIsOpenMpisForAllTheRanks) {
+  ASSERT_EQ(open_mpi_allreduce_algorithm(512, 1e5), AllreduceAlgorithm::rabenseifner);
+  ASSERT_EQ(open_mpi_allreduce_algorithm(64, 1e5 / 8), AllreduceAlgorithm::recursive_doubling);
+  const ExchangeTerms terms = allreduce_exchange(512, 8, 1e5);
+  const ExchangeTerms rabenseifner = allreduce_terms_on_nodes(AllreduceAlgorithm::rabenseifner, 512, 8, 1e5);
+  EXPECT_EQ(terms.network, rabenseifner.network);
+  EXPECT_EQ(terms.shared_memory, rabenseifner.shared_memory);
+  EXPECT_EQ(exchange_name(512, 25000, GradPrecision::fp32), "rabenseifner");
+}
+
+void expect_terms(const CostTerms& actual, const CostTerms& expected, const std::string& what) {
+  EXPECT_DOUBLE_EQ(actual.alphas, expected.alphas) << what;
+  EXPECT_DOUBLE_EQ(actual.beta_bytes, expected.beta_bytes) << what;
+  EXPECT_DOUBLE_EQ(actual.gamma_bytes, expected.gamma_bytes) << what;
+}
+
+TEST(OnNodes, RingStepsWaitForTheirHopBetweenNodes) {
+  // 8 ranks, 2 or 4 to a node: each of the 14 steps sends n/8 from each
+  // node's last rank to the next node's first, one flow per link.
+  const double n = 1e6;
+  for (const std::size_t k : {2u, 4u}) {
+    const ExchangeTerms terms = allreduce_terms_on_nodes(AllreduceAlgorithm::ring, 8, k, n);
+    expect_terms(terms.network, {14, 14 * n / 8, 7.0 / 8 * n}, "ring network, k " + std::to_string(k));
+    EXPECT_EQ(terms.shared_memory, CostTerms{}) << k;
+  }
+}
+
+TEST(OnNodes, RecursiveDoublingCrossesFromDistanceK) {
+  // 8 ranks: distances 1, 2, 4, n bytes each. Below k within the node; from
+  // k across it, all k ranks of a node through its link at once.
+  const double n = 4096;
+  ExchangeTerms terms = allreduce_terms_on_nodes(AllreduceAlgorithm::recursive_doubling, 8, 2, n);
+  expect_terms(terms.shared_memory, {1, n, n}, "k 2 shared memory");
+  expect_terms(terms.network, {2, 2 * 2 * n, 2 * n}, "k 2 network");
+  terms = allreduce_terms_on_nodes(AllreduceAlgorithm::recursive_doubling, 8, 4, n);
+  expect_terms(terms.shared_memory, {2, 2 * n, 2 * n}, "k 4 shared memory");
+  expect_terms(terms.network, {1, 4 * n, n}, "k 4 network");
+}
+
+TEST(OnNodes, RabenseifnerKeepsItsLargeHalvesWithinTheNode) {
+  // 8 ranks, 4 to a node: distances 1 and 2 (n/2 and n/4 each way) within,
+  // distance 4 (n/8) across with 4 flows per link.
+  const double n = 8e6;
+  const ExchangeTerms terms = allreduce_terms_on_nodes(AllreduceAlgorithm::rabenseifner, 8, 4, n);
+  expect_terms(terms.shared_memory, {4, 2 * (n / 2 + n / 4), n / 2 + n / 4}, "shared memory");
+  expect_terms(terms.network, {2, 2 * 4 * n / 8, n / 8}, "network");
+  // Denser nodes put less on the network than one rank per node.
+  const Cluster dense{4, kLink, kSharedMemoryLink};
+  EXPECT_LT(allreduce_exchange(16, 4, n).seconds(dense), allreduce_exchange(16, 1, n).seconds(dense));
+}
+
+TEST(OnNodes, TreesAndLinearSendOneMessageAtATimeThroughALink) {
+  const double n = 1000;
+  // Binomial trees on 16 ranks, 4 to a node: levels 1 and 2 within, 4 and 8
+  // across, each level down and up.
+  ExchangeTerms terms = allreduce_terms_on_nodes(AllreduceAlgorithm::reduce_bcast, 16, 4, n);
+  expect_terms(terms.shared_memory, {4, 4 * n, 2 * n}, "trees shared memory");
+  expect_terms(terms.network, {4, 4 * n, 2 * n}, "trees network");
+  // Linear: rank 0 hears from 3 on its node and 12 beyond, then answers each.
+  terms = allreduce_terms_on_nodes(AllreduceAlgorithm::linear, 16, 4, n);
+  expect_terms(terms.shared_memory, {6, 6 * n, 3 * n}, "linear shared memory");
+  expect_terms(terms.network, {24, 24 * n, 12 * n}, "linear network");
+}
+
+// Open MPI's pairs (coll_base_allreduce.c, recursive doubling and
+// redscat_allgather, which fold alike): the first 2 extra ranks pair up,
+// the odd one of each survives as rank / 2, the others as rank - extra;
+// survivor v exchanges with v xor d. A step stays within the nodes when
+// every pair shares a node.
+std::vector<bool> steps_within_by_pairs(std::size_t p, std::size_t k) {
+  std::size_t power = 1;
+  while (2 * power <= p) power *= 2;
+  const std::size_t extra = p - power;
+  const auto rank_of = [&](std::size_t v) { return v < extra ? 2 * v + 1 : v + extra; };
+  std::vector<bool> within;
+  for (std::size_t d = 1; d < power; d *= 2) {
+    bool all = true;
+    for (std::size_t v = 0; v < power; ++v) all = all && rank_of(v) / k == rank_of(v ^ d) / k;
+    within.push_back(all);
+  }
+  return within;
+}
+
+TEST(OnNodes, StepsCountedWithinANodeAreSoInOpenMpisPairs) {
+  for (std::size_t k = 1; k <= 16; ++k)
+    for (std::size_t p = k + 1; p <= 160; ++p) {
+      const std::vector<bool> actual = steps_within_by_pairs(p, k);
+      const bool folds = (p & (p - 1)) != 0;
+      const ExchangeTerms terms = allreduce_terms_on_nodes(AllreduceAlgorithm::recursive_doubling, p, k, 1);
+      const std::size_t fold_within = folds && k % 2 == 0 ? 2 : 0;  // the fold's two messages
+      const std::size_t counted = std::size_t(terms.shared_memory.alphas) - fold_within;
+      ASSERT_LE(counted, actual.size()) << p << "/" << k;
+      // The counted steps are the first ones and truly within; at powers of
+      // two, they are all the steps that are.
+      for (std::size_t i = 0; i < counted; ++i) EXPECT_TRUE(actual[i]) << p << "/" << k << " step " << i;
+      if (!folds) {
+        EXPECT_EQ(counted, std::size_t(std::count(actual.begin(), actual.end(), true))) << p << "/" << k;
+      }
+      EXPECT_DOUBLE_EQ(terms.shared_memory.alphas + terms.network.alphas,
+                       allreduce_terms(AllreduceAlgorithm::recursive_doubling, p, 1).alphas) << p << "/" << k;
+    }
 }
 
 TEST(Compressed, HalvesTheBytesOfTheAllreduce) {
@@ -173,6 +271,30 @@ TEST(Compressed, HalvesTheBytesOfTheAllreduce) {
   EXPECT_EQ(compressed_conversion_bytes(1, floats), 0);
   // Two 16-bit conversions of every value at least, 6 bytes each.
   EXPECT_GE(compressed_conversion_bytes(8, floats), 12.0 * floats);
+}
+
+TEST(Compressed, AlltoallvIsOpenMpisPairwiseOrLinearByRankCount) {
+  const std::size_t floats = 1 << 20;
+  // 8 ranks: basic linear, all 7 messages posted at once (one latency, 7
+  // overheads), then a Bruck allgatherv of 256 kB chunks: 3 messages.
+  ExchangeTerms terms = compressed_exchange(8, 1, floats);
+  EXPECT_EQ(terms.network.alphas, 1 + 3);
+  EXPECT_EQ(terms.shared_memory.alphas, 7);
+  // 64 ranks: pairwise, 63 exchanges in turn, then a ring allgatherv: 63.
+  terms = compressed_exchange(64, 1, floats);
+  EXPECT_EQ(terms.network.alphas, 63 + 63);
+  EXPECT_EQ(terms.shared_memory.alphas, 0);
+  // On 2 nodes of 4 every step has a hop between them: the latencies are the
+  // network's, the overheads stay; 4 ranks of a node send to the 4 others.
+  terms = compressed_exchange(8, 4, floats);
+  EXPECT_EQ(terms.network.alphas, 1 + 3);
+  EXPECT_EQ(terms.shared_memory.alphas, 7);
+  EXPECT_DOUBLE_EQ(terms.network.beta_bytes, 2 * 4 * 4 * (floats * 2.0 / 8));
+  EXPECT_DOUBLE_EQ(terms.shared_memory.beta_bytes, 2 * 3 * (floats * 2.0 / 8));
+  // On one node all of it is shared memory.
+  terms = compressed_exchange(8, 8, floats);
+  EXPECT_EQ(terms.network, CostTerms{});
+  EXPECT_EQ(terms.shared_memory.alphas, 1 + 7 + 3);
 }
 
 TEST(Compute, StepGemmsAreTheForwardWeightAndInputGradients) {
@@ -297,7 +419,8 @@ TEST(Plan, ALinkTooSlowForAnyBatchSaysSo) {
 }
 
 TEST(FitLink, RecoversTheLinkTheSamplesCameFrom) {
-  for (const auto& [p, k] : {std::pair{2u, 1u}, std::pair{4u, 1u}, std::pair{8u, 2u}, std::pair{2u, 2u}}) {
+  for (const auto& [p, k] : {std::pair{2u, 1u}, std::pair{4u, 1u}, std::pair{8u, 2u}, std::pair{2u, 2u}, std::pair{16u, 4u},
+                             std::pair{12u, 4u}}) {
     const Cluster cluster{k, kLink, kSharedMemoryLink};
     std::vector<TimedSample> samples;
     for (double bytes = 4; bytes <= 64e6; bytes *= 2)
