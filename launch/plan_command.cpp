@@ -35,6 +35,8 @@ namespace {
 // and the latency of a good TCP stack over it.
 constexpr const char* kDefaultLink = "25gbit";
 constexpr const char* kDefaultLatency = "5us";
+// More cores per node than this are a typo.
+constexpr int kMostCoresPerNode = 1 << 20;
 // Rank lists longer than this are typos (each row searches a batch size).
 constexpr std::size_t kMostRows = 4096;
 constexpr std::size_t kMostRanks = std::size_t{1} << 24;
@@ -42,6 +44,7 @@ constexpr std::size_t kMostRanks = std::size_t{1} << 24;
 struct PlanOptions {
   std::string model, data, hidden = "8,8";
   std::size_t inputs = 0, outputs = 0, batch_per_rank = 256, ranks_per_node = 1;
+  int cores_per_node = 0;  // 0 (not given): this host's usable CPUs
   std::string ranks = "1,2,4,...,1024";
   std::string link, latency, network;
   std::string grad_precision = "fp32", overlap = "auto", format = "table", out;
@@ -61,18 +64,22 @@ void describe(po::options_description& o, PlanOptions& v) {
      "rank counts to predict, strictly increasing; '...' continues the geometric (or arithmetic) series of the "
      "terms before it up to the last, e.g. 1,2,4,...,1024 or 8,16,...,128")
     ("ranks-per-node", number(&v.ranks_per_node, closed(1, double(kMostRanks)))->default_value(v.ranks_per_node),
-     "ranks on each node: they sum over shared memory first, then share the node's link")
+     "ranks on each node (placed in rank order): the exchanges among them go over shared memory, those between "
+     "nodes share the node's link")
+    ("cores-per-node", number(&v.cores_per_node, closed(1, kMostCoresPerNode)),
+     "cores of each node, for the BLAS threads per rank and whether the exchange thread gets a core of its own "
+     "(default: this host's usable CPUs; give the cluster's when planning from another machine)")
     ("link", po::value(&v.link), "bandwidth between nodes: a number and kbit, mbit, gbit or tbit, e.g. 10gbit, 400mbit (default 25gbit)")
     ("latency", po::value(&v.latency), "latency between nodes: a number and ns, us, ms or s, e.g. 2us (default 5us)")
     ("network", po::value(&v.network), "take the link from this calibration file of sinapsis info --network --out (not with --link/--latency)")
     ("grad-precision", po::value(&v.grad_precision)->default_value(v.grad_precision), "fp32|bf16|fp16: gradients on the wire, as train's option")
     ("overlap", po::value(&v.overlap)->default_value(v.overlap),
-     "auto|on|off, as train's option; auto: on when the ranks span nodes and this host's cores leave each of "
+     "auto|on|off, as train's option; auto: on when the ranks span nodes and --cores-per-node leaves each of "
      "--ranks-per-node ranks a core beyond its BLAS threads. Without that core the exchange thread hides nothing")
     ("bucket-mb", number(&v.bucket_mb, closed(0.01, 1024))->default_value(v.bucket_mb), "with --overlap: megabytes (2^20 bytes) of gradient per bucket, as train's option")
     ("gflops", number(&v.gflops, at_least(0))->default_value(0), "GEMM rate of a rank, GFLOP/s (0: measure the step's GEMMs on this host)")
     ("memory-gbs", number(&v.memory_gbs, at_least(0))->default_value(0), "memory streaming rate of a rank, GB/s (0: measure on this host)")
-    ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: this host's cores / --ranks-per-node, as train)")
+    ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: --cores-per-node / --ranks-per-node, at least 1, as train)")
     ("format", po::value(&v.format)->default_value(v.format), "table|csv|json")
     ("out", po::value(&v.out), "write the plan (in --format) to this file instead of printing it; sinapsis report draws it");
 }
@@ -202,7 +209,11 @@ struct Calibration {
   HostRates rates;
   double gflops = 0;  // given, or the measured step's flops / seconds
   bool gemm_measured = false, memory_measured = false;
-  int threads = 1;
+  int threads = 1;                 // BLAS threads per rank on the planned nodes
+  int measuring_threads = 1;       // those of them this host has cores for
+  int cores_per_node = 1;
+  bool cores_given = false;        // --cores-per-node, or this host's
+  bool exchange_has_own_core = false;
   Cluster cluster;
   std::string link_source;  // "--link 25gbit --latency 5us" or "--network FILE (...)"
 };
@@ -243,14 +254,21 @@ Calibration calibrate(const PlanOptions& v, const po::variables_map& values, con
   c.cluster.ranks_per_node = v.ranks_per_node;
   std::optional<NetworkCalibration> file;  // read before measuring: a bad file fails at once
   if (!v.network.empty()) file = read_network_calibration(v.network);
-  const int cores = std::max(1, usable_cpus());
-  c.threads = v.threads > 0 ? v.threads : std::max(1, cores / int(v.ranks_per_node));
+  const int host_cores = std::max(1, usable_cpus());
+  c.cores_given = values.count("cores-per-node") > 0;
+  c.cores_per_node = c.cores_given ? v.cores_per_node : host_cores;
+  c.threads = v.threads > 0 ? v.threads
+                            : int(std::max<std::size_t>(1, std::size_t(c.cores_per_node) / v.ranks_per_node));
+  // As train's rule: a core per rank beyond its BLAS threads.
+  c.exchange_has_own_core = std::size_t(c.cores_per_node) >= v.ranks_per_node * std::size_t(c.threads + 1);
+  // Timing more threads than this host has cores would time the contention.
+  c.measuring_threads = std::min(c.threads, host_cores);
   if (v.gflops > 0) {
     c.gflops = v.gflops;
     c.rates.gemm = gemm_at_gflops(v.gflops);
   } else {
     require_training_memory(architecture, v.batch_per_rank, "measuring the step's GEMMs on this host (give --gflops instead)");
-    set_blas_threads(c.threads);
+    set_blas_threads(c.measuring_threads);
     std::vector<GemmShape> shapes = step_gemm_shapes(architecture, v.batch_per_rank);
     const BucketPlan buckets(architecture, Model<float>::kControlSlots, bucket_floats);
     for (const GemmShape& s : step_gemm_shapes(architecture, v.batch_per_rank, buckets.chunk_rows())) shapes.push_back(s);
@@ -312,9 +330,13 @@ std::string header(const PlanOptions& v, const Architecture& a, const Calibratio
   out << "network " << a.describe() << ", " << a.parameter_count() << " parameters; " << v.batch_per_rank
       << " samples per rank; " << v.grad_precision << " gradients; --overlap " << v.overlap << "\n"
       << "compute: GEMM " << fixed(c.gflops, 1) << " GFLOP/s "
-      << (c.gemm_measured ? "measured on this host (" + std::to_string(c.threads) + " BLAS thread(s))" : "given")
+      << (c.gemm_measured ? "measured on this host (" + std::to_string(c.measuring_threads) + " BLAS thread(s))" : "given")
       << ", memory " << fixed(c.rates.memory_bytes_per_second / 1e9, 1) << " GB/s "
       << (c.memory_measured ? "measured" : "given") << "\n"
+      << "node: " << c.cores_per_node << " cores ("
+      << (c.cores_given ? "--cores-per-node" : "this host's usable CPUs; --cores-per-node for the cluster's") << "), "
+      << v.ranks_per_node << " rank(s) of " << c.threads << " BLAS thread(s): the exchange thread has "
+      << (c.exchange_has_own_core ? "a core of its own" : "no core of its own") << "\n"
       << "link: " << c.link_source << ": " << describe_link(c.cluster.network) << "\n";
   if (v.ranks_per_node > 1)
     out << "within a node (" << v.ranks_per_node << " ranks): shared memory, " << describe_link(c.cluster.shared_memory) << "\n";
@@ -360,6 +382,7 @@ std::string json(const PlanOptions& v, const Architecture& a, const Calibration&
                                 .add("parameters", a.parameter_count())
                                 .add("batch_per_rank", v.batch_per_rank)
                                 .add("ranks_per_node", v.ranks_per_node)
+                                .add("cores_per_node", c.cores_per_node)
                                 .add("grad_precision", v.grad_precision)
                                 .add("overlap", v.overlap)
                                 .add("bucket_mb", v.bucket_mb);
@@ -392,7 +415,7 @@ int plan_command(const Args& args, Communicator&) {
   po::variables_map values;
   if (!parse("plan", args, options, values,
              "--inputs N --outputs K [--hidden 1024,1024] | --model FILE | --data FILE  [--batch-per-rank B] "
-             "[--ranks 1,2,4,...,1024] [--ranks-per-node R] [--link 25gbit --latency 5us | --network FILE] "
+             "[--ranks 1,2,4,...,1024] [--ranks-per-node R] [--cores-per-node C] [--link 25gbit --latency 5us | --network FILE] "
              "[--grad-precision fp32|bf16|fp16] [--overlap auto|on|off] [--format table|csv|json] [--out FILE]"))
     return kExitSuccess;
   // Every option is checked before anything is read or measured.
@@ -409,8 +432,7 @@ int plan_command(const Args& args, Communicator&) {
 
   const Architecture architecture = planned_architecture(v, values);
   const Calibration c = calibrate(v, values, architecture, bucket_floats);
-  PlanSpec spec{architecture, v.batch_per_rank, precision, overlap, bucket_floats, false};
-  spec.spare_core = std::max(1, usable_cpus()) >= int(v.ranks_per_node) * (c.threads + 1);
+  const PlanSpec spec{architecture, v.batch_per_rank, precision, overlap, bucket_floats, c.exchange_has_own_core};
   const std::vector<PlanRow> rows = plan_rows(spec, ranks, c.cluster, c.rates);
 
   const std::string text = v.format == "csv"    ? csv(rows)

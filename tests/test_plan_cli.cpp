@@ -175,6 +175,36 @@ TEST_F(PlanCli, OverlapAndBf16AreThePlansOfTheTrainersOptions) {
   }
 }
 
+// Whether the exchange thread has a core of its own, and the BLAS threads
+// per rank by default, come from --cores-per-node, not from the host that
+// runs plan: 8 ranks of 1 thread need 16 cores for --overlap auto to turn
+// on once they span nodes.
+TEST_F(PlanCli, CoresPerNodeDecidesTheExchangeThreadsCore) {
+  const std::string plan =
+      "plan --inputs 784 --hidden 1024,1024 --outputs 10 --batch-per-rank 256 --ranks 1,8,16,32 --ranks-per-node 8 "
+      "--threads 1 --overlap auto --link 10gbit --latency 20us --gflops 50 --memory-gbs 10 ";
+  const Csv roomy = parse_csv(run(plan + "--cores-per-node 16 --format csv"));
+  const Csv tight = parse_csv(run(plan + "--cores-per-node 8 --format csv"));
+  ASSERT_EQ(roomy.rows.size(), 4u);
+  ASSERT_EQ(tight.rows.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const bool spans_nodes = roomy.number(i, "nodes") >= 2;
+    EXPECT_EQ(roomy.text(i, "overlap"), spans_nodes ? "on" : "off") << roomy.text(i, "ranks");
+    EXPECT_EQ(tight.text(i, "overlap"), "off") << tight.text(i, "ranks");
+  }
+  EXPECT_EQ(roomy.number(3, "nodes"), 4);
+  const std::string table = run(plan + "--cores-per-node 16");
+  EXPECT_NE(table.find("node: 16 cores (--cores-per-node), 8 rank(s) of 1 BLAS thread(s): the exchange thread has a "
+                       "core of its own"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(run(plan).find("cores (this host's usable CPUs; --cores-per-node for the cluster's)"), std::string::npos);
+  // Without --threads: the node's cores shared by its ranks, at least 1.
+  const std::string shape = "plan --inputs 20 --outputs 3 --ranks 1,8 --gflops 10 --memory-gbs 10 --format json ";
+  EXPECT_EQ(read_json(run(shape + "--cores-per-node 32 --ranks-per-node 4"), "json").find("calibration")->find("blas_threads")->number, 8);
+  EXPECT_EQ(read_json(run(shape + "--cores-per-node 2 --ranks-per-node 4"), "json").find("calibration")->find("blas_threads")->number, 1);
+}
+
 TEST_F(PlanCli, CalibrationFileGivesTheLink) {
   cli::NetworkCalibration calibration;
   calibration.ranks = 2;
