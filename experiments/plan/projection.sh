@@ -164,16 +164,15 @@ md = [f"# Projected scaling efficiency (`sinapsis plan`)", "",
       "InfiniBand 1 us (sources in experiments/plan/projection.sh). Shared memory within a node: plan's built-in "
       "link (0.3 us, 0.25 ns/byte).", "",
       "## 1 rank per node", "", table(1), horovod, "",
-      f"## {per_node} ranks per node (the {per_node} ranks of a node sum over shared memory first, then share "
-      "its link)", "", table(per_node), "",
+      f"## {per_node} ranks per node (the exchanges within a node over shared memory, those between nodes "
+      "through its shared link)", "", table(per_node), "",
       f"With {per_node} ranks per node, plan's overlapped rows hide nothing: it gives the exchange thread a core "
       f"only when this host's cores cover ranks-per-node x (BLAS threads + 1) = {per_node} x 2, and the host "
       "running the projection has fewer; those rows are the fused exchange split into buckets, run after "
-      "backward. The network stage's algorithm is Open MPI's choice for the node count and 1/"
-      f"{per_node} of the gradient (plan's hierarchical form); sinapsis calls one flat MPI_Allreduce, for "
-      "which Open MPI 4.1's coll/tuned decides on all the ranks and the whole gradient, so where the column "
-      "`exchange` leaves Rabenseifner at 512 and 1024 ranks the row is plan's form, not necessarily Open "
-      "MPI's.", "",
+      "backward. The algorithm is Open MPI 4.1's choice for one flat MPI_Allreduce over all the ranks and the "
+      "whole gradient (coll/tuned runs no hierarchy by default); plan costs it on the nodes: the exchanges "
+      "between ranks of a node over shared memory, the others through the node's link, shared by the ranks "
+      "that cross it at once.", "",
       "Horovod's 88 % at 128 GPUs on 25 GbE is not the same experiment: a Pascal GPU computes a ResNet-101 step "
       "far faster than one CPU core computes these nets, so what decides efficiency is the ratio of compute "
       "seconds to exchange seconds per step, not the link. Horovod's ResNet-101 exchanges 44.5 M parameters "
