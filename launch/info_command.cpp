@@ -81,7 +81,7 @@ void report_network(const InfoOptions& v, const std::vector<TimedSample>& sample
             << micro(c.link.alpha) << ", beta " << std::setprecision(3) << c.link.beta * 1e9 << " ns/byte ("
             << std::setprecision(2) << (c.link.beta > 0 ? 1e-9 / c.link.beta : 0) << " GB/s), gamma "
             << std::setprecision(3) << c.link.gamma * 1e9 << " ns/byte; Open MPI runs "
-            << exchange_name(ranks, per_host, std::size_t(largest / sizeof(float)), GradPrecision::fp32) << " at "
+            << exchange_name(ranks, std::size_t(largest / sizeof(float)), GradPrecision::fp32) << " at "
             << std::size_t(largest) << " bytes\n";
   if (!v.out.empty()) {
     write_network_calibration(v.out, c);
