@@ -40,10 +40,8 @@ trap 'rm -rf "$work"' EXIT
 
 # samples/s of a run: the median over epochs 2.. of its metrics.csv.
 samples_per_second() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "samples_per_second") c = i; next }
-           NR > 2 { v[n++] = $c } END {
-             if (n == 0) exit 1
-             asort(v); printf "%.1f", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }' "$1/metrics.csv"
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "samples_per_second") c = i; next } NR > 2 { print $c }' \
+    "$1/metrics.csv" | sort -g | awk '{ v[n++] = $1 } END { if (n == 0) exit 1; printf "%.1f", n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2 }'
 }
 train_options=("$@")
 run() {  # run NAME BINARY: trains into $work/NAME, prints its samples/s
