@@ -370,11 +370,28 @@ ComputeTimeline compute_timeline(const Architecture& architecture, std::size_t b
 
 }  // namespace
 
+std::optional<double> measured_sum_seconds(const Cluster& cluster, std::size_t ranks, double bytes) {
+  const auto& m = cluster.measured;
+  if (ranks != cluster.measured_ranks || cluster.ranks_per_node != cluster.measured_ranks_per_node || m.empty() ||
+      bytes < m.front().bytes || bytes > m.back().bytes)
+    return std::nullopt;
+  const auto above = std::lower_bound(m.begin(), m.end(), bytes,
+                                      [](const TimedSample& s, double b) { return s.bytes < b; });
+  if (above->bytes == bytes || above == m.begin()) return above->seconds;
+  const TimedSample& below = *(above - 1);
+  if (!(below.seconds > 0 && above->seconds > 0)) return std::nullopt;
+  const double f = std::log(bytes / below.bytes) / std::log(above->bytes / below.bytes);
+  return std::exp(std::log(below.seconds) + f * (std::log(above->seconds) - std::log(below.seconds)));
+}
+
 double exchange_seconds(std::size_t ranks, std::size_t floats, GradPrecision precision, const Cluster& cluster,
                         const HostRates& rates) {
   if (ranks <= 1 || floats == 0) return 0;
-  if (precision == GradPrecision::fp32)
-    return allreduce_exchange(ranks, cluster.ranks_per_node, double(floats) * kFloatBytes).seconds(cluster);
+  if (precision == GradPrecision::fp32) {
+    const double bytes = double(floats) * kFloatBytes;
+    if (const auto measured = measured_sum_seconds(cluster, ranks, bytes)) return *measured;
+    return allreduce_exchange(ranks, cluster.ranks_per_node, bytes).seconds(cluster);
+  }
   return compressed_exchange(ranks, cluster.ranks_per_node, floats).seconds(cluster) +
          compressed_conversion_bytes(ranks, floats) / rates.memory_bytes_per_second;
 }

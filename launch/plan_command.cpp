@@ -279,6 +279,12 @@ Calibration calibrate(const PlanOptions& v, const po::variables_map& values, con
   c.rates.memory_bytes_per_second = c.memory_measured ? measure_memory_bytes_per_second() : v.memory_gbs * 1e9;
   if (file) {
     c.cluster.network = file->link;
+    if (file->hosts == 1) c.cluster.shared_memory = file->link;  // measured between the ranks of one host
+    c.cluster.measured = file->samples;
+    std::sort(c.cluster.measured.begin(), c.cluster.measured.end(),
+              [](const TimedSample& x, const TimedSample& y) { return x.bytes < y.bytes; });
+    c.cluster.measured_ranks = std::size_t(file->ranks);
+    c.cluster.measured_ranks_per_node = std::size_t(file->ranks_per_node);
     c.link_source = "--network " + v.network + " (" + std::to_string(file->ranks) + " ranks on " +
                     std::to_string(file->hosts) + " host(s), " + file->transport + ")";
   } else {

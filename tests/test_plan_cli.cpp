@@ -37,7 +37,10 @@ const std::string kPlan =
 const Link kPlanLink{20e-6, 8 / 10e9, 3 / 10e9};  // gamma: 3 bytes streamed per byte summed, at --memory-gbs
 
 std::vector<PlanRow> model_rows(const PlanSpec& spec, const Link& link, std::vector<std::size_t> ranks) {
-  return plan_rows(spec, ranks, {2, link, kSharedMemoryLink}, {gemm_at_gflops(50), 10e9});
+  Cluster cluster;
+  cluster.ranks_per_node = 2;
+  cluster.network = link;
+  return plan_rows(spec, ranks, cluster, {gemm_at_gflops(50), 10e9});
 }
 PlanSpec wide_spec(OverlapMode overlap) {
   return {Architecture::mlp(784, std::vector<std::size_t>{1024, 1024}, Activation::relu, 10, Activation::linear), 256,

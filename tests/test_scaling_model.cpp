@@ -450,3 +450,40 @@ TEST(FitLink, NeedsATimedSample) {
 
 }  // namespace
 }  // namespace sinapsis
+
+namespace sinapsis {
+namespace {
+
+// Sums measured on 2 ranks: the time of a size among them is the measured
+// one, between two of them the log-log line through both; other rank
+// counts, other ranks per node, sizes outside and 16-bit wires use the link.
+TEST(MeasuredSums, ReplaceTheLinkWhereTheyApplyAndOnlyThere) {
+  Cluster cluster(1, Link{30e-6, 1e-9, 0});
+  cluster.measured_ranks = 2;
+  cluster.measured_ranks_per_node = 1;
+  cluster.measured = {{1024, 40e-6}, {4096, 80e-6}, {4194304, 1e-3}, {8388608, 8e-3}};
+  EXPECT_DOUBLE_EQ(*measured_sum_seconds(cluster, 2, 4096), 80e-6);
+  // 2048 bytes: halfway in log(bytes) between 1024 and 4096, so the
+  // geometric mean of their times.
+  EXPECT_NEAR(*measured_sum_seconds(cluster, 2, 2048), std::sqrt(40e-6 * 80e-6), 1e-12);
+  // 6 MiB between 4 and 8 MiB: 1 ms * 8^(log(1.5)/log(2)).
+  EXPECT_NEAR(*measured_sum_seconds(cluster, 2, 6291456), 1e-3 * std::pow(8.0, std::log(1.5) / std::log(2.0)), 1e-12);
+  EXPECT_FALSE(measured_sum_seconds(cluster, 4, 4096)) << "other ranks";
+  EXPECT_FALSE(measured_sum_seconds(cluster, 2, 512)) << "below the sizes measured";
+  EXPECT_FALSE(measured_sum_seconds(cluster, 2, 16777216)) << "above them";
+  Cluster other_layout = cluster;
+  other_layout.ranks_per_node = 2;
+  EXPECT_FALSE(measured_sum_seconds(other_layout, 2, 4096)) << "other ranks per node";
+
+  const HostRates rates{gemm_at_gflops(50), 10e9};
+  EXPECT_DOUBLE_EQ(exchange_seconds(2, 1024, GradPrecision::fp32, cluster, rates), 80e-6) << "4096 bytes of floats";
+  const Cluster line_only(1, cluster.network);
+  EXPECT_DOUBLE_EQ(exchange_seconds(4, 1024, GradPrecision::fp32, cluster, rates),
+                   exchange_seconds(4, 1024, GradPrecision::fp32, line_only, rates));
+  EXPECT_DOUBLE_EQ(exchange_seconds(2, 1024, GradPrecision::bf16, cluster, rates),
+                   exchange_seconds(2, 1024, GradPrecision::bf16, line_only, rates))
+      << "the measurements are of fp32 sums";
+}
+
+}  // namespace
+}  // namespace sinapsis

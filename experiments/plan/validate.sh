@@ -15,6 +15,9 @@
 #   --runs N      training runs per configuration (default 3); the table
 #                 gives the median
 #   --epochs E    epochs per run (default 3; epoch 1 is warm-up)
+#   --predict-only DIR  no training and no calibration: predict again from the
+#                 calibrations and compare with the measurements an earlier
+#                 run left in DIR (after a change to the model)
 # Data: Fashion-MNIST's 60,000 training images (experiments/fashion/data.sh).
 # Everything runs on the OpenBLAS kernel sinapsis picks, named explicitly, 1
 # BLAS thread per rank. Each configuration waits for a quiet machine
@@ -47,13 +50,13 @@ CONFIGS=(
 # set-up's calibration, its training runs and its predictions.
 #   --in-setup WHERE OUT RUNS
 if [[ "${1:-}" == --in-setup ]]; then
-  where=$2 out=$3 runs=$4
+  where=$2 out=$3 runs=$4 predict_only=${5:-0}
   read -r -a train_words <<<"$VALIDATE_TRAIN"
   if [[ $where == 1host ]]; then mpirun2=(mpirun -n 2 --bind-to core); mpirun1=(mpirun -n 1 --bind-to core)
-  else read -r -a mpirun2 <<<"$CLUSTER_MPIRUN"; mpirun1=(); fi
-  "${mpirun2[@]}" -x OPENBLAS_CORETYPE -x OPENBLAS_NUM_THREADS "$VALIDATE_SINAPSIS" info --no-measure --network \
-    --out "$out/calib_$where.json" >"$out/calib_$where.txt" 2>&1
-  for ((r = 1; r <= runs; ++r)); do
+  else read -r -a mpirun2 <<<"${CLUSTER_MPIRUN:-}"; mpirun1=(); fi
+  ((predict_only)) || "${mpirun2[@]}" -x OPENBLAS_CORETYPE -x OPENBLAS_NUM_THREADS "$VALIDATE_SINAPSIS" info \
+    --no-measure --network --out "$out/calib_$where.json" >"$out/calib_$where.txt" 2>&1
+  for ((r = 1; r <= runs && !predict_only; ++r)); do
     for config in "${CONFIGS[@]}"; do
       read -r name cwhere ranks hidden batch options <<<"$config"
       [[ $cwhere == "$where" ]] || continue
@@ -69,14 +72,17 @@ if [[ "${1:-}" == --in-setup ]]; then
     read -r name cwhere ranks hidden batch options <<<"$config"
     [[ $cwhere == "$where" ]] || continue
     read -r -a extra <<<"$options"
+    # One host: both ranks on one node, as info --network measured them.
+    per_node=1; [[ $where == 1host ]] && per_node=2
     taskset -c "${VALIDATE_CORE:-0}" "$VALIDATE_SINAPSIS" plan --inputs 784 --outputs 10 --hidden "$hidden" \
-      --batch-per-rank "$batch" --ranks 1,2 --threads 1 --network "$out/calib_$where.json" "${extra[@]}" \
+      --batch-per-rank "$batch" --ranks 1,2 --ranks-per-node "$per_node" --threads 1 \
+      --network "$out/calib_$where.json" "${extra[@]}" \
       --format csv --out "$out/${name}.plan.csv" >/dev/null
   done
   exit 0
 fi
 
-runs=3 epochs=3
+runs=3 epochs=3 predict_dir=''
 BUILD="$ROOT/build/release"
 while (($#)); do
   case "$1" in
@@ -84,7 +90,8 @@ while (($#)); do
     --epochs) epochs=$2; shift 2 ;;
     --build-dir) BUILD=$(cd "$2" && pwd); shift 2 ;;
     --no-guard) export QUIET_GUARD=0; shift ;;
-    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --predict-only) predict_dir=$(cd "$2" && pwd); shift 2 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "validate.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,15 +105,19 @@ unset OMPI_MCA_mpi_yield_when_idle   # sinapsis's own defaults, as a user gets t
 kernel=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$sinapsis" info --no-measure | sed -n 's/^BLAS kernel: //p')
 unset OPENBLAS_L2_SIZE
 export OPENBLAS_CORETYPE=$kernel OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-out=$(mktemp -d /tmp/sinapsis_validate.XXXXXX)
+if [[ -n $predict_dir ]]; then out=$predict_dir; else out=$(mktemp -d /tmp/sinapsis_validate.XXXXXX); fi
 cpu=$(lscpu | sed -n 's/^Model name:\s*//p')
 echo "validate.sh: $cpu, OpenBLAS kernel $kernel, 1 thread per rank; $runs runs x $epochs epochs; output in $out" >&2
 export VALIDATE_SINAPSIS=$sinapsis VALIDATE_TRAIN="train --data $ROOT/runs/fashion-train.h5 --activation relu --lr 0.05 --momentum 0.9 --threads 1 --epochs $epochs --quiet --overwrite"
 
-"$0" --in-setup 1host "$out" "$runs"
-for preset in unshaped 10gbit 1gbit; do
-  "$ROOT/experiments/cluster/run.sh" --preset "$preset" --exec -- "$0" --in-setup "$preset" "$out" "$runs"
-done
+if [[ -n $predict_dir ]]; then
+  for where in 1host unshaped 10gbit 1gbit; do "$0" --in-setup "$where" "$out" "$runs" 1; done
+else
+  "$0" --in-setup 1host "$out" "$runs"
+  for preset in unshaped 10gbit 1gbit; do
+    "$ROOT/experiments/cluster/run.sh" --preset "$preset" --exec -- "$0" --in-setup "$preset" "$out" "$runs"
+  done
+fi
 
 # The table.
 rows=60000
