@@ -91,10 +91,12 @@ diff one_host.layers two_hosts.layers >layers.diff ||
 pass "5 epochs across two hosts (btl tcp) == 2 ranks on one host (plain mpirun -n 2, shared memory): all $values parameters bit-identical"
 
 # 3 and 4. Lose hostB mid-training; the job must end fast, and the checkpoint must resume.
-# lose_host_b WHAT ACTION [MPIRUN_OPTION...] [-- TRAIN_OPTION...]: ACTION is a
-# command run when the job is under way.
-lose_host_b() {
-  local what=$1 action=$2 run=run_$1 mpirun_options=() train_options=(); shift 2
+# under_way WHAT [MPIRUN_OPTION...] [-- TRAIN_OPTION...]: starts an endless
+# training job across both hosts into run_WHAT (in the background, status
+# into run_WHAT.status) and returns once it is under way: a checkpoint past
+# epoch 1 exists and hostB runs a rank.
+under_way() {
+  local what=$1 run=run_$1 mpirun_options=() train_options=(); shift
   while (( $# )); do
     if [[ $1 == -- ]]; then shift; train_options=("$@"); break; fi
     mpirun_options+=("$1"); shift
@@ -102,15 +104,21 @@ lose_host_b() {
   (cross_mpirun "${mpirun_options[@]}" "$sinapsis" "${train[@]}" "${train_options[@]}" --data spiral.h5 --epochs 1000000 \
      --checkpoint-every 1 --out "$run" >"$run.log" 2>&1; echo $? >"$run.status") &
   background=$!
-  local deadline=$(( SECONDS + ready_limit )) epochs=0 ready=0
-  while (( SECONDS < deadline )); do   # until a checkpoint past epoch 1 exists and hostB runs a rank
+  local deadline=$(( SECONDS + ready_limit )) epochs=0
+  while (( SECONDS < deadline )); do
     epochs=$(epochs_done "$run/checkpoint.h5"); epochs=${epochs:-0}
-    (( epochs >= 2 )) && ps -o comm= -p "$(pids_of B)" 2>/dev/null | grep -qx sinapsis && { ready=1; break; }
+    (( epochs >= 2 )) && ps -o comm= -p "$(pids_of B)" 2>/dev/null | grep -qx sinapsis && return 0
     [[ -e "$run.status" ]] && { cat "$run.log"; fail "$what: the job ended before hostB was lost"; }
     sleep 0.1
   done
-  (( ready )) || { cat "$run.log"; fail "$what: within $ready_limit s, no checkpoint past epoch 1 (at $epochs) or no rank on hostB"; }
-  local start; start=$(now)
+  cat "$run.log"; fail "$what: within $ready_limit s, no checkpoint past epoch 1 (at $epochs) or no rank on hostB"
+}
+# lose_host_b WHAT ACTION [MPIRUN_OPTION...] [-- TRAIN_OPTION...]: ACTION is a
+# command run when the job is under way.
+lose_host_b() {
+  local what=$1 action=$2 run=run_$1; shift 2
+  under_way "$what" "$@"
+  local start epochs; start=$(now)
   $action
   while [[ ! -s "$run.status" ]]; do sleep 0.05; done
   local seconds; seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
@@ -144,17 +152,7 @@ lose_host_b vanished vanish_host_b "${keepalive[@]}" -- --stall-timeout $(( 10 *
 # hostA must end by themselves with one line naming rank 1: sinapsis's
 # watchdog finds it answers nothing (dist/stall_watch.hpp, kSilenceSeconds).
 run=run_vanished_defaults
-(cross_mpirun "$sinapsis" "${train[@]}" --data spiral.h5 --epochs 1000000 --checkpoint-every 1 --out "$run" \
-   >"$run.log" 2>&1; echo $? >"$run.status") &
-background=$!
-deadline=$(( SECONDS + ready_limit )); ready=0
-while (( SECONDS < deadline )); do
-  epochs=$(epochs_done "$run/checkpoint.h5")
-  (( ${epochs:-0} >= 2 )) && ps -o comm= -p "$(pids_of B)" 2>/dev/null | grep -qx sinapsis && { ready=1; break; }
-  [[ -e "$run.status" ]] && { cat "$run.log"; fail "vanished_defaults: the job ended before hostB was lost"; }
-  sleep 0.1
-done
-(( ready )) || { cat "$run.log"; fail "vanished_defaults: no checkpoint past epoch 1 or no rank on hostB"; }
+under_way vanished_defaults
 start=$(now)
 vanish_host_b
 rank_on_a() { ps -o comm= -p "$(pids_of A)" 2>/dev/null | grep -qx sinapsis; }
