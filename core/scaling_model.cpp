@@ -299,6 +299,24 @@ double compressed_conversion_bytes(std::size_t ranks, std::size_t floats) {
          + narrow * n;                                       // the result back into the values
 }
 
+double expected_largest(std::span<const double> sorted, std::size_t p) {
+  const double n = double(sorted.size());
+  double sum = 0, below = 0;  // below: (i-1)/n to the p
+  for (std::size_t i = 1; i <= sorted.size(); ++i) {
+    const double at = std::pow(double(i) / n, double(p));
+    sum += sorted[i - 1] * (at - below);
+    below = at;
+  }
+  return sum;
+}
+
+const MeasuredSteps* HostRates::steps_for(std::size_t ranks) const {
+  const MeasuredSteps* chosen = nullptr;
+  for (const auto& m : measured_steps)
+    if (m.together <= ranks && (!chosen || m.together > chosen->together)) chosen = &m;
+  return chosen;
+}
+
 GemmSeconds gemm_at_gflops(double gflops) {
   return [gflops](const GemmShape& shape) { return shape.flops() / (gflops * 1e9); };
 }
@@ -409,16 +427,25 @@ StepPrediction predict_step(const StepSpec& step, const Cluster& cluster, const 
   std::optional<BucketPlan> buckets;
   if (summed && step.overlap && step.bucket_floats > 0)
     buckets.emplace(step.architecture, Model<float>::kControlSlots, step.bucket_floats);
-  const ComputeTimeline timeline =
+  ComputeTimeline timeline =
       compute_timeline(step.architecture, step.batch_per_rank,
                        buckets ? buckets->chunk_rows() : std::span<const std::size_t>{}, step.precision, rates);
+  const MeasuredSteps* measured = rates.steps_for(step.ranks);
+  if (measured) {
+    for (double& t : timeline.block_done) t *= measured->scale;
+    timeline.backward_end *= measured->scale;
+    timeline.after_sum *= measured->scale;
+  }
 
   StepPrediction prediction;
   prediction.compute_seconds = timeline.total();
+  if (summed && measured && !measured->spread.empty())
+    prediction.wait_seconds =
+        prediction.compute_seconds * std::max(0.0, expected_largest(measured->spread, step.ranks) - 1);
   prediction.bytes_per_step = summed ? double(exchanged) * (step.precision == GradPrecision::fp32 ? kFloatBytes : kWire16Bytes) : 0;
   if (!buckets) {
     prediction.comm_seconds = exchange_seconds(step.ranks, summed ? exchanged : 0, step.precision, cluster, rates);
-    prediction.step_seconds = prediction.compute_seconds + prediction.comm_seconds;
+    prediction.step_seconds = prediction.compute_seconds + prediction.wait_seconds + prediction.comm_seconds;
   } else {
     // Each bucket's sum starts once backward made it final and the previous
     // sum is done (they run one at a time, in order).
@@ -429,9 +456,11 @@ StepPrediction predict_step(const StepSpec& step, const Cluster& cluster, const 
         exchange_end = std::max(exchange_end, timeline.block_done[k]) + seconds;
         prediction.comm_seconds += seconds;
       }
-    prediction.step_seconds = step.exchange_has_own_core
-                                  ? std::max(timeline.backward_end, exchange_end) + timeline.after_sum
-                                  : prediction.compute_seconds + prediction.comm_seconds;
+    // The last sum cannot end before the slowest rank's backward.
+    prediction.step_seconds = prediction.wait_seconds +
+                              (step.exchange_has_own_core
+                                   ? std::max(timeline.backward_end, exchange_end) + timeline.after_sum
+                                   : prediction.compute_seconds + prediction.comm_seconds);
   }
   prediction.exposed_comm_seconds = prediction.step_seconds - prediction.compute_seconds;
   return prediction;

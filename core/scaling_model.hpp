@@ -187,10 +187,36 @@ using GemmSeconds = std::function<double(const GemmShape&)>;
 // Every shape at the same rate.
 GemmSeconds gemm_at_gflops(double gflops);
 
+// The trainer's own step (core/trainer.hpp: batch assembly and its hand-off,
+// forward, loss, backward, update) timed on this host with `together` copies
+// running at once, as that many ranks of a job share its cores, caches and
+// memory bus (sinapsis plan's calibration, launch/step_calibration.hpp).
+//   scale   the steps' mean over what compute_timeline() makes of the GEMM
+//           and memory rates for the same batch: the trainer's work around
+//           the GEMMs and the ranks' contention, applied to every batch size
+//   spread  each step's time over that mean, ascending (mean 1): how much one
+//           rank's step varies, which p ranks pay as the slowest one's
+struct MeasuredSteps {
+  std::size_t together = 1;
+  double scale = 1;
+  std::vector<double> spread;
+};
+
+// The mean of the largest of p independent draws from `sorted` (ascending,
+// equally likely values): sum over i of x_(i) ((i/n)^p - ((i-1)/n)^p).
+// p = 1: the mean; grows with p towards the largest value. 0 when empty.
+double expected_largest(std::span<const double> sorted, std::size_t p);
+
 // What one rank's host does per second.
 struct HostRates {
   GemmSeconds gemm;
   double memory_bytes_per_second = 0;  // streaming reads + writes
+  // The trainer's step measured with 1, 2, ... copies at once (ascending
+  // `together`, none when the rates were given): a step of p ranks uses the
+  // one with the largest together <= p, and on p > 1 ranks waits for the
+  // slowest (StepPrediction::wait_seconds).
+  std::vector<MeasuredSteps> measured_steps;
+  const MeasuredSteps* steps_for(std::size_t ranks) const;
 };
 
 // The trainer's --overlap, before it is resolved for a job.
@@ -227,7 +253,11 @@ std::vector<GemmShape> step_gemm_shapes(const Architecture& architecture, std::s
 struct StepPrediction {
   double compute_seconds = 0;       // forward, backward, update and the passes around them
   double comm_seconds = 0;          // every exchange of the step, hidden or not
-  double exposed_comm_seconds = 0;  // step - compute: what the exchange adds
+  // With p > 1 ranks and measured steps: what waiting for the slowest rank
+  // adds, compute (expected_largest(spread, p) - 1). train counts it in
+  // comm_seconds (the sum waits for it), and so does exposed_comm_seconds.
+  double wait_seconds = 0;
+  double exposed_comm_seconds = 0;  // step - compute: what the exchange (and the wait) adds
   double step_seconds = 0;
   double bytes_per_step = 0;        // gradient and control values on the wire (metrics.csv's)
 };

@@ -27,6 +27,7 @@
 #include "launch/memory_check.hpp"
 #include "launch/network_calibration.hpp"
 #include "launch/options.hpp"
+#include "launch/step_calibration.hpp"
 
 namespace sinapsis::cli {
 namespace {
@@ -48,8 +49,9 @@ struct PlanOptions {
   std::string ranks = "1,2,4,...,1024";
   std::string link, latency, network;
   std::string grad_precision = "fp32", overlap = "auto", format = "table", out;
-  double bucket_mb = kDefaultBucketMb, gflops = 0, memory_gbs = 0;
+  double bucket_mb = kDefaultBucketMb, gflops = 0, memory_gbs = 0, momentum = 0;
   int threads = 0;
+  std::size_t timed_together = 0;  // 0: --ranks-per-node, at most what this host's cores hold
 };
 
 void describe(po::options_description& o, PlanOptions& v) {
@@ -80,6 +82,11 @@ void describe(po::options_description& o, PlanOptions& v) {
     ("gflops", number(&v.gflops, at_least(0))->default_value(0), "GEMM rate of a rank, GFLOP/s (0: measure the step's GEMMs on this host)")
     ("memory-gbs", number(&v.memory_gbs, at_least(0))->default_value(0), "memory streaming rate of a rank, GB/s (0: measure on this host)")
     ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: --cores-per-node / --ranks-per-node, at least 1, as train)")
+    ("momentum", number(&v.momentum, closed_open(0, 1))->default_value(v.momentum), "SGD momentum of the job, as train's option (its update streams the velocity too)")
+    ("timed-together", number(&v.timed_together, closed(0, 4096))->default_value(v.timed_together),
+     "trainers timed at once on this host for the rows of several ranks: how many ranks of the job share a "
+     "host's cores, caches and memory bus (0: --ranks-per-node, at most this host's cores over --threads). "
+     "The emulated hosts of experiments/cluster share one machine: give their number")
     ("format", po::value(&v.format)->default_value(v.format), "table|csv|json")
     ("out", po::value(&v.out), "write the plan (in --format) to this file instead of printing it; sinapsis report draws it");
 }
@@ -214,6 +221,9 @@ struct Calibration {
   int cores_per_node = 1;
   bool cores_given = false;        // --cores-per-node, or this host's
   bool exchange_has_own_core = false;
+  // The trainer's step measured (not with --gflops): milliseconds of the
+  // mean step with each number of trainers at once, beside rates.measured_steps.
+  std::vector<double> measured_step_ms;
   Cluster cluster;
   std::string link_source;  // "--link 25gbit --latency 5us" or "--network FILE (...)"
 };
@@ -248,8 +258,39 @@ GemmSeconds measured_gemms(const std::vector<GemmShape>& shapes, double& gflops)
   };
 }
 
+// The trainer's step timed alone and with min(p, N) trainers at once for
+// each planned p > 1 (N: --timed-together), each against the model's
+// compute from the rates just measured (step_calibration.hpp).
+void measure_trainer_steps(const PlanOptions& v, const Architecture& architecture, std::span<const std::size_t> ranks,
+                           int host_cores, Calibration& c) {
+  const std::size_t most = v.timed_together > 0
+                               ? v.timed_together
+                               : std::clamp<std::size_t>(std::size_t(host_cores / c.measuring_threads), 1, v.ranks_per_node);
+  std::vector<std::size_t> together{1};
+  for (const std::size_t p : ranks)
+    if (p > 1 && std::find(together.begin(), together.end(), std::min(p, most)) == together.end())
+      together.push_back(std::min(p, most));
+  std::sort(together.begin(), together.end());
+  const double modelled = predict_step({architecture, v.batch_per_rank, 1}, {}, c.rates).compute_seconds;
+  for (const std::size_t n : together) {
+    StepTimingOptions timing;
+    timing.batch = v.batch_per_rank;
+    timing.together = n;
+    timing.momentum = v.momentum;
+    timing.prefetch = host_cores >= 2;  // as train
+    std::vector<double> seconds = time_trainer_steps(architecture, timing);
+    if (seconds.empty()) continue;
+    double mean = 0;
+    for (const double s : seconds) mean += s / double(seconds.size());
+    std::sort(seconds.begin(), seconds.end());
+    for (double& s : seconds) s /= mean;
+    c.rates.measured_steps.push_back({n, mean / modelled, std::move(seconds)});
+    c.measured_step_ms.push_back(mean * 1e3);
+  }
+}
+
 Calibration calibrate(const PlanOptions& v, const po::variables_map& values, const Architecture& architecture,
-                      std::size_t bucket_floats) {
+                      std::span<const std::size_t> ranks, std::size_t bucket_floats) {
   Calibration c;
   c.cluster.ranks_per_node = v.ranks_per_node;
   std::optional<NetworkCalibration> file;  // read before measuring: a bad file fails at once
@@ -277,6 +318,7 @@ Calibration calibrate(const PlanOptions& v, const po::variables_map& values, con
   }
   c.memory_measured = !(v.memory_gbs > 0);
   c.rates.memory_bytes_per_second = c.memory_measured ? measure_memory_bytes_per_second() : v.memory_gbs * 1e9;
+  if (c.gemm_measured) measure_trainer_steps(v, architecture, ranks, host_cores, c);
   if (file) {
     c.cluster.network = file->link;
     if (file->hosts == 1) c.cluster.shared_memory = file->link;  // measured between the ranks of one host
@@ -313,7 +355,7 @@ std::string exact(double value) {
 
 constexpr const char* kCsvHeader =
     "ranks,nodes,overlap,exchange,step_seconds,compute_seconds,comm_seconds,comm_total_seconds,samples_per_second,"
-    "speedup,efficiency,min_batch_per_rank_90,bytes_per_step";
+    "speedup,efficiency,min_batch_per_rank_90,bytes_per_step,wait_seconds";
 
 std::string csv(const std::vector<PlanRow>& rows) {
   std::string out = std::string(kCsvHeader) + "\n";
@@ -322,13 +364,32 @@ std::string csv(const std::vector<PlanRow>& rows) {
            std::string(r.exchange) + "," + exact(r.step.step_seconds) + "," + exact(r.step.compute_seconds) + "," +
            exact(r.step.exposed_comm_seconds) + "," + exact(r.step.comm_seconds) + "," + exact(r.samples_per_second) +
            "," + exact(r.speedup) + "," + exact(r.efficiency) + "," +
-           (r.min_batch_per_rank ? std::to_string(*r.min_batch_per_rank) : "none") + "," + exact(r.step.bytes_per_step) + "\n";
+           (r.min_batch_per_rank ? std::to_string(*r.min_batch_per_rank) : "none") + "," + exact(r.step.bytes_per_step) +
+           "," + exact(r.step.wait_seconds) + "\n";
   return out;
 }
 
 std::string describe_link(const Link& link) {
   return "alpha " + fixed(link.alpha * 1e6, 2) + " us, beta " + fixed(link.beta * 1e9, 4) + " ns/byte, gamma " +
          fixed(link.gamma * 1e9, 4) + " ns/byte";
+}
+
+// "trainer step: 2.41 ms alone (1.12 x the GEMMs and memory passes), 2.90 ms
+// with 2 at once (1.35 x); slowest of 2 ranks: +3.1 %, of 1024: +18.2 %"
+std::string trainer_steps(const Calibration& c) {
+  if (c.rates.measured_steps.empty()) return "";
+  std::ostringstream out;
+  out << "trainer step measured:";
+  for (std::size_t i = 0; i < c.rates.measured_steps.size(); ++i) {
+    const MeasuredSteps& m = c.rates.measured_steps[i];
+    out << (i ? ", " : " ") << fixed(c.measured_step_ms[i], 3) << " ms "
+        << (m.together == 1 ? std::string("alone") : "with " + std::to_string(m.together) + " at once") << " ("
+        << fixed(m.scale, 2) << " x the GEMMs and memory passes)";
+  }
+  const MeasuredSteps& last = c.rates.measured_steps.back();
+  out << "; the slowest of 2 ranks' steps: +" << fixed((expected_largest(last.spread, 2) - 1) * 100, 1)
+      << " %, of 1024: +" << fixed((expected_largest(last.spread, 1024) - 1) * 100, 1) << " %\n";
+  return out.str();
 }
 
 std::string header(const PlanOptions& v, const Architecture& a, const Calibration& c, const std::vector<PlanRow>& rows) {
@@ -339,6 +400,7 @@ std::string header(const PlanOptions& v, const Architecture& a, const Calibratio
       << (c.gemm_measured ? "measured on this host (" + std::to_string(c.measuring_threads) + " BLAS thread(s))" : "given")
       << ", memory " << fixed(c.rates.memory_bytes_per_second / 1e9, 1) << " GB/s "
       << (c.memory_measured ? "measured" : "given") << "\n"
+      << trainer_steps(c)
       << "node: " << c.cores_per_node << " cores ("
       << (c.cores_given ? "--cores-per-node" : "this host's usable CPUs; --cores-per-node for the cluster's") << "), "
       << v.ranks_per_node << " rank(s) of " << c.threads << " BLAS thread(s): the exchange thread has "
@@ -378,7 +440,7 @@ std::string json(const PlanOptions& v, const Architecture& a, const Calibration&
         .add("samples_per_second", r.samples_per_second).add("speedup", r.speedup).add("efficiency", r.efficiency);
     if (r.min_batch_per_rank) row.add("min_batch_per_rank_90", *r.min_batch_per_rank);
     else row.add_null("min_batch_per_rank_90");
-    json_rows.push_back(row.add("bytes_per_step", r.step.bytes_per_step));
+    json_rows.push_back(row.add("bytes_per_step", r.step.bytes_per_step).add("wait_seconds", r.step.wait_seconds));
   }
   const auto link = [](const Link& l) {
     return JsonObject().add("alpha_seconds", l.alpha).add("beta_seconds_per_byte", l.beta).add("gamma_seconds_per_byte", l.gamma);
@@ -392,12 +454,24 @@ std::string json(const PlanOptions& v, const Architecture& a, const Calibration&
                                 .add("grad_precision", v.grad_precision)
                                 .add("overlap", v.overlap)
                                 .add("bucket_mb", v.bucket_mb);
+  std::vector<JsonObject> measured_steps;
+  for (std::size_t i = 0; i < c.rates.measured_steps.size(); ++i) {
+    const MeasuredSteps& m = c.rates.measured_steps[i];
+    measured_steps.push_back(JsonObject()
+                                 .add("together", m.together)
+                                 .add("mean_step_seconds", c.measured_step_ms[i] / 1e3)
+                                 .add("scale", m.scale)
+                                 .add("steps_timed", m.spread.size())
+                                 .add("slowest_of_2", expected_largest(m.spread, 2))
+                                 .add("slowest_of_1024", expected_largest(m.spread, 1024)));
+  }
   const JsonObject calibration = JsonObject()
                                      .add("gemm_gflops", c.gflops)
                                      .add("gemm_measured", c.gemm_measured)
                                      .add("blas_threads", c.threads)
                                      .add("memory_bytes_per_second", c.rates.memory_bytes_per_second)
                                      .add("memory_measured", c.memory_measured)
+                                     .add("trainer_steps", measured_steps)
                                      .add("link_source", c.link_source)
                                      .add("network", link(c.cluster.network))
                                      .add("shared_memory", link(c.cluster.shared_memory));
@@ -437,7 +511,7 @@ int plan_command(const Args& args, Communicator&) {
   const std::size_t bucket_floats = std::max<std::size_t>(1, std::size_t(v.bucket_mb * 1024 * 1024 / sizeof(float)));
 
   const Architecture architecture = planned_architecture(v, values);
-  const Calibration c = calibrate(v, values, architecture, bucket_floats);
+  const Calibration c = calibrate(v, values, architecture, ranks, bucket_floats);
   const PlanSpec spec{architecture, v.batch_per_rank, precision, overlap, bucket_floats, c.exchange_has_own_core};
   const std::vector<PlanRow> rows = plan_rows(spec, ranks, c.cluster, c.rates);
 

@@ -40,7 +40,7 @@ std::vector<PlanRow> model_rows(const PlanSpec& spec, const Link& link, std::vec
   Cluster cluster;
   cluster.ranks_per_node = 2;
   cluster.network = link;
-  return plan_rows(spec, ranks, cluster, {gemm_at_gflops(50), 10e9});
+  return plan_rows(spec, ranks, cluster, {gemm_at_gflops(50), 10e9, {}});
 }
 PlanSpec wide_spec(OverlapMode overlap) {
   return {Architecture::mlp(784, std::vector<std::size_t>{1024, 1024}, Activation::relu, 10, Activation::linear), 256,
@@ -254,6 +254,37 @@ TEST_F(PlanCli, MeasuresThisHostWithoutGflops) {
   EXPECT_NE(table.find("GFLOP/s measured on this host"), std::string::npos) << table;
   EXPECT_NE(table.find("GB/s measured"), std::string::npos) << table;
   EXPECT_NE(table.find("link: --link 25gbit --latency 5us"), std::string::npos) << table;  // the defaults
+  // One rank per node (the default): the trainer's step timed alone only.
+  EXPECT_NE(table.find("trainer step measured: "), std::string::npos) << table;
+  EXPECT_NE(table.find(" ms alone ("), std::string::npos) << table;
+  EXPECT_EQ(table.find("at once"), std::string::npos) << table;
+}
+
+// The trainer's step is timed alone for one rank and with min(p, N) trainers
+// at once for p ranks; the CSV's compute is the measured mean (1 rank) and
+// its step holds the wait for the slowest rank.
+TEST_F(PlanCli, TimesTheTrainersStepTogetherForSeveralRanks) {
+  const std::string shape = "plan --inputs 30 --hidden 24,12 --outputs 4 --batch-per-rank 64 --threads 1 ";
+  const std::string table = run(shape + "--ranks 1,2,4 --timed-together 2");
+  EXPECT_NE(table.find(" ms alone ("), std::string::npos) << table;
+  EXPECT_NE(table.find(" ms with 2 at once ("), std::string::npos) << table;
+  EXPECT_EQ(table.find("with 4 at once"), std::string::npos) << table;  // at most --timed-together
+  const std::string json = run(shape + "--ranks 1,2 --timed-together 2 --format json");
+  const auto steps = json.find("\"trainer_steps\"");
+  ASSERT_NE(steps, std::string::npos) << json;
+  EXPECT_NE(json.find("\"together\": 2", steps), std::string::npos) << json;
+  const Csv csv = parse_csv(run(shape + "--ranks 1,2 --timed-together 2 --format csv"));
+  ASSERT_EQ(csv.rows.size(), 2u);
+  EXPECT_EQ(csv.number(0, "wait_seconds"), 0);
+  EXPECT_GE(csv.number(1, "wait_seconds"), 0);
+  EXPECT_GT(csv.number(0, "compute_seconds"), 0);
+  expect_close(csv.number(1, "step_seconds"),
+               csv.number(1, "compute_seconds") + csv.number(1, "comm_seconds"), "fused: compute + exposed");
+  EXPECT_GE(csv.number(1, "comm_seconds"), csv.number(1, "wait_seconds"));
+  // Given rates measure nothing: no trainer line, no wait.
+  const std::string given = run(shape + "--ranks 1,2 --gflops 10 --memory-gbs 10");
+  EXPECT_EQ(given.find("trainer step measured"), std::string::npos) << given;
+  EXPECT_EQ(parse_csv(run(shape + "--ranks 1,2 --gflops 10 --memory-gbs 10 --format csv")).number(1, "wait_seconds"), 0);
 }
 
 TEST_F(PlanCli, BadInputsAreOneLineNamingTheOption) {
@@ -274,6 +305,9 @@ TEST_F(PlanCli, BadInputsAreOneLineNamingTheOption) {
   expect_refused(shape + "--format xml", "--format: unknown format 'xml'");
   expect_refused(shape + "--overlap maybe", "--overlap: unknown value 'maybe'");
   expect_refused(shape + "--grad-precision fp8", "--grad-precision");
+  expect_refused(shape + "--momentum 1", "--momentum");
+  expect_refused(shape + "--timed-together -1", "--timed-together");
+  expect_refused(shape + "--timed-together 5000", "--timed-together");
   expect_refused("plan --inputs 4 --gflops 10", "give the network");
   expect_refused("plan --model m.h5 --inputs 4 --outputs 2", "--model gives the whole network");
 

@@ -24,7 +24,7 @@ Architecture medium() {
 Architecture wide() {
   return Architecture::mlp(784, std::vector<std::size_t>{1024, 1024}, Activation::relu, 10, Activation::softmax);
 }
-HostRates rates(double gflops = 50) { return {gemm_at_gflops(gflops), 10e9}; }
+HostRates rates(double gflops = 50) { return {gemm_at_gflops(gflops), 10e9, {}}; }
 
 TEST(AllreduceTerms, RingIsTheClosedFormAtPowersOfTwo) {
   const double n = 1e6;
@@ -347,6 +347,81 @@ TEST(Step, FusedExchangeAddsToCompute) {
   EXPECT_DOUBLE_EQ(step.exposed_comm_seconds, step.comm_seconds);
 }
 
+// The largest of p draws from n equally likely values: exact sums.
+TEST(Stragglers, ExpectedLargestOfEquallyLikelyValues) {
+  const std::vector<double> two{0.5, 1.5};
+  EXPECT_DOUBLE_EQ(expected_largest(two, 1), 1.0);                  // one draw: the mean
+  EXPECT_DOUBLE_EQ(expected_largest(two, 2), 0.5 * 0.25 + 1.5 * 0.75);  // both low with probability 1/4
+  EXPECT_DOUBLE_EQ(expected_largest(two, 3), 0.5 / 8 + 1.5 * 7 / 8);
+  // 1..4: P(max = k) = (k/4)^p - ((k-1)/4)^p
+  const std::vector<double> four{1, 2, 3, 4};
+  EXPECT_NEAR(expected_largest(four, 2), (1 * 1 + 2 * 3 + 3 * 5 + 4 * 7) / 16.0, 1e-12);
+  double previous = 0;
+  for (const std::size_t p : {1u, 2u, 4u, 16u, 128u, 1024u}) {
+    const double e = expected_largest(four, p);
+    if (p <= 16) {
+      EXPECT_GT(e, previous) << p;
+    }
+    EXPECT_GE(e, previous) << p;  // (3/4)^128 is below a double's resolution of 4
+    EXPECT_LE(e, 4.0) << p;
+    previous = e;
+  }
+  EXPECT_NEAR(expected_largest(four, 1024), 4.0, 1e-9);  // the slowest almost surely among 1024
+  const std::vector<double> same(10, 1.0);
+  EXPECT_DOUBLE_EQ(expected_largest(same, 1024), 1.0);   // no spread, no wait
+  EXPECT_EQ(expected_largest({}, 4), 0.0);
+}
+
+// A measured trainer step scales the modelled compute (the one timed with the
+// most trainers at once that the rank count has), and on several ranks the
+// step waits for the slowest: compute (expected_largest(spread, p) - 1).
+TEST(Stragglers, MeasuredStepsScaleComputeAndAddTheWait) {
+  HostRates measured = rates();
+  measured.measured_steps = {{1, 1.25, {1.0, 1.0}}, {2, 1.5, {0.8, 1.2}}};
+  EXPECT_EQ(measured.steps_for(1)->together, 1u);
+  EXPECT_EQ(measured.steps_for(2)->together, 2u);
+  EXPECT_EQ(measured.steps_for(64)->together, 2u);
+  const Cluster cluster{1, kLink};
+  const double modelled = predict_step({wide(), 256, 1}, cluster, rates()).compute_seconds;
+  const StepPrediction one = predict_step({wide(), 256, 1}, cluster, measured);
+  EXPECT_DOUBLE_EQ(one.compute_seconds, 1.25 * modelled);
+  EXPECT_EQ(one.wait_seconds, 0);
+  EXPECT_DOUBLE_EQ(one.step_seconds, one.compute_seconds);
+
+  const StepPrediction plain = predict_step({wide(), 256, 4}, cluster, rates());
+  const StepPrediction four = predict_step({wide(), 256, 4}, cluster, measured);
+  EXPECT_EQ(plain.wait_seconds, 0) << "given rates: no spread measured";
+  EXPECT_DOUBLE_EQ(four.compute_seconds, 1.5 * modelled);
+  EXPECT_DOUBLE_EQ(four.comm_seconds, plain.comm_seconds);
+  EXPECT_NEAR(four.wait_seconds, four.compute_seconds * (0.8 / 16 + 1.2 * 15 / 16 - 1), 1e-15);
+  EXPECT_DOUBLE_EQ(four.step_seconds, four.compute_seconds + four.wait_seconds + four.comm_seconds);
+  EXPECT_DOUBLE_EQ(four.exposed_comm_seconds, four.wait_seconds + four.comm_seconds);
+
+  // Overlapped, with a core for the exchange: the wait delays the end as well.
+  StepSpec overlapped{wide(), 256, 4};
+  overlapped.overlap = true;
+  overlapped.bucket_floats = 1 << 18;
+  const StepPrediction o_plain = predict_step(overlapped, cluster, rates());
+  const StepPrediction o = predict_step(overlapped, cluster, measured);
+  EXPECT_GT(o.wait_seconds, 0);
+  EXPECT_GE(o.step_seconds, o.compute_seconds + o.wait_seconds);
+  EXPECT_GT(o.step_seconds, 1.5 * o_plain.step_seconds - 1e-12);  // every compute point 1.5x later, plus the wait
+}
+
+// With measured steps the efficiency pays the stragglers: it falls with the
+// ranks even on a link that costs nothing.
+TEST(Stragglers, EfficiencyFallsWithTheSpreadOnAFreeLink) {
+  HostRates measured = rates();
+  measured.measured_steps = {{1, 1.0, {0.9, 1.0, 1.1}}};
+  const std::vector<std::size_t> ranks{1, 2, 8, 64, 1024};
+  const auto rows = plan_rows({medium(), 64}, ranks, {1, Link{}}, measured);
+  EXPECT_EQ(rows[0].efficiency, 1.0);
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_LT(rows[i].efficiency, rows[i - 1].efficiency) << ranks[i];
+    EXPECT_GT(rows[i].efficiency, 1 / 1.1 - 1e-12) << ranks[i];  // never worse than the slowest step every time
+  }
+}
+
 TEST(Step, Bf16SendsHalfTheBytes) {
   const Cluster cluster{1, kLink};
   StepSpec spec{wide(), 256, 8};
@@ -475,7 +550,7 @@ TEST(MeasuredSums, ReplaceTheLinkWhereTheyApplyAndOnlyThere) {
   other_layout.ranks_per_node = 2;
   EXPECT_FALSE(measured_sum_seconds(other_layout, 2, 4096)) << "other ranks per node";
 
-  const HostRates rates{gemm_at_gflops(50), 10e9};
+  const HostRates rates{gemm_at_gflops(50), 10e9, {}};
   EXPECT_DOUBLE_EQ(exchange_seconds(2, 1024, GradPrecision::fp32, cluster, rates), 80e-6) << "4096 bytes of floats";
   const Cluster line_only(1, cluster.network);
   EXPECT_DOUBLE_EQ(exchange_seconds(4, 1024, GradPrecision::fp32, cluster, rates),

@@ -67,17 +67,18 @@ if [[ "${1:-}" == --in-setup ]]; then
         { cat "$out/${name}_r$r.log" >&2; exit 1; }
     done
   done
-  # Predictions, on the core rank 0 ran on (hostA's, or core 0 here).
+  # Predictions. One host: both ranks on one node, as info --network
+  # measured them. Emulated hosts: one rank per node, but the two hosts share
+  # this machine's cores, so plan times two trainers at once for 2 ranks.
   for config in "${CONFIGS[@]}"; do
     read -r name cwhere ranks hidden batch options <<<"$config"
     [[ $cwhere == "$where" ]] || continue
     read -r -a extra <<<"$options"
-    # One host: both ranks on one node, as info --network measured them.
     per_node=1; [[ $where == 1host ]] && per_node=2
-    taskset -c "${VALIDATE_CORE:-0}" "$VALIDATE_SINAPSIS" plan --inputs 784 --outputs 10 --hidden "$hidden" \
-      --batch-per-rank "$batch" --ranks 1,2 --ranks-per-node "$per_node" --threads 1 \
-      --network "$out/calib_$where.json" "${extra[@]}" \
-      --format csv --out "$out/${name}.plan.csv" >/dev/null
+    "$VALIDATE_SINAPSIS" plan --inputs 784 --outputs 10 --hidden "$hidden" \
+      --batch-per-rank "$batch" --ranks 1,2 --ranks-per-node "$per_node" --timed-together 2 --threads 1 \
+      --momentum "$VALIDATE_MOMENTUM" --network "$out/calib_$where.json" "${extra[@]}" \
+      --format csv --out "$out/${name}.plan.csv" >"$out/${name}.plan.log"
   done
   exit 0
 fi
@@ -108,7 +109,8 @@ export OPENBLAS_CORETYPE=$kernel OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 if [[ -n $predict_dir ]]; then out=$predict_dir; else out=$(mktemp -d /tmp/sinapsis_validate.XXXXXX); fi
 cpu=$(lscpu | sed -n 's/^Model name:\s*//p')
 echo "validate.sh: $cpu, OpenBLAS kernel $kernel, 1 thread per rank; $runs runs x $epochs epochs; output in $out" >&2
-export VALIDATE_SINAPSIS=$sinapsis VALIDATE_TRAIN="train --data $ROOT/runs/fashion-train.h5 --activation relu --lr 0.05 --momentum 0.9 --threads 1 --epochs $epochs --quiet --overwrite"
+export VALIDATE_SINAPSIS=$sinapsis VALIDATE_MOMENTUM=0.9
+export VALIDATE_TRAIN="train --data $ROOT/runs/fashion-train.h5 --activation relu --lr 0.05 --momentum $VALIDATE_MOMENTUM --threads 1 --epochs $epochs --quiet --overwrite"
 
 if [[ -n $predict_dir ]]; then
   for where in 1host unshaped 10gbit 1gbit; do "$0" --in-setup "$where" "$out" "$runs" 1; done
