@@ -36,6 +36,11 @@ namespace {
 // and the latency of a good TCP stack over it.
 constexpr const char* kDefaultLink = "25gbit";
 constexpr const char* kDefaultLatency = "5us";
+// The trainer's step is timed in this many rounds of each number of trainers
+// at once, each round at least this long and this many steps per trainer.
+constexpr int kTimingRounds = 3;
+constexpr double kTimingRoundSeconds = 1.0;
+constexpr std::size_t kTimingRoundSteps = 10;
 // More cores per node than this are a typo.
 constexpr int kMostCoresPerNode = 1 << 20;
 // Rank lists longer than this are typos (each row searches a batch size).
@@ -272,19 +277,33 @@ void measure_trainer_steps(const PlanOptions& v, const Architecture& architectur
       together.push_back(std::min(p, most));
   std::sort(together.begin(), together.end());
   const double modelled = predict_step({architecture, v.batch_per_rank, 1}, {}, c.rates).compute_seconds;
-  for (const std::size_t n : together) {
-    StepTimingOptions timing;
-    timing.batch = v.batch_per_rank;
-    timing.together = n;
-    timing.momentum = v.momentum;
-    timing.prefetch = host_cores >= 2;  // as train
-    std::vector<double> seconds = time_trainer_steps(architecture, timing);
-    if (seconds.empty()) continue;
+  if (most * std::size_t(c.measuring_threads) > std::size_t(host_cores))
+    std::cerr << "sinapsis plan: warning: --timed-together " << most << " times " << most << " trainers of "
+              << c.measuring_threads << " BLAS thread(s) on " << host_cores
+              << " usable CPU(s) of this process: they share cores the planned ranks may not\n";
+  // In kTimingRounds rounds of each count in turn, so that a slow spell of
+  // this host (another tenant of a virtual machine) falls on all of them alike.
+  std::vector<std::vector<double>> seconds(together.size());
+  for (int round = 0; round < kTimingRounds; ++round)
+    for (std::size_t i = 0; i < together.size(); ++i) {
+      StepTimingOptions timing;
+      timing.batch = v.batch_per_rank;
+      timing.together = together[i];
+      timing.momentum = v.momentum;
+      timing.prefetch = host_cores >= 2;  // as train
+      timing.seconds = kTimingRoundSeconds;
+      timing.min_steps = kTimingRoundSteps;
+      const std::vector<double> more = time_trainer_steps(architecture, timing);
+      seconds[i].insert(seconds[i].end(), more.begin(), more.end());
+    }
+  for (std::size_t i = 0; i < together.size(); ++i) {
+    std::vector<double>& s = seconds[i];
+    if (s.empty()) continue;
     double mean = 0;
-    for (const double s : seconds) mean += s / double(seconds.size());
-    std::sort(seconds.begin(), seconds.end());
-    for (double& s : seconds) s /= mean;
-    c.rates.measured_steps.push_back({n, mean / modelled, std::move(seconds)});
+    for (const double x : s) mean += x / double(s.size());
+    std::sort(s.begin(), s.end());
+    for (double& x : s) x /= mean;
+    c.rates.measured_steps.push_back({together[i], mean / modelled, std::move(s)});
     c.measured_step_ms.push_back(mean * 1e3);
   }
 }
