@@ -441,7 +441,7 @@ StepPrediction predict_step(const StepSpec& step, const Cluster& cluster, const 
   prediction.compute_seconds = timeline.total();
   if (summed && measured && !measured->spread.empty())
     prediction.wait_seconds =
-        prediction.compute_seconds * std::max(0.0, expected_largest(measured->spread, step.ranks) - 1);
+        measured->mean_seconds * std::max(0.0, expected_largest(measured->spread, step.ranks) - 1);
   prediction.bytes_per_step = summed ? double(exchanged) * (step.precision == GradPrecision::fp32 ? kFloatBytes : kWire16Bytes) : 0;
   if (!buckets) {
     prediction.comm_seconds = exchange_seconds(step.ranks, summed ? exchanged : 0, step.precision, cluster, rates);

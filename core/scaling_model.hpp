@@ -194,11 +194,17 @@ GemmSeconds gemm_at_gflops(double gflops);
 //   scale   the steps' mean over what compute_timeline() makes of the GEMM
 //           and memory rates for the same batch: the trainer's work around
 //           the GEMMs and the ranks' contention, applied to every batch size
+//   mean_seconds  that mean
 //   spread  each step's time over that mean, ascending (mean 1): how much one
-//           rank's step varies, which p ranks pay as the slowest one's
+//           rank's step varies, which p ranks pay as the slowest one's:
+//           mean_seconds (expected_largest(spread, p) - 1) per step, the same
+//           seconds at every batch size (the variation of a step on a shared
+//           host comes mostly from interruptions of their own length, which
+//           a longer step amortizes)
 struct MeasuredSteps {
   std::size_t together = 1;
   double scale = 1;
+  double mean_seconds = 0;
   std::vector<double> spread;
 };
 
@@ -254,7 +260,7 @@ struct StepPrediction {
   double compute_seconds = 0;       // forward, backward, update and the passes around them
   double comm_seconds = 0;          // every exchange of the step, hidden or not
   // With p > 1 ranks and measured steps: what waiting for the slowest rank
-  // adds, compute (expected_largest(spread, p) - 1). train counts it in
+  // adds, mean_seconds (expected_largest(spread, p) - 1). train counts it in
   // comm_seconds (the sum waits for it), and so does exposed_comm_seconds.
   double wait_seconds = 0;
   double exposed_comm_seconds = 0;  // step - compute: what the exchange (and the wait) adds

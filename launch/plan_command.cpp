@@ -303,7 +303,7 @@ void measure_trainer_steps(const PlanOptions& v, const Architecture& architectur
     for (const double x : s) mean += x / double(s.size());
     std::sort(s.begin(), s.end());
     for (double& x : s) x /= mean;
-    c.rates.measured_steps.push_back({together[i], mean / modelled, std::move(s)});
+    c.rates.measured_steps.push_back({together[i], mean / modelled, mean, std::move(s)});
     c.measured_step_ms.push_back(mean * 1e3);
   }
 }

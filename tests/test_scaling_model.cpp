@@ -377,7 +377,7 @@ TEST(Stragglers, ExpectedLargestOfEquallyLikelyValues) {
 // step waits for the slowest: compute (expected_largest(spread, p) - 1).
 TEST(Stragglers, MeasuredStepsScaleComputeAndAddTheWait) {
   HostRates measured = rates();
-  measured.measured_steps = {{1, 1.25, {1.0, 1.0}}, {2, 1.5, {0.8, 1.2}}};
+  measured.measured_steps = {{1, 1.25, 0.05, {1.0, 1.0}}, {2, 1.5, 0.04, {0.8, 1.2}}};
   EXPECT_EQ(measured.steps_for(1)->together, 1u);
   EXPECT_EQ(measured.steps_for(2)->together, 2u);
   EXPECT_EQ(measured.steps_for(64)->together, 2u);
@@ -393,7 +393,9 @@ TEST(Stragglers, MeasuredStepsScaleComputeAndAddTheWait) {
   EXPECT_EQ(plain.wait_seconds, 0) << "given rates: no spread measured";
   EXPECT_DOUBLE_EQ(four.compute_seconds, 1.5 * modelled);
   EXPECT_DOUBLE_EQ(four.comm_seconds, plain.comm_seconds);
-  EXPECT_NEAR(four.wait_seconds, four.compute_seconds * (0.8 / 16 + 1.2 * 15 / 16 - 1), 1e-15);
+  EXPECT_NEAR(four.wait_seconds, 0.04 * (0.8 / 16 + 1.2 * 15 / 16 - 1), 1e-15);
+  // The same seconds at another batch: interruptions do not grow with the step.
+  EXPECT_DOUBLE_EQ(predict_step({wide(), 1024, 4}, cluster, measured).wait_seconds, four.wait_seconds);
   EXPECT_DOUBLE_EQ(four.step_seconds, four.compute_seconds + four.wait_seconds + four.comm_seconds);
   EXPECT_DOUBLE_EQ(four.exposed_comm_seconds, four.wait_seconds + four.comm_seconds);
 
@@ -412,14 +414,18 @@ TEST(Stragglers, MeasuredStepsScaleComputeAndAddTheWait) {
 // ranks even on a link that costs nothing.
 TEST(Stragglers, EfficiencyFallsWithTheSpreadOnAFreeLink) {
   HostRates measured = rates();
-  measured.measured_steps = {{1, 1.0, {0.9, 1.0, 1.1}}};
+  const double step = predict_step({medium(), 64, 1}, {1, Link{}}, measured).compute_seconds;
+  measured.measured_steps = {{1, 1.0, step, {0.5, 1.0, 1.5}}};
   const std::vector<std::size_t> ranks{1, 2, 8, 64, 1024};
   const auto rows = plan_rows({medium(), 64}, ranks, {1, Link{}}, measured);
   EXPECT_EQ(rows[0].efficiency, 1.0);
   for (std::size_t i = 1; i < rows.size(); ++i) {
     EXPECT_LT(rows[i].efficiency, rows[i - 1].efficiency) << ranks[i];
-    EXPECT_GT(rows[i].efficiency, 1 / 1.1 - 1e-12) << ranks[i];  // never worse than the slowest step every time
+    EXPECT_GT(rows[i].efficiency, 1 / 1.5 - 1e-12) << ranks[i];  // never worse than the slowest step every time
   }
+  // A larger batch amortizes the wait: 90 % is reached at some batch.
+  ASSERT_TRUE(rows.back().min_batch_per_rank.has_value());
+  EXPECT_GT(*rows.back().min_batch_per_rank, 4 * 64u);  // the step 4.5 x as long as the 0.5 x step64 wait
 }
 
 TEST(Step, Bf16SendsHalfTheBytes) {
