@@ -40,7 +40,7 @@ constexpr const char* kDefaultLatency = "5us";
 // at once, each round at least this long and this many steps per trainer.
 constexpr int kTimingRounds = 3;
 constexpr double kTimingRoundSeconds = 1.0;
-constexpr std::size_t kTimingRoundSteps = 10;
+constexpr std::size_t kTimingRoundSteps = 5;
 // More cores per node than this are a typo.
 constexpr int kMostCoresPerNode = 1 << 20;
 // Rank lists longer than this are typos (each row searches a batch size).
@@ -266,16 +266,24 @@ GemmSeconds measured_gemms(const std::vector<GemmShape>& shapes, double& gflops)
 // The trainer's step timed alone and with min(p, N) trainers at once for
 // each planned p > 1 (N: --timed-together), each against the model's
 // compute from the rates just measured (step_calibration.hpp).
-void measure_trainer_steps(const PlanOptions& v, const Architecture& architecture, std::span<const std::size_t> ranks,
-                           int host_cores, Calibration& c) {
+// How many trainers plan times at once: 1 for one rank, min(p, N) for p > 1
+// (N: --timed-together, or the ranks per node this host's cores hold).
+std::vector<std::size_t> timed_together(const PlanOptions& v, std::span<const std::size_t> ranks, int host_cores,
+                                        int measuring_threads) {
   const std::size_t most = v.timed_together > 0
                                ? v.timed_together
-                               : std::clamp<std::size_t>(std::size_t(host_cores / c.measuring_threads), 1, v.ranks_per_node);
+                               : std::clamp<std::size_t>(std::size_t(host_cores / measuring_threads), 1, v.ranks_per_node);
   std::vector<std::size_t> together{1};
   for (const std::size_t p : ranks)
     if (p > 1 && std::find(together.begin(), together.end(), std::min(p, most)) == together.end())
       together.push_back(std::min(p, most));
   std::sort(together.begin(), together.end());
+  return together;
+}
+
+void measure_trainer_steps(const PlanOptions& v, const Architecture& architecture,
+                           const std::vector<std::size_t>& together, int host_cores, Calibration& c) {
+  const std::size_t most = together.back();
   const double modelled = predict_step({architecture, v.batch_per_rank, 1}, {}, c.rates).compute_seconds;
   if (most * std::size_t(c.measuring_threads) > std::size_t(host_cores))
     std::cerr << "sinapsis plan: warning: --timed-together " << most << " times " << most << " trainers of "
@@ -323,11 +331,14 @@ Calibration calibrate(const PlanOptions& v, const po::variables_map& values, con
   c.exchange_has_own_core = std::size_t(c.cores_per_node) >= v.ranks_per_node * std::size_t(c.threads + 1);
   // Timing more threads than this host has cores would time the contention.
   c.measuring_threads = std::min(c.threads, host_cores);
+  std::vector<std::size_t> together;  // trainers timed at once, when measuring
   if (v.gflops > 0) {
     c.gflops = v.gflops;
     c.rates.gemm = gemm_at_gflops(v.gflops);
   } else {
     require_training_memory(architecture, v.batch_per_rank, "measuring the step's GEMMs on this host (give --gflops instead)");
+    together = timed_together(v, ranks, host_cores, c.measuring_threads);
+    require_timing_memory(architecture, v.batch_per_rank, together.back());
     set_blas_threads(c.measuring_threads);
     std::vector<GemmShape> shapes = step_gemm_shapes(architecture, v.batch_per_rank);
     const BucketPlan buckets(architecture, Model<float>::kControlSlots, bucket_floats);
@@ -337,7 +348,7 @@ Calibration calibrate(const PlanOptions& v, const po::variables_map& values, con
   }
   c.memory_measured = !(v.memory_gbs > 0);
   c.rates.memory_bytes_per_second = c.memory_measured ? measure_memory_bytes_per_second() : v.memory_gbs * 1e9;
-  if (c.gemm_measured) measure_trainer_steps(v, architecture, ranks, host_cores, c);
+  if (c.gemm_measured) measure_trainer_steps(v, architecture, together, host_cores, c);
   if (file) {
     c.cluster.network = file->link;
     if (file->hosts == 1) c.cluster.shared_memory = file->link;  // measured between the ranks of one host

@@ -6,6 +6,7 @@
 #include <exception>
 #include <latch>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/init.hpp"
@@ -35,18 +36,30 @@ EncodedData<float> synthetic_data(const Architecture& architecture, std::size_t 
 
 std::size_t rows_per_trainer(const Architecture& architecture, std::size_t batch) {
   const std::size_t row_bytes = sizeof(float) * (architecture.inputs() + architecture.outputs());
-  return std::max(batch * 4, kDataBytes / row_bytes + 1);
+  return std::max(batch * 2, kDataBytes / row_bytes + 1);
+}
+
+// What one trainer holds: its rows and their order, the two batches the
+// prefetch alternates between, and what training the model takes.
+std::optional<std::uint64_t> trainer_bytes(const Architecture& architecture, std::size_t batch, std::size_t rows) {
+  const std::uint64_t row_floats = architecture.inputs() + architecture.outputs();
+  const auto data = checked_product({rows, row_floats + 2, sizeof(float)});  // + the order and class id
+  const auto batches = checked_product({2, batch, row_floats, sizeof(float)});
+  return checked_sum(checked_sum(data, batches), training_bytes(architecture, batch));
 }
 
 }  // namespace
 
+void require_timing_memory(const Architecture& architecture, std::size_t batch, std::size_t together) {
+  const auto one = trainer_bytes(architecture, batch, rows_per_trainer(architecture, batch));
+  require_memory(one ? checked_product({*one, together}) : std::nullopt,
+                 option_text("batch-per-rank", std::to_string(batch)),
+                 "timing " + std::to_string(together) + " trainer(s) at once on this host (give --gflops instead)");
+}
+
 std::vector<double> time_trainer_steps(const Architecture& architecture, const StepTimingOptions& options) {
   const std::size_t rows = rows_per_trainer(architecture, options.batch);
-  const auto data_bytes = checked_product({rows, architecture.inputs() + architecture.outputs(), sizeof(float)});
-  const auto one = checked_sum(data_bytes, training_bytes(architecture, options.batch));
-  require_memory(one ? checked_product({*one, options.together}) : std::nullopt,
-                 option_text("batch-per-rank", std::to_string(options.batch)),
-                 "timing " + std::to_string(options.together) + " trainer(s) at once on this host");
+  require_timing_memory(architecture, options.batch, options.together);
 
   std::atomic<bool> stop{false};
   std::latch ready(std::ptrdiff_t(options.together));  // every trainer's data made: time them together
@@ -70,20 +83,22 @@ std::vector<double> time_trainer_steps(const Architecture& architecture, const S
       Trainer<float> run(model, data, nullptr, t);
       std::vector<double> mine;
       std::size_t steps = 0;
-      Clock::time_point last = Clock::now(), timing_since{};
+      Clock::time_point last{}, started{}, timing_since{};
       run.watch_steps([&](std::size_t, std::size_t step, std::size_t, std::size_t) {
         const Clock::time_point now = Clock::now();
         ++steps;
-        if (steps == kWarmupSteps) timing_since = now;
-        if (steps > kWarmupSteps && step != 1) mine.push_back(std::chrono::duration<double>(now - last).count());
+        const bool warming = steps <= kWarmupSteps || now - started < kWarmupTime;
+        if (!warming && timing_since == Clock::time_point{}) timing_since = last;
+        if (!warming && step != 1) mine.push_back(std::chrono::duration<double>(now - last).count());
         last = now;
-        if (steps > kWarmupSteps && mine.size() >= options.min_steps &&
+        if (!warming && mine.size() >= options.min_steps &&
             std::chrono::duration<double>(now - timing_since).count() >= options.seconds)
           stop = true;
       });
       run.watch_stop_request([&] { return stop ? StopRequest::asked : StopRequest::none; });
       arrived = true;
       ready.arrive_and_wait();
+      started = last = Clock::now();
       run.run();
       stop = true;  // (a trainer that ended by itself ends the others' timing too)
       const std::lock_guard lock(merged);

@@ -14,6 +14,7 @@
 // its total from this measurement (core/scaling_model.hpp, MeasuredSteps).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <vector>
 
@@ -30,16 +31,23 @@ struct StepTimingOptions {
   std::size_t min_steps = 30;  // per trainer, whatever the time
 };
 
-// Seconds of every timed step of every trainer (each trainer's first
-// kWarmupSteps and the first step of each later pass over its data, which
-// also holds the pass's shuffle, are left out). The trainers start at once
+// Seconds of every timed step of every trainer (each trainer's warm-up
+// and the first step of each pass over its data, which also holds the
+// pass's shuffle, are left out). The trainers start at once
 // and stop together when the first one has timed options.seconds and
-// options.min_steps. Each trainer holds at least kDataBytes of rows, more
-// than the caches, as real data is. Throws UsageError when the memory for
+// options.min_steps. Each trainer holds at least kDataBytes of rows (and at
+// least two batches), more than the caches, as real data is. Throws UsageError when the memory for
 // `together` trainers is not there (naming --batch-per-rank).
 std::vector<double> time_trainer_steps(const Architecture& architecture, const StepTimingOptions& options);
 
-inline constexpr std::size_t kWarmupSteps = 5;
+// The UsageError time_trainer_steps() throws when `together` trainers of
+// `batch` rows do not fit in this machine's memory, before any is made.
+void require_timing_memory(const Architecture& architecture, std::size_t batch, std::size_t together);
+
+// A trainer's warm-up, not timed: its first kWarmupSteps steps and any
+// others in its first kWarmupTime.
+inline constexpr std::size_t kWarmupSteps = 2;
+inline constexpr std::chrono::milliseconds kWarmupTime{250};
 inline constexpr std::size_t kDataBytes = std::size_t{64} << 20;
 
 }  // namespace sinapsis::cli
