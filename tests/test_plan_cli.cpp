@@ -308,6 +308,9 @@ TEST_F(PlanCli, BadInputsAreOneLineNamingTheOption) {
   expect_refused(shape + "--momentum 1", "--momentum");
   expect_refused(shape + "--timed-together -1", "--timed-together");
   expect_refused(shape + "--timed-together 5000", "--timed-together");
+  // Measuring (no --gflops): trainers of 40 M rows of 784 floats would need > 250 GB.
+  expect_refused("plan --inputs 784 --outputs 10 --batch-per-rank 40000000 --ranks 1 --threads 1",
+                 "--batch-per-rank: '40000000': timing 1 trainer(s) at once on this host (give --gflops instead) needs");
   expect_refused("plan --inputs 4 --gflops 10", "give the network");
   expect_refused("plan --model m.h5 --inputs 4 --outputs 2", "--model gives the whole network");
 
