@@ -64,6 +64,18 @@ void expect_replicas_identical(const Model<float>& model) {
   EXPECT_EQ(low, high) << "replicas differ across ranks";
 }
 
+// The ranks' group; with `background`, the overlapped exchange's thread at
+// the compute thread's priority. (The trainer's default niceness 19 keeps it
+// from taking a shared core's time from compute; on a machine also running
+// other work, such as a parallel build, a nice 19 thread waits behind it for
+// most of every sum, and these tests of hundreds of small sums took minutes
+// instead of a second. What they check, bit for bit, does not depend on it.)
+CommunicatorGroup ranks_group(bool background) {
+  ExchangeWait wait;
+  wait.nice = 0;
+  return CommunicatorGroup(world(), background, wait);
+}
+
 // Every distributed test runs twice: with the one fused gradient sum after
 // backward (false) and with the overlapped exchange (true): buckets of 8
 // values, so even these small nets are summed in several parts, started from
@@ -89,7 +101,7 @@ TEST_P(Distributed, OneStepEqualsSingleProcessStepOnTheUnion) {
   const auto local = encoded(samples(starts[rank], sizes[rank]));
   // A global batch large enough that each rank's whole part is one step.
   const std::size_t batch = ranks * sizes.back();
-  CommunicatorGroup group(world(), GetParam());
+  CommunicatorGroup group = ranks_group(GetParam());
   Model<float> distributed = fresh_model();
   Trainer<float>(distributed, local, nullptr, options(batch, 1), nullptr, &group).run();
 
@@ -109,7 +121,7 @@ TEST_P(Distributed, UnevenPartsFinishWithoutHangingAndStayIdentical) {
   // further rank has 1.
   const std::size_t mine = rank == 0 ? 23 : rank == 1 ? 2 : 1;
   const auto local = encoded(samples(100 * rank, mine));
-  CommunicatorGroup group(world(), GetParam());
+  CommunicatorGroup group = ranks_group(GetParam());
   Model<float> model = fresh_model();
   TrainOptions o = options(8, 4);
   o.keep_prob = 0.8;
@@ -126,7 +138,7 @@ TEST_P(Distributed, EarlyStoppingEndsEveryRankInTheSameEpoch) {
   const auto rank = std::size_t(world().rank());
   const auto local = encoded(samples(50 * rank, 12));
   const auto val = encoded(samples(1000 + 50 * rank, 5 + rank));
-  CommunicatorGroup group(world(), GetParam());
+  CommunicatorGroup group = ranks_group(GetParam());
   Model<float> model(Architecture::mlp(4, std::vector<std::size_t>{64}, Activation::tanh, 3, Activation::softmax));
   initialize(model, Initializer::glorot, 3);
   TrainOptions o = options(6, 300);
@@ -146,7 +158,7 @@ TEST_P(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {
   // with NaN are refused at load).
   if (rank == 1) d.features(13, 2) = std::numeric_limits<float>::quiet_NaN();
   const auto local = encoded(d);
-  CommunicatorGroup group(world(), GetParam());
+  CommunicatorGroup group = ranks_group(GetParam());
   Model<float> model = fresh_model();
   TrainOptions o = options(6, 10);
   const TrainResult r = Trainer<float>(model, local, nullptr, o, nullptr, &group).run();
@@ -161,7 +173,7 @@ TEST_P(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {
 TEST_P(Distributed, StopRequestOnOneRankStopsEveryRankAfterTheSameStepAndResumesBitIdentical) {
   const int last = world().size() - 1;
   const auto local = encoded(samples(30 * std::size_t(world().rank()), 30));
-  CommunicatorGroup group(world(), GetParam());
+  CommunicatorGroup group = ranks_group(GetParam());
   TrainOptions o = options(6, 8);
   o.keep_prob = 0.8;
   o.checkpoints = {0, 1e-9};  // by rank 0's clock: due every epoch, on every rank alike
@@ -216,7 +228,7 @@ TEST_P(Distributed, ResumeFromTheTrainerStateIsBitIdentical) {
   const auto rank = std::size_t(world().rank());
   const auto local = encoded(samples(40 * rank, 37 + rank));
   const auto val = encoded(samples(2000 + 20 * rank, 9));
-  CommunicatorGroup group(world(), GetParam());
+  CommunicatorGroup group = ranks_group(GetParam());
   TrainOptions o = options(8, 6);
   o.keep_prob = 0.8;  // the dropout streams must resume too
   o.early_stopping = {100, 0, true};
@@ -257,7 +269,7 @@ TEST(Overlap, BucketedExchangeMatchesTheFusedOneAndRepeatsBitForBit) {
   TrainOptions o = options(9, 5);
   o.keep_prob = 0.9;
   const auto train = [&](bool overlap, std::size_t bucket_floats) {
-    CommunicatorGroup group(world(), overlap);
+    CommunicatorGroup group = ranks_group(overlap);
     EXPECT_EQ(group.background(), overlap && world().size() > 1);
     TrainOptions with = o;
     with.bucket_floats = bucket_floats;
@@ -287,7 +299,7 @@ TEST(Compressed, SixteenBitExchangesKeepReplicasIdenticalRepeatAndStayNearFp32) 
   const auto rank = std::size_t(world().rank());
   const auto local = encoded(samples(30 * rank, 40 + rank));
   const auto train = [&](GradPrecision precision, bool overlap) {
-    CommunicatorGroup group(world(), overlap);
+    CommunicatorGroup group = ranks_group(overlap);
     TrainOptions o = options(12, 6);
     o.grad_precision = precision;
     o.bucket_floats = overlap ? 8 : 0;
