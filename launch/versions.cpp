@@ -6,6 +6,7 @@
 
 #include "core/blas_runtime.hpp"
 #include "dist/communicator.hpp"
+#include "launch/build_commit.hpp"
 
 namespace sinapsis::cli {
 
@@ -14,7 +15,7 @@ std::string version_text() {
   unsigned major = 0, minor = 0, release = 0;
   H5get_libversion(&major, &minor, &release);
   std::ostringstream text;
-  text << "sinapsis " << SINAPSIS_VERSION << "\n"
+  text << "sinapsis " << SINAPSIS_VERSION << " (commit " << kBuildCommit << ")\n"
        << "MPI: " << mpi_library_version() << "\n"
        << "BLAS: " << blas.library << ", kernel " << blas.kernel << "\n"
        << "HDF5: " << major << "." << minor << "." << release;
