@@ -47,7 +47,7 @@ SplitData split_dataset(const Dataset& data, double val_fraction, double test_fr
   std::vector<std::size_t> train, val, test;
   Rng rng(derive_seed({seed, std::uint64_t(Stream::split)}));
   for (auto& rows : strata) {
-    for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);
+    shuffle(rows, rng);
     const auto n_test = std::size_t(std::llround(double(rows.size()) * test_fraction));
     const auto n_val = std::min(rows.size() - n_test, std::size_t(std::llround(double(rows.size()) * val_fraction)));
     test.insert(test.end(), rows.begin(), rows.begin() + std::ptrdiff_t(n_test));

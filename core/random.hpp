@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 #include <initializer_list>
 
 namespace sinapsis {
@@ -68,5 +70,12 @@ class Rng {
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::uint64_t state_[4];
 };
+
+// Fisher-Yates with `rng`: every order equally likely, and the same order
+// for the same generator state (what makes shuffles reproducible).
+template <class T>
+void shuffle(std::vector<T>& values, Rng& rng) {
+  for (std::size_t i = values.size(); i > 1; --i) std::swap(values[i - 1], values[rng.below(i)]);
+}
 
 }  // namespace sinapsis

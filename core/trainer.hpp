@@ -517,7 +517,7 @@ class Trainer {
     // run shuffles exactly as an uninterrupted one.
     std::iota(order_.begin(), order_.end(), std::size_t{0});
     Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch, std::uint64_t(group_.rank())}));
-    for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
+    shuffle(order_, rng);
     const std::size_t k = train_.targets.cols, me = std::size_t(group_.rank());
     // A resumed epoch starts where the stopped one left off; rank 0 carries
     // the loss sum of its earlier steps (already summed over the ranks).

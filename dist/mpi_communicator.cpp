@@ -20,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/half.hpp"
 #include "dist/communicator.hpp"
+#include "dist/mpi_comm.hpp"
 #include "dist/stall_watch.hpp"
 
 namespace sinapsis {
@@ -575,6 +576,19 @@ std::string mpi_library_version() {
   std::string version(text, std::size_t(length));
   if (const auto comma = version.find(','); comma != std::string::npos) version.resize(comma);
   return version;
+}
+
+std::unique_ptr<Communicator> make_communicator(MPI_Comm comm) {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized)
+    throw std::runtime_error("make_communicator(MPI_Comm): MPI is not initialized (call MPI_Init_thread first)");
+  int provided = MPI_THREAD_SINGLE;
+  MPI_Query_thread(&provided);
+  MPI_Comm own = MPI_COMM_NULL;
+  if (MPI_Comm_dup(comm, &own) != MPI_SUCCESS) throw std::runtime_error("make_communicator(MPI_Comm): MPI_Comm_dup failed");
+  return std::make_unique<MpiCommunicator>(own, nullptr, provided);
 }
 
 std::unique_ptr<Communicator> make_communicator() {

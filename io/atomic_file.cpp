@@ -1,11 +1,11 @@
 #include "io/atomic_file.hpp"
 
-#include <fcntl.h>   // open
+#include <fcntl.h>   // open, AT_FDCWD
 #include <unistd.h>  // write, fsync, close, unlink, getpid
 
 #include <array>
 #include <cerrno>
-#include <cstdio>   // std::rename
+#include <cstdio>   // std::rename, renameat2 (_GNU_SOURCE)
 #include <cstring>  // std::strerror
 #include <filesystem>
 #include <streambuf>
@@ -121,6 +121,28 @@ void write_file_atomically(const std::string& path, std::span<const char> bytes)
   const std::string temporary = target + ".tmp." + std::to_string(::getpid());
   const int fd = create_temporary(path, temporary);
   finish(fd, write_all(fd, bytes.data(), bytes.size()), path, temporary, target);
+}
+
+void replace_directory(const std::string& fresh, const std::string& target) {
+  std::error_code ignored;
+  if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+    std::filesystem::remove_all(fresh, ignored);  // the old one
+    return;
+  }
+  if (errno == ENOENT) {  // no target: one rename
+    if (std::rename(fresh.c_str(), target.c_str()) != 0) fail(target, errno);
+    return;
+  }
+  if (errno != EINVAL && errno != ENOSYS) fail(target, errno);
+  // No atomic exchange on this file system: the old one steps aside first.
+  const std::string aside = target + ".old." + std::to_string(::getpid());
+  if (std::rename(target.c_str(), aside.c_str()) != 0) fail(target, errno);
+  if (std::rename(fresh.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    std::rename(aside.c_str(), target.c_str());  // the old one back
+    fail(target, error);
+  }
+  std::filesystem::remove_all(aside, ignored);
 }
 
 }  // namespace sinapsis

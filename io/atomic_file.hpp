@@ -40,4 +40,12 @@ class AtomicFile {
 // `bytes` as the whole content of `path`, the same way.
 void write_file_atomically(const std::string& path, std::span<const char> bytes);
 
+// Directories that appear whole: the finished directory `fresh` takes the
+// place of `target` (none, an empty directory or an old one) in one step, an
+// atomic exchange where the file system has it (then the old one, now at
+// `fresh`, is removed); where it has none (NFS), the old one steps aside
+// first and comes back if the new one cannot take its place. Throws
+// DataError "TARGET: cannot be written: REASON", leaving `target` as it was.
+void replace_directory(const std::string& fresh, const std::string& target);
+
 }  // namespace sinapsis

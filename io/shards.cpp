@@ -1,7 +1,5 @@
 #include "io/shards.hpp"
 
-#include <stdio.h>   // renameat2, RENAME_EXCHANGE
-#include <fcntl.h>   // AT_FDCWD
 #include <unistd.h>  // getpid
 
 #include <cerrno>
@@ -40,33 +38,6 @@ bool is_empty_directory(const fs::path& dir) {
   const bool empty = fs::is_empty(dir, ec);
   if (ec) cannot_write(dir.string(), ec.message());
   return empty;
-}
-
-// Puts the finished set `fresh` at `target`: one rename, or, over an old
-// set, one exchange of the two (then the old one, now at `fresh`, goes).
-void move_into_place(const fs::path& fresh, const fs::path& target, bool target_holds_a_set) {
-  if (!target_holds_a_set) {
-    // rename(2) replaces an empty directory as well as none.
-    if (std::rename(fresh.c_str(), target.c_str()) != 0) cannot_write(target.string(), std::strerror(errno));
-    return;
-  }
-  if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
-    if (errno != EINVAL && errno != ENOSYS) cannot_write(target.string(), std::strerror(errno));
-    // No atomic exchange on this file system (NFS): the old set steps
-    // aside first, and comes back if the new one cannot take its place.
-    const fs::path aside = target.string() + ".old." + std::to_string(::getpid());
-    if (std::rename(target.c_str(), aside.c_str()) != 0) cannot_write(target.string(), std::strerror(errno));
-    if (std::rename(fresh.c_str(), target.c_str()) != 0) {
-      const int error = errno;
-      std::rename(aside.c_str(), target.c_str());
-      cannot_write(target.string(), std::strerror(error));
-    }
-    std::error_code ignored;
-    fs::remove_all(aside, ignored);
-    return;
-  }
-  std::error_code ignored;
-  fs::remove_all(fresh, ignored);
 }
 
 }  // namespace
@@ -116,7 +87,7 @@ std::vector<std::string> write_shards(const Dataset& data, const std::string& na
       paths.push_back((fs::path(out_dir) / file).string());
     }
     index.commit();
-    move_into_place(fresh, target, holds_a_set);
+    replace_directory(fresh.string(), target.string());
   } catch (const DataError& e) {
     fs::remove_all(fresh, ec);
     // A file inside the temporary directory is no name the user knows.

@@ -1,6 +1,5 @@
 // sinapsis data make | shard | import | inspect: making, splitting,
 // importing and looking at data-set files.
-#include <hdf5.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,7 +14,7 @@
 #include "core/random.hpp"
 
 #include "io/data_file.hpp"
-#include "io/hdf5.hpp"
+#include "io/inspect.hpp"
 #include "io/importers.hpp"
 #include "io/playground.hpp"
 #include "io/shards.hpp"
@@ -108,7 +107,7 @@ int shard(const Args& args) {
     std::vector<std::size_t> rows(data.size());
     std::iota(rows.begin(), rows.end(), std::size_t{0});
     Rng rng(derive_seed({v.seed, std::uint64_t(Stream::shard)}));
-    for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);
+    shuffle(rows, rng);
     data = select_rows(data, rows);
   }
   const auto paths = write_shards(data, name, shards, out_dir, v.overwrite);
@@ -184,36 +183,6 @@ int import(const Args& args) {
   return kExitSuccess;
 }
 
-std::string type_text(hid_t dataset) {
-  h5::Handle type(H5Dget_type(dataset), H5Tclose);
-  const std::size_t bytes = H5Tget_size(type.get());
-  switch (H5Tget_class(type.get())) {
-    case H5T_INTEGER:
-      return std::string(H5Tget_sign(type.get()) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(8 * bytes);
-    case H5T_FLOAT: return "float" + std::to_string(8 * bytes);
-    default: return "non-numeric";
-  }
-}
-
-std::string layout_text(hid_t dataset) {
-  h5::Handle plist(H5Dget_create_plist(dataset), H5Pclose);
-  if (H5Pget_layout(plist.get()) != H5D_CHUNKED) return "contiguous";
-  hsize_t chunk[8] = {};
-  const int rank = H5Pget_chunk(plist.get(), 8, chunk);
-  std::string text = "chunked [";
-  for (int i = 0; i < rank; ++i) text += (i ? ", " : "") + std::to_string(chunk[i]);
-  text += "]";
-  for (int i = 0; i < H5Pget_nfilters(plist.get()); ++i) {
-    unsigned flags = 0;
-    std::size_t n = 0;
-    char name[64] = {};
-    unsigned config = 0;
-    H5Pget_filter2(plist.get(), unsigned(i), &flags, &n, nullptr, sizeof name, name, &config);
-    text += std::string(" +") + name;
-  }
-  return text;
-}
-
 struct InspectOptions {
   std::string input;
   std::size_t columns = 8;
@@ -236,25 +205,16 @@ int inspect(const Args& args) {
   const std::string& input = asked.input;
   const std::size_t show = asked.columns;
   const DataSource source = open_data_source(input);
-  {
-    const h5::Handle file = h5::open_file(source.files.front());
-    const h5::Handle features = h5::open_dataset(file.get(), "features", source.files.front());
-    std::cout << input << ": " << source.total_rows() << " samples x " << source.dimension << " features";
-    if (source.files.size() > 1) std::cout << " in " << source.files.size() << " shards";
-    std::cout << "\n  /features " << type_text(features.get()) << ", " << layout_text(features.get()) << "\n";
-    if (h5::exists(file.get(), "labels")) {
-      const h5::Handle labels = h5::open_dataset(file.get(), "labels", source.files.front());
-      std::cout << "  /labels   " << type_text(labels.get()) << ", " << layout_text(labels.get()) << "\n";
-    }
-  }
+  const StoredLayout stored = stored_layout(source);
+  std::cout << input << ": " << source.total_rows() << " samples x " << source.dimension << " features";
+  if (source.files.size() > 1) std::cout << " in " << source.files.size() << " shards";
+  std::cout << "\n  /features " << stored.features.type << ", " << stored.features.layout << "\n";
+  if (stored.labels) std::cout << "  /labels   " << stored.labels->type << ", " << stored.labels->layout << "\n";
   // Counts of non-finite values come from the raw values: read without the
   // reader's refusal, file by file.
   std::size_t nan = 0, inf = 0;
   std::vector<double> sum(source.dimension, 0), low(source.dimension, INFINITY), high(source.dimension, -INFINITY);
-  for (const auto& f : source.files) {
-    const h5::Handle file = h5::open_file(f);
-    const h5::Handle features = h5::open_dataset(file.get(), "features", f);
-    const auto cells = h5::read_floats(features.get(), f + ": /features");
+  for_each_raw_features(source, [&](std::span<const float> cells) {
     for (std::size_t i = 0; i < cells.size(); ++i) {
       const float v = cells[i];
       if (std::isnan(v)) { ++nan; continue; }
@@ -264,7 +224,7 @@ int inspect(const Args& args) {
       low[c] = std::min(low[c], double(v));
       high[c] = std::max(high[c], double(v));
     }
-  }
+  });
   std::cout << "  non-finite feature values: " << nan << " NaN, " << inf << " Inf\n";
   const Dataset data = nan + inf == 0 ? read_data_file(input, LabelsRequired::no) : Dataset{};
   {

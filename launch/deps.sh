@@ -17,6 +17,8 @@ packages=(
   iproute2 util-linux                   # the two-host system test (tests/netns)
   gnuplot-nox                           # sinapsis report's plots
   chromium                              # the report test opens the pages in headless Chromium
+  help2man                              # the man page (cmake --install)
+  lmod python3-minimal                  # the install test: module load, the Spack recipe's syntax
 )
 if [[ "${1:-}" == "--with-python" ]]; then
   packages+=(python3-torch python3-h5py python3-numpy)

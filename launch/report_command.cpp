@@ -20,8 +20,6 @@
 // scripts written beside them that name their files relatively (so nothing
 // in a directory's name reaches a script). Without gnuplot the page is
 // written without images, and one line says why.
-#include <fcntl.h>   // AT_FDCWD
-#include <stdio.h>   // renameat2, RENAME_EXCHANGE
 #include <unistd.h>  // getpid
 
 #include <algorithm>
@@ -96,30 +94,13 @@ class ReportDirectory {
   ReportDirectory& operator=(const ReportDirectory&) = delete;
   ~ReportDirectory() {
     std::error_code ignored;
-    fs::remove_all(building_, ignored);  // after publish(): the previous report
+    fs::remove_all(building_, ignored);  // a report that was never published
   }
   const fs::path& path() const { return building_; }
 
   // The finished report replaces the previous one in one step (an atomic
   // exchange where the file system has it, else two renames).
-  void publish() {
-    if (::renameat2(AT_FDCWD, building_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) == 0) return;
-    const int exchange_error = errno;
-    std::error_code error;
-    fs::path previous;
-    if (exchange_error != ENOENT) {  // a previous report, but no exchange here: move it aside first
-      previous = final_.string() + ".old." + std::to_string(::getpid());
-      fs::rename(final_, previous, error);
-      if (error) throw DataError(final_.string() + ": cannot be replaced: " + error.message());
-    }
-    fs::rename(building_, final_, error);
-    if (error) {
-      const std::string why = error.message();
-      if (!previous.empty()) fs::rename(previous, final_, error);  // the previous report back
-      throw DataError(final_.string() + ": cannot be written: " + why);
-    }
-    if (!previous.empty()) fs::remove_all(previous, error);
-  }
+  void publish() { replace_directory(building_.string(), final_.string()); }
 
  private:
   fs::path final_, building_;

@@ -32,6 +32,7 @@
 #include "launch/options.hpp"
 #include "dist/communicator_group.hpp"
 #include "launch/agreement.hpp"
+#include "launch/build_commit.hpp"
 #include "launch/config_file.hpp"
 #include "launch/host_layout.hpp"
 #include "launch/memory_check.hpp"
@@ -652,6 +653,7 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
     for (const auto& [name, e] : held_out) kept.add(name + "_loss", e.loss).add(name + "_accuracy", e.accuracy);
     JsonObject summary;
     summary.add("sinapsis", SINAPSIS_VERSION)
+        .add("commit", kBuildCommit)
         .add("run_dir", run_dir)
         .add("configuration", options_json)
         .add("ranks", comm.size())

@@ -157,6 +157,13 @@ TEST_F(ConfigFile, SummaryJsonRecordsTheRunAndWhyItStopped) {
         "\"val_loss\": ", "\"samples_per_second\": ", "\"communication\": ", "\"wall_seconds\": ",
         "\"lr\": \"0.03\"", "\"patience\": \"2\""})
     EXPECT_NE(json.find(fragment), std::string::npos) << "missing " << fragment << " in\n" << json;
+  // The build: version and the git commit (12 hex digits, maybe -dirty, or unknown outside git).
+  const auto commit = json.find("\"commit\": \"");
+  ASSERT_NE(commit, std::string::npos) << json;
+  const std::string value = json.substr(commit + 11, json.find('"', commit + 11) - commit - 11);
+  EXPECT_TRUE(value == "unknown" || (value.size() >= 12 && value.find_first_not_of("0123456789abcdef") >= 12))
+      << value;
+  EXPECT_NE(json.find("\"sinapsis\": \"" SINAPSIS_VERSION "\""), std::string::npos) << json;
 }
 
 }  // namespace

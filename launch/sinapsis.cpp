@@ -1,0 +1,71 @@
+#include "launch/sinapsis.hpp"
+
+#include <array>
+#include <exception>
+#include <stdexcept>
+
+#include "dist/communicator_group.hpp"
+#include "io/data_file.hpp"
+#include "io/model_file.hpp"
+#include "launch/build_commit.hpp"
+
+namespace sinapsis {
+
+std::string library_version() { return SINAPSIS_VERSION; }
+std::string library_commit() { return kBuildCommit; }
+
+Model<float> make_model(const Network& network, Initializer init, std::uint64_t seed) {
+  Model<float> model(Architecture::mlp(network.inputs, network.hidden, network.hidden_activation, network.outputs,
+                                       network.output_activation));
+  initialize(model, init, seed);
+  return model;
+}
+
+EncodedData<float> read_training_part(const std::string& path, const Model<float>& model, Loss loss,
+                                      Communicator& comm) {
+  const DataSource source = open_data_source(path);
+  const Architecture& a = model.architecture();
+  if (source.dimension != a.inputs())
+    throw DataError(path + ": " + std::to_string(source.dimension) + " features, but the model takes " +
+                    std::to_string(a.inputs()) + " inputs");
+  Dataset part = read_part(source, std::size_t(comm.rank()), std::size_t(comm.size()));
+  // The class count is the whole data's: the largest any rank's part needs.
+  const auto classes = comm.allreduce(std::uint64_t(part.classes), ReduceOp::max);
+  if (part.task == Task::classification) part.classes = std::size_t(classes);
+  return encode_moving(std::move(part), loss, a.output_activation(), a.outputs(), path);
+}
+
+TrainResult train(Model<float>& model, const EncodedData<float>& part, const TrainOptions& options,
+                  Communicator& comm, const EncodedData<float>* validation,
+                  const Trainer<float>::EpochCallback& on_epoch) {
+  comm.broadcast(model.parameters(), 0);
+  // The overlapped exchange runs on a thread of its own when MPI allows it.
+  CommunicatorGroup group(comm, options.bucket_floats > 0);
+  Trainer<float> trainer(model, part, validation, options, nullptr, &group);
+  return trainer.run(on_epoch);
+}
+
+Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, Loss loss, Communicator& comm) {
+  Workspace<float> ws(model.architecture(), 256);
+  const EvaluationSums mine = evaluation_sums(model, ws, part, loss);
+  std::array<double, 3> sums{mine.loss, mine.correct, mine.samples};
+  comm.allreduce(std::span<double>(sums), ReduceOp::sum);
+  const bool classes = comm.allreduce(std::uint64_t(part.class_ids.empty() ? 0 : 1), ReduceOp::max) > 0;
+  return finish_evaluation({sums[0], sums[1], sums[2]}, loss, model.architecture().outputs(), classes);
+}
+
+void save_model(const std::string& path, const Model<float>& model, Loss loss, Communicator& comm) {
+  std::string failure;
+  if (comm.rank() == 0) {
+    try {
+      write_model_file(path, model, loss, "");
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  // Every rank learns whether it worked, and why not.
+  failure = comm.broadcast(failure, 0);
+  if (!failure.empty()) throw std::runtime_error(failure);
+}
+
+}  // namespace sinapsis
