@@ -226,9 +226,6 @@ struct Calibration {
   int cores_per_node = 1;
   bool cores_given = false;        // --cores-per-node, or this host's
   bool exchange_has_own_core = false;
-  // The trainer's step measured (not with --gflops): milliseconds of the
-  // mean step with each number of trainers at once, beside rates.measured_steps.
-  std::vector<double> measured_step_ms;
   Cluster cluster;
   std::string link_source;  // "--link 25gbit --latency 5us" or "--network FILE (...)"
 };
@@ -263,9 +260,6 @@ GemmSeconds measured_gemms(const std::vector<GemmShape>& shapes, double& gflops)
   };
 }
 
-// The trainer's step timed alone and with min(p, N) trainers at once for
-// each planned p > 1 (N: --timed-together), each against the model's
-// compute from the rates just measured (step_calibration.hpp).
 // How many trainers plan times at once: 1 for one rank, min(p, N) for p > 1
 // (N: --timed-together, or the ranks per node this host's cores hold).
 std::vector<std::size_t> timed_together(const PlanOptions& v, std::span<const std::size_t> ranks, int host_cores,
@@ -281,12 +275,15 @@ std::vector<std::size_t> timed_together(const PlanOptions& v, std::span<const st
   return together;
 }
 
+// The trainer's step timed with each number of trainers at once, each
+// against the model's compute from the rates just measured
+// (step_calibration.hpp).
 void measure_trainer_steps(const PlanOptions& v, const Architecture& architecture,
                            const std::vector<std::size_t>& together, int host_cores, Calibration& c) {
   const std::size_t most = together.back();
   const double modelled = predict_step({architecture, v.batch_per_rank, 1}, {}, c.rates).compute_seconds;
   if (most * std::size_t(c.measuring_threads) > std::size_t(host_cores))
-    std::cerr << "sinapsis plan: warning: --timed-together " << most << " times " << most << " trainers of "
+    std::cerr << "sinapsis plan: warning: timing " << most << " trainers at once (--timed-together) of "
               << c.measuring_threads << " BLAS thread(s) on " << host_cores
               << " usable CPU(s) of this process: they share cores the planned ranks may not\n";
   // In kTimingRounds rounds of each count in turn, so that a slow spell of
@@ -312,7 +309,6 @@ void measure_trainer_steps(const PlanOptions& v, const Architecture& architectur
     std::sort(s.begin(), s.end());
     for (double& x : s) x /= mean;
     c.rates.measured_steps.push_back({together[i], mean / modelled, mean, std::move(s)});
-    c.measured_step_ms.push_back(mean * 1e3);
   }
 }
 
@@ -412,7 +408,7 @@ std::string trainer_steps(const Calibration& c) {
   out << "trainer step measured:";
   for (std::size_t i = 0; i < c.rates.measured_steps.size(); ++i) {
     const MeasuredSteps& m = c.rates.measured_steps[i];
-    out << (i ? ", " : " ") << fixed(c.measured_step_ms[i], 3) << " ms "
+    out << (i ? ", " : " ") << fixed(m.mean_seconds * 1e3, 3) << " ms "
         << (m.together == 1 ? std::string("alone") : "with " + std::to_string(m.together) + " at once") << " ("
         << fixed(m.scale, 2) << " x the GEMMs and memory passes)";
   }
@@ -485,16 +481,14 @@ std::string json(const PlanOptions& v, const Architecture& a, const Calibration&
                                 .add("overlap", v.overlap)
                                 .add("bucket_mb", v.bucket_mb);
   std::vector<JsonObject> measured_steps;
-  for (std::size_t i = 0; i < c.rates.measured_steps.size(); ++i) {
-    const MeasuredSteps& m = c.rates.measured_steps[i];
+  for (const MeasuredSteps& m : c.rates.measured_steps)
     measured_steps.push_back(JsonObject()
                                  .add("together", m.together)
-                                 .add("mean_step_seconds", c.measured_step_ms[i] / 1e3)
+                                 .add("mean_step_seconds", m.mean_seconds)
                                  .add("scale", m.scale)
                                  .add("steps_timed", m.spread.size())
                                  .add("slowest_of_2", expected_largest(m.spread, 2))
                                  .add("slowest_of_1024", expected_largest(m.spread, 1024)));
-  }
   const JsonObject calibration = JsonObject()
                                      .add("gemm_gflops", c.gflops)
                                      .add("gemm_measured", c.gemm_measured)
