@@ -1,12 +1,11 @@
 #include "launch/sinapsis.hpp"
 
 #include <array>
-#include <exception>
-#include <stdexcept>
 
 #include "dist/communicator_group.hpp"
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
+#include "launch/agreement.hpp"
 #include "launch/build_commit.hpp"
 
 namespace sinapsis {
@@ -23,16 +22,23 @@ Model<float> make_model(const Network& network, Initializer init, std::uint64_t 
 
 EncodedData<float> read_training_part(const std::string& path, const Model<float>& model, Loss loss,
                                       Communicator& comm) {
-  const DataSource source = open_data_source(path);
   const Architecture& a = model.architecture();
-  if (source.dimension != a.inputs())
-    throw DataError(path + ": " + std::to_string(source.dimension) + " features, but the model takes " +
-                    std::to_string(a.inputs()) + " inputs");
-  Dataset part = read_part(source, std::size_t(comm.rank()), std::size_t(comm.size()));
+  // What fails on one rank (its shard missing or cut short) fails on every
+  // rank alike (cli::agree), so no rank waits in the collective below.
+  Dataset part;
+  cli::agree(comm, [&] {
+    const DataSource source = open_data_source(path);
+    if (source.dimension != a.inputs())
+      throw DataError(path + ": " + std::to_string(source.dimension) + " features, but the model takes " +
+                      std::to_string(a.inputs()) + " inputs");
+    part = read_part(source, std::size_t(comm.rank()), std::size_t(comm.size()));
+  });
   // The class count is the whole data's: the largest any rank's part needs.
   const auto classes = comm.allreduce(std::uint64_t(part.classes), ReduceOp::max);
   if (part.task == Task::classification) part.classes = std::size_t(classes);
-  return encode_moving(std::move(part), loss, a.output_activation(), a.outputs(), path);
+  EncodedData<float> encoded;
+  cli::agree(comm, [&] { encoded = encode_moving(std::move(part), loss, a.output_activation(), a.outputs(), path); });
+  return encoded;
 }
 
 TrainResult train(Model<float>& model, const EncodedData<float>& part, const TrainOptions& options,
@@ -55,17 +61,10 @@ Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, L
 }
 
 void save_model(const std::string& path, const Model<float>& model, Loss loss, Communicator& comm) {
-  std::string failure;
-  if (comm.rank() == 0) {
-    try {
-      write_model_file(path, model, loss, "");
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  }
-  // Every rank learns whether it worked, and why not.
-  failure = comm.broadcast(failure, 0);
-  if (!failure.empty()) throw std::runtime_error(failure);
+  // Rank 0 writes; every rank learns whether it worked, and why not.
+  cli::agree(comm, [&] {
+    if (comm.rank() == 0) write_model_file(path, model, loss, "");
+  });
 }
 
 }  // namespace sinapsis

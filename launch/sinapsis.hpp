@@ -29,8 +29,10 @@
 // Every function here is collective over `comm` unless it says otherwise:
 // every rank calls it, in the same order. Errors throw the exceptions of
 // core/error.hpp (UsageError for bad options, DataError for bad data,
-// ModelError for a network that does not fit), alike on every rank where
-// the cause is shared.
+// ModelError for a network that does not fit). Reading and saving fail on
+// every rank alike when they fail on one (a shard only one rank reads is
+// cut short, rank 0 cannot write): a std::runtime_error with the failing
+// rank's message on every rank, so no rank is left waiting for the others.
 #pragma once
 
 #include <cstddef>

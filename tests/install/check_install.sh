@@ -53,6 +53,15 @@ eval_out=$("$prefix/bin/sinapsis" eval --model "$work/xor-model.h5" --data "$wor
   { echo "$eval_out" >&2; fail "the installed sinapsis cannot evaluate the model xor_embed wrote"; }
 echo "$eval_out"
 
+# A shard cut short: every rank ends with the shard named and exit 2, none waits.
+"$prefix/bin/sinapsis" data shard --input "$work/xor.h5" --shards 2 --out-dir "$work/shards" >/dev/null
+truncate -s 3000 "$work/shards/xor-00001-of-00002.h5"
+status=0
+out=$(timeout 120 mpirun -n 2 --oversubscribe "$work/embed/xor_embed" "$work/shards" "$work/never.h5" 2>&1) || status=$?
+((status == 2)) || { echo "$out" >&2; fail "xor_embed on a cut shard exited $status (expected 2)"; }
+grep -q "xor-00001-of-00002.h5" <<<"$out" || { echo "$out" >&2; fail "the cut shard is not named"; }
+[[ ! -e $work/never.h5 ]] || fail "a model was written from a failed read"
+
 # Lmod: module use / load puts the prefix's sinapsis first on PATH.
 if [[ -r /usr/share/lmod/lmod/init/bash ]]; then
   loaded=$(env -i HOME="$HOME" PATH=/usr/bin:/bin bash -c "
