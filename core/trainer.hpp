@@ -1,5 +1,5 @@
-// The single-process training loop: shuffle, batch, forward, backward, SGD
-// step, evaluate, decide. Every buffer (workspace, batch, snapshots) is
+// The training loop of one rank: batch (the rows core/sampler.hpp plans),
+// forward, backward, sum over the ranks, SGD step, evaluate, decide. Every buffer (workspace, batch, snapshots) is
 // planned before the first step; steps allocate nothing.
 //
 // Reported per epoch (EpochMetrics):
@@ -42,6 +42,7 @@
 #include "core/network.hpp"
 #include "core/optimizer.hpp"
 #include "core/rank_group.hpp"
+#include "core/sampler.hpp"
 #include "core/schedule.hpp"
 
 namespace sinapsis {
@@ -188,7 +189,6 @@ class Trainer {
         options_(options),
         optimizer_(model.parameters().size(), model.weight_count(), options.sgd),
         ws_(model.architecture(), workspace_rows(options.batch, train_data.size())),
-        order_(train_data.size()),
         batches_(train_data.features, train_data.targets, std::min(options.batch, train_data.size()),
                  use_prefetch(options, train_data)),
         coordinator_(options.early_stopping,
@@ -202,7 +202,6 @@ class Trainer {
     if (options.grad_precision == GradPrecision::fp16) loss_scale_ = kInitialLossScale;
     if (options.bucket_floats > 0 && group_.size() > 1)
       buckets_.emplace(model.architecture(), Model<T>::kControlSlots, options.bucket_floats);
-    std::iota(order_.begin(), order_.end(), std::size_t{0});
     model.architecture().check_trainable();
     check_loss_output(options.loss, model.architecture().output_activation());
     if (options.batch == 0) throw UsageError("--batch must be >= 1, got 0");
@@ -252,7 +251,7 @@ class Trainer {
     good_parameters_ = state.good_parameters;
     // With another number of ranks an epoch has other steps: continue at the
     // same step index, clipped (the same state, not bit for bit).
-    steps_into_epoch_ = std::min(state.steps_into_epoch, steps_per_epoch_);
+    steps_into_epoch_ = std::min(state.steps_into_epoch, sampler_->steps_per_epoch());
     carried_loss_ = state.epoch_loss_sum;
     if (options_.grad_precision == GradPrecision::fp16) {
       loss_scale_ = state.loss_scale;
@@ -289,7 +288,7 @@ class Trainer {
         std::copy(good_parameters_.begin(), good_parameters_.end(), model_.parameters().begin());
         result.reason = StopReason::diverged;
         result.diverged_epoch = epoch + 1;
-        result.diverged_step = m.diverged_step > 0 ? m.diverged_step : steps_per_epoch_;
+        result.diverged_step = m.diverged_step > 0 ? m.diverged_step : sampler_->steps_per_epoch();
         if (on_epoch) on_epoch(m);
         return result;
       }
@@ -336,11 +335,11 @@ class Trainer {
 
   std::size_t epochs_done() const { return epochs_done_; }
 
-  // One SGD step on the rows order_[first, first+n) (before the first epoch's
-  // shuffle, rows first..first+n-1) of a single process; returns the batch
-  // loss sum.
+  // One SGD step of a single process on the rows at first..first+n-1 of
+  // the sampler's order (before the first epoch, rows first..first+n-1);
+  // returns the batch loss sum.
   double step(std::size_t first, std::size_t n, double learning_rate) {
-    batches_.request(0, rows(first, n));
+    batches_.request(0, sampler_->rows(first, n));
     const auto [x, t] = batches_.wait(0);
     return step_batch(x, t, n, learning_rate);
   }
@@ -354,58 +353,25 @@ class Trainer {
   }
 
   // Global batch size and steps per epoch as planned across ranks.
-  std::size_t local_batch() const { return local_batch_; }
-  std::size_t steps_per_epoch() const { return steps_per_epoch_; }
+  std::size_t local_batch() const { return sampler_->local_batch(); }
+  std::size_t steps_per_epoch() const { return sampler_->steps_per_epoch(); }
 
  private:
   using Clock = std::chrono::steady_clock;
 
-  // Splits the global batch over the ranks (rank r takes batch/p, plus one
-  // for r < batch % p) and agrees on the steps per epoch: the most any rank
-  // needs for its part. A rank whose part runs out takes no rows in the last
-  // steps but still joins every gradient sum, so no rank waits on a
-  // collective another will not call; the update divides by the true global
-  // count of each step.
+  // The batch plan across the ranks (core/sampler.hpp), from every rank's
+  // row count.
   void plan_ranks() {
-    const auto ranks = std::size_t(group_.size()), me = std::size_t(group_.rank());
-    if (options_.batch < ranks)
-      throw UsageError("--batch " + std::to_string(options_.batch) + " is the global batch; it must be >= the " +
-                       std::to_string(ranks) + " ranks");
-    std::vector<double> counts(ranks, 0);
-    counts[me] = double(train_.size());
+    std::vector<double> counts(std::size_t(group_.size()), 0);
+    counts[std::size_t(group_.rank())] = double(train_.size());
     group_.sum(std::span<double>(counts));
-    rank_rows_.assign(counts.begin(), counts.end());
-    const std::size_t total = std::accumulate(rank_rows_.begin(), rank_rows_.end(), std::size_t{0});
-    if (total == 0) throw DataError("the training data set is empty");
-    if (total < ranks)
-      throw DataError("the training data has " + std::to_string(total) + " samples, fewer than the " +
-                      std::to_string(ranks) + " ranks");
-    rank_batch_.resize(ranks);
-    steps_per_epoch_ = 0;
-    for (std::size_t r = 0; r < ranks; ++r) {
-      rank_batch_[r] = options_.batch / ranks + (r < options_.batch % ranks ? 1 : 0);
-      // ceil(rows / batch), without the rows + batch - 1 that wraps for a batch near 2^64
-      const std::size_t steps = rank_rows_[r] / rank_batch_[r] + (rank_rows_[r] % rank_batch_[r] != 0);
-      steps_per_epoch_ = std::max(steps_per_epoch_, steps);
-    }
-    local_batch_ = rank_batch_[me];
-  }
-
-  // Rows rank r trains on in step s of an epoch.
-  std::size_t rows_in_step(std::size_t r, std::size_t s) const {
-    const std::size_t first = s * rank_batch_[r];
-    return first >= rank_rows_[r] ? 0 : std::min(rank_batch_[r], rank_rows_[r] - first);
+    sampler_.emplace(std::vector<std::size_t>(counts.begin(), counts.end()), options_.batch,
+                     std::size_t(group_.rank()), options_.seed);
   }
 
   static bool use_prefetch(const TrainOptions& o, const EncodedData<T>& data) {
     if (o.prefetch != TrainOptions::Prefetch::automatic) return o.prefetch == TrainOptions::Prefetch::on;
     return std::min(o.batch, data.size()) * (data.features.cols + data.targets.cols) >= kPrefetchFloats;
-  }
-
-  // Rows order_[first, first+n), clipped to this rank's part.
-  std::span<const std::size_t> rows(std::size_t first, std::size_t n) const {
-    first = std::min(first, order_.size());
-    return {order_.data() + first, std::min(n, order_.size() - first)};
   }
 
   // Forward and backward on this rank's batch (x, t), gradients summed over
@@ -513,12 +479,10 @@ class Trainer {
     EpochMetrics m;
     m.epoch = epoch + 1;
     report.epoch = epoch + 1;
-    // Each epoch's order depends only on (seed, epoch, rank), so a resumed
-    // run shuffles exactly as an uninterrupted one.
-    std::iota(order_.begin(), order_.end(), std::size_t{0});
-    Rng rng(derive_seed({options_.seed, std::uint64_t(Stream::shuffle), epoch, std::uint64_t(group_.rank())}));
-    shuffle(order_, rng);
+    Sampler& sampler = *sampler_;
+    sampler.start_epoch(epoch);
     const std::size_t k = train_.targets.cols, me = std::size_t(group_.rank());
+    const std::size_t steps = sampler.steps_per_epoch();
     // A resumed epoch starts where the stopped one left off; rank 0 carries
     // the loss sum of its earlier steps (already summed over the ranks).
     const std::size_t first = steps_into_epoch_;
@@ -530,24 +494,23 @@ class Trainer {
     skipped_steps_ = 0;
     // Batch s+1 is assembled (on the helper thread, when prefetching) while
     // step s computes; io_seconds is the time a step waited for its batch.
-    if (first < steps_per_epoch_) batches_.request(int(first % 2), rows(first * local_batch_, rows_in_step(me, first)));
-    for (std::size_t s = first; s < steps_per_epoch_; ++s) {
-      std::size_t global_rows = 0;
-      for (std::size_t r = 0; r < rank_rows_.size(); ++r) global_rows += rows_in_step(r, s);
+    if (first < steps) batches_.request(int(first % 2), sampler.step_rows(first));
+    for (std::size_t s = first; s < steps; ++s) {
+      const std::size_t global_rows = sampler.global_rows(s);
       m.learning_rate = options_.schedule.rate(epoch, global_step_);
       const auto waiting = Clock::now();
       const auto [x, t] = batches_.wait(int(s % 2));
-      if (s + 1 < steps_per_epoch_)  // inline when not prefetching: then it is all io time
-        batches_.request(int((s + 1) % 2), rows((s + 1) * local_batch_, rows_in_step(me, s + 1)));
+      if (s + 1 < steps)  // inline when not prefetching: then it is all io time
+        batches_.request(int((s + 1) % 2), sampler.step_rows(s + 1));
       io_seconds_ += seconds_since(waiting);
       loss_total += step_batch(x, t, global_rows, m.learning_rate);
       samples_trained += global_rows;
-      if (on_step_) on_step_(epoch + 1, s + 1, steps_per_epoch_, global_rows);
+      if (on_step_) on_step_(epoch + 1, s + 1, steps, global_rows);
       if (non_finite_) {
         m.diverged_step = s + 1;
         break;
       }
-      if (stop_agreed_ && s + 1 < steps_per_epoch_) {
+      if (stop_agreed_ && s + 1 < steps) {
         // Every rank saw the same vote in this step's sum: all stop here.
         batches_.wait(int((s + 1) % 2));  // let the helper finish the batch it is assembling
         std::array<double, 1> so_far{loss_total};
@@ -569,7 +532,7 @@ class Trainer {
                                lead ? seconds_since(last_checkpoint_) : 0.0};
     group_.sum(std::span<double>(sums));
     report.seconds_since_checkpoint = sums[7];
-    const std::size_t total = std::accumulate(rank_rows_.begin(), rank_rows_.end(), std::size_t{0});
+    const std::size_t total = sampler.total_rows();
     m.train_loss = sums[0] / loss_normalizer(options_.loss, total, k);
     if (val_ != nullptr) {
       const Evaluation e = finish_evaluation({sums[1], sums[2], sums[3]}, options_.loss, k, !val_->class_ids.empty());
@@ -620,7 +583,7 @@ class Trainer {
   TrainOptions options_;
   Sgd<T> optimizer_;
   Workspace<T> ws_;
-  std::vector<std::size_t> order_;
+  std::optional<Sampler> sampler_;  // set by plan_ranks()
   BatchAssembler<T> batches_;
   Coordinator coordinator_;
   std::function<StopRequest()> stop_requested_;
@@ -630,10 +593,6 @@ class Trainer {
   std::vector<T> best_parameters_;
   std::vector<T> good_parameters_;
   std::uint64_t global_step_ = 0;
-  std::vector<std::size_t> rank_rows_;   // training rows of every rank
-  std::vector<std::size_t> rank_batch_;  // local batch of every rank
-  std::size_t local_batch_ = 0;
-  std::size_t steps_per_epoch_ = 0;
   double io_seconds_ = 0, compute_seconds_ = 0, comm_seconds_ = 0, hidden_seconds_ = 0;  // this epoch so far
   std::optional<BucketPlan> buckets_;  // with an overlapped exchange
   static constexpr double kInitialLossScale = 65536, kMaxLossScale = 16777216;  // 2^16, 2^24
