@@ -7,6 +7,14 @@
 // tiny (a Playground batch is copied in well under the ~10 us a thread
 // hand-off takes), so the trainer turns it on above a size threshold.
 // Both buffers are allocated up front; a step allocates nothing.
+//
+// Threads: one thread, the trainer's, calls request() and wait(); the helper
+// (started by helper_thread(), signals blocked) only gathers. The trainer
+// alternates the two slots: request(slot, rows) starts filling a slot whose
+// previous batch it no longer reads (its views from wait() are dead), and
+// `rows` must stay alive and unchanged until wait(slot) returns. Every
+// request is waited for before the next one (one batch assembles while the
+// current one computes). The destructor waits for the helper to finish.
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +23,7 @@
 #include <span>
 #include <thread>
 
+#include "core/helper_thread.hpp"
 #include "core/tensor.hpp"
 
 namespace sinapsis {
@@ -30,7 +39,7 @@ class BatchAssembler {
       slot.x = Matrix<T>(std::max<std::size_t>(capacity, 1), features.cols);
       slot.t = Matrix<T>(std::max<std::size_t>(capacity, 1), targets.cols);
     }
-    if (prefetch_) worker_ = std::thread([this] { work(); });
+    if (prefetch_) worker_ = helper_thread([this] { work(); });
   }
   BatchAssembler(const BatchAssembler&) = delete;
   BatchAssembler& operator=(const BatchAssembler&) = delete;

@@ -5,9 +5,11 @@
 
 #include <chrono>
 
+#include "core/helper_thread.hpp"
+
 namespace sinapsis {
 
-BackgroundSums::BackgroundSums(Communicator& comm, ExchangeWait wait) : comm_(comm), wait_(wait), thread_([this] { run(); }) {
+BackgroundSums::BackgroundSums(Communicator& comm, ExchangeWait wait) : comm_(comm), wait_(wait), thread_(helper_thread([this] { run(); })) {
   queue_.reserve(64);
 }
 

@@ -19,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "core/half.hpp"
+#include "core/helper_thread.hpp"
 #include "dist/communicator.hpp"
 #include "dist/mpi_comm.hpp"
 #include "dist/stall_watch.hpp"
@@ -53,7 +54,7 @@ class Watchdog {
     MPI_Allgather(mine.data(), kWhoChars, MPI_CHAR, all.data(), kWhoChars, MPI_CHAR, comm_);
     for (int r = 0; r < size; ++r) who_.emplace_back(all.data() + std::size_t(r) * kWhoChars);
     left_ = started_ = Clock::now();
-    thread_ = std::thread([this] { run(); });
+    thread_ = helper_thread([this] { run(); });
   }
   ~Watchdog() {
     {
@@ -340,6 +341,15 @@ std::span<T> scratch(std::vector<T>& buffer, std::size_t count) {
   return std::span<T>(buffer.data(), count);
 }
 
+const char* thread_level_name(int level) {
+  switch (level) {
+    case MPI_THREAD_SINGLE: return "MPI_THREAD_SINGLE";
+    case MPI_THREAD_FUNNELED: return "MPI_THREAD_FUNNELED";
+    case MPI_THREAD_SERIALIZED: return "MPI_THREAD_SERIALIZED";
+    default: return "MPI_THREAD_MULTIPLE";
+  }
+}
+
 class MpiCommunicator final : public Communicator {
  public:
   MpiCommunicator() {
@@ -361,6 +371,14 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
     thread_level_ = provided;
     for (int r = 0; r < size_; ++r) members_.push_back(r);
+    // The level MPI granted decides what runs beside the main thread; a
+    // library built without thread support says so here, once.
+    if (size_ > 1 && provided < MPI_THREAD_MULTIPLE && rank_ == 0)
+      std::fprintf(stderr,
+                   "sinapsis: warning: MPI granted thread level %s, not MPI_THREAD_MULTIPLE: no stall watchdog "
+                   "(a rank that hangs is not named)%s\n",
+                   thread_level_name(provided),
+                   provided >= MPI_THREAD_SERIALIZED ? "" : ", and no overlapped gradient exchange (--overlap)");
     if (size_ > 1 && provided >= MPI_THREAD_MULTIPLE) {
       owned_watchdog_ = std::make_unique<Watchdog>();
       watchdog_ = owned_watchdog_.get();

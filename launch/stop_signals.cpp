@@ -3,32 +3,37 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <iterator>
 
 namespace sinapsis::cli {
 namespace {
 
-volatile std::sig_atomic_t g_received = 0;
+// The signal received, or 0: a lock-free atomic, so the handler (which may
+// run between any two instructions of the main thread; helper threads block
+// these signals, core/helper_thread.hpp) and the training loop share it safely.
+std::atomic<int> g_received{0};
+static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
 // The signals that ask for a clean stop, and the handlers they had before.
 constexpr int kStopSignals[] = {SIGTERM, SIGUSR1, SIGINT, SIGHUP};
 struct sigaction g_previous[std::size(kStopSignals)] {};
 int g_owners = 0;  // nested owners (a sweep and its trials) share the outer one's flag
 
 void on_stop_signal(int signal) {
-  if (g_received != 0) {  // the second one: do what the signal does by default
+  if (g_received.load(std::memory_order_relaxed) != 0) {  // the second one: do what the signal does by default
     ::signal(signal, SIG_DFL);
     ::raise(signal);
     return;
   }
-  g_received = signal;
+  g_received.store(signal, std::memory_order_relaxed);
 }
 
 }  // namespace
 
 StopSignals::StopSignals() {
   if (g_owners++ > 0) return;
-  g_received = 0;
+  g_received.store(0);
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
@@ -41,7 +46,7 @@ StopSignals::~StopSignals() {
   for (std::size_t i = 0; i < std::size(kStopSignals); ++i) ::sigaction(kStopSignals[i], &g_previous[i], nullptr);
 }
 
-int StopSignals::received() const { return g_received; }
+int StopSignals::received() const { return g_received.load(std::memory_order_relaxed); }
 
 const char* StopSignals::name(int signal) {
   switch (signal) {
