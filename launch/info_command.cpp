@@ -89,6 +89,65 @@ void report_network(const InfoOptions& v, const std::vector<TimedSample>& sample
   }
 }
 
+// Every host's cores and ranks, each rank's BLAS threads and kernel (from
+// `ranks`, every rank's "threads cpus kernel"); a warning for an
+// oversubscribed host.
+void print_hosts(const HostLayout& layout, const std::vector<std::string>& ranks) {
+  for (const auto& host : layout.hosts()) {
+    std::vector<int> on_host;
+    int host_threads = 0, cores = 0;
+    for (std::size_t r = 0; r < ranks.size(); ++r) {
+      if (layout.rank_hosts[r] != host) continue;
+      on_host.push_back(int(r));
+      host_threads += std::stoi(ranks[r]);
+      cores = layout.rank_cores[r];
+    }
+    std::cout << "host " << host << ": " << cores << " cores, " << on_host.size() << " rank(s)\n";
+    for (int r : on_host) {
+      std::istringstream fields(ranks[std::size_t(r)]);
+      int rank_threads = 0, cpus = 0;
+      std::string kernel;
+      fields >> rank_threads >> cpus >> kernel;
+      std::cout << "  rank " << r << ": may run on " << cpus << " core(s), " << rank_threads << " BLAS thread(s), kernel "
+                << kernel << "\n";
+    }
+    if (host_threads > cores)
+      std::cout << "warning: host " << host << " runs " << on_host.size() << " rank(s) with " << host_threads
+                << " BLAS threads in all on " << cores
+                << " cores: oversubscribed, steps will be slow (use fewer ranks or --threads)\n";
+  }
+}
+
+// How ranks wait inside MPI, and what a lost host costs, when the job spans
+// hosts.
+void print_waiting(std::size_t hosts) {
+  // Ranks on several hosts that spin while they wait take the CPU the
+  // network stack needs (dist/communicator.hpp, WaitSettings).
+  const WaitSettings& wait = wait_settings();
+  if (hosts > 1 || wait.spans_hosts) {
+    std::cout << "waiting: " << (wait.yields ? "ranks yield the CPU (mpi_yield_when_idle 1" : "ranks spin (mpi_yield_when_idle 0")
+              << (wait.set_by_sinapsis ? ", set by sinapsis" : wait.user_chose ? ", as given" : "") << ")\n";
+    if (!wait.yields && wait.tcp)
+      std::cout << "warning: ranks on " << hosts
+                << " hosts spin while they wait, on a TCP transport: they take the cores the kernel's network "
+                   "processing and compute need (up to 12x slower steps measured); drop mpi_yield_when_idle 0 "
+                   "or set OMPI_MCA_mpi_yield_when_idle=1\n";
+    // A host that drops off the network: the ranks end after the stall
+    // watchdog's look for silence; mpirun only after its keepalive.
+    if (wait.mpirun) {
+      std::cout << "lost host: the other ranks end by themselves after about "
+                << int(StallPolicy::kSilenceSeconds + StallPolicy::kSilenceGrace)
+                << " s (stall watchdog); mpirun notices it after about " << int(wait.lost_host_seconds)
+                << " s (oob_tcp_keepalive)\n";
+      if (wait.lost_host_seconds > 60)
+        std::cout << "warning: mpirun waits about " << int(wait.lost_host_seconds)
+                  << " s for a host that drops off the network before it ends the job: set "
+                     "OMPI_MCA_oob_tcp_keepalive_time=5 OMPI_MCA_oob_tcp_keepalive_intvl=2 "
+                     "OMPI_MCA_oob_tcp_keepalive_probes=3 (about 11 s)\n";
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<CommandOptions> info_options() { return {described<InfoOptions>("info")}; }
@@ -129,61 +188,8 @@ int info_command(const Args& args, Communicator& comm) {
     std::cout << " (this CPU has no AVX kernel to choose)";
   const auto hosts = layout.hosts();
   std::cout << "\nranks: " << comm.size() << " on " << hosts.size() << " host(s)\n";
-  int warnings = 0;
-  for (const auto& host : hosts) {
-    std::vector<int> on_host;
-    int host_threads = 0, cores = 0;
-    for (int r = 0; r < comm.size(); ++r) {
-      if (layout.rank_hosts[std::size_t(r)] != host) continue;
-      on_host.push_back(r);
-      host_threads += std::stoi(ranks[std::size_t(r)]);
-      cores = layout.rank_cores[std::size_t(r)];
-    }
-    std::cout << "host " << host << ": " << cores << " cores, " << on_host.size() << " rank(s)\n";
-    for (int r : on_host) {
-      std::istringstream fields(ranks[std::size_t(r)]);
-      int rank_threads = 0, cpus = 0;
-      std::string kernel;
-      fields >> rank_threads >> cpus >> kernel;
-      std::cout << "  rank " << r << ": may run on " << cpus << " core(s), " << rank_threads << " BLAS thread(s), kernel "
-                << kernel << "\n";
-    }
-    if (host_threads > cores) {
-      ++warnings;
-      std::cout << "warning: host " << host << " runs " << on_host.size() << " rank(s) with " << host_threads
-                << " BLAS threads in all on " << cores
-                << " cores: oversubscribed, steps will be slow (use fewer ranks or --threads)\n";
-    }
-  }
-  // Ranks on several hosts that spin while they wait take the CPU the
-  // network stack needs (dist/communicator.hpp, WaitSettings).
-  const WaitSettings& wait = wait_settings();
-  if (hosts.size() > 1 || wait.spans_hosts) {
-    std::cout << "waiting: " << (wait.yields ? "ranks yield the CPU (mpi_yield_when_idle 1" : "ranks spin (mpi_yield_when_idle 0")
-              << (wait.set_by_sinapsis ? ", set by sinapsis" : wait.user_chose ? ", as given" : "") << ")\n";
-    if (!wait.yields && wait.tcp) {
-      ++warnings;
-      std::cout << "warning: ranks on " << hosts.size()
-                << " hosts spin while they wait, on a TCP transport: they take the cores the kernel's network "
-                   "processing and compute need (up to 12x slower steps measured); drop mpi_yield_when_idle 0 "
-                   "or set OMPI_MCA_mpi_yield_when_idle=1\n";
-    }
-    // A host that drops off the network: the ranks end after the stall
-    // watchdog's look for silence; mpirun only after its keepalive.
-    if (wait.mpirun) {
-      std::cout << "lost host: the other ranks end by themselves after about "
-                << int(StallPolicy::kSilenceSeconds + StallPolicy::kSilenceGrace)
-                << " s (stall watchdog); mpirun notices it after about " << int(wait.lost_host_seconds)
-                << " s (oob_tcp_keepalive)\n";
-      if (wait.lost_host_seconds > 60) {
-        ++warnings;
-        std::cout << "warning: mpirun waits about " << int(wait.lost_host_seconds)
-                  << " s for a host that drops off the network before it ends the job: set "
-                     "OMPI_MCA_oob_tcp_keepalive_time=5 OMPI_MCA_oob_tcp_keepalive_intvl=2 "
-                     "OMPI_MCA_oob_tcp_keepalive_probes=3 (about 11 s)\n";
-      }
-    }
-  }
+  print_hosts(layout, ranks);
+  print_waiting(hosts.size());
   if (!skip_measure)
     std::cout << "sgemm 1024^3 on rank 0: " << std::fixed << std::setprecision(1) << gflops << " GFLOP/s on "
               << blas.threads << " thread(s)\n";

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/number_text.hpp"
 #include "launch/config_file.hpp"
 #include "launch/host_layout.hpp"
 
@@ -34,6 +35,17 @@ bool parse(const std::string& command, const Args& args, po::options_description
   return true;
 }
 
+po::variables_map parse_known(const Args& args, const po::options_description& known) {
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(args).options(known).allow_unregistered().run(), values);
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return values;
+}
+
 std::string option_text(const std::string& option, const std::string& value) {
   // A sweep's --hidden of a million layers is a valid value, not a line.
   constexpr std::size_t kLongest = 80;
@@ -43,12 +55,7 @@ std::string option_text(const std::string& option, const std::string& value) {
 }
 
 namespace {
-std::string number(double value) {
-  std::ostringstream text;
-  text.precision(15);  // 10000000, not 1e+07
-  text << value;
-  return text.str();
-}
+std::string number(double value) { return significant(value, 15); }  // 10000000, not 1e+07
 }  // namespace
 
 std::string Bounds::text() const {

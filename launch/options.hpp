@@ -27,6 +27,12 @@ bool parse(const std::string& command, const Args& args, po::options_description
            po::variables_map& values, const std::string& synopsis,
            const po::positional_options_description* positional = nullptr);
 
+// The first pass over a command line (Boost's allow_unregistered()): the
+// values of the options in `known` alone, every other option passed over,
+// for what decides how the rest is read (--resume, --out). UsageError for a
+// bad value of a known option.
+po::variables_map parse_known(const Args& args, const po::options_description& known);
+
 // "--name: 'value'", the start of every message about an option's value (a
 // value longer than a line is shortened in the middle).
 std::string option_text(const std::string& option, const std::string& value);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/number_text.hpp"
 #include "core/blas_runtime.hpp"
 #include "core/error.hpp"
 #include "core/gradient_buckets.hpp"
@@ -372,12 +373,7 @@ std::string fixed(double value, int digits) {
   out << std::fixed << std::setprecision(digits) << value;
   return out.str();
 }
-std::string exact(double value) {
-  std::ostringstream out;
-  out.precision(10);
-  out << value;
-  return out.str();
-}
+std::string exact(double value) { return significant(value, 10); }
 
 constexpr const char* kCsvHeader =
     "ranks,nodes,overlap,exchange,step_seconds,compute_seconds,comm_seconds,comm_total_seconds,samples_per_second,"

@@ -5,6 +5,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "core/number_text.hpp"
+
 namespace sinapsis::cli {
 namespace {
 
@@ -20,10 +22,7 @@ std::string clock_text(double total_seconds) {
 }
 
 std::string number(double value) {
-  if (std::isnan(value)) return "-";
-  std::ostringstream text;
-  text << std::setprecision(6) << value;
-  return text.str();
+  return std::isnan(value) ? "-" : significant(value, 6);
 }
 
 }  // namespace

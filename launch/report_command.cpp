@@ -34,6 +34,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/number_text.hpp"
 #include "core/network.hpp"
 #include "io/atomic_file.hpp"
 #include "launch/options.hpp"
@@ -180,11 +181,7 @@ struct Report {
 };
 
 std::string number_text(double value) {
-  if (!std::isfinite(value)) return "NaN";  // gnuplot's undefined value
-  std::ostringstream text;
-  text.precision(9);
-  text << value;
-  return text.str();
+  return std::isfinite(value) ? significant(value, 9) : "NaN";  // gnuplot's undefined value
 }
 
 // A gnuplot range [lo:hi], widened when it is one value (gnuplot warns on an
@@ -276,6 +273,36 @@ void loss_curves(const RunInputs& run, Report& report) {
   report.page.image("loss.png", "loss per epoch");
 }
 
+// The model's output over a 100 x 100 grid spanning [lo, hi] (gnuplot's
+// `with image` data): per point x1 x2 and the positive class's probability
+// (or the output).
+std::string surface_text(const ModelFile& model, const double lo[2], const double hi[2]) {
+  constexpr std::size_t kGrid = 100;
+  Dataset grid;
+  grid.features = Matrix<float>(kGrid * kGrid, 2);
+  for (std::size_t i = 0; i < kGrid; ++i)
+    for (std::size_t j = 0; j < kGrid; ++j) {
+      grid.features(i * kGrid + j, 0) = float(lo[0] + (hi[0] - lo[0]) * double(j) / (kGrid - 1));
+      grid.features(i * kGrid + j, 1) = float(lo[1] + (hi[1] - lo[1]) * double(i) / (kGrid - 1));
+    }
+  Dataset inputs = grid;
+  apply_model_preprocessing(model, inputs, "the report's grid");
+  const Architecture& arch = model.model.architecture();
+  Workspace<float> ws(arch, kGrid * kGrid);
+  const MatrixView<float> y = forward(model.model, ws, ConstMatrixView<float>(inputs.features.view()));
+  const std::size_t k = arch.outputs();
+  std::ostringstream surface;
+  for (std::size_t i = 0; i < kGrid; ++i) {
+    for (std::size_t j = 0; j < kGrid; ++j) {
+      const std::size_t r = i * kGrid + j;
+      surface << number_text(grid.features(r, 0)) << ' ' << number_text(grid.features(r, 1)) << ' '
+              << number_text(y.data[r * k + (k > 1 ? 1 : 0)]) << '\n';
+    }
+    surface << '\n';
+  }
+  return surface.str();
+}
+
 // The model's output over the input plane, with the training and test points
 // (for data with two raw input columns).
 void decision_surface(const RunInputs& run, Report& report) {
@@ -315,32 +342,7 @@ void decision_surface(const RunInputs& run, Report& report) {
   if (data.test) extend(*data.test);
   for (int c = 0; c < 2; ++c)
     if (lo[c] == hi[c]) lo[c] -= 0.5, hi[c] += 0.5;  // all points on a line: a plane around it
-  constexpr std::size_t kGrid = 100;
-  Dataset grid;
-  grid.features = Matrix<float>(kGrid * kGrid, 2);
-  for (std::size_t i = 0; i < kGrid; ++i)
-    for (std::size_t j = 0; j < kGrid; ++j) {
-      grid.features(i * kGrid + j, 0) = float(lo[0] + (hi[0] - lo[0]) * double(j) / (kGrid - 1));
-      grid.features(i * kGrid + j, 1) = float(lo[1] + (hi[1] - lo[1]) * double(i) / (kGrid - 1));
-    }
-  Dataset inputs = grid;
-  apply_model_preprocessing(model, inputs, "the report's grid");
-  const Architecture& arch = model.model.architecture();
-  Workspace<float> ws(arch, kGrid * kGrid);
-  const MatrixView<float> y = forward(model.model, ws, ConstMatrixView<float>(inputs.features.view()));
-  // One number per point: the positive class's probability (or the output),
-  // a regular grid for gnuplot's `with image`.
-  const std::size_t k = arch.outputs();
-  std::ostringstream surface;
-  for (std::size_t i = 0; i < kGrid; ++i) {
-    for (std::size_t j = 0; j < kGrid; ++j) {
-      const std::size_t r = i * kGrid + j;
-      surface << number_text(grid.features(r, 0)) << ' ' << number_text(grid.features(r, 1)) << ' '
-              << number_text(y.data[r * k + (k > 1 ? 1 : 0)]) << '\n';
-    }
-    surface << '\n';
-  }
-  write_file(report.dir / "surface.dat", surface.str());
+  write_file(report.dir / "surface.dat", surface_text(model, lo, hi));
   const auto points = [&](const Dataset& d, const char* file) {
     std::ostringstream p;
     for (std::size_t r = 0; r < d.size(); ++r)

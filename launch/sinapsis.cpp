@@ -7,6 +7,7 @@
 #include "io/model_file.hpp"
 #include "launch/agreement.hpp"
 #include "launch/build_commit.hpp"
+#include "launch/pipeline.hpp"
 
 namespace sinapsis {
 
@@ -23,21 +24,27 @@ Model<float> make_model(const Network& network, Initializer init, std::uint64_t 
 EncodedData<float> read_training_part(const std::string& path, const Model<float>& model, Loss loss,
                                       Communicator& comm) {
   const Architecture& a = model.architecture();
-  // What fails on one rank (its shard missing or cut short) fails on every
-  // rank alike (cli::agree), so no rank waits in the collective below.
-  Dataset part;
+  // The program's own path (launch/pipeline.hpp), without its features and
+  // standardization: each rank reads its rows; what fails on one rank (its
+  // shard missing or cut short) fails on every rank alike (cli::agree), so
+  // no rank waits in the collectives that agree on the schema and the
+  // class count.
+  cli::DataOptions options;
+  options.data = path;
+  options.standardize = "off";
+  options.class_labels = loss != Loss::mse;
+  cli::PreparedData data;
   cli::agree(comm, [&] {
-    const DataSource source = open_data_source(path);
-    if (source.dimension != a.inputs())
-      throw DataError(path + ": " + std::to_string(source.dimension) + " features, but the model takes " +
+    data = cli::read_training_data(options, std::size_t(comm.rank()), std::size_t(comm.size()));
+    if (data.train.dimension() != a.inputs())
+      throw DataError(path + ": " + std::to_string(data.train.dimension()) + " features, but the model takes " +
                       std::to_string(a.inputs()) + " inputs");
-    part = read_part(source, std::size_t(comm.rank()), std::size_t(comm.size()));
   });
-  // The class count is the whole data's: the largest any rank's part needs.
-  const auto classes = comm.allreduce(std::uint64_t(part.classes), ReduceOp::max);
-  if (part.task == Task::classification) part.classes = std::size_t(classes);
+  cli::finish_training_data(data, options, comm);
   EncodedData<float> encoded;
-  cli::agree(comm, [&] { encoded = encode_moving(std::move(part), loss, a.output_activation(), a.outputs(), path); });
+  cli::agree(comm, [&] {
+    encoded = encode_moving(std::move(data.train), loss, a.output_activation(), a.outputs(), path);
+  });
   return encoded;
 }
 

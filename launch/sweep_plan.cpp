@@ -5,19 +5,12 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/number_text.hpp"
 #include "launch/memory_check.hpp"
 #include "launch/options.hpp"
 
 namespace sinapsis::cli {
 namespace {
-
-std::string number(double value) {
-  if (std::isnan(value)) return "";
-  std::ostringstream text;
-  text.precision(9);
-  text << value;
-  return text.str();
-}
 
 double to_number(const std::string& text) {
   return text.empty() ? TrialRecord::kNaN : std::stod(text);
@@ -155,9 +148,9 @@ std::string trial_csv_row(const TrialRecord& r) {
   row << c.id << ',' << csv_safe(c.features, ' ') << ',' << c.depth << ',' << c.width << ',' << c.activation << ','
       << c.lr << ',' << c.l1 << ',' << c.l2 << ',' << c.keep_prob << ',' << c.test_split << ',' << r.inputs << ','
       << c.hidden_units() << ',' << r.parameters << ',' << r.epochs_run << ',' << r.rung << ',' << r.status << ','
-      << r.stop_reason << ',' << number(r.best_val_loss) << ',' << number(r.val_loss) << ','
-      << number(r.val_accuracy) << ',' << number(r.test_loss) << ',' << number(r.test_accuracy) << ','
-      << number(r.seconds) << ',' << r.ranks << ',' << csv_safe(r.message, ';');
+      << r.stop_reason << ',' << csv_field(r.best_val_loss) << ',' << csv_field(r.val_loss) << ','
+      << csv_field(r.val_accuracy) << ',' << csv_field(r.test_loss) << ',' << csv_field(r.test_accuracy) << ','
+      << csv_field(r.seconds) << ',' << r.ranks << ',' << csv_safe(r.message, ';');
   return row.str();
 }
 

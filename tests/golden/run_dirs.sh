@@ -51,7 +51,7 @@ mask() {
     *.json)
       sed -E 's/^( *"(wall_seconds|samples_per_second|compute|communication|communication_hidden|io|evaluation_and_other|peak_memory_mib_per_rank|seconds|trial_seconds|commit)": )[^,]*(,?)$/\1~\3/;
               s/^( *"hosts": ).*$/\1~/' "$1" ;;
-    *.lock) sed -E 's/ \(pid .*$/ (~)/' "$1" ;;  # the holder: pid, host, time
+    *.lock) tr -d '\000' < "$1" | sed -E 's/ \(pid .*$/ (~)/' ;;  # the holder: pid, host, time (NUL-padded)
     *) cat "$1" ;;
   esac
 }

@@ -1,0 +1,169 @@
+#include "launch/run_recorder.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/number_text.hpp"
+#include "io/atomic_file.hpp"
+#include "io/json.hpp"
+#include "io/model_file.hpp"
+#include "launch/build_commit.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+constexpr std::size_t kMetricsColumns = std::size_t(std::count(kMetricsHeader.begin(), kMetricsHeader.end(), ',')) + 1;
+
+// The metrics rows of epochs 1..epochs of an earlier part of this run, from
+// its metrics.csv (for checkpoints that do not hold them). Each row must
+// start with its epoch number, 1 up.
+std::vector<std::string> earlier_metrics(const std::string& path, std::size_t epochs) {
+  std::vector<std::string> rows;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  for (std::size_t number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::string field = line.substr(0, line.find(','));
+    std::size_t epoch = 0;
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), epoch);
+    if (error != std::errc() || end != field.data() + field.size() || epoch != rows.size() + 1)
+      throw DataError(path + ": line " + std::to_string(number) + " is not the row of epoch " +
+                      std::to_string(rows.size() + 1) + " ('" + line.substr(0, 40) + "')");
+    if (epoch <= epochs) rows.push_back(line);
+  }
+  return rows;
+}
+
+JsonObject epoch_json(const EpochMetrics& m) {
+  JsonObject o;
+  o.add("epoch", m.epoch).add("train_loss", m.train_loss).add("val_loss", m.val_loss).add("val_accuracy", m.val_accuracy)
+      .add("test_loss", m.test_loss).add("test_accuracy", m.test_accuracy).add("penalty", m.penalty)
+      .add("learning_rate", m.learning_rate);
+  return o;
+}
+
+JsonObject summary_json(const RunSummary& s) {
+  JsonObject options_json;
+  for (const auto& [name, value] : s.configuration) options_json.add(name, value);
+  JsonObject best;
+  best.add("epoch", s.result.best_epoch).add("monitor", s.monitor).add("value", s.result.best_monitored);
+  JsonObject kept;
+  for (const auto& [name, e] : s.held_out) kept.add(name + "_loss", e.loss).add(name + "_accuracy", e.accuracy);
+  const RunTotals& t = s.totals;
+  JsonObject summary;
+  summary.add("sinapsis", SINAPSIS_VERSION)
+      .add("commit", kBuildCommit)
+      .add("run_dir", s.run_dir)
+      .add("configuration", options_json)
+      .add("ranks", s.ranks)
+      .add("hosts", s.hosts)
+      .add("blas_threads_per_rank", s.blas_threads_per_rank)
+      .add("model", JsonObject()
+                        .add("architecture", s.architecture)
+                        .add("parameters", s.parameters)
+                        .add("loss", s.loss))
+      .add("training_samples", s.training_samples)
+      .add("epochs_run", s.result.epochs_run)
+      .add("stop_reason", s.stop_reason)
+      .add("final_epoch", s.last.epoch > 0 && !s.last.partial ? epoch_json(s.last) : JsonObject())
+      .add("best", best)
+      .add("kept_model", kept)
+      .add("wall_seconds", s.wall_seconds)
+      .add("samples_per_second", t.samples_per_second())
+      .add("time_seconds", JsonObject()
+                               .add("compute", t.compute)
+                               .add("communication", t.comm)
+                               .add("communication_hidden", t.comm_hidden)
+                               .add("io", t.io)
+                               .add("evaluation_and_other", t.epoch - t.compute - t.comm - t.io))
+      .add("exchange", JsonObject()
+                           .add("overlap", s.overlap)
+                           .add("bucket_mb", s.bucket_mb)
+                           .add("bytes_per_step", t.bytes_per_step)
+                           .add("grad_precision", s.grad_precision)
+                           .add("skipped_steps", t.skipped_steps))
+      .add("peak_memory_mib_per_rank", s.peak_memory_mib_per_rank);
+  if (s.result.reason == StopReason::diverged)
+    summary.add("diverged", JsonObject().add("epoch", s.result.diverged_epoch).add("step", s.result.diverged_step));
+  return summary;
+}
+
+}  // namespace
+
+std::string metrics_row(const EpochMetrics& m) {
+  std::ostringstream out;
+  out << m.epoch << ',' << csv_field(m.train_loss) << ',' << csv_field(m.val_loss) << ','
+      << csv_field(m.val_accuracy) << ',' << csv_field(m.penalty) << ',' << csv_field(m.learning_rate) << ','
+      << csv_field(m.epoch_seconds) << ',' << csv_field(m.samples_per_second) << ',' << csv_field(m.test_loss)
+      << ',' << csv_field(m.test_accuracy) << ',' << csv_field(m.compute_seconds) << ','
+      << csv_field(m.comm_seconds) << ',' << csv_field(m.io_seconds) << ',' << csv_field(m.comm_hidden_seconds)
+      << ',' << csv_field(m.bytes_per_step) << ',' << m.skipped_steps;
+  return out.str();
+}
+
+void RunTotals::add(const EpochMetrics& m, std::size_t samples_per_epoch) {
+  compute += m.compute_seconds;
+  comm += m.comm_seconds;
+  comm_hidden += m.comm_hidden_seconds;
+  bytes_per_step = m.bytes_per_step;
+  skipped_steps += m.skipped_steps;
+  io += m.io_seconds;
+  epoch += m.epoch_seconds;
+  if (m.partial || !(m.samples_per_second > 0)) return;
+  samples += double(samples_per_epoch);
+  train_seconds += double(samples_per_epoch) / m.samples_per_second;
+}
+
+RunRecorder::RunRecorder(const std::string& dir, RunDirectory::Mode mode, const std::string& option,
+                         std::string config)
+    : directory_(dir, mode, option, "sinapsis train"), config_(std::move(config)) {}
+
+void RunRecorder::continue_metrics(const Checkpoint& resumed) {
+  rows_ = resumed.metric_rows ? *resumed.metric_rows : earlier_metrics(file("metrics.csv"), resumed.state.epochs_done);
+  for (auto& row : rows_)
+    for (auto fields = std::size_t(std::count(row.begin(), row.end(), ',')) + 1; fields < kMetricsColumns; ++fields)
+      row += ',';
+}
+
+void RunRecorder::write_metrics() {
+  directory_.before_writing();
+  AtomicFile config_file(file("config.ini"));
+  config_file.stream() << config_;
+  config_file.commit();
+  AtomicFile metrics(file("metrics.csv"));
+  metrics.stream() << kMetricsHeader << '\n';
+  for (const auto& row : rows_) metrics.stream() << row << '\n';
+  metrics.commit();
+}
+
+void RunRecorder::write_checkpoint(const Model<float>& model, Loss loss, const std::string& features,
+                                   const Standardizer& standardizer, const Trainer<float>::State& state,
+                                   const Args& arguments, int ranks) {
+  directory_.before_writing();
+  sinapsis::write_checkpoint(file("checkpoint.h5"), model, loss, features, standardizer, state, arguments, ranks,
+                             rows_);
+  write_metrics();
+}
+
+void RunRecorder::write_final(const Model<float>& model, Loss loss, const std::string& features,
+                              const Standardizer& standardizer, const RunSummary& summary) {
+  directory_.before_writing();
+  write_model_file(file("model.h5"), model, loss, features, standardizer);
+  write_metrics();
+  write_summary(summary);
+}
+
+void RunRecorder::write_summary(const RunSummary& summary) {
+  directory_.before_writing();
+  AtomicFile out(file("summary.json"));
+  out.stream() << summary_json(summary).text() << "\n";
+  out.commit();
+}
+
+}  // namespace sinapsis::cli

@@ -1,0 +1,103 @@
+// The files of a training run, RUN_DIR (run_directory.hpp says who may write
+// it when): what train writes there, in what format, and in what order.
+//
+//   config.ini     every option, defaults included (`--config` reads it back)
+//   metrics.csv    one row per finished epoch (kMetricsHeader); rewritten
+//                  whole with every checkpoint and at the end
+//   checkpoint.h5  the model, the trainer's state, the arguments and the
+//                  metrics rows so far (io/checkpoint.hpp)
+//   model.h5       the model kept (io/model_file.hpp)
+//   summary.json   what a person or a sweep reads afterwards (RunSummary)
+//
+// Every write goes through AtomicFile (or the HDF5 writers' own temporary
+// and rename): a reader sees a whole file or the previous one. The
+// checkpoint is written before metrics.csv, so metrics.csv is never ahead
+// of the checkpoint a resume starts from.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/trainer.hpp"
+#include "io/checkpoint.hpp"
+#include "launch/commands.hpp"
+#include "launch/run_directory.hpp"
+
+namespace sinapsis::cli {
+
+// The header of metrics.csv, and how many columns it names.
+inline constexpr std::string_view kMetricsHeader =
+    "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second,test_loss,"
+    "test_accuracy,compute_seconds,comm_seconds,io_seconds,comm_hidden_seconds,bytes_per_step,skipped_steps";
+
+// One metrics.csv row (without the newline): nine significant digits, an
+// empty field for what was not measured.
+std::string metrics_row(const EpochMetrics& m);
+
+// Totals over this invocation's epochs (rank 0's timings).
+struct RunTotals {
+  double compute = 0, comm = 0, comm_hidden = 0, io = 0, epoch = 0, samples = 0, train_seconds = 0;
+  double bytes_per_step = 0;
+  std::size_t skipped_steps = 0;
+  void add(const EpochMetrics& m, std::size_t samples_per_epoch);
+  double samples_per_second() const { return train_seconds > 0 ? samples / train_seconds : 0; }
+};
+
+// What summary.json says of a run.
+struct RunSummary {
+  std::string run_dir;
+  std::vector<std::pair<std::string, std::string>> configuration;  // option, value
+  int ranks = 1;
+  std::vector<std::string> hosts;
+  int blas_threads_per_rank = 1;
+  std::string architecture, loss;
+  std::size_t parameters = 0, training_samples = 0;
+  TrainResult result;
+  std::string stop_reason, monitor;
+  EpochMetrics last;  // the last epoch run (epoch 0: none)
+  std::vector<std::pair<std::string, Evaluation>> held_out;  // ("val" | "test", the kept model on it)
+  RunTotals totals;
+  double wall_seconds = 0;
+  bool overlap = false;
+  double bucket_mb = 0;
+  std::string grad_precision;
+  double peak_memory_mib_per_rank = 0;
+};
+
+// Writes RUN_DIR's files; rank 0 alone holds one, for the whole job.
+class RunRecorder {
+ public:
+  // Locks `dir` (RunDirectory, with its checks); `config` is config.ini's text.
+  RunRecorder(const std::string& dir, RunDirectory::Mode mode, const std::string& option, std::string config);
+
+  std::string file(const std::string& name) const { return directory_.file(name); }
+
+  // A resumed run continues its metrics rows: the checkpoint's, or for a
+  // checkpoint that does not hold them, metrics.csv's first `epochs` rows.
+  // Rows of an earlier version lack the newer columns: empty fields keep
+  // the file rectangular. DataError naming metrics.csv's line.
+  void continue_metrics(const Checkpoint& resumed);
+  void add_epoch(const EpochMetrics& m) { rows_.push_back(metrics_row(m)); }
+
+  // config.ini and metrics.csv.
+  void write_metrics();
+  // checkpoint.h5, then metrics.csv.
+  void write_checkpoint(const Model<float>& model, Loss loss, const std::string& features,
+                        const Standardizer& standardizer, const Trainer<float>::State& state, const Args& arguments,
+                        int ranks);
+  // model.h5, metrics.csv, then summary.json.
+  void write_final(const Model<float>& model, Loss loss, const std::string& features,
+                   const Standardizer& standardizer, const RunSummary& summary);
+  void write_summary(const RunSummary& summary);
+
+ private:
+  RunDirectory directory_;
+  std::string config_;
+  std::vector<std::string> rows_;
+};
+
+}  // namespace sinapsis::cli

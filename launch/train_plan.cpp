@@ -1,0 +1,230 @@
+#include "launch/train_plan.hpp"
+
+#include <unistd.h>  // access
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "core/half.hpp"
+#include "core/init.hpp"
+#include "launch/agreement.hpp"
+#include "launch/config_file.hpp"
+#include "launch/memory_check.hpp"
+
+namespace sinapsis::cli {
+namespace {
+
+// --hidden with one input and one output (the least any data gives) must
+// count in 64 bits and fit in memory; make_model() checks the real network.
+void check_hidden_fits(const std::string& hidden) {
+  const std::vector<std::size_t> widths = parse_size_list(hidden, "hidden");
+  try {
+    require_training_memory(Architecture::mlp(1, widths, Activation::linear, 1, Activation::linear), 1,
+                            option_text("hidden", hidden));
+  } catch (const ModelError& e) {  // the count overflows
+    throw UsageError(option_text("hidden", hidden) + " is too large: " + e.what());
+  }
+}
+
+// The options a resumed run may change: how long it runs, how it checkpoints
+// and reports, how it uses the machine. Everything else made the run what it
+// is; changing it would make the checkpoint's run and the recorded
+// configuration two different things.
+bool may_change_on_resume(const std::string& name) {
+  static const std::set<std::string> changeable{
+      "epochs",   "time-limit", "checkpoint-every", "checkpoint-seconds", "threads",  "prefetch", "overlap", "bucket-mb",
+      "quiet",    "progress",   "log-all-ranks",    "check-consistency",  "stall-timeout", "resume",
+      "out",      "config",     "overwrite"};
+  return changeable.count(name) > 0;
+}
+
+// Refuses a resume that changes an option the run cannot change (UsageError
+// naming the option, the run's value and the given one).
+void check_resume_changes(const Args& stored, const po::variables_map& now, const std::string& run_dir) {
+  po::options_description options("sinapsis train options");
+  TrainCommandOptions ignored;
+  describe(options, ignored);
+  po::variables_map before;
+  parse("train", stored, options, before, "");
+  const auto then_values = option_values(before, {});
+  for (const auto& [name, value] : option_values(now, {})) {
+    if (may_change_on_resume(name)) continue;
+    const auto then = std::find_if(then_values.begin(), then_values.end(), [&](const auto& p) { return p.first == name; });
+    const std::string was = then == then_values.end() ? "(not set)" : then->second;
+    if (was != value)
+      throw UsageError("--" + name + " cannot change when resuming " + run_dir + " (the run has " + was +
+                       ", given " + value + "); start a new run with --out instead");
+  }
+}
+
+// --resume RUN_DIR, if given: a first pass over the command line that reads
+// it alone (every other option passed over), as the second pass would.
+std::optional<std::string> resume_dir(const Args& args) {
+  po::options_description resume;
+  std::string dir;
+  resume.add_options()("resume", po::value(&dir));
+  return parse_known(args, resume).count("resume") ? std::optional(dir) : std::nullopt;
+}
+
+}  // namespace
+
+void describe(po::options_description& o, TrainCommandOptions& v) {
+  o.add_options()
+    ("data", po::value(&v.input.data)->required(), "training data: an HDF5 file (/features, /labels), a shard directory or a glob")
+    ("val-data", po::value(&v.input.val_data), "validation data, evaluated after every epoch (early stopping watches it)")
+    ("test-data", po::value(&v.input.test_data), "test data, evaluated after every epoch (reported only)")
+    ("val-split", number(&v.input.val_split, closed_open(0, 1))->default_value(0), "fraction of --data held out for validation (seeded, stratified)")
+    ("test-split", number(&v.input.test_split, closed_open(0, 1))->default_value(0), "fraction of --data held out for testing; the Playground's train ratio R% is --test-split 1-R/100")
+    ("features", po::value(&v.input.features)->default_value(""), "input features from 2-D points: any of x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2 (default: the data's columns)")
+    ("standardize", po::value(&v.input.standardize)->default_value("auto"), "auto|on|off: scale inputs to mean 0, std 1 with the training data's statistics (auto: on, except for Playground data)")
+    ("out", po::value(&v.out)->required(), "run directory for model.h5 and metrics.csv")
+    ("overwrite", po::bool_switch(&v.overwrite), "replace a run already in --out")
+    ("hidden", po::value(&v.hidden)->default_value(v.hidden), "hidden layer widths, e.g. 8,8 ('none' for no hidden layer)")
+    ("activation", po::value(&v.activation)->default_value(v.activation), "hidden units: linear|sigmoid|tanh|relu")
+    ("output", po::value(&v.output)->default_value(v.output), "output units: linear|sigmoid|tanh|softmax (auto: softmax for cce, sigmoid for bce, linear for mse)")
+    ("loss", po::value(&v.loss)->default_value(v.loss), "mse|bce|cce (auto: cce for class labels, mse for real targets)")
+    ("init", po::value(&v.init)->default_value(v.init), "weight initializer: glorot|he|playground")
+    ("init-model", po::value(&v.init_model), "start from the weights of this model file instead")
+    ("lr", number(&v.lr, above(0))->default_value(v.lr, "0.03"), "learning rate (> 0)")
+    ("lr-schedule", po::value(&v.schedule)->default_value(v.schedule), "constant|step (multiply by --lr-decay every --lr-decay-every epochs)")
+    ("lr-decay", number(&v.lr_decay, open_closed(0, 1))->default_value(v.lr_decay), "step schedule factor, in (0, 1]")
+    ("lr-decay-every", number(&v.lr_decay_every, at_least(1))->default_value(v.lr_decay_every), "step schedule period, epochs (>= 1)")
+    ("warmup-steps", number(&v.warmup_steps)->default_value(v.warmup_steps), "linear learning-rate warm-up over this many steps (0: none)")
+    ("momentum", number(&v.momentum, closed_open(0, 1))->default_value(v.momentum), "SGD momentum, in [0, 1)")
+    ("nesterov", po::bool_switch(&v.nesterov), "use Nesterov momentum")
+    ("batch", number(&v.batch, at_least(1))->default_value(v.batch),
+     "samples per SGD step, across all ranks (>= 1; a batch larger than the training data is the whole data: "
+     "full-batch gradient descent)")
+    ("epochs", number(&v.epochs, at_least(1))->default_value(v.epochs), "maximum passes over the training data (>= 1)")
+    ("l1", number(&v.l1, at_least(0))->default_value(v.l1), "L1 penalty on weights: l1 * sum|w| (>= 0)")
+    ("l2", number(&v.l2, at_least(0))->default_value(v.l2), "L2 penalty on weights: l2 * 0.5 * sum w^2 (>= 0)")
+    ("keep-prob", number(&v.keep_prob, open_closed(0, 1))->default_value(v.keep_prob), "dropout: probability of KEEPING a hidden unit, in (0, 1]")
+    ("patience", number(&v.patience)->default_value(v.patience), "early stopping: epochs without improvement before stopping (0: off)")
+    ("min-delta", number(&v.min_delta, at_least(0))->default_value(v.min_delta), "early stopping: smallest change that counts as improvement (>= 0)")
+    ("monitor", po::value(&v.monitor)->default_value(v.monitor), "early stopping metric: val_loss|val_accuracy|train_loss")
+    ("no-restore-best", po::bool_switch(&v.no_restore_best), "keep the last weights, not the best, when early stopping")
+    ("seed", number(&v.seed)->default_value(v.seed), "seed for initialization, shuffling and dropout")
+    ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
+    ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
+    ("overlap", po::value(&v.overlap)->default_value(v.overlap),
+     "sum gradients in buckets on a background thread while backward runs: auto|on|off (auto: on when the ranks "
+     "span more than one host and each rank may run on more cores than its BLAS threads, so the exchange thread "
+     "has a core of its own; otherwise one fused sum after backward, measured faster there)")
+    ("bucket-mb", number(&v.bucket_mb, closed(0.01, 1024))->default_value(v.bucket_mb),
+     "with --overlap: megabytes (2^20 bytes) of gradient per bucket")
+    ("grad-precision", po::value(&v.grad_precision)->default_value(v.grad_precision),
+     "fp32|bf16|fp16: gradients cross the network as 16-bit values (half the bytes), summed in fp32 and "
+     "identical on every rank; fp16 scales the loss and skips steps that overflow (counted in metrics.csv)")
+    ("quiet", po::bool_switch(&v.quiet), "print only the final summary")
+    ("progress", po::value(&v.progress)->default_value(v.progress),
+     "bar|plain|auto: a redrawn progress bar, or timestamped lines for logs (auto: bar on a terminal, "
+     "plain under mpirun/srun, whose ranks see a pseudo-terminal even when the job's output goes to a file)")
+    ("log-all-ranks", po::bool_switch(&v.log_all_ranks),
+     "every rank prints its epoch lines (with its own compute/comm/io seconds), prefixed by its rank")
+    ("checkpoint-every", number(&v.checkpoint_every)->default_value(0), "write RUN_DIR/checkpoint.h5 every this many epochs (0: never)")
+    ("checkpoint-seconds", number(&v.checkpoint_seconds, at_least(0))->default_value(0), "also write it when this many seconds passed since the last one (0: never)")
+    ("time-limit", number(&v.time_limit_minutes, closed(0, kMaxTimeLimitMinutes))->default_value(0),
+     "minutes this run may take: checkpoint and stop (exit status 75, resume me) before then (0: no limit)")
+    ("stall-timeout", number(&v.stall_timeout_seconds, closed(0, kMaxTimeLimitMinutes * 60))->default_value(0),
+     "seconds a rank may wait for the others at a collective before the ranks that keep it waiting are named and "
+     "the job ends (exit status 1; the last checkpoint is kept). 0: automatic, 600 while reading data, then the "
+     "larger of 120 and 20 times the longest step or epoch-end seen")
+    ("resume", po::value(&v.resume), "continue the run in this RUN_DIR from its checkpoint.h5, with its options (options given here override them)")
+    ("check-consistency", po::value(&v.check_consistency)->default_value(v.check_consistency)->implicit_value(true),
+     "compare a hash of the parameters across ranks after every epoch; a mismatch is an error (on in debug builds)");
+}
+
+void TrainCommandOptions::validate() const {
+  const TrainCommandOptions& v = *this;
+  // The numeric options' ranges were checked as they were parsed (number()).
+  cli::validate(v.input);
+  if (v.schedule != "constant" && v.schedule != "step")
+    throw UsageError("--lr-schedule: unknown schedule '" + v.schedule + "' (expected constant or step)");
+  if (v.nesterov && v.momentum == 0) throw UsageError("--nesterov needs --momentum > 0");
+  const Activation hidden_units = parse_activation(v.activation, "--activation");
+  if (!is_hidden_activation(hidden_units))
+    throw UsageError("--activation: " + v.activation + " is an output unit, not a hidden one");
+  if (hidden_units == Activation::step)
+    throw UsageError("--activation: step units cannot be trained (derivative zero almost everywhere); use sigmoid, tanh or relu");
+  if (v.output != "auto") {
+    const Activation output_units = parse_activation(v.output, "--output");
+    if (output_units == Activation::step)
+      throw UsageError("--output: step units cannot be trained; use sigmoid, tanh or linear");
+  }
+  if (v.loss != "auto") parse_loss(v.loss, "--loss");
+  if (v.progress != "auto" && v.progress != "bar" && v.progress != "plain")
+    throw UsageError("--progress: unknown value '" + v.progress + "' (expected auto, bar or plain)");
+  if (v.prefetch != "auto" && v.prefetch != "on" && v.prefetch != "off")
+    throw UsageError("--prefetch: unknown value '" + v.prefetch + "' (expected auto, on or off)");
+  parse_grad_precision(v.grad_precision, "--grad-precision");
+  if (v.overlap != "auto" && v.overlap != "on" && v.overlap != "off")
+    throw UsageError("--overlap: unknown value '" + v.overlap + "' (expected auto, on or off)");
+  parse_initializer(v.init, "--init");
+  parse_monitor(v.monitor, "--monitor");
+  check_hidden_fits(v.hidden);
+  namespace fs = std::filesystem;
+  if (fs::exists(v.out) && !fs::is_directory(v.out))
+    throw UsageError("--out: " + v.out + " exists and is not a directory");
+  // RUN_DIR must be creatable: its nearest existing ancestor a writable directory.
+  fs::path existing = fs::absolute(v.out);
+  while (!existing.empty() && !fs::exists(existing) && existing != existing.parent_path()) existing = existing.parent_path();
+  if (!fs::is_directory(existing))
+    throw UsageError("--out: " + v.out + " cannot be created: " + existing.string() + " is not a directory");
+  if (::access(existing.c_str(), W_OK) != 0)
+    throw UsageError("--out: " + v.out + " cannot be written: no write permission in " + existing.string());
+  // (Whether RUN_DIR already holds a run is checked once it is locked: RunDirectory.)
+}
+
+void TrainPlan::check() const {
+  if (resumed && options.overwrite) throw UsageError("--overwrite and --resume: choose one");
+  if (resumed) check_resume_changes(resumed->arguments, values, options.out);
+  options.validate();
+}
+
+std::string TrainPlan::config_text() const { return cli::config_text("train", values, {"resume", "overwrite"}); }
+
+std::optional<TrainPlan> read_train_plan(const Args& args, Communicator& comm, bool silent) {
+  TrainPlan plan;
+  po::options_description options("sinapsis train options");
+  describe(options, plan.options);
+  // --resume RUN_DIR: the checkpoint's own options, overridden by any given.
+  plan.arguments = args;
+  if (const auto dir = resume_dir(args)) {
+    agree(comm, [&] { plan.resumed = read_checkpoint((std::filesystem::path(*dir) / "checkpoint.h5").string()); });
+    // (--out is the directory resumed; --overwrite was for the start of the run)
+    plan.arguments = merge_arguments(options, plan.resumed->arguments, args, {"out", "overwrite"});
+    plan.arguments.insert(plan.arguments.end(), {"--out", *dir});
+  }
+  // The options of --config FILE, as if given (the checkpoint stores these).
+  plan.arguments = expand_config("train", options, plan.arguments);
+  if (!parse("train", plan.arguments, options, plan.values, "--data TRAIN.h5 --out RUN_DIR [options]"))
+    return std::nullopt;
+  if (silent) plan.options.quiet = true;
+  return plan;
+}
+
+TrainOptions trainer_options(const TrainCommandOptions& v, Loss loss, int usable_cpus) {
+  TrainOptions t;
+  t.loss = loss;
+  t.batch = v.batch;
+  t.epochs = v.epochs;
+  t.schedule = {v.lr, v.schedule == "step" ? ScheduleKind::step_decay : ScheduleKind::constant, v.lr_decay,
+                v.lr_decay_every, v.warmup_steps};
+  t.sgd = {v.momentum, v.nesterov, {v.l1, v.l2}};
+  t.keep_prob = v.keep_prob;
+  t.early_stopping = {v.patience, v.min_delta, !v.no_restore_best};
+  t.checkpoints = {v.checkpoint_every, v.checkpoint_seconds};
+  t.monitor = parse_monitor(v.monitor, "--monitor");
+  t.seed = v.seed;
+  // Under mpirun each rank is bound to one core, where a helper thread
+  // would preempt compute.
+  t.prefetch = v.prefetch == "on"    ? TrainOptions::Prefetch::on
+               : v.prefetch == "off" ? TrainOptions::Prefetch::off
+               : usable_cpus < 2     ? TrainOptions::Prefetch::off
+                                     : TrainOptions::Prefetch::automatic;
+  t.grad_precision = parse_grad_precision(v.grad_precision, "--grad-precision");
+  return t;
+}
+
+}  // namespace sinapsis::cli
