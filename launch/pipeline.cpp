@@ -33,7 +33,8 @@ void check_classes_fit(const Dataset& part, const DataSource& source, std::size_
 
 }  // namespace
 
-void validate(const DataOptions& o) {
+void DataOptions::validate() const {
+  const DataOptions& o = *this;
   FeatureSet::parse(o.features, "--features");
   if (o.standardize != "auto" && o.standardize != "on" && o.standardize != "off")
     throw UsageError("--standardize: unknown value '" + o.standardize + "' (expected auto, on or off)");

@@ -26,6 +26,9 @@ struct DataOptions {
   std::size_t classes = 0;
   std::string classes_from;          // "the model m.h5", for messages
   std::uint64_t seed = 1;
+
+  // Checks what needs no file (names, the two splits together): UsageError.
+  void validate() const;
 };
 
 struct PreparedData {
@@ -37,9 +40,6 @@ struct PreparedData {
   std::optional<DataSource> val_source, test_source;
 };
 
-// Checks the options that need no file (names, the two splits together);
-// throws UsageError.
-void validate(const DataOptions& options);
 // Each rank reads only its part of every data set, splits it and computes
 // the input features: local work, no collective (run it inside agree()).
 PreparedData read_training_data(const DataOptions& options, std::size_t rank, std::size_t ranks);

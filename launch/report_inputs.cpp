@@ -172,7 +172,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& source) {
     throw DataError(source + ": no 'data = ...' under [train] (not a config.ini that sinapsis train wrote)");
   config.restore_best = !no_restore_best;
   try {
-    validate(config.data);
+    config.data.validate();
   } catch (const UsageError& e) {
     throw DataError(source + ": " + e.what());
   }

@@ -43,6 +43,9 @@ struct SweepOptions {
   double target_loss = -1;
   std::uint64_t seed = 1;
   bool resume = false, overwrite = false, quiet = false;
+
+  // The checks that need neither the grid nor the job (UsageError).
+  void validate() const;
 };
 
 void describe(po::options_description& o, SweepOptions& v) {
@@ -75,6 +78,14 @@ void describe(po::options_description& o, SweepOptions& v) {
     ("resume", po::bool_switch(&v.resume), "continue the sweep in --out: keep finished trials, rerun unfinished ones")
     ("overwrite", po::bool_switch(&v.overwrite), "replace a sweep already in --out")
     ("quiet", po::bool_switch(&v.quiet), "print only the result");
+}
+
+void SweepOptions::validate() const {
+  if (prune != "none" && prune != "asha") throw UsageError("--prune: unknown value '" + prune + "' (expected none or asha)");
+  if (max_epochs < min_epochs)
+    throw UsageError("--max-epochs must be >= --min-epochs, got " + std::to_string(max_epochs));
+  if (target_metric != "auto" && target_metric != "val_loss" && target_metric != "test_loss")
+    throw UsageError("--target-metric: unknown metric '" + target_metric + "' (expected val_loss or test_loss)");
 }
 
 // "layers, nodes per layer, inputs", as the lecture's exercise asks.
@@ -349,11 +360,7 @@ void check_sweep(SweepPlan& plan, Communicator& world) {
   plan.slice = parse_slice(v.slice);
   for (const auto& t : plan.grid)
     if (t.id % plan.slice.count == plan.slice.index) plan.trials.push_back(t);
-  if (v.prune != "none" && v.prune != "asha") throw UsageError("--prune: unknown value '" + v.prune + "' (expected none or asha)");
-  if (v.max_epochs < v.min_epochs)
-    throw UsageError("--max-epochs must be >= --min-epochs, got " + std::to_string(v.max_epochs));
-  if (v.target_metric != "auto" && v.target_metric != "val_loss" && v.target_metric != "test_loss")
-    throw UsageError("--target-metric: unknown metric '" + v.target_metric + "' (expected val_loss or test_loss)");
+  v.validate();
   if (v.prune == "none") order_by_cost(plan.trials);
   if (world.size() % int(v.ranks_per_trial) != 0)
     throw UsageError("--ranks-per-trial " + std::to_string(v.ranks_per_trial) + " must divide the job's " +

@@ -138,7 +138,7 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
 void TrainCommandOptions::validate() const {
   const TrainCommandOptions& v = *this;
   // The numeric options' ranges were checked as they were parsed (number()).
-  cli::validate(v.input);
+  v.input.validate();
   if (v.schedule != "constant" && v.schedule != "step")
     throw UsageError("--lr-schedule: unknown schedule '" + v.schedule + "' (expected constant or step)");
   if (v.nesterov && v.momentum == 0) throw UsageError("--nesterov needs --momentum > 0");
