@@ -27,7 +27,7 @@
 #include "io/atomic_file.hpp"
 #include "io/checkpoint.hpp"
 #include "io/data_file.hpp"
-#include "io/json.hpp"
+#include "io/json_text.hpp"
 #include "io/model_file.hpp"
 #include "launch/options.hpp"
 #include "dist/communicator_group.hpp"
@@ -306,12 +306,15 @@ struct RunTotals {
   double samples_per_second() const { return train_seconds > 0 ? samples / train_seconds : 0; }
 };
 
-JsonObject epoch_json(const EpochMetrics& m) {
-  JsonObject o;
-  o.add("epoch", m.epoch).add("train_loss", m.train_loss).add("val_loss", m.val_loss).add("val_accuracy", m.val_accuracy)
-      .add("test_loss", m.test_loss).add("test_accuracy", m.test_accuracy).add("penalty", m.penalty)
-      .add("learning_rate", m.learning_rate);
-  return o;
+nlohmann::ordered_json epoch_json(const EpochMetrics& m) {
+  return {{"epoch", m.epoch},
+          {"train_loss", m.train_loss},
+          {"val_loss", m.val_loss},
+          {"val_accuracy", m.val_accuracy},
+          {"test_loss", m.test_loss},
+          {"test_accuracy", m.test_accuracy},
+          {"penalty", m.penalty},
+          {"learning_rate", m.learning_rate}};
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -643,53 +646,52 @@ TrainOutcome run_training(const Args& args, Communicator& comm, bool silent) {
   // RUN_DIR/summary.json (rank 0): what a person or a sweep reads afterwards.
   const auto write_summary = [&](const std::string& stop_reason,
                                  const std::vector<std::pair<std::string, Evaluation>>& held_out) {
-    JsonObject options_json;
-    for (const auto& [name, value] : option_values(values, {"resume"})) options_json.add(name, value);
-    JsonObject best;
-    best.add("epoch", result.best_epoch)
-        .add("monitor", (val_data ? v.monitor : std::string("train_loss")))
-        .add("value", result.best_monitored);
-    JsonObject kept;
-    for (const auto& [name, e] : held_out) kept.add(name + "_loss", e.loss).add(name + "_accuracy", e.accuracy);
-    JsonObject summary;
-    summary.add("sinapsis", SINAPSIS_VERSION)
-        .add("commit", kBuildCommit)
-        .add("run_dir", run_dir)
-        .add("configuration", options_json)
-        .add("ranks", comm.size())
-        .add("hosts", layout.hosts())
-        .add("blas_threads_per_rank", resolve_threads(v.threads, layout))
-        .add("model", JsonObject()
-                          .add("architecture", arch.describe())
-                          .add("parameters", arch.parameter_count())
-                          .add("loss", std::string(loss_name(loss))))
-        .add("training_samples", total)
-        .add("epochs_run", result.epochs_run)
-        .add("stop_reason", stop_reason)
-        .add("final_epoch", last.epoch > 0 && !last.partial ? epoch_json(last) : JsonObject())
-        .add("best", best)
-        .add("kept_model", kept)
-        .add("wall_seconds", seconds_since(started))
-        .add("samples_per_second", run_totals.samples_per_second())
-        .add("time_seconds", JsonObject()
-                                 .add("compute", run_totals.compute)
-                                 .add("communication", run_totals.comm)
-                                 .add("communication_hidden", run_totals.comm_hidden)
-                                 .add("io", run_totals.io)
-                                 .add("evaluation_and_other",
-                                      run_totals.epoch - run_totals.compute - run_totals.comm - run_totals.io))
-        .add("exchange", JsonObject()
-                             .add("overlap", overlap && group.background())
-                             .add("bucket_mb", overlap ? v.bucket_mb : 0.0)
-                             .add("bytes_per_step", run_totals.bytes_per_step)
-                             .add("grad_precision", v.grad_precision)
-                             .add("skipped_steps", run_totals.skipped_steps))
-        .add("peak_memory_mib_per_rank", double(peak_kib) / 1024);
+    nlohmann::ordered_json options_json = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : option_values(values, {"resume"})) options_json[name] = value;
+    nlohmann::ordered_json kept = nlohmann::ordered_json::object();
+    for (const auto& [name, e] : held_out) {
+      kept[name + "_loss"] = e.loss;
+      kept[name + "_accuracy"] = e.accuracy;
+    }
+    nlohmann::ordered_json summary = {
+        {"sinapsis", SINAPSIS_VERSION},
+        {"commit", kBuildCommit},
+        {"run_dir", run_dir},
+        {"configuration", options_json},
+        {"ranks", comm.size()},
+        {"hosts", layout.hosts()},
+        {"blas_threads_per_rank", resolve_threads(v.threads, layout)},
+        {"model",
+         {{"architecture", arch.describe()}, {"parameters", arch.parameter_count()}, {"loss", loss_name(loss)}}},
+        {"training_samples", total},
+        {"epochs_run", result.epochs_run},
+        {"stop_reason", stop_reason},
+        {"final_epoch", last.epoch > 0 && !last.partial ? epoch_json(last) : nlohmann::ordered_json::object()},
+        {"best",
+         {{"epoch", result.best_epoch},
+          {"monitor", val_data ? v.monitor : std::string("train_loss")},
+          {"value", result.best_monitored}}},
+        {"kept_model", kept},
+        {"wall_seconds", seconds_since(started)},
+        {"samples_per_second", run_totals.samples_per_second()},
+        {"time_seconds",
+         {{"compute", run_totals.compute},
+          {"communication", run_totals.comm},
+          {"communication_hidden", run_totals.comm_hidden},
+          {"io", run_totals.io},
+          {"evaluation_and_other", run_totals.epoch - run_totals.compute - run_totals.comm - run_totals.io}}},
+        {"exchange",
+         {{"overlap", overlap && group.background()},
+          {"bucket_mb", overlap ? v.bucket_mb : 0.0},
+          {"bytes_per_step", run_totals.bytes_per_step},
+          {"grad_precision", v.grad_precision},
+          {"skipped_steps", run_totals.skipped_steps}}},
+        {"peak_memory_mib_per_rank", double(peak_kib) / 1024}};
     if (result.reason == StopReason::diverged)
-      summary.add("diverged", JsonObject().add("epoch", result.diverged_epoch).add("step", result.diverged_step));
+      summary["diverged"] = {{"epoch", result.diverged_epoch}, {"step", result.diverged_step}};
     run_directory->before_writing();
     AtomicFile file(in_run("summary.json"));
-    file.stream() << summary.text() << "\n";
+    file.stream() << json_text(summary) << "\n";
     file.commit();
   };
 
