@@ -11,6 +11,7 @@ packages=(
   libopenblas-dev
   libhdf5-dev hdf5-tools zlib1g-dev
   libboost-program-options-dev
+  nlohmann-json3-dev
   libgtest-dev googletest
   libbenchmark-dev
   slurmctld slurmd slurm-client munge   # the SLURM system test (tests/slurm)

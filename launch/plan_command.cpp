@@ -22,7 +22,7 @@
 #include "core/scaling_model.hpp"
 #include "io/atomic_file.hpp"
 #include "io/data_file.hpp"
-#include "io/json.hpp"
+#include "io/json_text.hpp"
 #include "io/model_file.hpp"
 #include "launch/host_layout.hpp"
 #include "launch/memory_check.hpp"
@@ -452,56 +452,57 @@ std::string table(const std::vector<PlanRow>& rows) {
 }
 
 std::string json(const PlanOptions& v, const Architecture& a, const Calibration& c, const std::vector<PlanRow>& rows) {
-  std::vector<std::string> layers;
-  std::vector<JsonObject> json_rows;
-  for (const auto& r : rows) {
-    JsonObject row;
-    row.add("ranks", r.ranks).add("nodes", r.nodes).add("overlap", r.overlap).add("exchange", std::string(r.exchange))
-        .add("step_seconds", r.step.step_seconds).add("compute_seconds", r.step.compute_seconds)
-        .add("comm_seconds", r.step.exposed_comm_seconds).add("comm_total_seconds", r.step.comm_seconds)
-        .add("samples_per_second", r.samples_per_second).add("speedup", r.speedup).add("efficiency", r.efficiency);
-    if (r.min_batch_per_rank) row.add("min_batch_per_rank_90", *r.min_batch_per_rank);
-    else row.add_null("min_batch_per_rank_90");
-    json_rows.push_back(row.add("bytes_per_step", r.step.bytes_per_step).add("wait_seconds", r.step.wait_seconds));
-  }
+  using nlohmann::ordered_json;
+  ordered_json json_rows = ordered_json::array();
+  for (const auto& r : rows)
+    json_rows.push_back({{"ranks", r.ranks},
+                         {"nodes", r.nodes},
+                         {"overlap", r.overlap},
+                         {"exchange", r.exchange},
+                         {"step_seconds", r.step.step_seconds},
+                         {"compute_seconds", r.step.compute_seconds},
+                         {"comm_seconds", r.step.exposed_comm_seconds},
+                         {"comm_total_seconds", r.step.comm_seconds},
+                         {"samples_per_second", r.samples_per_second},
+                         {"speedup", r.speedup},
+                         {"efficiency", r.efficiency},
+                         {"min_batch_per_rank_90", r.min_batch_per_rank ? ordered_json(*r.min_batch_per_rank) : nullptr},
+                         {"bytes_per_step", r.step.bytes_per_step},
+                         {"wait_seconds", r.step.wait_seconds}});
   const auto link = [](const Link& l) {
-    return JsonObject().add("alpha_seconds", l.alpha).add("beta_seconds_per_byte", l.beta).add("gamma_seconds_per_byte", l.gamma);
+    return ordered_json{{"alpha_seconds", l.alpha}, {"beta_seconds_per_byte", l.beta}, {"gamma_seconds_per_byte", l.gamma}};
   };
-  const JsonObject inputs = JsonObject()
-                                .add("network", a.describe())
-                                .add("parameters", a.parameter_count())
-                                .add("batch_per_rank", v.batch_per_rank)
-                                .add("ranks_per_node", v.ranks_per_node)
-                                .add("cores_per_node", c.cores_per_node)
-                                .add("grad_precision", v.grad_precision)
-                                .add("overlap", v.overlap)
-                                .add("bucket_mb", v.bucket_mb);
-  std::vector<JsonObject> measured_steps;
+  ordered_json measured_steps = ordered_json::array();
   for (const MeasuredSteps& m : c.rates.measured_steps)
-    measured_steps.push_back(JsonObject()
-                                 .add("together", m.together)
-                                 .add("mean_step_seconds", m.mean_seconds)
-                                 .add("scale", m.scale)
-                                 .add("steps_timed", m.spread.size())
-                                 .add("slowest_of_2", expected_largest(m.spread, 2))
-                                 .add("slowest_of_1024", expected_largest(m.spread, 1024)));
-  const JsonObject calibration = JsonObject()
-                                     .add("gemm_gflops", c.gflops)
-                                     .add("gemm_measured", c.gemm_measured)
-                                     .add("blas_threads", c.threads)
-                                     .add("memory_bytes_per_second", c.rates.memory_bytes_per_second)
-                                     .add("memory_measured", c.memory_measured)
-                                     .add("trainer_steps", measured_steps)
-                                     .add("link_source", c.link_source)
-                                     .add("network", link(c.cluster.network))
-                                     .add("shared_memory", link(c.cluster.shared_memory));
-  return JsonObject()
-             .add("format", "sinapsis-plan")
-             .add("version", 1)
-             .add("inputs", inputs)
-             .add("calibration", calibration)
-             .add("rows", json_rows)
-             .text() + "\n";
+    measured_steps.push_back({{"together", m.together},
+                              {"mean_step_seconds", m.mean_seconds},
+                              {"scale", m.scale},
+                              {"steps_timed", m.spread.size()},
+                              {"slowest_of_2", expected_largest(m.spread, 2)},
+                              {"slowest_of_1024", expected_largest(m.spread, 1024)}});
+  const ordered_json plan = {{"format", "sinapsis-plan"},
+                             {"version", 1},
+                             {"inputs",
+                              {{"network", a.describe()},
+                               {"parameters", a.parameter_count()},
+                               {"batch_per_rank", v.batch_per_rank},
+                               {"ranks_per_node", v.ranks_per_node},
+                               {"cores_per_node", c.cores_per_node},
+                               {"grad_precision", v.grad_precision},
+                               {"overlap", v.overlap},
+                               {"bucket_mb", v.bucket_mb}}},
+                             {"calibration",
+                              {{"gemm_gflops", c.gflops},
+                               {"gemm_measured", c.gemm_measured},
+                               {"blas_threads", c.threads},
+                               {"memory_bytes_per_second", c.rates.memory_bytes_per_second},
+                               {"memory_measured", c.memory_measured},
+                               {"trainer_steps", measured_steps},
+                               {"link_source", c.link_source},
+                               {"network", link(c.cluster.network)},
+                               {"shared_memory", link(c.cluster.shared_memory)}}},
+                             {"rows", json_rows}};
+  return json_text(plan) + "\n";
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "core/error.hpp"
+#include "io/json_text.hpp"
 #include "launch/options.hpp"
 
 namespace sinapsis::cli {
@@ -69,32 +70,33 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   }
 }
 
+using nlohmann::ordered_json;
+
+// "FILE line N": where `value` of `json` starts, for messages.
+std::string where(const JsonDocument& json, const ordered_json& value) {
+  return json.source() + " line " + std::to_string(json.line(value));
+}
+
 // A whole JSON number, as summaries write counts and epochs.
-std::size_t whole_number(const JsonValue& value, const std::string& key, const std::string& source) {
-  if (!(value.number >= 0 && value.number <= 9007199254740992.0 && value.number == std::floor(value.number)))
-    throw DataError(source + " line " + std::to_string(value.line) + ": \"" + key + "\" must be a whole number >= 0, got " +
-                    std::to_string(value.number));
-  return std::size_t(value.number);
+std::size_t whole_number(const JsonDocument& json, const ordered_json& value, const std::string& key) {
+  const double number = value.get<double>();
+  if (!(number >= 0 && number <= 9007199254740992.0 && number == std::floor(number)))
+    throw DataError(where(json, value) + ": \"" + key + "\" must be a whole number >= 0, got " + std::to_string(number));
+  return std::size_t(number);
 }
 
-// The member `key` of `object` if it has that type; nullptr if absent or
-// null; DataError if it holds something else.
-const JsonValue* member(const JsonValue& object, const std::string& key, JsonValue::Type type,
-                        const std::string& source) {
-  const JsonValue* value = object.find(key);
-  if (value == nullptr || value->type == JsonValue::Type::null) return nullptr;
-  if (value->type != type) {
-    static const char* const names[] = {"null", "true or false", "a number", "a string", "a list", "an object"};
-    throw DataError(source + " line " + std::to_string(value->line) + ": \"" + key + "\" must be " +
-                    names[int(type)]);
-  }
-  return value;
+// The member `key` of `object` if it is what `is` checks (`what`: "a
+// number", ...); nullptr if absent or null; DataError if it holds something else.
+const ordered_json* member(const JsonDocument& json, const ordered_json& object, const std::string& key,
+                           JsonTypeCheck is, const char* what) {
+  const auto value = object.find(key);
+  if (value == object.end() || value->is_null()) return nullptr;
+  if (!((*value).*is)()) throw DataError(where(json, *value) + ": \"" + key + "\" must be " + what);
+  return &*value;
 }
 
-JsonValue read_summary(const std::string& text, const fs::path& file) {
-  JsonValue json = read_json(text, file.string());
-  if (json.type != JsonValue::Type::object) throw DataError(file.string() + " line 1: not a JSON object");
-  return json;
+void require_object(const JsonDocument& json) {
+  if (!json.value().is_object()) throw DataError(json.source() + " line 1: not a JSON object");
 }
 
 }  // namespace
@@ -189,12 +191,13 @@ RunInputs read_run_inputs(const fs::path& run) {
   const fs::path summary = run / "summary.json";
   if (present(summary)) {
     in.summary_text = read_whole(summary);
-    const JsonValue json = read_summary(*in.summary_text, summary);
-    if (const JsonValue* best = member(json, "best", JsonValue::Type::object, summary.string())) {
-      if (const JsonValue* epoch = member(*best, "epoch", JsonValue::Type::number, summary.string()))
-        in.best_epoch = whole_number(*epoch, "epoch", summary.string());
-      if (const JsonValue* monitor = member(*best, "monitor", JsonValue::Type::string, summary.string()))
-        in.best_monitor = monitor->text;
+    const JsonDocument json = read_json(*in.summary_text, summary.string());
+    require_object(json);
+    if (const ordered_json* best = member(json, json.value(), "best", &ordered_json::is_object, "an object")) {
+      if (const ordered_json* epoch = member(json, *best, "epoch", &ordered_json::is_number, "a number"))
+        in.best_epoch = whole_number(json, *epoch, "epoch");
+      if (const ordered_json* monitor = member(json, *best, "monitor", &ordered_json::is_string, "a string"))
+        in.best_monitor = monitor->get<std::string>();
     }
   } else if (!in.has_checkpoint) {
     throw DataError(summary.string() + ": missing, and there is no checkpoint.h5 (the run neither finished nor "
@@ -218,20 +221,20 @@ SweepInputs read_sweep_inputs(const fs::path& sweep) {
   });
   const fs::path summary = sweep / "summary.json";
   in.summary_text = read_whole(summary);
-  const JsonValue json = read_summary(in.summary_text, summary);
-  const JsonValue* metric = member(json, "metric", JsonValue::Type::string, summary.string());
-  if (metric == nullptr || (metric->text != "val_loss" && metric->text != "test_loss"))
-    throw DataError(summary.string() + " line " + std::to_string(metric ? metric->line : 1) +
+  const JsonDocument json = read_json(in.summary_text, summary.string());
+  require_object(json);
+  const ordered_json* metric = member(json, json.value(), "metric", &ordered_json::is_string, "a string");
+  if (metric == nullptr || (*metric != "val_loss" && *metric != "test_loss"))
+    throw DataError((metric ? where(json, *metric) : summary.string() + " line 1") +
                     ": \"metric\" must be \"val_loss\" or \"test_loss\"");
-  in.by_test = metric->text == "test_loss";
-  if (const JsonValue* target = member(json, "target_loss", JsonValue::Type::number, summary.string()))
-    in.target_loss = target->number;
-  if (const JsonValue* simplest = member(json, "simplest_meeting_target", JsonValue::Type::object, summary.string())) {
-    const JsonValue* trial = member(*simplest, "trial", JsonValue::Type::number, summary.string());
-    if (trial == nullptr)
-      throw DataError(summary.string() + " line " + std::to_string(simplest->line) +
-                      ": \"simplest_meeting_target\" has no \"trial\"");
-    in.simplest = whole_number(*trial, "trial", summary.string());
+  in.by_test = *metric == "test_loss";
+  if (const ordered_json* target = member(json, json.value(), "target_loss", &ordered_json::is_number, "a number"))
+    in.target_loss = target->get<double>();
+  if (const ordered_json* simplest =
+          member(json, json.value(), "simplest_meeting_target", &ordered_json::is_object, "an object")) {
+    const ordered_json* trial = member(json, *simplest, "trial", &ordered_json::is_number, "a number");
+    if (trial == nullptr) throw DataError(where(json, *simplest) + ": \"simplest_meeting_target\" has no \"trial\"");
+    in.simplest = whole_number(json, *trial, "trial");
   }
   if (present(sweep / "sweep.args")) in.args_text = read_whole(sweep / "sweep.args");
   return in;
@@ -288,20 +291,20 @@ void parse_plan_csv(PlanInputs& plan, const std::string& source) {
 }
 
 void parse_plan_json(PlanInputs& plan, const std::string& source) {
-  const JsonValue json = read_json(plan.text, source);
-  const JsonValue* format = json.find("format");
-  if (json.type != JsonValue::Type::object || format == nullptr || format->text != "sinapsis-plan")
+  const JsonDocument json = read_json(plan.text, source);
+  const ordered_json& plan_json = json.value();
+  if (!plan_json.is_object() || !plan_json.contains("format") || plan_json["format"] != "sinapsis-plan")
     throw DataError(source + " line 1: not a plan of sinapsis plan --format json (no \"format\": \"sinapsis-plan\")");
-  const JsonValue* rows = member(json, "rows", JsonValue::Type::array, source);
-  if (rows == nullptr || rows->items.empty()) throw DataError(source + ": the plan has no rows");
-  for (const JsonValue& row : rows->items) {
-    const std::string where = source + " line " + std::to_string(row.line) + ": ";
+  const ordered_json* rows = member(json, plan_json, "rows", &ordered_json::is_array, "a list");
+  if (rows == nullptr || rows->empty()) throw DataError(source + ": the plan has no rows");
+  for (const ordered_json& row : *rows) {
+    const std::string at = where(json, row) + ": ";
     const auto value = [&](const char* key) {
-      const JsonValue* found = row.type == JsonValue::Type::object ? member(row, key, JsonValue::Type::number, source) : nullptr;
-      if (found == nullptr) throw DataError(where + "a row without \"" + key + "\"");
-      return found->number;
+      const ordered_json* found = row.is_object() ? member(json, row, key, &ordered_json::is_number, "a number") : nullptr;
+      if (found == nullptr) throw DataError(at + "a row without \"" + key + "\"");
+      return found->get<double>();
     };
-    add_plan_row(plan, value("ranks"), value("efficiency"), value("samples_per_second"), where);
+    add_plan_row(plan, value("ranks"), value("efficiency"), value("samples_per_second"), at);
   }
 }
 

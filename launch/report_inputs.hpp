@@ -10,7 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include "io/json.hpp"
 #include "io/model_file.hpp"
 #include "launch/pipeline.hpp"
 #include "launch/sweep_plan.hpp"

@@ -10,7 +10,7 @@
 #include "core/error.hpp"
 #include "core/number_text.hpp"
 #include "io/atomic_file.hpp"
-#include "io/json.hpp"
+#include "io/json_text.hpp"
 #include "io/model_file.hpp"
 #include "launch/build_commit.hpp"
 
@@ -40,57 +40,58 @@ std::vector<std::string> earlier_metrics(const std::string& path, std::size_t ep
   return rows;
 }
 
-JsonObject epoch_json(const EpochMetrics& m) {
-  JsonObject o;
-  o.add("epoch", m.epoch).add("train_loss", m.train_loss).add("val_loss", m.val_loss).add("val_accuracy", m.val_accuracy)
-      .add("test_loss", m.test_loss).add("test_accuracy", m.test_accuracy).add("penalty", m.penalty)
-      .add("learning_rate", m.learning_rate);
-  return o;
+nlohmann::ordered_json epoch_json(const EpochMetrics& m) {
+  return {{"epoch", m.epoch},
+          {"train_loss", m.train_loss},
+          {"val_loss", m.val_loss},
+          {"val_accuracy", m.val_accuracy},
+          {"test_loss", m.test_loss},
+          {"test_accuracy", m.test_accuracy},
+          {"penalty", m.penalty},
+          {"learning_rate", m.learning_rate}};
 }
 
-JsonObject summary_json(const RunSummary& s) {
-  JsonObject options_json;
-  for (const auto& [name, value] : s.configuration) options_json.add(name, value);
-  JsonObject best;
-  best.add("epoch", s.result.best_epoch).add("monitor", s.monitor).add("value", s.result.best_monitored);
-  JsonObject kept;
-  for (const auto& [name, e] : s.held_out) kept.add(name + "_loss", e.loss).add(name + "_accuracy", e.accuracy);
+nlohmann::ordered_json summary_json(const RunSummary& s) {
+  nlohmann::ordered_json options = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : s.configuration) options[name] = value;
+  nlohmann::ordered_json kept = nlohmann::ordered_json::object();
+  for (const auto& [name, e] : s.held_out) {
+    kept[name + "_loss"] = e.loss;
+    kept[name + "_accuracy"] = e.accuracy;
+  }
   const RunTotals& t = s.totals;
-  JsonObject summary;
-  summary.add("sinapsis", SINAPSIS_VERSION)
-      .add("commit", kBuildCommit)
-      .add("run_dir", s.run_dir)
-      .add("configuration", options_json)
-      .add("ranks", s.ranks)
-      .add("hosts", s.hosts)
-      .add("blas_threads_per_rank", s.blas_threads_per_rank)
-      .add("model", JsonObject()
-                        .add("architecture", s.architecture)
-                        .add("parameters", s.parameters)
-                        .add("loss", s.loss))
-      .add("training_samples", s.training_samples)
-      .add("epochs_run", s.result.epochs_run)
-      .add("stop_reason", s.stop_reason)
-      .add("final_epoch", s.last.epoch > 0 && !s.last.partial ? epoch_json(s.last) : JsonObject())
-      .add("best", best)
-      .add("kept_model", kept)
-      .add("wall_seconds", s.wall_seconds)
-      .add("samples_per_second", t.samples_per_second())
-      .add("time_seconds", JsonObject()
-                               .add("compute", t.compute)
-                               .add("communication", t.comm)
-                               .add("communication_hidden", t.comm_hidden)
-                               .add("io", t.io)
-                               .add("evaluation_and_other", t.epoch - t.compute - t.comm - t.io))
-      .add("exchange", JsonObject()
-                           .add("overlap", s.overlap)
-                           .add("bucket_mb", s.bucket_mb)
-                           .add("bytes_per_step", t.bytes_per_step)
-                           .add("grad_precision", s.grad_precision)
-                           .add("skipped_steps", t.skipped_steps))
-      .add("peak_memory_mib_per_rank", s.peak_memory_mib_per_rank);
+  nlohmann::ordered_json summary = {
+      {"sinapsis", SINAPSIS_VERSION},
+      {"commit", kBuildCommit},
+      {"run_dir", s.run_dir},
+      {"configuration", options},
+      {"ranks", s.ranks},
+      {"hosts", s.hosts},
+      {"blas_threads_per_rank", s.blas_threads_per_rank},
+      {"model", {{"architecture", s.architecture}, {"parameters", s.parameters}, {"loss", s.loss}}},
+      {"training_samples", s.training_samples},
+      {"epochs_run", s.result.epochs_run},
+      {"stop_reason", s.stop_reason},
+      {"final_epoch", s.last.epoch > 0 && !s.last.partial ? epoch_json(s.last) : nlohmann::ordered_json::object()},
+      {"best", {{"epoch", s.result.best_epoch}, {"monitor", s.monitor}, {"value", s.result.best_monitored}}},
+      {"kept_model", kept},
+      {"wall_seconds", s.wall_seconds},
+      {"samples_per_second", t.samples_per_second()},
+      {"time_seconds",
+       {{"compute", t.compute},
+        {"communication", t.comm},
+        {"communication_hidden", t.comm_hidden},
+        {"io", t.io},
+        {"evaluation_and_other", t.epoch - t.compute - t.comm - t.io}}},
+      {"exchange",
+       {{"overlap", s.overlap},
+        {"bucket_mb", s.bucket_mb},
+        {"bytes_per_step", t.bytes_per_step},
+        {"grad_precision", s.grad_precision},
+        {"skipped_steps", t.skipped_steps}}},
+      {"peak_memory_mib_per_rank", s.peak_memory_mib_per_rank}};
   if (s.result.reason == StopReason::diverged)
-    summary.add("diverged", JsonObject().add("epoch", s.result.diverged_epoch).add("step", s.result.diverged_step));
+    summary["diverged"] = {{"epoch", s.result.diverged_epoch}, {"step", s.result.diverged_step}};
   return summary;
 }
 
@@ -162,7 +163,7 @@ void RunRecorder::write_final(const Model<float>& model, Loss loss, const std::s
 void RunRecorder::write_summary(const RunSummary& summary) {
   directory_.before_writing();
   AtomicFile out(file("summary.json"));
-  out.stream() << summary_json(summary).text() << "\n";
+  out.stream() << json_text(summary_json(summary)) << "\n";
   out.commit();
 }
 

@@ -22,7 +22,7 @@
 #include "core/random.hpp"
 #include "io/atomic_file.hpp"
 #include "io/file_lock.hpp"
-#include "io/json.hpp"
+#include "io/json_text.hpp"
 #include "launch/agreement.hpp"
 #include "launch/config_file.hpp"
 #include "launch/options.hpp"
@@ -120,15 +120,20 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
 
   const auto loss = [&](const TrialRecord& r) { return metric == "test_loss" ? r.test_loss : r.val_loss; };
   const auto describe_trial = [&](const TrialRecord& r) {
-    JsonObject o;
-    o.add("trial", r.config.id)
-        .add("network", network_text(r))
-        .add("layers", r.config.depth).add("nodes_per_layer", r.config.width).add("inputs", r.inputs)
-        .add("features", r.config.features).add("elements", r.elements()).add("parameters", r.parameters)
-        .add("val_loss", r.val_loss).add("test_loss", r.test_loss)
-        .add("test_accuracy", r.test_accuracy).add("epochs_run", r.epochs_run).add("status", r.status)
-        .add("run_dir", run_dirs.at(r.config.id));
-    return o;
+    return nlohmann::ordered_json{{"trial", r.config.id},
+                                  {"network", network_text(r)},
+                                  {"layers", r.config.depth},
+                                  {"nodes_per_layer", r.config.width},
+                                  {"inputs", r.inputs},
+                                  {"features", r.config.features},
+                                  {"elements", r.elements()},
+                                  {"parameters", r.parameters},
+                                  {"val_loss", r.val_loss},
+                                  {"test_loss", r.test_loss},
+                                  {"test_accuracy", r.test_accuracy},
+                                  {"epochs_run", r.epochs_run},
+                                  {"status", r.status},
+                                  {"run_dir", run_dirs.at(r.config.id)}};
   };
   const TrialRecord* best = nullptr;
   const TrialRecord* simplest = nullptr;
@@ -141,25 +146,23 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
     if (target_loss >= 0 && loss(r) < target_loss && (simplest == nullptr || simpler(r, *simplest, loss(r), loss(*simplest))))
       simplest = &r;
   }
-  JsonObject summary;
-  summary.add("sweep_dir", sweep)
-      .add("grid_trials", grid_size)
-      .add("trials_recorded", rows.size())
-      .add("failed", failed)
-      .add("pruned", pruned)
-      .add("prune", std::string(asha.prune ? "asha" : "none"))
-      .add("total_epochs", total_epochs)
-      .add("metric", metric)
-      .add("simplest_rule", "fewest active inputs + hidden units, then fewest hidden layers, then lowest loss");
-  if (best) summary.add("best", describe_trial(*best));
-  else summary.add_null("best");
+  nlohmann::ordered_json summary = {
+      {"sweep_dir", sweep},
+      {"grid_trials", grid_size},
+      {"trials_recorded", rows.size()},
+      {"failed", failed},
+      {"pruned", pruned},
+      {"prune", asha.prune ? "asha" : "none"},
+      {"total_epochs", total_epochs},
+      {"metric", metric},
+      {"simplest_rule", "fewest active inputs + hidden units, then fewest hidden layers, then lowest loss"},
+      {"best", best ? describe_trial(*best) : nullptr}};
   if (target_loss >= 0) {
-    summary.add("target_loss", target_loss);
-    if (simplest) summary.add("simplest_meeting_target", describe_trial(*simplest));
-    else summary.add_null("simplest_meeting_target");
+    summary["target_loss"] = target_loss;
+    summary["simplest_meeting_target"] = simplest ? describe_trial(*simplest) : nullptr;
   }
   AtomicFile json((fs::path(sweep) / "summary.json").string());
-  json.stream() << summary.text() << '\n';
+  json.stream() << json_text(summary) << '\n';
   json.commit();
   std::ostringstream lines;
   const auto line = [&](const char* what, const TrialRecord& r) {

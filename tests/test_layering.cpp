@@ -1,7 +1,7 @@
 // The dependency rules of the source tree (README, "Layout"), checked on
 // the files themselves: launch -> dist -> core and launch -> io -> core,
 // never back; HDF5's header only inside io/, MPI's only in dist's two files
-// that wrap it.
+// that wrap it; nlohmann-json's only in io/json_text.hpp.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -67,6 +67,17 @@ TEST(Layering, HdfAndMpiHeadersStayInTheirWrappers) {
       // The API header is the one place a program meets MPI through sinapsis.
       if (i.target == "dist/mpi_comm.hpp") {
         EXPECT_TRUE(i.file == "dist/mpi_communicator.cpp" || i.file == "launch/sinapsis.hpp") << i.file;
+      }
+    }
+}
+
+// JSON text has one owner: io/json_text (the layout of the files, the
+// lines in read errors); the rest of the tree meets nlohmann-json through it.
+TEST(Layering, NlohmannJsonComesThroughIoJsonText) {
+  for (const std::string part : {"core", "io", "dist", "launch", "tests"})
+    for (const Include& i : includes_in(part)) {
+      if (i.target.rfind("nlohmann/", 0) == 0) {
+        EXPECT_EQ(i.file, "io/json_text.hpp") << i.file << " includes " << i.target;
       }
     }
 }

@@ -8,6 +8,7 @@
 
 #include <unistd.h>  // getpid
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,7 @@
 
 #include "core/init.hpp"
 #include "core/scaling_model.hpp"
-#include "io/json.hpp"
+#include "io/json_text.hpp"
 #include "io/model_file.hpp"
 #include "launch/network_calibration.hpp"
 #include "launch/options.hpp"  // parse_name_list
@@ -143,23 +144,24 @@ TEST_F(PlanCli, TableAndJsonSayTheSame) {
   EXPECT_NE(table.find("exchange at 64 ranks (32 node(s)): rabenseifner"), std::string::npos) << table;
   EXPECT_NE(table.find("efficiency"), std::string::npos) << table;
 
-  const JsonValue json = read_json(run(kPlan + " --overlap off --format json"), "plan json");
-  ASSERT_NE(json.find("format"), nullptr);
-  EXPECT_EQ(json.find("format")->text, "sinapsis-plan");
-  EXPECT_EQ(json.find("inputs")->find("network")->text.rfind("784-1024-1024-10", 0), 0u);
-  EXPECT_EQ(json.find("calibration")->find("gemm_gflops")->number, 50);
-  const auto& rows = json.find("rows")->items;
+  const JsonDocument plan = read_json(run(kPlan + " --overlap off --format json"), "plan json");
+  const nlohmann::ordered_json& json = plan.value();
+  ASSERT_TRUE(json.contains("format"));
+  EXPECT_EQ(json.at("format"), "sinapsis-plan");
+  EXPECT_EQ(json.at("inputs").at("network").get<std::string>().rfind("784-1024-1024-10", 0), 0u);
+  EXPECT_EQ(json.at("calibration").at("gemm_gflops"), 50);
+  const auto& rows = json.at("rows");
   const Csv csv = parse_csv(run(kPlan + " --overlap off --format csv"));
   ASSERT_EQ(rows.size(), csv.rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    EXPECT_EQ(rows[i].find("ranks")->number, csv.number(i, "ranks"));
-    expect_close(rows[i].find("step_seconds")->number, csv.number(i, "step_seconds"), "json step");
-    expect_close(rows[i].find("efficiency")->number, csv.number(i, "efficiency"), "json efficiency");
+    EXPECT_EQ(rows[i].at("ranks").get<double>(), csv.number(i, "ranks"));
+    expect_close(rows[i].at("step_seconds").get<double>(), csv.number(i, "step_seconds"), "json step");
+    expect_close(rows[i].at("efficiency").get<double>(), csv.number(i, "efficiency"), "json efficiency");
     // Each table row shows the same step in milliseconds.
     std::ostringstream ms;
     ms << std::fixed;
     ms.precision(3);
-    ms << rows[i].find("step_seconds")->number * 1e3;
+    ms << rows[i].at("step_seconds").get<double>() * 1e3;
     EXPECT_NE(table.find(ms.str()), std::string::npos) << ms.str() << "\n" << table;
   }
 }
@@ -204,8 +206,11 @@ TEST_F(PlanCli, CoresPerNodeDecidesTheExchangeThreadsCore) {
   EXPECT_NE(run(plan).find("cores (this host's usable CPUs; --cores-per-node for the cluster's)"), std::string::npos);
   // Without --threads: the node's cores shared by its ranks, at least 1.
   const std::string shape = "plan --inputs 20 --outputs 3 --ranks 1,8 --gflops 10 --memory-gbs 10 --format json ";
-  EXPECT_EQ(read_json(run(shape + "--cores-per-node 32 --ranks-per-node 4"), "json").find("calibration")->find("blas_threads")->number, 8);
-  EXPECT_EQ(read_json(run(shape + "--cores-per-node 2 --ranks-per-node 4"), "json").find("calibration")->find("blas_threads")->number, 1);
+  const auto blas_threads = [&](const std::string& node) {
+    return read_json(run(shape + node), "json").value().at("calibration").at("blas_threads").get<int>();
+  };
+  EXPECT_EQ(blas_threads("--cores-per-node 32 --ranks-per-node 4"), 8);
+  EXPECT_EQ(blas_threads("--cores-per-node 2 --ranks-per-node 4"), 1);
 }
 
 TEST_F(PlanCli, CalibrationFileGivesTheLink) {
@@ -229,15 +234,15 @@ TEST_F(PlanCli, ModelAndDataFilesGiveTheShape) {
   Model<float> model(Architecture::mlp(5, std::vector<std::size_t>{7}, Activation::tanh, 3, Activation::softmax));
   initialize(model, Initializer::glorot, 1);
   write_model_file(path("model.h5"), model, Loss::categorical_cross_entropy, "");
-  const JsonValue from_model =
+  const JsonDocument from_model =
       read_json(run("plan --model " + path("model.h5") + " --ranks 1,2 --gflops 10 --memory-gbs 10 --format json"), "json");
-  EXPECT_EQ(from_model.find("inputs")->find("network")->text.rfind("5-7-3 ", 0), 0u);
-  EXPECT_EQ(from_model.find("inputs")->find("parameters")->number, 5 * 7 + 7 + 7 * 3 + 3);
+  EXPECT_EQ(from_model.value().at("inputs").at("network").get<std::string>().rfind("5-7-3 ", 0), 0u);
+  EXPECT_EQ(from_model.value().at("inputs").at("parameters"), 5 * 7 + 7 + 7 * 3 + 3);
 
   run("data make --dataset circle --samples 50 --out " + path("circle.h5"));
-  const JsonValue from_data = read_json(
+  const JsonDocument from_data = read_json(
       run("plan --data " + path("circle.h5") + " --hidden 4 --ranks 1,2 --gflops 10 --memory-gbs 10 --format json"), "json");
-  EXPECT_EQ(from_data.find("inputs")->find("network")->text.rfind("2-4-2 ", 0), 0u);
+  EXPECT_EQ(from_data.value().at("inputs").at("network").get<std::string>().rfind("2-4-2 ", 0), 0u);
 }
 
 TEST_F(PlanCli, OutWritesTheFileAtomically) {
@@ -270,9 +275,9 @@ TEST_F(PlanCli, TimesTheTrainersStepTogetherForSeveralRanks) {
   EXPECT_NE(table.find(" ms with 2 at once ("), std::string::npos) << table;
   EXPECT_EQ(table.find("with 4 at once"), std::string::npos) << table;  // at most --timed-together
   const std::string json = run(shape + "--ranks 1,2 --timed-together 2 --format json");
-  const auto steps = json.find("\"trainer_steps\"");
-  ASSERT_NE(steps, std::string::npos) << json;
-  EXPECT_NE(json.find("\"together\": 2", steps), std::string::npos) << json;
+  const JsonDocument plan = read_json(json, "plan json");
+  const auto& steps = plan.value().at("calibration").at("trainer_steps");
+  EXPECT_TRUE(std::any_of(steps.begin(), steps.end(), [](const auto& s) { return s.at("together") == 2; })) << json;
   const Csv csv = parse_csv(run(shape + "--ranks 1,2 --timed-together 2 --format csv"));
   ASSERT_EQ(csv.rows.size(), 2u);
   EXPECT_EQ(csv.number(0, "wait_seconds"), 0);

@@ -11,12 +11,14 @@
 #include <fstream>
 #include <regex>
 
+#include "io/json_text.hpp"
 #include "tests/mpi_cli.hpp"
 #include "tests/waiting.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using sinapsis::read_json;
 using sinapsis::test::CommandResult;
 using sinapsis::test::run_command;
 using sinapsis::test::run_mpi;
@@ -136,9 +138,7 @@ TEST_F(SweepCli, AshaPrunesAndSpendsFewerEpochsThanTheGrid) {
   const CommandResult r = run_mpi(sweep(path("asha"), "--max-epochs 27 --prune asha --min-epochs 1"), 2);
   ASSERT_EQ(r.status, 0) << r.output;
   const auto total = [&](const std::string& sweep_dir) {
-    const std::string text = read(sweep_dir + "/summary.json");
-    const auto at = text.find("\"total_epochs\": ");
-    return std::stoul(text.substr(at + 16));
+    return read_json(read(sweep_dir + "/summary.json"), sweep_dir).value().at("total_epochs").get<std::size_t>();
   };
   EXPECT_EQ(total(path("grid")), 10u * 27u);
   EXPECT_LT(total(path("asha")), total(path("grid")) / 2);

@@ -26,6 +26,7 @@ class Sinapsis(CMakePackage):
     depends_on("hdf5@1.10: ~mpi")
     depends_on("zlib-api")
     depends_on("boost@1.74: +program_options")
+    depends_on("nlohmann-json@3.11:")
     depends_on("googletest@1.12:", when="+tests", type="build")
     depends_on("benchmark", when="+tests", type="build")
 
