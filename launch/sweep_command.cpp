@@ -99,6 +99,24 @@ std::string network_text(const TrialRecord& r) {
 
 std::string number_text(double value) { return significant(value, 6); }
 
+// One trial as summary.json names it ("best", "simplest_meeting_target").
+nlohmann::ordered_json trial_json(const TrialRecord& r, const std::string& run_dir) {
+  return nlohmann::ordered_json{{"trial", r.config.id},
+                                {"network", network_text(r)},
+                                {"layers", r.config.depth},
+                                {"nodes_per_layer", r.config.width},
+                                {"inputs", r.inputs},
+                                {"features", r.config.features},
+                                {"elements", r.elements()},
+                                {"parameters", r.parameters},
+                                {"val_loss", r.val_loss},
+                                {"test_loss", r.test_loss},
+                                {"test_accuracy", r.test_accuracy},
+                                {"epochs_run", r.epochs_run},
+                                {"status", r.status},
+                                {"run_dir", run_dir}};
+}
+
 // trials.csv and summary.json from the records of every trial.
 // Returns a few lines for the terminal: the best and the simplest trial.
 // `run_dirs` says where each trial's run is (slices may live elsewhere).
@@ -119,22 +137,7 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
   csv.commit();
 
   const auto loss = [&](const TrialRecord& r) { return metric == "test_loss" ? r.test_loss : r.val_loss; };
-  const auto describe_trial = [&](const TrialRecord& r) {
-    return nlohmann::ordered_json{{"trial", r.config.id},
-                                  {"network", network_text(r)},
-                                  {"layers", r.config.depth},
-                                  {"nodes_per_layer", r.config.width},
-                                  {"inputs", r.inputs},
-                                  {"features", r.config.features},
-                                  {"elements", r.elements()},
-                                  {"parameters", r.parameters},
-                                  {"val_loss", r.val_loss},
-                                  {"test_loss", r.test_loss},
-                                  {"test_accuracy", r.test_accuracy},
-                                  {"epochs_run", r.epochs_run},
-                                  {"status", r.status},
-                                  {"run_dir", run_dirs.at(r.config.id)}};
-  };
+  const auto describe_trial = [&](const TrialRecord& r) { return trial_json(r, run_dirs.at(r.config.id)); };
   const TrialRecord* best = nullptr;
   const TrialRecord* simplest = nullptr;
   std::size_t failed = 0, pruned = 0;
