@@ -210,4 +210,23 @@ JsonDocument::JsonDocument(std::string_view text, const std::string& source) : s
 
 JsonDocument read_json(std::string_view text, const std::string& source) { return JsonDocument(text, source); }
 
+void JsonDocument::require_object() const {
+  if (!value_.is_object()) throw DataError(source_ + " line 1: not a JSON object");
+}
+
+const nlohmann::ordered_json* JsonDocument::member(const nlohmann::ordered_json& object, const std::string& key,
+                                                   JsonTypeCheck is, const char* what) const {
+  const auto value = object.find(key);
+  if (value == object.end() || value->is_null()) return nullptr;
+  if (!((*value).*is)()) throw DataError(where(*value) + ": \"" + key + "\" must be " + what);
+  return &*value;
+}
+
+std::size_t JsonDocument::whole_number(const nlohmann::ordered_json& part, const std::string& key) const {
+  const double number = part.get<double>();
+  if (!(number >= 0 && number <= 9007199254740992.0 && number == std::floor(number)))
+    throw DataError(where(part) + ": \"" + key + "\" must be a whole number >= 0, got " + std::to_string(number));
+  return std::size_t(number);
+}
+
 }  // namespace sinapsis

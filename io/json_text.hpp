@@ -40,6 +40,19 @@ class JsonDocument {
   // The line (1-based) where `part`, a value inside value() (or value()
   // itself), starts.
   std::size_t line(const nlohmann::ordered_json& part) const { return lines_.at(&part); }
+  // "SOURCE line N": where `part` starts, for messages.
+  std::string where(const nlohmann::ordered_json& part) const { return source_ + " line " + std::to_string(line(part)); }
+
+  // For readers of files sinapsis wrote, each failure a DataError naming
+  // the file, the line and the key:
+  // - the document must be an object;
+  void require_object() const;
+  // - the member `key` of `object` if `is` accepts it (`what`: "a number",
+  //   ...), nullptr if it is absent or null;
+  const nlohmann::ordered_json* member(const nlohmann::ordered_json& object, const std::string& key,
+                                       JsonTypeCheck is, const char* what) const;
+  // - a whole number >= 0 (a count, an epoch, a trial id).
+  std::size_t whole_number(const nlohmann::ordered_json& part, const std::string& key) const;
 
  private:
   friend JsonDocument read_json(std::string_view text, const std::string& source);

@@ -40,6 +40,7 @@
 #include "launch/options.hpp"
 #include "launch/report_inputs.hpp"
 #include "launch/subprocess.hpp"
+#include "launch/text_file.hpp"
 
 namespace sinapsis::cli {
 namespace {
@@ -540,11 +541,6 @@ void plan_page(const PlanInputs& plan, const std::string& name, Report& report) 
   }
   report.page.heading("Plan");
   report.page.pre(plan.text);
-}
-
-bool present(const fs::path& file) {
-  std::error_code error;
-  return fs::exists(file, error);
 }
 
 // The directory's own name, for the page title ("runs/a/" -> "a").

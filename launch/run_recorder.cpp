@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -13,9 +14,14 @@
 #include "io/json_text.hpp"
 #include "io/model_file.hpp"
 #include "launch/build_commit.hpp"
+#include "launch/options.hpp"
+#include "launch/text_file.hpp"
 
 namespace sinapsis::cli {
 namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
 
 constexpr std::size_t kMetricsColumns = std::size_t(std::count(kMetricsHeader.begin(), kMetricsHeader.end(), ',')) + 1;
 
@@ -165,6 +171,112 @@ void RunRecorder::write_summary(const RunSummary& summary) {
   AtomicFile out(file("summary.json"));
   out.stream() << json_text(summary_json(summary)) << "\n";
   out.commit();
+}
+
+std::vector<double> MetricsTable::column(const std::string& name) const {
+  std::vector<double> values;
+  for (std::size_t c = 0; c < columns.size(); ++c)
+    if (columns[c] == name)
+      for (const auto& row : rows) values.push_back(row[c]);
+  return values;
+}
+
+MetricsTable parse_metrics_csv(std::string_view text, const std::string& source) {
+  MetricsTable table;
+  std::size_t epoch_column = 0;
+  for_each_line(text, source, [&](std::size_t number, std::string_view line) {
+    const auto fields = split_fields(line);
+    const std::string where = source + " line " + std::to_string(number) + ": ";
+    if (number == 1) {
+      for (const auto& name : fields) {
+        if (name.empty()) throw DataError(where + "the header has an empty column name");
+        for (const auto& seen : table.columns)
+          if (seen == name) throw DataError(where + "the header names column " + seen + " twice");
+        table.columns.emplace_back(name);
+      }
+      for (const char* needed : {"epoch", "train_loss"})
+        if (std::find(table.columns.begin(), table.columns.end(), needed) == table.columns.end())
+          throw DataError(where + "the header has no " + needed + " column (got '" + std::string(line) + "')");
+      epoch_column = std::size_t(std::find(table.columns.begin(), table.columns.end(), "epoch") - table.columns.begin());
+      return;
+    }
+    if (fields.size() != table.columns.size())
+      throw DataError(where + std::to_string(fields.size()) + " fields, but the header has " +
+                      std::to_string(table.columns.size()));
+    std::vector<double> row(fields.size(), std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      if (fields[c].empty()) continue;
+      const auto [end, error] = std::from_chars(fields[c].data(), fields[c].data() + fields[c].size(), row[c]);
+      if (error != std::errc() || end != fields[c].data() + fields[c].size())
+        throw DataError(where + table.columns[c] + " '" + std::string(fields[c]) + "' is not a number");
+    }
+    const double epoch = row[epoch_column];
+    const double previous = table.rows.empty() ? 0 : table.rows.back()[epoch_column];
+    if (!(epoch >= 1 && epoch == std::floor(epoch) && epoch < 1e15))
+      throw DataError(where + "epoch '" + std::string(fields[epoch_column]) + "' is not a whole number >= 1");
+    if (epoch <= previous)
+      throw DataError(where + "epoch " + std::string(fields[epoch_column]) + " after epoch " +
+                      std::to_string(std::size_t(previous)) + " (epochs must increase)");
+    table.rows.push_back(std::move(row));
+  });
+  return table;
+}
+
+RunConfig parse_run_config(const std::string& text, const std::string& source) {
+  RunConfig config;
+  bool no_restore_best = false;
+  po::options_description options;
+  options.add_options()
+    ("train.data", po::value(&config.data.data))
+    ("train.test-data", po::value(&config.data.test_data))
+    ("train.val-split", po::value(&config.data.val_split))
+    ("train.test-split", po::value(&config.data.test_split))
+    ("train.seed", po::value(&config.data.seed))
+    ("train.patience", po::value(&config.patience))
+    ("train.no-restore-best", po::value(&no_restore_best));
+  po::variables_map values;
+  try {
+    std::istringstream in(text);
+    po::store(po::parse_config_file(in, options, true), values);  // other keys: not the report's business
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw DataError(source + ": " + e.what());
+  }
+  if (!values.count("train.data"))
+    throw DataError(source + ": no 'data = ...' under [train] (not a config.ini that sinapsis train wrote)");
+  config.restore_best = !no_restore_best;
+  try {
+    config.data.validate();
+  } catch (const UsageError& e) {
+    throw DataError(source + ": " + e.what());
+  }
+  return config;
+}
+
+RunInputs read_run_inputs(const fs::path& run) {
+  RunInputs in;
+  in.metrics_source = (run / "metrics.csv").string();
+  in.metrics = parse_metrics_csv(read_text_file(run / "metrics.csv"), in.metrics_source);
+  in.config_text = read_text_file(run / "config.ini");
+  in.config = parse_run_config(in.config_text, (run / "config.ini").string());
+  in.has_checkpoint = present(run / "checkpoint.h5");
+  const fs::path summary = run / "summary.json";
+  if (present(summary)) {
+    in.summary_text = read_text_file(summary);
+    const JsonDocument json = read_json(*in.summary_text, summary.string());
+    json.require_object();
+    if (const ordered_json* best = json.member(json.value(), "best", &ordered_json::is_object, "an object")) {
+      if (const ordered_json* epoch = json.member(*best, "epoch", &ordered_json::is_number, "a number"))
+        in.best_epoch = json.whole_number(*epoch, "epoch");
+      if (const ordered_json* monitor = json.member(*best, "monitor", &ordered_json::is_string, "a string"))
+        in.best_monitor = monitor->get<std::string>();
+    }
+  } else if (!in.has_checkpoint) {
+    throw DataError(summary.string() + ": missing, and there is no checkpoint.h5 (the run neither finished nor "
+                                       "stopped at a checkpoint)");
+  }
+  if (present(run / "model.h5")) in.model = read_model_file((run / "model.h5").string());
+  return in;
 }
 
 }  // namespace sinapsis::cli
