@@ -170,7 +170,44 @@ std::string json_text(const ordered_json& value) {
   return out;
 }
 
-JsonDocument::JsonDocument(std::string_view text, const std::string& source) : source_(source) {
+namespace {
+
+// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
+// sinapsis writes paths as their bytes (a path need not be UTF-8) and
+// nlohmann's parser refuses such strings; a reader of a summary wants its
+// numbers, not an exact copy of a Latin-1 path. Lines stay where they were.
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool valid = length > 0 && i + length <= text.size() && !(length == 2 && c < 0xC2) && !(c > 0xF4);
+    for (std::size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    if (valid && length == 3) {  // no overlong forms, no surrogates
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      valid = !(c == 0xE0 && next < 0xA0) && !(c == 0xED && next >= 0xA0);
+    }
+    if (valid && length == 4) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      valid = !(c == 0xF0 && next < 0x90) && !(c == 0xF4 && next >= 0x90);
+    }
+    if (valid) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+JsonDocument::JsonDocument(std::string_view raw, const std::string& source) : source_(source) {
+  const std::string repaired = valid_utf8(raw);
+  const std::string_view text = repaired;
   ReadPosition position;
   const auto fail = [&](const std::string& what) {
     throw DataError(source + " line " + std::to_string(position.line()) + ": " + what);

@@ -64,7 +64,8 @@ class JsonDocument {
 };
 
 // Reads a whole JSON document (RFC 8259; no duplicate keys, nesting at most
-// 64 deep; strings valid UTF-8). Throws DataError "SOURCE line N: what is
+// 64 deep; bytes of a string that are not UTF-8, as a path may hold, read
+// as U+FFFD). Throws DataError "SOURCE line N: what is
 // wrong" for anything else: a file cut short, a stray character, a bad
 // escape, a number out of range, text after the value.
 JsonDocument read_json(std::string_view text, const std::string& source);

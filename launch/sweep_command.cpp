@@ -3,6 +3,8 @@
 // pruning; and `sinapsis sweep merge`, which combines slices.
 //
 // The shared state in SWEEP_DIR, its lock and ASHA's queue: sweep_queue.hpp.
+#include <unistd.h>  // getpid
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,8 +19,8 @@
 #include <sstream>
 #include <thread>
 
-#include "core/number_text.hpp"
 #include "core/asha.hpp"
+#include "core/number_text.hpp"
 #include "core/random.hpp"
 #include "io/atomic_file.hpp"
 #include "io/file_lock.hpp"
@@ -443,6 +445,7 @@ void SweepRun::open_directory() {
 // The groups, each training one trial at a time. True if a signal stopped it.
 bool SweepRun::train_trials() {
   const int group_size = int(v_.ranks_per_trial);
+  queue_.set_job(world_.broadcast(lead_ ? std::to_string(::getpid()) + "-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) : std::string(), 0));
   const std::unique_ptr<Communicator> group = world_.split(world_.rank() / group_size);
   bool stopped = false;
   while (!stopped) {
@@ -461,7 +464,10 @@ bool SweepRun::train_trials() {
   print_finished();
   // A signal that came between two trials stopped the queue: the grid is not done.
   stopped = stopped || signals_.received() != 0;
-  return world_.allreduce(std::int64_t(stopped), ReduceOp::max) > 0;
+  if (stopped && group->rank() == 0) queue_.ask_job_to_stop();
+  const bool any = world_.allreduce(std::int64_t(stopped), ReduceOp::max) > 0;
+  if (lead_) queue_.forget_stop();
+  return any;
 }
 
 // The job's trial trained to its rung by `group`; `stopped` if a signal

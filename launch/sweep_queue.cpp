@@ -157,7 +157,7 @@ AshaJob SweepQueue::take_job() {
 AshaJob SweepQueue::take_job_together(Communicator& group, bool stop) {
   AshaJob job;  // done
   std::string error;
-  if (group.rank() == 0 && !stop) {
+  if (group.rank() == 0 && !stop && !(stop_file_.empty() ? false : fs::exists(stop_file_))) {
     try {
       job = take_job();
     } catch (const std::exception& e) {
@@ -168,6 +168,15 @@ AshaJob SweepQueue::take_job_together(Communicator& group, bool stop) {
   group.broadcast(std::span<std::uint64_t>(message), 0);
   if (message[3] != 0) throw std::runtime_error(group.broadcast(error, 0));  // ends the job
   return {AshaJob::Kind(message[0]), std::size_t(message[1]), std::size_t(message[2])};
+}
+
+void SweepQueue::ask_job_to_stop() const {
+  if (!stop_file_.empty()) create_exclusively(stop_file_);
+}
+
+void SweepQueue::forget_stop() const {
+  std::error_code ignored;
+  if (!stop_file_.empty()) fs::remove(stop_file_, ignored);
 }
 
 void SweepQueue::record(const AshaJob& job, const TrialRecord& record) const {

@@ -10,6 +10,8 @@
 //   trials/tNNNN/rung-K.csv   its record after rung K (one trials.csv row)
 //   trials/tNNNN/             its run: model.h5, metrics.csv, summary.json, ...
 //   trials.csv, summary.json  the results (written at the end, or by merge)
+//   .stop-JOB                 a group of job JOB was stopped by a signal: the
+//                             job's other groups stop taking jobs (removed at the end)
 //
 // The lock files work across hosts on a shared file system. A job's
 // decisions (which trial a free group trains next, ASHA's promotions) are
@@ -65,6 +67,13 @@ class SweepQueue {
   // `stop`: then done); a failure to take one ends every rank alike.
   AshaJob take_job_together(Communicator& group, bool stop);
 
+  // This job's name among the jobs sharing SWEEP_DIR (the same on every rank).
+  void set_job(const std::string& job) { stop_file_ = sweep_ + "/.stop-" + job; }
+  // A group stopped by a signal tells the job's other groups, which may be
+  // waiting for its trial (ASHA) or would start new ones; forget_stop() at the end.
+  void ask_job_to_stop() const;
+  void forget_stop() const;
+
   // The record of `job`'s rung (rung-K.csv).
   void record(const AshaJob& job, const TrialRecord& record) const;
   // Trial `id`'s record of `rung`, if written.
@@ -82,6 +91,7 @@ class SweepQueue {
   std::vector<TrialConfig> trials_;
   AshaOptions asha_;
   std::optional<FileLock> lock_;
+  std::string stop_file_;
 };
 
 }  // namespace sinapsis::cli

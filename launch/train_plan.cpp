@@ -67,6 +67,14 @@ std::optional<std::string> resume_dir(const Args& args) {
   return parse_known(args, resume).count("resume") ? std::optional(dir) : std::nullopt;
 }
 
+// --out beside --resume DIR: the run stays where it is.
+void check_resumed_out(const Args& tokens, const std::string& dir) {
+  const std::string out = tokens.size() == 2 ? tokens[1] : tokens[0].substr(tokens[0].find('=') + 1);
+  std::error_code error;
+  if (!std::filesystem::equivalent(out, dir, error))
+    throw UsageError("--out " + out + " with --resume " + dir + ": a resumed run stays in its directory; drop --out");
+}
+
 }  // namespace
 
 void describe(po::options_description& o, TrainCommandOptions& v) {
@@ -192,8 +200,15 @@ std::optional<TrainPlan> read_train_plan(const Args& args, Communicator& comm, b
   plan.arguments = args;
   if (const auto dir = resume_dir(args)) {
     agree(comm, [&] { plan.resumed = read_checkpoint((std::filesystem::path(*dir) / "checkpoint.h5").string()); });
-    // (--out is the directory resumed; --overwrite was for the start of the run)
-    plan.arguments = merge_arguments(options, plan.resumed->arguments, args, {"out", "overwrite"});
+    // The options of a --config file given now count as given (they
+    // override the run's, as the command line's do). --out is the directory
+    // resumed; --overwrite was for the start of the run.
+    Args given;
+    for (const auto& [name, tokens] : option_groups(options, expand_config("train", options, args))) {
+      if (name == "out") check_resumed_out(tokens, *dir);
+      else given.insert(given.end(), tokens.begin(), tokens.end());
+    }
+    plan.arguments = merge_arguments(options, plan.resumed->arguments, given, {"out", "overwrite"});
     plan.arguments.insert(plan.arguments.end(), {"--out", *dir});
   }
   // The options of --config FILE, as if given (the checkpoint stores these).

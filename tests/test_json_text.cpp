@@ -87,6 +87,19 @@ TEST(ReadJson, DecodesUnicodeEscapesToUtf8) {
   EXPECT_EQ(document.value().at(0), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/");
 }
 
+// A summary's path need not be UTF-8 (json_text writes its bytes): the
+// reader takes the document, such bytes read as U+FFFD, the rest intact.
+TEST(ReadJson, ReadsStringsThatAreNotUtf8) {
+  const ordered_json o = {{"run_dir", "run\xe9/x\xff"}, {"best", {{"epoch", 3}}}, {"ok", "\xc3\xa9"}};
+  const JsonDocument document = read_json(json_text(o) + "\n", "summary.json");
+  EXPECT_EQ(document.value().at("run_dir"), "run\xef\xbf\xbd/x\xef\xbf\xbd");
+  EXPECT_EQ(document.value().at("best").at("epoch"), 3);
+  EXPECT_EQ(document.line(document.value().at("best")), 3u);
+  EXPECT_EQ(document.value().at("ok"), "\xc3\xa9");
+  // A stray byte outside a string is still a syntax error, on its line.
+  EXPECT_THROW(read_json("{\n\"a\": 1,\n\xe9\n}", "x"), DataError);
+}
+
 // Each malformed document is refused with "SOURCE line N: " and what is
 // wrong (in nlohmann's words, but for the duplicate key and the depth).
 TEST(ReadJson, RefusesMalformedDocumentsNamingTheLine) {

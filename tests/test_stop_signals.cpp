@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "io/data_file.hpp"
@@ -72,6 +73,32 @@ TEST(StopSignals, ADeadlineStopsTheRunWithACheckpointThatResumes) {
                                           std::to_string(*stopped + 1) + " --time-limit 0");
   EXPECT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_TRUE(fs::exists(dir / "run" / "model.h5"));
+  fs::remove_all(dir);
+}
+
+// A --config file given at resume counts as given: its options override the
+// run's, as the command line's do; --out beside --resume must be the run
+// itself (one clear line, not "--out given twice").
+TEST(Resume, AConfigFileOverridesTheRunsOptionsAndOutMustBeTheRunItself) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("sinapsis_resume_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_data_file((dir / "d.h5").string(), test::blobs(60, 3));
+  const std::string run = (dir / "run").string();
+  ASSERT_EQ(test::run_sinapsis("train --data " + (dir / "d.h5").string() + " --epochs 2 --checkpoint-every 1 "
+                               "--hidden 3 --quiet --out " + run).status, 0);
+  std::ofstream((dir / "more.ini").string()) << "[train]\nepochs = 4\n";
+  const auto more = test::run_sinapsis("train --resume " + run + " --config " + (dir / "more.ini").string());
+  EXPECT_EQ(more.status, 0) << more.output;
+  EXPECT_NE(more.output.find("after 4 epochs"), std::string::npos) << more.output;
+  const auto same = test::run_sinapsis("train --resume " + run + " --out " + run + " --epochs 5");
+  EXPECT_EQ(same.status, 0) << same.output;
+  EXPECT_NE(same.output.find("after 5 epochs"), std::string::npos) << same.output;
+  const auto other = test::run_sinapsis("train --resume " + run + " --out " + (dir / "other").string() + " --epochs 6");
+  EXPECT_EQ(other.status, kExitUsage) << other.output;
+  EXPECT_NE(other.output.find("a resumed run stays in its directory"), std::string::npos) << other.output;
+  EXPECT_FALSE(fs::exists(dir / "other"));
   fs::remove_all(dir);
 }
 
