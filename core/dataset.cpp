@@ -15,6 +15,10 @@ Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows) {
   out.feature_names = data.feature_names;
   out.class_names = data.class_names;
   out.generator = data.generator;
+  out.schema = data.schema;
+  out.labels_present = data.labels_present;
+  if (!data.ids.empty())
+    for (std::size_t r : rows) out.ids.push_back(data.ids[r]);
   const std::size_t d = data.dimension();
   out.features = Matrix<float>(rows.size(), d);
   for (std::size_t i = 0; i < rows.size(); ++i)

@@ -37,6 +37,9 @@ struct Dataset {
   std::vector<std::string> feature_names;  // D names, or empty
   std::vector<std::string> class_names;    // K names, or empty
   std::string generator;                   // "spiral" etc. when made by `data make`
+  std::string schema;                      // the input schema (JSON, io/schema.hpp) of imported tables
+  std::vector<std::string> ids;            // N row ids (`data import --id`), or empty
+  bool labels_present = true;              // false: data to predict on (no /labels)
 
   std::size_t size() const { return features.rows; }
   std::size_t dimension() const { return features.cols; }

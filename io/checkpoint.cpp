@@ -18,11 +18,11 @@ std::string number_text(double value) {
 
 }  // namespace
 
-void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const std::string& features,
-                      const Standardizer& standardizer, const Trainer<float>::State& state,
+void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const ModelInputs& inputs,
+                      const Trainer<float>::State& state,
                       const std::vector<std::string>& arguments, int ranks,
                       const std::vector<std::string>& metric_rows) {
-  write_model_file(path, model, loss, features, standardizer, [&](std::int64_t file) {
+  write_model_file(path, model, loss, inputs, [&](std::int64_t file) {
     const h5::Handle group = h5::create_group(file, "checkpoint", path);
     h5::write_int_attribute(group.get(), "epochs_done", std::int64_t(state.epochs_done));
     h5::write_int_attribute(group.get(), "global_step", std::int64_t(state.global_step));

@@ -30,8 +30,8 @@ struct Checkpoint {
   std::optional<std::vector<std::string>> metric_rows;  // absent in checkpoints written before it was kept
 };
 
-void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const std::string& features,
-                      const Standardizer& standardizer, const Trainer<float>::State& state,
+void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const ModelInputs& inputs,
+                      const Trainer<float>::State& state,
                       const std::vector<std::string>& arguments, int ranks,
                       const std::vector<std::string>& metric_rows);
 Checkpoint read_checkpoint(const std::string& path);

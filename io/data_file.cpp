@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/memory.hpp"
 #include "io/hdf5.hpp"
+#include "io/schema.hpp"
 
 namespace sinapsis {
 namespace {
@@ -142,6 +143,7 @@ void read_description(const std::string& path, hid_t file, Dataset& data, std::s
   data.feature_names = h5::read_string_list_attribute(file, "feature_names", path);
   data.class_names = h5::read_string_list_attribute(file, "class_names", path);
   data.generator = h5::read_string_attribute(file, "generator", path).value_or("");
+  data.schema = h5::read_string_attribute(file, "schema", path).value_or("");
   task = h5::read_string_attribute(file, "task", path).value_or("");
   if (!task.empty() && task != "classification" && task != "regression")
     throw DataError(path + ": attribute task is '" + task + "' (expected classification or regression)");
@@ -324,7 +326,16 @@ Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
       }
     }
   }
-  if (!label_class) return data;
+  if (!data.schema.empty()) {  // a schema that does not describe these features is not this data's
+    const InputSchema schema = InputSchema::from_json(data.schema, source.files.front() + ": attribute schema");
+    if (schema.feature_count() != source.dimension)
+      throw DataError(source.files.front() + ": attribute schema describes " + std::to_string(schema.feature_count()) +
+                      " features but /features has " + std::to_string(source.dimension));
+  }
+  if (!label_class) {
+    data.labels_present = false;
+    return data;
+  }
   if (class_ids) {
     data.task = Task::classification;
     data.classes = rule->classes(data.labels.empty() ? 0 : *std::max_element(data.labels.begin(), data.labels.end()));
@@ -337,7 +348,17 @@ Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
 }
 
 Dataset read_data_file(const std::string& spec, const ReadOptions& options) {
-  return read_part(open_data_source(spec), 0, 1, options);
+  const DataSource source = open_data_source(spec);
+  Dataset data = read_part(source, 0, 1, options);
+  for (const auto& path : source.files) {  // the row ids, if the files hold them
+    const h5::Handle file = h5::open_file(path);
+    const auto ids = h5::read_string_dataset(file.get(), "ids", path);
+    data.ids.insert(data.ids.end(), ids.begin(), ids.end());
+  }
+  if (!data.ids.empty() && data.ids.size() != data.size())
+    throw DataError(spec + ": /ids holds " + std::to_string(data.ids.size()) + " ids for " +
+                    std::to_string(data.size()) + " rows");
+  return data;
 }
 
 void write_data_file(const std::string& path, const Dataset& data, const WriteOptions& options) {
@@ -359,7 +380,9 @@ void write_data_file(const std::string& path, const Dataset& data, const WriteOp
                                              data.features.values.data()) < 0))
     throw DataError(path + ": cannot write /features");
   features.reset();
-  if (data.task == Task::classification) {
+  if (!data.labels_present) {
+    // data to predict on: /features alone
+  } else if (data.task == Task::classification) {
     h5::write_int64(file.get(), "labels", {n}, data.labels.data(), path);
     h5::write_string_attribute(file.get(), "task", "classification");
     if (data.classes > 0) h5::write_int_attribute(file.get(), "classes", std::int64_t(data.classes));
@@ -370,6 +393,8 @@ void write_data_file(const std::string& path, const Dataset& data, const WriteOp
   if (!data.feature_names.empty()) h5::write_string_list_attribute(file.get(), "feature_names", data.feature_names);
   if (!data.class_names.empty()) h5::write_string_list_attribute(file.get(), "class_names", data.class_names);
   if (!data.generator.empty()) h5::write_string_attribute(file.get(), "generator", data.generator);
+  if (!data.schema.empty()) h5::write_string_attribute(file.get(), "schema", data.schema);
+  if (!data.ids.empty()) h5::write_string_dataset(file.get(), "ids", data.ids, path);
   for (const auto& [key, value] : options.numbers) {
     if (value == std::floor(value) && std::abs(value) < 9e15)
       h5::write_int_attribute(file.get(), key, std::int64_t(value));

@@ -3,9 +3,12 @@
 //              gzip- or shuffle-filtered files load too)
 //   /labels    [N] integer class ids 0..K-1            -> classification
 //              [N] or [N, K] float targets               -> regression
+//              (absent in data to predict on)
+//   /ids       optional [N] strings: row ids (`data import --id`)
 //   optional root attributes: feature_names, class_names (lists of strings),
-//   task ("classification" | "regression"), classes (K), and the parameters
-//   of the generator that made the data (generator, samples, noise, seed).
+//   task ("classification" | "regression"), classes (K), the parameters of
+//   the generator that made the data (generator, samples, noise, seed), and
+//   schema, the input schema of an imported table (JSON; io/schema.hpp).
 //
 // A data set is one file, or a shard set written by `sinapsis data shard`:
 // NAME-00000-of-0000S.h5 ... in one directory (given as the directory or as

@@ -360,6 +360,60 @@ void write_string_list_attribute(hid_t object, const std::string& name,
     throw DataError("cannot write attribute '" + name + "'");
 }
 
+void write_string_dataset(hid_t location, const std::string& name, const std::vector<std::string>& values,
+                          const std::string& file) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  const hsize_t count = values.size();
+  Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle set(H5Dcreate2(location, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             H5Dclose);
+  std::vector<const char*> texts;
+  for (const auto& v : values) texts.push_back(v.c_str());
+  if (!set.valid() || (count > 0 && H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()) < 0))
+    throw DataError(file + ": cannot write /" + name);
+}
+
+std::vector<std::string> read_string_dataset(hid_t location, const std::string& name, const std::string& what) {
+  std::vector<std::string> values;
+  if (H5Lexists(location, name.c_str(), H5P_DEFAULT) <= 0) return values;
+  Handle set(H5Dopen2(location, name.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle type(H5Dget_type(set.get()), H5Tclose);
+  Handle space(H5Dget_space(set.get()), H5Sclose);
+  const std::string where = what + ": /" + name;
+  if (!set.valid() || H5Tget_class(type.get()) != H5T_STRING || H5Sget_simple_extent_ndims(space.get()) != 1)
+    throw DataError(where + " is not a list of strings");
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (const auto bytes = checked_product({std::uint64_t(std::max<hssize_t>(count, 0)),
+                                          std::max<std::size_t>(H5Tget_size(type.get()), sizeof(std::string))});
+      count < 0 || !fits_in_memory(bytes))
+    throw DataError(where + " claims " + std::to_string(count) + " strings, which " + memory_shortfall_text(bytes));
+  Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (H5Tis_variable_str(type.get()) > 0) {
+    H5Tset_size(memory.get(), H5T_VARIABLE);
+    H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
+    std::vector<char*> texts(std::size_t(count), nullptr);
+    if (count > 0 && H5Dread(set.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()) < 0)
+      throw DataError(where + ": cannot be read");
+    for (char* t : texts) values.emplace_back(t ? t : "");
+    if (count > 0) H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, texts.data());
+    return values;
+  }
+  const std::size_t size = H5Tget_size(type.get());
+  H5Tset_size(memory.get(), size);
+  H5Tset_strpad(memory.get(), H5T_STR_NULLPAD);
+  std::string buffer(size * std::size_t(count), '\0');
+  if (count > 0 && H5Dread(set.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0)
+    throw DataError(where + ": cannot be read");
+  for (hssize_t i = 0; i < count; ++i) {
+    std::string item = buffer.substr(std::size_t(i) * size, size);
+    item.resize(item.find_last_not_of(std::string("\0 ", 2)) + 1);
+    values.push_back(item);
+  }
+  return values;
+}
+
 std::optional<double> read_number_attribute(hid_t object, const std::string& name,
                                             const std::string& what) {
   if (H5Aexists(object, name.c_str()) <= 0) return std::nullopt;

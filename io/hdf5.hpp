@@ -122,6 +122,11 @@ std::vector<std::string> read_string_list_attribute(hid_t object, const std::str
                                                     const std::string& what);
 void write_string_list_attribute(hid_t object, const std::string& name,
                                  const std::vector<std::string>& values);
+// A 1-D dataset of strings (variable-length UTF-8 written; fixed-length read too).
+void write_string_dataset(hid_t location, const std::string& name, const std::vector<std::string>& values,
+                          const std::string& file);
+// Empty when absent.
+std::vector<std::string> read_string_dataset(hid_t location, const std::string& name, const std::string& what);
 std::optional<double> read_number_attribute(hid_t object, const std::string& name,
                                             const std::string& what);
 void write_int_attribute(hid_t object, const std::string& name, std::int64_t value);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>  // strtod
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <new>  // std::bad_alloc
@@ -182,7 +183,135 @@ Dataset import_idx(const std::string& images_path, const std::string& labels_pat
   return data;
 }
 
+
 namespace {
+
+// A CSV file as text: its header and rows, each row's line in the file.
+struct Table {
+  std::string path;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::size_t> line_of;  // file line of each row (blank lines are skipped)
+
+  // The column called `name`, or npos.
+  std::size_t column(const std::string& name) const {
+    const auto at = std::find(header.begin(), header.end(), name);
+    return at == header.end() ? std::string::npos : std::size_t(at - header.begin());
+  }
+  std::string where(std::size_t r, std::size_t c) const {
+    return path + ": line " + std::to_string(line_of[r]) + ", column '" + header[c] + "'";
+  }
+};
+
+// `check_header` sees the header before any row is read (a missing label
+// column is named at once, not after a table of errors).
+Table read_table(const std::string& path, const std::function<void(const Table&)>& check_header) {
+  Table t;
+  t.path = path;
+  std::ifstream in(path);
+  if (!in) throw DataError(path + ": cannot be opened (missing?)");
+  std::string line;
+  if (!std::getline(in, line)) throw DataError(path + ": empty file (no header row)");
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 byte order mark
+  t.header = split_csv_line(line);
+  for (std::size_t c = 0; c < t.header.size(); ++c)
+    for (std::size_t e = 0; e < c; ++e)
+      if (t.header[e] == t.header[c]) throw DataError(path + ": the header names column '" + t.header[c] + "' twice");
+  check_header(t);
+  try {  // the table is held as text first: under a ulimit -v a big file may not fit
+    for (std::size_t number = 2; std::getline(in, line); ++number) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank line
+      auto fields = split_csv_line(line);
+      if (fields.size() != t.header.size())
+        throw DataError(path + ": line " + std::to_string(number) + " has " + std::to_string(fields.size()) +
+                        " fields, the header has " + std::to_string(t.header.size()));
+      t.rows.push_back(std::move(fields));
+      t.line_of.push_back(number);
+    }
+  } catch (const std::bad_alloc&) {
+    throw DataError(path + ": does not fit in memory as text (after " + std::to_string(t.rows.size()) + " rows; " +
+                    "memory limit " + bytes_text(memory_limit_bytes()) + ")");
+  }
+  if (t.rows.empty()) throw DataError(path + ": no data rows");
+  return t;
+}
+
+// Column c's values as numbers; DataError naming the line for a value that
+// is not a finite number a float32 holds.
+std::vector<Field> numbers_of(const Table& t, std::size_t c) {
+  std::vector<Field> values;
+  values.reserve(t.rows.size());
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    values.push_back(parse_field(t.rows[r][c]));
+    const std::string at = t.where(r, c) + ": '" + t.rows[r][c];
+    if (values.back().kind == Field::text) throw DataError(at + "' is not a number (the column is numeric)");
+    if (values.back().kind == Field::non_finite)
+      throw DataError(at + "' is not a finite number a float32 holds (the column is numeric; sinapsis has no "
+                      "missing values)");
+  }
+  return values;
+}
+
+// Numeric when more than half of the values look like numbers.
+bool looks_numeric(const Table& t, std::size_t c) {
+  std::size_t numbers = 0;
+  for (const auto& r : t.rows) numbers += parse_field(r[c]).kind != Field::text;
+  return 2 * numbers > t.rows.size();
+}
+
+std::vector<std::string> sorted_levels(const Table& t, std::size_t c) {
+  std::set<std::string> levels;
+  for (const auto& r : t.rows) levels.insert(r[c]);
+  return {levels.begin(), levels.end()};
+}
+
+// The schema of a table imported for the first time: numeric columns,
+// categorical ones with their levels in sorted order, the label's classes.
+// The columns named by options exist, and the label is none of the others.
+void check_named_columns(const Table& t, const CsvOptions& o) {
+  if (!o.label.empty() && t.column(o.label) == std::string::npos) {
+    std::string names;
+    for (const auto& h : t.header) names += (names.empty() ? "" : ", ") + h;
+    throw DataError(t.path + ": no column '" + o.label + "' for --label (columns: " + names + ")");
+  }
+  const auto check = [&](const std::string& name, const char* option, const char* what) {
+    if (t.column(name) == std::string::npos) throw DataError(t.path + ": no column '" + name + "' " + what);
+    if (name == o.label) throw DataError(t.path + ": column '" + name + "' is the label; it cannot be " + option);
+  };
+  for (const auto& name : o.ignored) check(name, "ignored", "to ignore");
+  if (!o.id.empty()) check(o.id, "the id", "for --id");
+}
+
+InputSchema infer_schema(const Table& t, const CsvOptions& o) {
+  const std::string& path = t.path;
+  InputSchema schema;
+  schema.label = o.label;
+  for (const auto& c : t.header) schema.columns.push_back({c, SchemaColumn::Kind::numeric, {}});
+  for (const auto& name : o.ignored) schema.columns[t.column(name)].kind = SchemaColumn::Kind::ignored;
+  if (!o.id.empty()) schema.columns[t.column(o.id)].kind = SchemaColumn::Kind::id;
+  for (std::size_t c = 0; c < t.header.size(); ++c) {
+    SchemaColumn& column = schema.columns[c];
+    if (column.kind != SchemaColumn::Kind::numeric) continue;
+    if (t.header[c] == o.label) {
+      column.kind = SchemaColumn::Kind::label;
+      continue;
+    }
+    if (!looks_numeric(t, c)) {
+      column.kind = SchemaColumn::Kind::categorical;
+      column.levels = sorted_levels(t, c);
+    }
+  }
+  if (!o.label.empty()) {
+    const std::size_t c = t.column(o.label);
+    const bool numeric = looks_numeric(t, c);
+    if (!numeric && o.task == LabelTask::regression)
+      throw DataError(path + ": --task regression, but the label column '" + o.label + "' is not numeric");
+    if (!numeric) schema.classes = sorted_levels(t, c);
+  }
+  if (schema.feature_count() == 0)
+    throw DataError(path + ": no feature columns besides the label '" + o.label + "'");
+  return schema;
+}
 
 // The label column as class ids (numeric: whole numbers >= 0) or targets.
 void set_labels(Dataset& data, const std::vector<Field>& values, LabelTask task, std::size_t declared_classes,
@@ -217,114 +346,108 @@ void set_labels(Dataset& data, const std::vector<Field>& values, LabelTask task,
   data.classes = rule.classes(top);
 }
 
+// Class ids of a label column holding class names, in the schema's order.
+void set_named_labels(Dataset& data, const Table& t, std::size_t c, const InputSchema& schema,
+                      std::size_t declared_classes, const std::string& schema_source) {
+  data.task = Task::classification;
+  data.class_names = schema.classes;
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    const auto at = std::find(schema.classes.begin(), schema.classes.end(), t.rows[r][c]);
+    if (at == schema.classes.end())
+      throw DataError(t.where(r, c) + ": class '" + t.rows[r][c] + "' is not one of the classes of " + schema_source +
+                      " (" + std::to_string(schema.classes.size()) + ": " + schema.classes.front() + ", ...)");
+    data.labels.push_back(at - schema.classes.begin());
+  }
+  data.classes = std::max<std::size_t>({2, schema.classes.size(), declared_classes});
+}
+
+// The table's columns encoded by `schema`: its features in the schema's
+// order (columns found by name), the label if the table has it, the ids.
+CsvImport encode_table(const Table& t, const InputSchema& schema, const CsvOptions& o, const std::string& source) {
+  CsvImport result;
+  Dataset& data = result.data;
+  data.feature_names = schema.feature_names();
+  const std::size_t n = t.rows.size(), d = data.feature_names.size();
+  if (const auto bytes = checked_product({n, d, sizeof(float)}); !fits_in_memory(bytes))
+    throw DataError(t.path + ": " + std::to_string(n) + " rows x " + std::to_string(d) +
+                    " features (categorical columns one-hot) " + memory_shortfall_text(bytes));
+  data.features = Matrix<float>(n, d);
+  std::size_t col = 0;
+  for (const SchemaColumn& s : schema.columns) {
+    if (!s.is_feature()) continue;
+    const std::size_t c = t.column(s.name);
+    if (c == std::string::npos)
+      throw DataError(t.path + ": no column '" + s.name + "', an input of " + source);
+    if (s.kind == SchemaColumn::Kind::numeric) {
+      const std::vector<Field> values = numbers_of(t, c);
+      for (std::size_t r = 0; r < n; ++r) data.features(r, col) = float(values[r].value);
+      ++col;
+      continue;
+    }
+    for (std::size_t r = 0; r < n; ++r) {
+      const auto at = std::find(s.levels.begin(), s.levels.end(), t.rows[r][c]);
+      if (at != s.levels.end()) {
+        data.features(r, col + std::size_t(at - s.levels.begin())) = 1.0f;
+      } else if (o.unknown_level == UnknownLevel::ignore) {
+        ++result.unknown_levels;  // all zeros
+      } else {
+        throw DataError(t.where(r, c) + ": level '" + t.rows[r][c] + "' is not one of the " +
+                        std::to_string(s.levels.size()) + " levels of " + source + " (--unknown-level ignore " +
+                        "encodes it as all zeros)");
+      }
+    }
+    col += s.levels.size();
+  }
+  const std::string id = !o.id.empty() ? o.id : [&] {
+    for (const auto& s : schema.columns)
+      if (s.kind == SchemaColumn::Kind::id && t.column(s.name) != std::string::npos) return s.name;
+    return std::string();
+  }();
+  if (!id.empty()) {
+    const std::size_t c = t.column(id);
+    if (c == std::string::npos) throw DataError(t.path + ": no column '" + id + "' for --id");
+    for (const auto& r : t.rows) data.ids.push_back(r[c]);
+  }
+  InputSchema stored = schema;
+  const std::size_t label = schema.label.empty() ? std::string::npos : t.column(schema.label);
+  if (label == std::string::npos) {  // data to predict on
+    stored.label.clear();
+    stored.classes.clear();
+    data.labels_present = false;
+  } else if (!schema.classes.empty()) {
+    set_named_labels(data, t, label, schema, o.declared_classes, source);
+  } else {
+    const LabelTask task = o.schema == nullptr ? o.task
+                           : schema.task == Task::regression ? LabelTask::regression
+                                                             : LabelTask::classification;
+    set_labels(data, numbers_of(t, label), task, o.declared_classes, t.path, schema.label, t.line_of);
+    stored.task = data.task;
+  }
+  if (!id.empty())
+    for (auto& s : stored.columns)
+      if (s.name == id) s.kind = SchemaColumn::Kind::id;
+  data.schema = stored.json();
+  return result;
+}
+
 }  // namespace
+
+CsvImport import_csv(const std::string& path, const CsvOptions& options) {
+  const Table table = read_table(path, [&](const Table& t) {
+    if (options.schema == nullptr) check_named_columns(t, options);
+  });
+  if (options.schema == nullptr) return encode_table(table, infer_schema(table, options), options, path);
+  return encode_table(table, *options.schema, options, options.schema_source);
+}
 
 Dataset import_csv(const std::string& path, const std::string& label_column, const std::vector<std::string>& ignored,
                    LabelTask task, std::size_t declared_classes) {
-  std::ifstream in(path);
-  if (!in) throw DataError(path + ": cannot be opened (missing?)");
-  std::string line;
-  if (!std::getline(in, line)) throw DataError(path + ": empty file (no header row)");
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 byte order mark
-  const std::vector<std::string> header = split_csv_line(line);
-  const auto label_at = std::find(header.begin(), header.end(), label_column);
-  if (label_at == header.end()) {
-    std::string names;
-    for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
-    throw DataError(path + ": no column '" + label_column + "' for --label (columns: " + names + ")");
-  }
-  const std::size_t label = std::size_t(label_at - header.begin());
-  std::vector<bool> skip(header.size(), false);
-  for (const auto& name : ignored) {
-    const auto at = std::find(header.begin(), header.end(), name);
-    if (at == header.end()) throw DataError(path + ": no column '" + name + "' to ignore");
-    if (at == label_at) throw DataError(path + ": column '" + name + "' is the label; it cannot be ignored");
-    skip[std::size_t(at - header.begin())] = true;
-  }
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::size_t> line_of;  // file line of each row (blank lines are skipped)
-  try {  // the table is held as text first: under a ulimit -v a big file may not fit
-    for (std::size_t number = 2; std::getline(in, line); ++number) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank line
-      auto fields = split_csv_line(line);
-      if (fields.size() != header.size())
-        throw DataError(path + ": line " + std::to_string(number) + " has " + std::to_string(fields.size()) +
-                        " fields, the header has " + std::to_string(header.size()));
-      rows.push_back(std::move(fields));
-      line_of.push_back(number);
-    }
-  } catch (const std::bad_alloc&) {
-    throw DataError(path + ": does not fit in memory as text (after " + std::to_string(rows.size()) + " rows; " +
-                    "memory limit " + bytes_text(memory_limit_bytes()) + ")");
-  }
-  if (rows.empty()) throw DataError(path + ": no data rows");
-
-  // Column kinds: numeric when more than half of the values look like
-  // numbers; then every value must be one sinapsis takes.
-  std::vector<bool> numeric(header.size());
-  std::vector<std::vector<Field>> fields(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    if (skip[c]) continue;
-    std::size_t numbers = 0;
-    for (const auto& r : rows) {
-      fields[c].push_back(parse_field(r[c]));
-      numbers += fields[c].back().kind != Field::text;
-    }
-    numeric[c] = 2 * numbers > rows.size();
-    if (!numeric[c]) {
-      fields[c].clear();
-      continue;
-    }
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      const std::string at =
-          path + ": line " + std::to_string(line_of[r]) + ", column '" + header[c] + "': '" + rows[r][c];
-      if (fields[c][r].kind == Field::text) throw DataError(at + "' is not a number (the column is numeric)");
-      if (fields[c][r].kind == Field::non_finite)
-        throw DataError(at + "' is not a finite number a float32 holds (the column is numeric; sinapsis has no "
-                        "missing values)");
-    }
-  }
-  if (!numeric[label] && task == LabelTask::regression)
-    throw DataError(path + ": --task regression, but the label column '" + label_column + "' is not numeric");
-
-  Dataset data;
-  std::vector<std::set<std::string>> categories(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c)
-    if (!numeric[c] && !skip[c])
-      for (const auto& r : rows) categories[c].insert(r[c]);
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    if (c == label || skip[c]) continue;
-    if (numeric[c]) data.feature_names.push_back(header[c]);
-    else
-      for (const auto& value : categories[c]) data.feature_names.push_back(header[c] + "=" + value);
-  }
-  const std::size_t n = rows.size(), d = data.feature_names.size();
-  if (d == 0) throw DataError(path + ": no feature columns besides the label '" + label_column + "'");
-  if (const auto bytes = checked_product({n, d, sizeof(float)}); !fits_in_memory(bytes))
-    throw DataError(path + ": " + std::to_string(n) + " rows x " + std::to_string(d) +
-                    " features (categorical columns one-hot) " + memory_shortfall_text(bytes));
-  data.features = Matrix<float>(n, d);
-  for (std::size_t r = 0; r < n; ++r) {
-    std::size_t col = 0;
-    for (std::size_t c = 0; c < header.size(); ++c) {
-      if (c == label || skip[c]) continue;
-      if (numeric[c]) {
-        data.features(r, col++) = float(fields[c][r].value);
-        continue;
-      }
-      for (const auto& value : categories[c]) data.features(r, col++) = rows[r][c] == value ? 1.0f : 0.0f;
-    }
-  }
-  if (!numeric[label]) {
-    data.task = Task::classification;
-    data.class_names.assign(categories[label].begin(), categories[label].end());
-    for (const auto& r : rows)
-      data.labels.push_back(std::distance(categories[label].begin(), categories[label].find(r[label])));
-    data.classes = std::max<std::size_t>({2, data.class_names.size(), declared_classes});
-    return data;
-  }
-  set_labels(data, fields[label], task, declared_classes, path, label_column, line_of);
-  return data;
+  CsvOptions options;
+  options.label = label_column;
+  options.ignored = ignored;
+  options.task = task;
+  options.declared_classes = declared_classes;
+  return import_csv(path, options).data;
 }
 
 }  // namespace sinapsis

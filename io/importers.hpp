@@ -31,12 +31,38 @@
 #include <vector>
 
 #include "core/dataset.hpp"
+#include "io/schema.hpp"
 
 namespace sinapsis {
 
 enum class LabelTask { automatic, classification, regression };
 
 Dataset import_idx(const std::string& images_path, const std::string& labels_path, std::size_t declared_classes = 0);
+// How a CSV becomes a data set. Without `schema`, the columns' kinds and
+// levels are inferred (above) and recorded as the data's schema
+// (io/schema.hpp); with one (`data import --schema-from`), the table is
+// encoded exactly as the schema says: its columns found by name in any
+// order, the one-hot levels in the schema's order, a level the schema lacks
+// refused naming row, column and value (or, with UnknownLevel::ignore,
+// encoded as all zeros and counted), the label's class names mapped to the
+// schema's class ids. A table without the label column is data to predict
+// on: no labels.
+enum class UnknownLevel { error, ignore };
+struct CsvOptions {
+  std::string label;                 // the label column; "" for none
+  std::vector<std::string> ignored;  // columns left out of the features (free text, ...)
+  std::string id;                    // a column of row ids, kept with the data ("" for none)
+  LabelTask task = LabelTask::automatic;
+  std::size_t declared_classes = 0;
+  const InputSchema* schema = nullptr;  // encode as this schema
+  std::string schema_source;            // where it came from, for messages ("the model m.h5")
+  UnknownLevel unknown_level = UnknownLevel::error;
+};
+struct CsvImport {
+  Dataset data;                    // data.schema: the schema it was encoded with
+  std::size_t unknown_levels = 0;  // cells encoded as all zeros (UnknownLevel::ignore)
+};
+CsvImport import_csv(const std::string& path, const CsvOptions& options);
 // `ignored` columns (ids, free text) are left out of the features.
 Dataset import_csv(const std::string& path, const std::string& label_column,
                    const std::vector<std::string>& ignored = {}, LabelTask task = LabelTask::automatic,

@@ -94,7 +94,7 @@ ModelFile read_model_file(const std::string& path) {
     bad(path, e.what());
   }
 
-  ModelFile result{Model<float>(arch), Loss::mse, false, "", {}};
+  ModelFile result{Model<float>(arch), Loss::mse, false, "", {}, "", {}};
   for (std::size_t i = 0; i < count; ++i) {
     std::copy(weights[i].begin(), weights[i].end(), result.model.weight(i).data);
     std::copy(biases[i].begin(), biases[i].end(), result.model.bias(i).begin());
@@ -108,6 +108,8 @@ ModelFile read_model_file(const std::string& path) {
     result.has_loss = true;
   }
   result.features = h5::read_string_attribute(file.get(), "features", path).value_or("");
+  result.schema = h5::read_string_attribute(file.get(), "schema", path).value_or("");
+  result.class_names = h5::read_string_list_attribute(file.get(), "class_names", path);
   if (h5::exists(file.get(), "preprocessing")) {
     const h5::Handle group = h5::open_group(file.get(), "preprocessing", path);
     for (const char* name : {"mean", "std"}) {
@@ -128,14 +130,22 @@ ModelFile read_model_file(const std::string& path) {
 }
 
 void write_model_file(const std::string& path, const Model<float>& model, Loss loss,
-                      const std::string& features, const Standardizer& standardizer,
+                      const std::string& features, const Standardizer& standardizer) {
+  write_model_file(path, model, loss, ModelInputs{features, standardizer, "", {}});
+}
+
+void write_model_file(const std::string& path, const Model<float>& model, Loss loss, const ModelInputs& inputs,
                       const std::function<void(std::int64_t file)>& extra) {
+  const std::string& features = inputs.features;
+  const Standardizer& standardizer = inputs.standardizer;
   // Checkpoints add three more copies of the parameters (extra).
   h5::NewFile file(path, 4 * model.parameters().size() * sizeof(float));
   h5::write_string_attribute(file.get(), "format", kFormat);
   h5::write_int_attribute(file.get(), "version", kVersion);
   h5::write_string_attribute(file.get(), "loss", std::string(loss_name(loss)));
   h5::write_string_attribute(file.get(), "features", features);
+  if (!inputs.schema.empty()) h5::write_string_attribute(file.get(), "schema", inputs.schema);
+  if (!inputs.class_names.empty()) h5::write_string_list_attribute(file.get(), "class_names", inputs.class_names);
   {
     const h5::Handle layers = h5::create_group(file.get(), "layers", path);
     const auto& specs = model.architecture().layers;

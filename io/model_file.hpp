@@ -7,6 +7,9 @@
 //     bias            float32 [fan_out]
 //     @activation     "linear" | "step" | "sigmoid" | "tanh" | "relu" | "softmax"
 //     @threshold      optional number, step units only (fire when z >= threshold)
+//                     optional: schema (the input schema of the table the
+//                     model was trained on, JSON: io/schema.hpp) and
+//                     class_names (the output classes' names, in class-id order)
 //   /preprocessing    optional: standardization of the inputs (after the
 //     mean            float32 [inputs]   input features), x -> (x - mean) / std
 //     std             float32 [inputs]
@@ -18,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/loss.hpp"
 #include "core/model.hpp"
@@ -31,13 +35,25 @@ struct ModelFile {
   bool has_loss = false;  // hand-written files may omit the loss
   std::string features;      // FeatureSet::text(); "" = the data's own columns
   Standardizer standardizer;  // inactive when the file has no /preprocessing
+  std::string schema;                    // "" when trained on data without one
+  std::vector<std::string> class_names;  // empty when the data named none
+};
+
+// What a model file says of the model's inputs and outputs beside its weights.
+struct ModelInputs {
+  std::string features;  // FeatureSet::text()
+  Standardizer standardizer;
+  std::string schema;
+  std::vector<std::string> class_names;
 };
 
 ModelFile read_model_file(const std::string& path);
 // `extra`, if given, adds to the open file before it is flushed and renamed
 // (checkpoints add their training state this way).
-void write_model_file(const std::string& path, const Model<float>& model, Loss loss,
-                      const std::string& features, const Standardizer& standardizer = {},
+void write_model_file(const std::string& path, const Model<float>& model, Loss loss, const ModelInputs& inputs,
                       const std::function<void(std::int64_t file)>& extra = {});
+// The same with only the input features and their standardization.
+void write_model_file(const std::string& path, const Model<float>& model, Loss loss,
+                      const std::string& features, const Standardizer& standardizer = {});
 
 }  // namespace sinapsis

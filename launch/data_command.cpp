@@ -17,6 +17,7 @@
 #include "io/inspect.hpp"
 #include "io/importers.hpp"
 #include "io/playground.hpp"
+#include "io/schema.hpp"
 #include "io/shards.hpp"
 #include "launch/memory_check.hpp"
 #include "launch/options.hpp"
@@ -125,6 +126,7 @@ LabelTask parse_label_task(const std::string& text) {
 
 struct ImportOptions {
   std::string format, images, labels, input, label_column, out, class_names, ignore, task = "auto";
+  std::string id, schema_from, unknown_level = "error";
   bool overwrite = false;
 };
 
@@ -134,12 +136,54 @@ void describe(po::options_description& o, ImportOptions& v) {
     ("images", po::value(&v.images), "idx: the images file (gzipped or not)")
     ("labels", po::value(&v.labels), "idx: the labels file (gzipped or not)")
     ("input", po::value(&v.input), "csv: the CSV file (header row first)")
-    ("label", po::value(&v.label_column), "csv: the name of the label column")
-    ("ignore", po::value(&v.ignore), "csv: comma-separated columns to leave out (ids, free text)")
+    ("label", po::value(&v.label_column), "csv: the name of the label column (none: data to predict on)")
+    ("ignore", po::value(&v.ignore), "csv: comma-separated columns to leave out (free text, ...)")
+    ("id", po::value(&v.id), "csv: a column of row ids, stored with the data (/ids) and carried to predict's output")
+    ("schema-from", po::value(&v.schema_from),
+     "csv: encode exactly like the data or model file given (its input schema: columns by name, the same "
+     "one-hot levels in the same order, the same class ids)")
+    ("unknown-level", po::value(&v.unknown_level)->default_value(v.unknown_level),
+     "csv with --schema-from: error|ignore, for a categorical value the schema has no level for (ignore: all "
+     "zeros, counted)")
     ("task", po::value(&v.task)->default_value(v.task), "csv: auto|classification|regression (auto: whole numbers >= 0 are class ids)")
     ("class-names", po::value(&v.class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
     ("out", po::value(&v.out)->required(), "output HDF5 file")
     ("overwrite", po::bool_switch(&v.overwrite), "replace --out if it exists");
+}
+
+// The input schema a data or model file records (--schema-from).
+InputSchema schema_of(const std::string& path) {
+  std::optional<InputSchema> schema = read_file_schema(path);
+  if (!schema)
+    throw UsageError("--schema-from: " + path + " records no input schema (a data file imported from a CSV by this "
+                     "version, or a model trained on one)");
+  return std::move(*schema);
+}
+
+Dataset import_table(const ImportOptions& v, LabelTask task, std::size_t declared_classes) {
+  if (v.input.empty()) throw UsageError("--format csv needs --input");
+  if (v.unknown_level != "error" && v.unknown_level != "ignore")
+    throw UsageError("--unknown-level: unknown value '" + v.unknown_level + "' (expected error or ignore)");
+  CsvOptions csv;
+  csv.label = v.label_column;
+  csv.ignored = v.ignore.empty() ? std::vector<std::string>{} : parse_name_list(v.ignore);
+  csv.id = v.id;
+  csv.task = task;
+  csv.declared_classes = declared_classes;
+  csv.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
+  std::optional<InputSchema> schema;
+  if (!v.schema_from.empty()) {
+    if (!v.label_column.empty() || !v.ignore.empty())
+      throw UsageError("--schema-from gives the columns and the label: drop --label and --ignore");
+    schema = schema_of(v.schema_from);
+    csv.schema = &*schema;
+    csv.schema_source = v.schema_from;
+  }
+  CsvImport imported = import_csv(v.input, csv);
+  if (imported.unknown_levels > 0)
+    std::cout << "warning: " << imported.unknown_levels << " value(s) of categorical columns have no level in "
+              << v.schema_from << "; encoded as all zeros (--unknown-level ignore)" << std::endl;
+  return std::move(imported.data);
 }
 
 int import(const Args& args) {
@@ -148,9 +192,10 @@ int import(const Args& args) {
   describe(options, v);
   po::variables_map values;
   if (!parse("data import", args, options, values, "--format idx|csv ... --out FILE.h5")) return kExitSuccess;
-  const std::string &format = v.format, &images = v.images, &labels = v.labels, &input = v.input,
-                    &label_column = v.label_column, &out = v.out, &class_names = v.class_names, &ignore = v.ignore;
-  refuse_output_over_inputs({"--out", out}, {{"--images", images}, {"--labels", labels}, {"--input", input}});
+  const std::string &format = v.format, &images = v.images, &labels = v.labels, &input = v.input, &out = v.out,
+                    &class_names = v.class_names;
+  refuse_output_over_inputs({"--out", out},
+                            {{"--images", images}, {"--labels", labels}, {"--input", input}, {"--schema-from", v.schema_from}});
   refuse_existing_output({"--out", out}, v.overwrite);
   const std::vector<std::string> names =
       class_names.empty() ? std::vector<std::string>{} : parse_name_list(class_names);
@@ -163,9 +208,7 @@ int import(const Args& args) {
     if (images.empty() || labels.empty()) throw UsageError("--format idx needs --images and --labels");
     data = import_idx(images, labels, names.size());
   } else if (format == "csv") {
-    if (input.empty() || label_column.empty()) throw UsageError("--format csv needs --input and --label");
-    data = import_csv(input, label_column, ignore.empty() ? std::vector<std::string>{} : parse_name_list(ignore),
-                      label_task, names.size());
+    data = import_table(v, label_task, names.size());
   } else {
     throw UsageError("--format: unknown format '" + format + "' (expected idx or csv)");
   }
@@ -178,7 +221,9 @@ int import(const Args& args) {
   }
   write_data_file(out, data, {data.size() * data.dimension() > (1u << 20), {}, {{"source", format}}});
   std::cout << "wrote " << out << ": " << data.size() << " samples, " << data.dimension() << " features"
-            << (data.task == Task::classification ? ", " + std::to_string(data.classes) + " classes" : "")
+            << (!data.labels_present ? ", no labels"
+                : data.task == Task::classification ? ", " + std::to_string(data.classes) + " classes"
+                                                     : "")
             << std::endl;
   return kExitSuccess;
 }

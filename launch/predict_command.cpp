@@ -1,13 +1,19 @@
 // sinapsis predict and sinapsis eval: a trained model applied to a data file.
+#include <algorithm>
+#include <cctype>
 #include <iomanip>
 #include <iostream>
 #include <optional>
 
 #include "core/blas_runtime.hpp"
+#include "core/number_text.hpp"
 #include "core/trainer.hpp"
 #include "io/atomic_file.hpp"
 #include "io/data_file.hpp"
+#include "io/importers.hpp"
 #include "io/model_file.hpp"
+#include "io/predictions.hpp"
+#include "io/schema.hpp"
 #include "launch/options.hpp"
 #include "launch/output_paths.hpp"
 #include "launch/pipeline.hpp"
@@ -26,7 +32,7 @@ ReadOptions model_labels(const ModelFile& file, const std::string& model_path, L
 }
 
 struct PredictOptions {
-  std::string model, data, out;
+  std::string model, data, out, id, format = "csv", unknown_level = "error";
   int threads = 1;
   bool overwrite = false;
 };
@@ -34,10 +40,140 @@ struct PredictOptions {
 void describe(po::options_description& o, PredictOptions& v) {
   o.add_options()
     ("model", po::value(&v.model)->required(), "model file (model.h5)")
-    ("data", po::value(&v.data)->required(), "data file (HDF5 /features; /labels optional)")
-    ("out", po::value(&v.out)->required(), "CSV file: one row of outputs per sample")
+    ("data", po::value(&v.data)->required(),
+     "the rows to predict: a CSV with the training table's columns (any order; the label column may be absent), "
+     "encoded by the model's own input schema, or a data file (HDF5 /features; /labels optional)")
+    ("id", po::value(&v.id), "csv: the column naming each row, carried to the output (default: the data's ids, "
+                             "else the row number)")
+    ("unknown-level", po::value(&v.unknown_level)->default_value(v.unknown_level),
+     "csv: error|ignore, for a categorical value the model never saw (ignore: all zeros)")
+    ("out", po::value(&v.out)->required(),
+     "the predictions: one row per sample, its id, the predicted class (by name) and one probability per class "
+     "(p_NAME), or the predicted value(s) for regression")
+    ("format", po::value(&v.format)->default_value(v.format), "csv|h5")
     ("overwrite", po::bool_switch(&v.overwrite), "replace --out if it exists")
     ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads (0: all cores)");
+}
+
+bool is_csv(const std::string& path) {
+  const auto dot = path.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = path.substr(dot + 1);
+  for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return ext == "csv" || ext == "tsv" || ext == "txt";
+}
+
+// The rows to predict, as the model's inputs before its own preprocessing:
+// a raw CSV encoded by the model's schema, or a data file whose schema (if
+// both have one) matches the model's.
+Dataset prediction_inputs(const PredictOptions& v, const ModelFile& file) {
+  std::optional<InputSchema> schema;
+  if (!file.schema.empty()) schema = InputSchema::from_json(file.schema, v.model + ": attribute schema");
+  if (is_csv(v.data)) {
+    if (!schema)
+      throw UsageError("--data " + v.data + ": a CSV is encoded by the model's input schema, and " + v.model +
+                       " has none (trained on data not imported from a table): import it with sinapsis data import");
+    if (v.unknown_level != "error" && v.unknown_level != "ignore")
+      throw UsageError("--unknown-level: unknown value '" + v.unknown_level + "' (expected error or ignore)");
+    CsvOptions csv;
+    csv.schema = &*schema;
+    csv.schema_source = "the model " + v.model;
+    csv.id = v.id;
+    csv.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
+    CsvImport imported = import_csv(v.data, csv);
+    if (imported.unknown_levels > 0)
+      std::cout << "warning: " << imported.unknown_levels << " categorical value(s) the model never saw, encoded "
+                << "as all zeros (--unknown-level ignore)" << std::endl;
+    return std::move(imported.data);
+  }
+  if (!v.id.empty()) throw UsageError("--id " + v.id + ": names a CSV column; a data file carries its ids (/ids)");
+  Dataset data = read_data_file(v.data, model_labels(file, v.model, LabelsRequired::no));
+  if (schema && !data.schema.empty()) {
+    const std::string difference =
+        schema_difference(*schema, InputSchema::from_json(data.schema, v.data + ": attribute schema"));
+    if (!difference.empty())
+      throw DataError(v.data + ": not encoded like the model's training data: " + difference +
+                      " (import it with --schema-from " + v.model + ")");
+  }
+  return data;
+}
+
+// One CSV field, quoted when it holds a comma, a quote or a line break.
+std::string csv_text(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+// The classes the model's outputs stand for (empty: it regresses), named
+// as the model file names them, else by their ids.
+std::vector<std::string> output_classes(const ModelFile& file) {
+  const Architecture& a = file.model.architecture();
+  std::size_t classes = 0;
+  if (a.output_activation() == Activation::softmax) classes = a.outputs();
+  if (a.output_activation() == Activation::sigmoid && a.outputs() == 1 && file.loss == Loss::binary_cross_entropy)
+    classes = 2;
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < classes; ++k)
+    names.push_back(k < file.class_names.size() ? file.class_names[k] : std::to_string(k));
+  return names;
+}
+
+// The model's outputs on every row, as predictions.
+Predictions predict(const ModelFile& file, const Dataset& data) {
+  const Architecture& arch = file.model.architecture();
+  Predictions p;
+  p.class_names = output_classes(file);
+  const std::size_t k = p.class_names.empty() ? arch.outputs() : p.class_names.size();
+  p.values = Matrix<float>(data.size(), k);
+  Workspace<float> ws(arch, std::max<std::size_t>(1, std::min<std::size_t>(1024, data.size())));
+  for (std::size_t start = 0; start < data.size(); start += ws.capacity()) {
+    const std::size_t rows = std::min(ws.capacity(), data.size() - start);
+    ConstMatrixView<float> x{data.features.values.data() + start * data.dimension(), rows, data.dimension()};
+    const MatrixView<float> y = forward(file.model, ws, x);
+    for (std::size_t r = 0; r < rows; ++r) {
+      float* out = &p.values(start + r, 0);
+      if (y.cols == 1 && k == 2) {  // one sigmoid unit: the probability of class 1
+        out[0] = 1 - y(r, 0);
+        out[1] = y(r, 0);
+      } else {
+        for (std::size_t c = 0; c < y.cols; ++c) out[c] = y(r, c);
+      }
+      if (!p.class_names.empty()) p.predicted.push_back(std::max_element(out, out + k) - out);
+    }
+  }
+  for (std::size_t r = 0; r < data.size(); ++r) p.ids.push_back(data.ids.empty() ? std::to_string(r) : data.ids[r]);
+  return p;
+}
+
+// The output's first column: --id, the data's id column, else "row".
+std::string id_column(const PredictOptions& v, const Dataset& data) {
+  if (!v.id.empty()) return v.id;
+  if (data.ids.empty()) return "row";
+  if (!data.schema.empty())
+    for (const auto& c : InputSchema::from_json(data.schema, v.data).columns)
+      if (c.kind == SchemaColumn::Kind::id) return c.name;
+  return "id";
+}
+
+void write_predictions_csv(const std::string& path, const Predictions& p, const std::string& id_column) {
+  AtomicFile out(path);
+  auto& stream = out.stream();
+  const std::size_t k = p.values.cols;
+  stream << csv_text(id_column) << ",predicted";
+  if (!p.class_names.empty())
+    for (const auto& name : p.class_names) stream << ',' << csv_text("p_" + name);
+  else if (k > 1)
+    for (std::size_t c = 1; c < k; ++c) stream << ",predicted_" << c;
+  stream << '\n';
+  for (std::size_t r = 0; r < p.values.rows; ++r) {
+    stream << csv_text(p.ids[r]) << ',';
+    if (!p.class_names.empty()) stream << csv_text(p.class_names[std::size_t(p.predicted[r])]) << ',';
+    for (std::size_t c = 0; c < k; ++c) stream << (c ? "," : "") << significant(p.values(r, c), 9);
+    stream << '\n';
+  }
+  out.commit();
 }
 
 struct EvalOptions {
@@ -64,33 +200,21 @@ int predict_command(const Args& args, Communicator& /*comm*/) {
   PredictOptions v;
   describe(options, v);
   po::variables_map values;
-  if (!parse("predict", args, options, values, "--model M.h5 --data D.h5 --out P.csv"))
+  if (!parse("predict", args, options, values, "--model M.h5 --data NEW.csv|D.h5 --out P.csv [--format csv|h5]"))
     return kExitSuccess;
-  const std::string &model_path = v.model, &data_path = v.data, &out_path = v.out;
-  refuse_output_over_inputs({"--out", out_path}, {{"--model", model_path}, {"--data", data_path}});
-  refuse_existing_output({"--out", out_path}, v.overwrite);
+  if (v.format != "csv" && v.format != "h5")
+    throw UsageError("--format: unknown format '" + v.format + "' (expected csv or h5)");
+  refuse_output_over_inputs({"--out", v.out}, {{"--model", v.model}, {"--data", v.data}});
+  refuse_existing_output({"--out", v.out}, v.overwrite);
   set_blas_threads(resolve_threads(v.threads));
-  const ModelFile file = read_model_file(model_path);
-  Dataset data = read_data_file(data_path, model_labels(file, model_path, LabelsRequired::no));
-  const Architecture& arch = file.model.architecture();
-  apply_model_preprocessing(file, data, data_path);
-
-  Workspace<float> ws(arch, std::min<std::size_t>(1024, data.size()));
-  AtomicFile out(out_path);
-  auto& stream = out.stream();
-  for (std::size_t k = 0; k < arch.outputs(); ++k) stream << (k ? "," : "") << "output_" << k;
-  stream << '\n' << std::setprecision(9);
-  for (std::size_t start = 0; start < data.size(); start += ws.capacity()) {
-    const std::size_t rows = std::min(ws.capacity(), data.size() - start);
-    ConstMatrixView<float> x{data.features.values.data() + start * data.dimension(), rows, data.dimension()};
-    const MatrixView<float> y = forward(file.model, ws, x);
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t k = 0; k < y.cols; ++k) stream << (k ? "," : "") << y(r, k);
-      stream << '\n';
-    }
-  }
-  out.commit();
-  std::cout << "wrote " << data.size() << " predictions to " << out_path << std::endl;
+  const ModelFile file = read_model_file(v.model);
+  Dataset data = prediction_inputs(v, file);
+  if (data.size() == 0) throw DataError(v.data + ": no rows to predict");
+  apply_model_preprocessing(file, data, v.data);
+  const Predictions p = predict(file, data);
+  if (v.format == "h5") write_predictions_file(v.out, p);
+  else write_predictions_csv(v.out, p, id_column(v, data));
+  std::cout << "wrote " << data.size() << " predictions to " << v.out << std::endl;
   return kExitSuccess;
 }
 

@@ -149,19 +149,18 @@ void RunRecorder::write_metrics() {
   metrics.commit();
 }
 
-void RunRecorder::write_checkpoint(const Model<float>& model, Loss loss, const std::string& features,
-                                   const Standardizer& standardizer, const Trainer<float>::State& state,
-                                   const Args& arguments, int ranks) {
+void RunRecorder::write_checkpoint(const Model<float>& model, Loss loss, const ModelInputs& inputs,
+                                   const Trainer<float>::State& state, const Args& arguments, int ranks) {
   directory_.before_writing();
-  sinapsis::write_checkpoint(file("checkpoint.h5"), model, loss, features, standardizer, state, arguments, ranks,
+  sinapsis::write_checkpoint(file("checkpoint.h5"), model, loss, inputs, state, arguments, ranks,
                              rows_);
   write_metrics();
 }
 
-void RunRecorder::write_final(const Model<float>& model, Loss loss, const std::string& features,
-                              const Standardizer& standardizer, const RunSummary& summary) {
+void RunRecorder::write_final(const Model<float>& model, Loss loss, const ModelInputs& inputs,
+                              const RunSummary& summary) {
   directory_.before_writing();
-  write_model_file(file("model.h5"), model, loss, features, standardizer);
+  write_model_file(file("model.h5"), model, loss, inputs);
   write_metrics();
   write_summary(summary);
 }

@@ -89,12 +89,10 @@ class RunRecorder {
   // config.ini and metrics.csv.
   void write_metrics();
   // checkpoint.h5, then metrics.csv.
-  void write_checkpoint(const Model<float>& model, Loss loss, const std::string& features,
-                        const Standardizer& standardizer, const Trainer<float>::State& state, const Args& arguments,
-                        int ranks);
+  void write_checkpoint(const Model<float>& model, Loss loss, const ModelInputs& inputs,
+                        const Trainer<float>::State& state, const Args& arguments, int ranks);
   // model.h5, metrics.csv, then summary.json.
-  void write_final(const Model<float>& model, Loss loss, const std::string& features,
-                   const Standardizer& standardizer, const RunSummary& summary);
+  void write_final(const Model<float>& model, Loss loss, const ModelInputs& inputs, const RunSummary& summary);
   void write_summary(const RunSummary& summary);
 
  private:

@@ -151,6 +151,7 @@ class TrainingRun {
   Loss loss_ = Loss::mse;
   std::optional<EncodedData<float>> train_data_, val_data_, test_data_;
   TrainOptions options_;
+  ModelInputs inputs_;  // what model.h5 and checkpoints say of the inputs and classes
   std::optional<Trainer<float>> trainer_;
   std::size_t total_samples_ = 0;
   std::optional<Progress> progress_;
@@ -234,6 +235,7 @@ void TrainingRun::read_data() {
     data_ = read_training_data(input_, std::size_t(comm_.rank()), std::size_t(comm_.size()));
   });
   finish_training_data(data_, input_, comm_, resumed ? &resumed->model.standardizer : nullptr);
+  inputs_ = {data_.features.text(), data_.standardizer, data_.train.schema, data_.train.class_names};
   if (resumed) start_.emplace(std::move(resumed->model));
 }
 
@@ -359,8 +361,7 @@ void TrainingRun::on_epoch(const EpochMetrics& m) {
   if (m.checkpoint)
     agree(comm_, [&] {
       if (lead_)
-        recorder_->write_checkpoint(*model_, loss_, data_.features.text(), data_.standardizer, trainer_->state(),
-                                    plan_.arguments, comm_.size());
+        recorder_->write_checkpoint(*model_, loss_, inputs_, trainer_->state(), plan_.arguments, comm_.size());
     });
 }
 
@@ -370,7 +371,7 @@ TrainOutcome TrainingRun::finish(const TrainResult& result) {
   const auto held_out = evaluate_held_out();
   const RunSummary s = summary(result, std::string(stop_reason_name(result.reason)), held_out);
   agree(comm_, [&] {
-    if (lead_) recorder_->write_final(*model_, loss_, data_.features.text(), data_.standardizer, s);
+    if (lead_) recorder_->write_final(*model_, loss_, inputs_, s);
   });
   if (result.reason == StopReason::diverged)
     throw AgreedFailure("training diverged: NaN or Inf in the loss or gradients in epoch " +

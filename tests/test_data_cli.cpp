@@ -170,7 +170,8 @@ TEST_F(DataCliTest, InputFeaturesAreRecordedAndReplayedByEvalAndPredict) {
   std::ifstream csv(path("p.csv"));
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line, "output_0,output_1");  // cce: one output per class
+  // cce: the row, the predicted class by name, one probability per class
+  EXPECT_EQ(line, "row,predicted,p_-1,p_+1");
   // Every row equals the model applied to the seven features of that point.
   const Dataset raw = read_data_file(spiral);
   const Matrix<float> x = FeatureSet::parse(features, "test").apply(raw.features);
@@ -181,6 +182,10 @@ TEST_F(DataCliTest, InputFeaturesAreRecordedAndReplayedByEvalAndPredict) {
     ASSERT_LT(rows, raw.size());
     std::stringstream fields(line);
     std::string field;
+    ASSERT_TRUE(std::getline(fields, field, ',')) << line;
+    EXPECT_EQ(field, std::to_string(rows));
+    ASSERT_TRUE(std::getline(fields, field, ',')) << line;
+    EXPECT_EQ(field, y(rows, 1) > y(rows, 0) ? "+1" : "-1") << line;
     for (std::size_t k = 0; k < 2; ++k) {
       ASSERT_TRUE(std::getline(fields, field, ',')) << line;
       EXPECT_NEAR(std::stod(field), y(rows, k), 1e-5) << "row " << rows;

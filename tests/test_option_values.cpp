@@ -345,7 +345,7 @@ TEST_F(StoredOptionValues, ConfigFilesCheckpointsAndSweepArgsGoThroughTheSamePar
   const std::string checkpoint = (run_dir / "checkpoint.h5").string();
   Checkpoint c = read_checkpoint(checkpoint);
   c.arguments.insert(c.arguments.end(), {"--patience", "-1"});
-  write_checkpoint(checkpoint, c.model.model, c.model.loss, c.model.features, c.model.standardizer, c.state,
+  write_checkpoint(checkpoint, c.model.model, c.model.loss, {c.model.features, c.model.standardizer, c.model.schema, c.model.class_names}, c.state,
                    c.arguments, c.ranks, c.metric_rows.value_or(std::vector<std::string>{}));
   const auto before = fs::last_write_time(run_dir / "metrics.csv");
   const CommandResult resumed = run("train --resume " + run_dir.string());

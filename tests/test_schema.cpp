@@ -1,0 +1,178 @@
+// The input schema travels with the data and the model (issue 14): data
+// import records it, train copies it into model.h5, import --schema-from and
+// predict encode new tables exactly as the training table was encoded.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "io/data_file.hpp"
+#include "io/importers.hpp"
+#include "io/model_file.hpp"
+#include "io/schema.hpp"
+#include "tests/run_command.hpp"
+
+namespace sinapsis {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(InputSchema, RoundTripsThroughItsJsonAndNamesTheFeatures) {
+  InputSchema s;
+  s.columns = {{"id", SchemaColumn::Kind::id, {}},
+               {"color", SchemaColumn::Kind::categorical, {"blue", "white"}},
+               {"x", SchemaColumn::Kind::numeric, {}},
+               {"notes", SchemaColumn::Kind::ignored, {}},
+               {"kind", SchemaColumn::Kind::label, {}}};
+  s.label = "kind";
+  s.classes = {"bird", "cat"};
+  const InputSchema back = InputSchema::from_json(s.json(), "test");
+  EXPECT_EQ(back.json(), s.json());
+  EXPECT_EQ(back.feature_names(), (std::vector<std::string>{"color=blue", "color=white", "x"}));
+  EXPECT_EQ(back.classes, s.classes);
+  EXPECT_EQ(back.task, Task::classification);
+  EXPECT_EQ(schema_difference(s, back), "");
+  InputSchema other = back;
+  other.columns[1].levels = {"red", "white"};
+  EXPECT_NE(schema_difference(s, other).find("column 'color' has levels red, white"), std::string::npos);
+  EXPECT_THROW(InputSchema::from_json(R"({"columns": [{"name": "a", "kind": "odd"}]})", "f"), DataError);
+  EXPECT_THROW(InputSchema::from_json(R"({"columns": [{"name": "a", "kind": "categorical"}]})", "f"), DataError);
+}
+
+class SchemaCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sinapsis_schema_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+  test::CommandResult run(const std::string& arguments) const { return test::run_sinapsis(arguments); }
+
+  // predict's CSV as id -> its fields after the id.
+  std::map<std::string, std::vector<std::string>> predictions(const std::string& file) const {
+    std::map<std::string, std::vector<std::string>> rows;
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);
+    header_ = line;
+    while (std::getline(in, line)) {
+      std::stringstream fields(line);
+      std::string id, field;
+      std::getline(fields, id, ',');
+      while (std::getline(fields, field, ',')) rows[id].push_back(field);
+    }
+    return rows;
+  }
+
+  fs::path dir_;
+  mutable std::string header_;
+};
+
+// The training table: numeric x and y, categorical color, string classes.
+std::string training_table() {
+  std::ostringstream t;
+  t << "id,x,color,y,kind\n";
+  for (int i = 0; i < 60; ++i) {
+    const double x = std::sin(i * 0.7), y = std::cos(i * 1.3);
+    const char* color = i % 3 == 0 ? "white" : "blue";
+    const char* kind = x + (i % 3 == 0 ? 0.5 : -0.2) > 0 ? "cat" : (y > 0 ? "dog" : "bird");
+    t << "r" << i << "," << x << "," << color << "," << y << "," << kind << "\n";
+  }
+  return t.str();
+}
+
+TEST_F(SchemaCli, NewDataIsEncodedLikeTheTrainingDataAndPredictedByClassName) {
+  const std::string table = write("train.csv", training_table());
+  ASSERT_EQ(run("data import --format csv --input " + table + " --label kind --id id --out " + path("train.h5")).status, 0);
+  const auto trained = run("train --data " + path("train.h5") + " --out " + path("run") +
+                           " --hidden 6 --epochs 20 --batch 8 --lr 0.1 --quiet");
+  ASSERT_EQ(trained.status, 0) << trained.output;
+  const std::string model = path("run") + "/model.h5";
+  const ModelFile file = read_model_file(model);
+  EXPECT_EQ(file.class_names, (std::vector<std::string>{"bird", "cat", "dog"}));
+  ASSERT_FALSE(file.schema.empty());
+  EXPECT_EQ(InputSchema::from_json(file.schema, model).feature_names(),
+            (std::vector<std::string>{"x", "color=blue", "color=white", "y"}));
+
+  // The same rows (r3, r10, r31), columns and rows reordered, no label column.
+  const std::string fresh = write("new.csv",
+                                  "y,kind_unknown,color,id,x\n"
+                                  + std::to_string(std::cos(31 * 1.3)) + ",?,blue,r31," + std::to_string(std::sin(31 * 0.7)) + "\n"
+                                  + std::to_string(std::cos(3 * 1.3)) + ",?,white,r3," + std::to_string(std::sin(3 * 0.7)) + "\n"
+                                  + std::to_string(std::cos(10 * 1.3)) + ",?,blue,r10," + std::to_string(std::sin(10 * 0.7)) + "\n");
+  const auto from_raw = run("predict --model " + model + " --data " + fresh + " --out " + path("p_new.csv"));
+  ASSERT_EQ(from_raw.status, 0) << from_raw.output;
+  const auto raw = predictions(path("p_new.csv"));
+  EXPECT_EQ(header_, "id,predicted,p_bird,p_cat,p_dog");
+  const auto from_training = run("predict --model " + model + " --data " + path("train.h5") + " --out " + path("p_train.csv"));
+  ASSERT_EQ(from_training.status, 0) << from_training.output;
+  const auto known = predictions(path("p_train.csv"));
+  ASSERT_EQ(raw.size(), 3u);
+  for (const auto& [id, fields] : raw) {
+    ASSERT_TRUE(known.count(id)) << id;
+    const auto& expected = known.at(id);
+    ASSERT_EQ(fields.size(), 4u);
+    EXPECT_EQ(fields[0], expected[0]) << id << ": the predicted class";
+    for (std::size_t k = 1; k < 4; ++k) EXPECT_NEAR(std::stod(fields[k]), std::stod(expected[k]), 1e-6) << id;
+  }
+
+  // Imported with --schema-from: the same encoding, ids kept, no labels.
+  const auto imported = run("data import --format csv --input " + fresh + " --schema-from " + model + " --out " + path("new.h5"));
+  ASSERT_EQ(imported.status, 0) << imported.output;
+  EXPECT_NE(imported.output.find("no labels"), std::string::npos) << imported.output;
+  ASSERT_EQ(run("predict --model " + model + " --data " + path("new.h5") + " --out " + path("p_h5.csv")).status, 0);
+  EXPECT_EQ(predictions(path("p_h5.csv")), raw);
+
+  // A level the training data never had: refused naming row, column and
+  // value; with --unknown-level ignore encoded as all zeros and counted.
+  const std::string red = write("red.csv", "id,x,color,y\nq1,0.1,blue,0.2\nq2,0.3,red,0.4\n");
+  const auto refused = run("data import --format csv --input " + red + " --schema-from " + model + " --out " + path("red.h5"));
+  EXPECT_EQ(refused.status, 1) << refused.output;
+  EXPECT_NE(refused.output.find("line 3, column 'color': level 'red'"), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(path("red.h5")));
+  const auto ignored = run("data import --format csv --input " + red + " --schema-from " + model +
+                           " --unknown-level ignore --out " + path("red.h5"));
+  EXPECT_EQ(ignored.status, 0) << ignored.output;
+  EXPECT_NE(ignored.output.find("warning: 1 value"), std::string::npos) << ignored.output;
+  const Dataset zeros = read_data_file(path("red.h5"), LabelsRequired::no);
+  EXPECT_EQ(zeros.features(1, 1), 0.0f);
+  EXPECT_EQ(zeros.features(1, 2), 0.0f);
+  EXPECT_EQ(zeros.ids, (std::vector<std::string>{"q1", "q2"}));
+
+  // A data file encoded otherwise is refused naming the first column that differs.
+  const std::string other = write("other.csv", "id,x,color,y,kind\na,0.1,green,0.2,cat\nb,0.2,blue,0.1,dog\n");
+  ASSERT_EQ(run("data import --format csv --input " + other + " --label kind --id id --out " + path("other.h5")).status, 0);
+  const auto mismatch = run("predict --model " + model + " --data " + path("other.h5") + " --out " + path("p_other.csv"));
+  EXPECT_EQ(mismatch.status, 1) << mismatch.output;
+  EXPECT_NE(mismatch.output.find("column 'color' has levels blue, green"), std::string::npos) << mismatch.output;
+  EXPECT_FALSE(fs::exists(path("p_other.csv")));
+}
+
+TEST_F(SchemaCli, TheTennisTablePredictsANewMatchByClassName) {
+  const std::string tennis = std::string(SINAPSIS_SOURCE_DIR) + "/experiments/data/tennis.csv";
+  ASSERT_EQ(run("data import --format csv --input " + tennis + " --label result --id match --out " + path("t.h5")).status, 0);
+  ASSERT_EQ(run("train --data " + path("t.h5") + " --out " + path("run") + " --hidden 4 --epochs 50 --batch 4 --quiet").status, 0);
+  const std::string match = write("match.csv", "match,court,weather\n13,Arcilla,Nublado\n");
+  const auto p = run("predict --model " + path("run") + "/model.h5 --data " + match + " --out " + path("p.csv"));
+  ASSERT_EQ(p.status, 0) << p.output;
+  const auto rows = predictions(path("p.csv"));
+  EXPECT_EQ(header_, "match,predicted,p_GANÓ,p_PERDIÓ");
+  ASSERT_EQ(rows.count("13"), 1u);
+  const auto& fields = rows.at("13");
+  EXPECT_TRUE(fields[0] == "GANÓ" || fields[0] == "PERDIÓ") << fields[0];
+  EXPECT_NEAR(std::stod(fields[1]) + std::stod(fields[2]), 1.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace sinapsis
