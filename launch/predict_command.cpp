@@ -6,11 +6,13 @@
 #include <optional>
 
 #include "core/blas_runtime.hpp"
+#include "core/metrics.hpp"
 #include "core/number_text.hpp"
 #include "core/trainer.hpp"
 #include "io/atomic_file.hpp"
 #include "io/data_file.hpp"
 #include "io/importers.hpp"
+#include "io/json_text.hpp"
 #include "io/model_file.hpp"
 #include "io/predictions.hpp"
 #include "io/schema.hpp"
@@ -177,8 +179,9 @@ void write_predictions_csv(const std::string& path, const Predictions& p, const 
 }
 
 struct EvalOptions {
-  std::string model, data, loss;
+  std::string model, data, loss, out;
   int threads = 1;
+  bool overwrite = false;
 };
 
 void describe(po::options_description& o, EvalOptions& v) {
@@ -186,6 +189,8 @@ void describe(po::options_description& o, EvalOptions& v) {
     ("model", po::value(&v.model)->required(), "model file (model.h5)")
     ("data", po::value(&v.data)->required(), "data file (HDF5 /features, /labels)")
     ("loss", po::value(&v.loss), "mse|bce|cce (default: the loss stored in the model file)")
+    ("out", po::value(&v.out), "also write the metrics to FILE.json (with the confusion matrix) or FILE.csv")
+    ("overwrite", po::bool_switch(&v.overwrite), "replace --out if it exists")
     ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads (0: all cores)");
 }
 
@@ -218,6 +223,93 @@ int predict_command(const Args& args, Communicator& /*comm*/) {
   return kExitSuccess;
 }
 
+namespace {
+
+// Text padded to `width` characters (UTF-8: continuation bytes take no column).
+std::string padded(const std::string& text, std::size_t width) {
+  const auto columns = std::size_t(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+  return columns >= width ? text + " " : text + std::string(width - columns, ' ');
+}
+
+std::string score(double value) { return significant(value, 4); }
+
+void print_classification(const ClassificationReport& r, const std::vector<std::string>& names) {
+  std::size_t w = 14;
+  for (const auto& n : names) w = std::max(w, n.size() + 2);
+  std::cout << padded("class", w) << padded("precision", 11) << padded("recall", 11) << padded("f1", 11) << "support\n";
+  const auto row = [&](const std::string& name, const ClassScores& c) {
+    std::cout << padded(name, w) << padded(score(c.precision), 11) << padded(score(c.recall), 11)
+              << padded(score(c.f1), 11) << c.support << "\n";
+  };
+  for (std::size_t k = 0; k < names.size(); ++k) row(names[k], r.classes[k]);
+  std::cout << padded("accuracy", w) << padded("", 22) << padded(score(r.accuracy), 11) << r.samples << "\n";
+  row("macro avg", r.macro);
+  row("weighted avg", r.weighted);
+  std::cout << "confusion matrix (rows: true class, columns: predicted)\n" << padded("", w);
+  for (const auto& n : names) std::cout << padded(n, std::max<std::size_t>(8, n.size() + 2));
+  std::cout << "\n";
+  for (std::size_t t = 0; t < names.size(); ++t) {
+    std::cout << padded(names[t], w);
+    for (std::size_t p = 0; p < names.size(); ++p)
+      std::cout << padded(std::to_string(r.confusion[t][p]), std::max<std::size_t>(8, names[p].size() + 2));
+    std::cout << "\n";
+  }
+}
+
+nlohmann::ordered_json scores_json(const ClassScores& c) {
+  return {{"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
+}
+
+// --out: the metrics as JSON (with the confusion matrix) or CSV (one row per class and average).
+void write_metrics(const std::string& path, const Evaluation& e, const std::optional<ClassificationReport>& c,
+                   const std::optional<RegressionReport>& reg, const std::vector<std::string>& names) {
+  const bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  AtomicFile out(path);
+  if (json) {
+    nlohmann::ordered_json doc = {{"samples", c ? c->samples : reg ? reg->samples : 0}, {"loss", e.loss}};
+    if (c) {
+      doc["accuracy"] = c->accuracy;
+      nlohmann::ordered_json classes = nlohmann::ordered_json::array();
+      for (std::size_t k = 0; k < names.size(); ++k) {
+        nlohmann::ordered_json one = {{"class", names[k]}};
+        one.update(scores_json(c->classes[k]));
+        classes.push_back(one);
+      }
+      doc["classes"] = classes;
+      doc["macro_avg"] = scores_json(c->macro);
+      doc["weighted_avg"] = scores_json(c->weighted);
+      doc["confusion"] = {{"classes", names}, {"rows_true_columns_predicted", c->confusion}};
+    }
+    if (reg) {
+      doc["mse"] = reg->mse;
+      doc["mae"] = reg->mae;
+      doc["r2"] = reg->r2;
+    }
+    out.stream() << json_text(doc) << "\n";
+  } else if (c) {
+    out.stream() << "class,precision,recall,f1,support\n";
+    const auto row = [&](const std::string& name, const ClassScores& s) {
+      out.stream() << csv_text(name) << ',' << significant(s.precision, 9) << ',' << significant(s.recall, 9) << ','
+                   << significant(s.f1, 9) << ',' << s.support << '\n';
+    };
+    for (std::size_t k = 0; k < names.size(); ++k) row(names[k], c->classes[k]);
+    out.stream() << "accuracy,,," << significant(c->accuracy, 9) << ',' << c->samples << '\n';
+    row("macro avg", c->macro);
+    row("weighted avg", c->weighted);
+  } else {
+    out.stream() << "metric,value\nloss," << significant(e.loss, 9);
+    if (reg)
+      out.stream() << "\nmse," << significant(reg->mse, 9) << "\nmae," << significant(reg->mae, 9) << "\nr2,"
+                   << significant(reg->r2, 9);
+    out.stream() << '\n';
+  }
+  out.commit();
+}
+
+}  // namespace
+
 int eval_command(const Args& args, Communicator& /*comm*/) {
   po::options_description options("sinapsis eval options");
   EvalOptions v;
@@ -225,6 +317,10 @@ int eval_command(const Args& args, Communicator& /*comm*/) {
   po::variables_map values;
   if (!parse("eval", args, options, values, "--model M.h5 --data D.h5")) return kExitSuccess;
   const std::string &model_path = v.model, &data_path = v.data, &loss_text = v.loss;
+  if (!v.out.empty()) {
+    refuse_output_over_inputs({"--out", v.out}, {{"--model", model_path}, {"--data", data_path}});
+    refuse_existing_output({"--out", v.out}, v.overwrite);
+  }
   set_blas_threads(resolve_threads(v.threads));
   std::optional<Loss> chosen;
   if (!loss_text.empty()) chosen = parse_loss(loss_text, "--loss");
@@ -243,6 +339,19 @@ int eval_command(const Args& args, Communicator& /*comm*/) {
             << std::setprecision(6) << e.loss;
   if (!std::isnan(e.accuracy)) std::cout << "  accuracy " << e.accuracy;
   std::cout << std::endl;
+  // Per class for classifiers, MSE/MAE/R² otherwise.
+  const Predictions p = predict(file, data);
+  std::optional<ClassificationReport> by_class;
+  std::optional<RegressionReport> by_value;
+  if (!p.class_names.empty() && data.task == Task::classification) {
+    by_class = classification_report(data.labels, p.predicted, p.class_names.size());
+    print_classification(*by_class, p.class_names);
+  } else {
+    by_value = regression_report(encoded.targets.view(), p.values.view());
+    std::cout << "mse " << score(by_value->mse) << "  mae " << score(by_value->mae) << "  r2 " << score(by_value->r2)
+              << std::endl;
+  }
+  if (!v.out.empty()) write_metrics(v.out, e, by_class, by_value, p.class_names);
   return kExitSuccess;
 }
 

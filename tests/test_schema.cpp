@@ -8,11 +8,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 
 #include "io/data_file.hpp"
 #include "io/importers.hpp"
+#include "io/json_text.hpp"
 #include "io/model_file.hpp"
 #include "io/schema.hpp"
 #include "tests/run_command.hpp"
@@ -172,6 +174,39 @@ TEST_F(SchemaCli, TheTennisTablePredictsANewMatchByClassName) {
   const auto& fields = rows.at("13");
   EXPECT_TRUE(fields[0] == "GANÓ" || fields[0] == "PERDIÓ") << fields[0];
   EXPECT_NEAR(std::stod(fields[1]) + std::stod(fields[2]), 1.0, 1e-6);
+}
+
+TEST_F(SchemaCli, EvalReportsEveryClassAndTheConfusionMatrix) {
+  const std::string tennis = std::string(SINAPSIS_SOURCE_DIR) + "/experiments/data/tennis.csv";
+  ASSERT_EQ(run("data import --format csv --input " + tennis + " --label result --id match --out " + path("t.h5")).status, 0);
+  ASSERT_EQ(run("train --data " + path("t.h5") + " --out " + path("run") + " --hidden 4 --epochs 50 --batch 4 --quiet").status, 0);
+  const auto e = run("eval --model " + path("run") + "/model.h5 --data " + path("t.h5") + " --out " + path("m.json"));
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_NE(e.output.find("macro avg"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("confusion matrix (rows: true class, columns: predicted)"), std::string::npos) << e.output;
+  std::ifstream in(path("m.json"));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const JsonDocument doc = read_json(text, "m.json");
+  const auto& m = doc.value();
+  EXPECT_EQ(m.at("samples"), 12);
+  const auto& confusion = m.at("confusion").at("rows_true_columns_predicted");
+  std::size_t total = 0, diagonal = 0;
+  for (std::size_t t = 0; t < 2; ++t)
+    for (std::size_t p = 0; p < 2; ++p) {
+      total += confusion.at(t).at(p).get<std::size_t>();
+      if (t == p) diagonal += confusion.at(t).at(p).get<std::size_t>();
+    }
+  EXPECT_EQ(total, 12u);
+  EXPECT_NEAR(m.at("accuracy").get<double>(), double(diagonal) / 12, 1e-9);
+  EXPECT_EQ(m.at("classes").at(0).at("class"), "GANÓ");
+  EXPECT_EQ(m.at("classes").at(0).at("support").get<std::size_t>() + m.at("classes").at(1).at("support").get<std::size_t>(), 12u);
+  // A CSV of the same numbers; an existing --out is refused.
+  EXPECT_EQ(run("eval --model " + path("run") + "/model.h5 --data " + path("t.h5") + " --out " + path("m.json")).status, 2);
+  ASSERT_EQ(run("eval --model " + path("run") + "/model.h5 --data " + path("t.h5") + " --out " + path("m.csv")).status, 0);
+  std::ifstream csv(path("m.csv"));
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "class,precision,recall,f1,support");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "io/json_text.hpp"
+#include "launch/commands.hpp"
 #include "tests/mpi_cli.hpp"
 #include "tests/waiting.hpp"
 
@@ -131,6 +132,31 @@ TEST_F(SweepCli, AKilledSweepResumesKeepingFinishedTrials) {
   const std::string csv = read(out + "/trials.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 11) << csv;
   EXPECT_EQ(csv.find(",failed,"), std::string::npos) << csv;
+}
+
+// A signal to one rank of a job of two groups stops the whole job, even when
+// the other group would wait for the stopped group's trial (it hung for ever
+// before: found by a hostile test). Rank 0's pid is in the lock's holder
+// record, written once every rank is up; the other group still has trials of
+// 3000 epochs ahead when the signal comes.
+TEST_F(SweepCli, ASignalToOneGroupStopsTheWholeJob) {
+  const std::string out = path("signalled");
+  sinapsis::test::BackgroundCommand job(std::string("exec env ") + sinapsis::test::kMpiEnvironment +
+                                            "mpirun -n 2 --oversubscribe " SINAPSIS_BINARY " " +
+                                            sweep(out, "--max-epochs 3000 --ranks-per-trial 1"),
+                                        path("log"));
+  ASSERT_TRUE(sinapsis::test::eventually([&] { return !finished_trials(out).empty() || !job.running(); }))
+      << job.log();
+  ASSERT_TRUE(job.running()) << "the sweep ended before the signal:\n" << job.log();
+  std::smatch pid;
+  const std::string holder = read(out + "/.lock");
+  ASSERT_TRUE(std::regex_search(holder, pid, std::regex("pid ([0-9]+)"))) << holder;
+  ASSERT_EQ(::kill(std::stoi(pid[1]), SIGTERM), 0);
+  EXPECT_EQ(job.wait(), sinapsis::cli::kExitResume) << job.log();
+  EXPECT_FALSE(fs::exists(out + "/trials.csv")) << "a stopped sweep writes no results";
+  std::error_code none;
+  for (const auto& entry : fs::directory_iterator(out, none))
+    EXPECT_NE(entry.path().filename().string().rfind(".stop-", 0), 0u) << "left behind: " << entry.path();
 }
 
 TEST_F(SweepCli, AshaPrunesAndSpendsFewerEpochsThanTheGrid) {
