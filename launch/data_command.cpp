@@ -297,23 +297,107 @@ int inspect(const Args& args) {
   return kExitSuccess;
 }
 
+struct SubsetOptions {
+  std::string input, rows, classes, out;
+  double fraction = 0;
+  std::uint64_t seed = 1;
+  bool overwrite = false;
+};
+
+void describe(po::options_description& o, SubsetOptions& v) {
+  o.add_options()
+    ("input", po::value(&v.input)->required(), "the data set (a file, shard directory or glob)")
+    ("rows", po::value(&v.rows), "A:B: rows A to B-1 (counted from 0, after --classes)")
+    ("fraction", number(&v.fraction, open_closed(0, 1)), "a seeded random fraction of the rows, in (0, 1], in file order")
+    ("seed", number(&v.seed)->default_value(v.seed), "seed of --fraction")
+    ("classes", po::value(&v.classes), "comma-separated classes to keep, by name (or id); class ids are kept as they are")
+    ("out", po::value(&v.out)->required(), "output HDF5 file (with the data's names, schema and ids)")
+    ("overwrite", po::bool_switch(&v.overwrite), "replace --out if it exists");
+}
+
+// The rows of `data` whose class is one of `names` (names or ids).
+std::vector<std::size_t> rows_of_classes(const Dataset& data, const std::string& names, const std::string& source) {
+  if (data.task != Task::classification || data.labels.empty())
+    throw UsageError("--classes: " + source + " has no class labels");
+  std::vector<bool> keep(std::max<std::size_t>(data.classes, data.class_names.size()), false);
+  for (const auto& name : parse_name_list(names)) {
+    const auto named = std::find(data.class_names.begin(), data.class_names.end(), name);
+    std::size_t id = std::size_t(named - data.class_names.begin());
+    if (named == data.class_names.end() && !read_number(name, at_least(0), id).empty()) id = keep.size();
+    if (id >= keep.size())
+      throw UsageError(option_text("classes", names) + ": no class '" + name + "' in " + source + " (" +
+                       (data.class_names.empty() ? "ids 0.." + std::to_string(keep.size() - 1)
+                                                 : std::to_string(data.class_names.size()) + " names") + ")");
+    keep[id] = true;
+  }
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < data.size(); ++r)
+    if (keep[std::size_t(data.labels[r])]) rows.push_back(r);
+  return rows;
+}
+
+int subset(const Args& args) {
+  po::options_description options("sinapsis data subset options");
+  SubsetOptions v;
+  describe(options, v);
+  po::positional_options_description positional;
+  positional.add("input", 1);
+  po::variables_map values;
+  if (!parse("data subset", args, options, values, "FILE --rows A:B | --fraction F [--seed S] | --classes a,b --out F.h5",
+             &positional))
+    return kExitSuccess;
+  if (v.rows.empty() && !values.count("fraction") && v.classes.empty())
+    throw UsageError("data subset: give --rows A:B, --fraction F or --classes a,b");
+  if (!v.rows.empty() && values.count("fraction")) throw UsageError("--rows and --fraction: choose one");
+  refuse_output_over_inputs({"--out", v.out}, {{"FILE", v.input}});
+  refuse_existing_output({"--out", v.out}, v.overwrite);
+  const Dataset data = read_data_file(v.input, LabelsRequired::no);
+  std::vector<std::size_t> rows(data.size());
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  if (!v.classes.empty()) rows = rows_of_classes(data, v.classes, v.input);
+  if (!v.rows.empty()) {
+    const auto colon = v.rows.find(':');
+    std::size_t first = 0, end = 0;
+    if (colon == std::string::npos || !read_number(v.rows.substr(0, colon), at_least(0), first).empty() ||
+        !read_number(v.rows.substr(colon + 1), at_least(1), end).empty() || first >= end)
+      throw UsageError(option_text("rows", v.rows) + " is not A:B with whole numbers A < B");
+    if (end > rows.size())
+      throw UsageError(option_text("rows", v.rows) + " ends past the " + std::to_string(rows.size()) + " rows" +
+                       (v.classes.empty() ? " of " + v.input : " of those classes"));
+    rows = std::vector<std::size_t>(rows.begin() + std::ptrdiff_t(first), rows.begin() + std::ptrdiff_t(end));
+  }
+  if (values.count("fraction")) {
+    const auto count = std::size_t(std::llround(v.fraction * double(rows.size())));
+    Rng rng(derive_seed({v.seed, std::uint64_t(Stream::split)}));
+    shuffle(rows, rng);
+    rows.resize(std::max<std::size_t>(count, 1));
+    std::sort(rows.begin(), rows.end());  // in file order
+  }
+  if (rows.empty()) throw UsageError("data subset: no row is left (--classes " + v.classes + ")");
+  const Dataset part = select_rows(data, rows);
+  write_data_file(v.out, part, {part.size() * part.dimension() > (1u << 20), {}, {}});
+  std::cout << "wrote " << v.out << ": " << part.size() << " of the " << data.size() << " rows of " << v.input << std::endl;
+  return kExitSuccess;
+}
+
 }  // namespace
 
 std::vector<CommandOptions> data_options() {
   return {described<MakeOptions>("data make"), described<ShardOptions>("data shard"),
-          described<ImportOptions>("data import"), described<InspectOptions>("data inspect")};
+          described<ImportOptions>("data import"), described<InspectOptions>("data inspect"),
+          described<SubsetOptions>("data subset")};
 }
 
 int data_command(const Args& args, Communicator& /*comm*/) {
   static const std::map<std::string, int (*)(const Args&)> actions{
-      {"make", make}, {"shard", shard}, {"import", import}, {"inspect", inspect}};
+      {"make", make}, {"shard", shard}, {"import", import}, {"inspect", inspect}, {"subset", subset}};
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << "usage: sinapsis data make|shard|import|inspect [options]   (sinapsis data ACTION --help)\n";
+    std::cout << "usage: sinapsis data make|shard|import|inspect|subset [options]   (sinapsis data ACTION --help)\n";
     return args.empty() ? kExitUsage : kExitSuccess;
   }
   const auto found = actions.find(args[0]);
   if (found == actions.end())
-    throw UsageError("unknown action '" + args[0] + "' (expected make, shard, import or inspect)");
+    throw UsageError("unknown action '" + args[0] + "' (expected make, shard, import, inspect or subset)");
   return found->second(Args(args.begin() + 1, args.end()));
 }
 

@@ -349,3 +349,44 @@ TEST_F(DataCliTest, BadSplitFractions) {
 
 }  // namespace
 }  // namespace sinapsis
+
+namespace sinapsis {
+namespace {
+
+// data subset: a row range, a seeded fraction in file order, classes by
+// name; the data's names, schema and ids kept; bad selections refused.
+TEST_F(DataCliTest, SubsetTakesRowsAFractionOrClasses) {
+  const std::string spiral = make("spiral", "--samples 100");
+  const Dataset all = read_data_file(spiral);
+  ASSERT_EQ(run("data subset " + spiral + " --rows 10:30 --out " + path("rows.h5")).status, 0);
+  const Dataset rows = read_data_file(path("rows.h5"));
+  ASSERT_EQ(rows.size(), 20u);
+  EXPECT_EQ(rows.features(0, 0), all.features(10, 0));
+  EXPECT_EQ(rows.labels[19], all.labels[29]);
+  EXPECT_EQ(rows.class_names, all.class_names);
+
+  ASSERT_EQ(run("data subset " + spiral + " --fraction 0.1 --seed 3 --out " + path("f1.h5")).status, 0);
+  ASSERT_EQ(run("data subset " + spiral + " --fraction 0.1 --seed 3 --out " + path("f2.h5")).status, 0);
+  ASSERT_EQ(run("data subset " + spiral + " --fraction 0.1 --seed 4 --out " + path("f3.h5")).status, 0);
+  const Dataset f1 = read_data_file(path("f1.h5")), f2 = read_data_file(path("f2.h5")), f3 = read_data_file(path("f3.h5"));
+  EXPECT_EQ(f1.size(), 10u);
+  EXPECT_EQ(f1.features.values, f2.features.values) << "the same seed, the same rows";
+  EXPECT_NE(f1.features.values, f3.features.values);
+
+  ASSERT_EQ(run("data subset " + spiral + " --classes +1 --out " + path("plus.h5")).status, 0);
+  const Dataset plus = read_data_file(path("plus.h5"));
+  EXPECT_EQ(plus.size(), std::size_t(std::count(all.labels.begin(), all.labels.end(), 1)));
+  EXPECT_TRUE(std::all_of(plus.labels.begin(), plus.labels.end(), [](std::int64_t l) { return l == 1; }));
+
+  expect_error("data subset " + spiral + " --classes red --out " + path("red.h5"), 2, {"no class 'red'"}, path("red.h5"));
+  expect_error("data subset " + spiral + " --rows 90:200 --out " + path("past.h5"), 2, {"ends past the 100 rows"},
+               path("past.h5"));
+  expect_error("data subset " + spiral + " --rows 5:5 --out " + path("empty.h5"), 2, {"A < B"}, path("empty.h5"));
+  expect_error("data subset " + spiral + " --out " + path("none.h5"), 2, {"give --rows"}, path("none.h5"));
+  const Result exists = run("data subset " + spiral + " --rows 0:5 --out " + path("rows.h5"));
+  EXPECT_EQ(exists.status, 2) << exists.output;  // an existing --out is kept
+  EXPECT_EQ(read_data_file(path("rows.h5")).size(), 20u);
+}
+
+}  // namespace
+}  // namespace sinapsis
