@@ -93,6 +93,7 @@ std::string required_options(const std::string& command, const fs::path& inputs,
   if (command == "data shard") return "--input " + missing + " --shards 2 --out-dir " + out;
   if (command == "data import") return "--format csv --input " + missing + " --label y --out " + out;
   if (command == "data inspect") return "--input " + missing;
+  if (command == "data subset") return "--input " + missing + " --rows 0:1 --out " + out;
   if (command == "plan") return "--inputs 4 --outputs 2 --ranks 1,2 --gflops 10 --memory-gbs 10";
   ADD_FAILURE() << "no command line for '" << command << "': add one to required_options()";
   return "";
