@@ -6,6 +6,10 @@
 //   train_loss    sample-weighted mean of the minibatch losses seen during the
 //                 epoch (Keras' convention; with dropout on, it includes the
 //                 dropout noise). Never includes the penalty.
+//   train_accuracy  the fraction of training samples the model classed right
+//                 in the step that trained on them (the same convention: the
+//                 weights moved during the epoch, dropout noise included);
+//                 NaN for regression
 //   val_loss, val_accuracy   one pass over the validation data in inference
 //                 mode (NaN when there is none; accuracy NaN for regression)
 //   test_loss, test_accuracy the same over the test data, if given (what the
@@ -87,6 +91,7 @@ struct TrainOptions {
 struct EpochMetrics {
   std::size_t epoch = 0;  // 1-based
   double train_loss = 0;
+  double train_accuracy = std::numeric_limits<double>::quiet_NaN();
   double val_loss = std::numeric_limits<double>::quiet_NaN();
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
   double test_loss = std::numeric_limits<double>::quiet_NaN();
@@ -228,6 +233,7 @@ class Trainer {
     std::vector<T> velocity, best_parameters, good_parameters;
     std::size_t steps_into_epoch = 0;
     double epoch_loss_sum = 0;
+    double epoch_correct = 0;           // training samples classed right so far in that epoch
     double loss_scale = 1;              // --grad-precision fp16's
     std::size_t scale_good_steps = 0;   // steps since it last changed
   };
@@ -235,7 +241,7 @@ class Trainer {
     const auto v = const_cast<Sgd<T>&>(optimizer_).velocity();
     return {epochs_done_,     global_step_,     coordinator_.state(), std::vector<T>(v.begin(), v.end()),
             best_parameters_, good_parameters_, steps_into_epoch_,    carried_loss_,
-            loss_scale_,      scale_good_steps_};
+            carried_correct_, loss_scale_,      scale_good_steps_};
   }
   // Continues from `state` (taken on the same model shape). Throws ModelError
   // if its buffers do not fit the model.
@@ -253,6 +259,7 @@ class Trainer {
     // same step index, clipped (the same state, not bit for bit).
     steps_into_epoch_ = std::min(state.steps_into_epoch, sampler_->steps_per_epoch());
     carried_loss_ = state.epoch_loss_sum;
+    carried_correct_ = state.epoch_correct;
     if (options_.grad_precision == GradPrecision::fp16) {
       loss_scale_ = state.loss_scale;
       scale_good_steps_ = state.scale_good_steps;
@@ -362,9 +369,14 @@ class Trainer {
   // The batch plan across the ranks (core/sampler.hpp), from every rank's
   // row count.
   void plan_ranks() {
-    std::vector<double> counts(std::size_t(group_.size()), 0);
+    // The row counts, and one more slot: does any rank's part hold classes
+    // (a rank with no rows has no class ids to tell).
+    std::vector<double> counts(std::size_t(group_.size()) + 1, 0);
     counts[std::size_t(group_.rank())] = double(train_.size());
+    counts.back() = train_.class_ids.empty() ? 0.0 : 1.0;
     group_.sum(std::span<double>(counts));
+    classes_ = counts.back() > 0;
+    counts.pop_back();
     sampler_.emplace(std::vector<std::size_t>(counts.begin(), counts.end()), options_.batch,
                      std::size_t(group_.rank()), options_.seed);
   }
@@ -376,7 +388,8 @@ class Trainer {
 
   // Forward and backward on this rank's batch (x, t), gradients summed over
   // the ranks and divided by the global loss normalizer of `global_rows`,
-  // one SGD step. Returns this rank's loss sum.
+  // one SGD step. Returns this rank's loss sum; adds the rows it classed
+  // right to correct_ (classification).
   double step_batch(ConstMatrixView<T> x, ConstMatrixView<T> t, std::size_t global_rows, double learning_rate) {
     const std::size_t n = x.rows, k = t.cols;
     const auto assembled = Clock::now();
@@ -400,6 +413,7 @@ class Trainer {
                                 derive_seed({options_.seed, std::uint64_t(group_.rank())}), global_step_};
       forward(model_, ws_, x, dropout);
       loss = loss_sum<T>(options_.loss, ws_.logits(n), ws_.output(n), t);
+      if (classes_) count_correct(ws_.output(n), t);
       const T scale = T(loss_scale_ / loss_normalizer(options_.loss, global_rows, k));
       if (buckets_)
         backward(model_, ws_, x, t, options_.loss, scale, options_.keep_prob, buckets_->chunk_rows(), start_sums);
@@ -436,6 +450,15 @@ class Trainer {
     // Of the background exchange's time this step, what the wait did not expose ran behind compute.
     if (buckets_) hidden_seconds_ += std::max(0.0, group_.background_seconds() - background_start - exposed);
     return loss;
+  }
+
+  // Rows whose predicted class is the target's (the target row is one-hot,
+  // or one unit's 0/1: predicted_class reads both alike).
+  void count_correct(ConstMatrixView<T> out, ConstMatrixView<T> t) {
+    const std::size_t k = t.cols;
+    const Activation act = model_.architecture().output_activation();
+    for (std::size_t r = 0; r < out.rows; ++r)
+      correct_ += predicted_class(out.row(r), k, act) == predicted_class(t.row(r), k, act);
   }
 
   // The step's gradient sum, or a part of it started in the background.
@@ -487,8 +510,9 @@ class Trainer {
     // the loss sum of its earlier steps (already summed over the ranks).
     const std::size_t first = steps_into_epoch_;
     double loss_total = me == 0 ? carried_loss_ : 0.0;
+    correct_ = me == 0 ? carried_correct_ : 0.0;
     steps_into_epoch_ = 0;
-    carried_loss_ = 0;
+    carried_loss_ = carried_correct_ = 0;
     std::size_t samples_trained = 0;
     io_seconds_ = compute_seconds_ = comm_seconds_ = hidden_seconds_ = 0;
     skipped_steps_ = 0;
@@ -513,11 +537,12 @@ class Trainer {
       if (stop_agreed_ && s + 1 < steps) {
         // Every rank saw the same vote in this step's sum: all stop here.
         batches_.wait(int((s + 1) % 2));  // let the helper finish the batch it is assembling
-        std::array<double, 1> so_far{loss_total};
+        std::array<double, 2> so_far{loss_total, correct_};
         group_.sum(std::span<double>(so_far));
         m.partial = true;
         m.steps_done = steps_into_epoch_ = s + 1;
         carried_loss_ = so_far[0];
+        carried_correct_ = so_far[1];
         return m;
       }
     }
@@ -528,12 +553,13 @@ class Trainer {
     if (val_ != nullptr) val = evaluation_sums(model_, ws_, *val_, options_.loss);
     if (test_ != nullptr) test = evaluation_sums(model_, ws_, *test_, options_.loss);
     const bool lead = group_.rank() == 0;
-    std::array<double, 8> sums{loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples,
-                               lead ? seconds_since(last_checkpoint_) : 0.0};
+    std::array<double, 9> sums{loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples,
+                               lead ? seconds_since(last_checkpoint_) : 0.0, correct_};
     group_.sum(std::span<double>(sums));
     report.seconds_since_checkpoint = sums[7];
     const std::size_t total = sampler.total_rows();
     m.train_loss = sums[0] / loss_normalizer(options_.loss, total, k);
+    if (classes_) m.train_accuracy = sums[8] / double(total);
     if (val_ != nullptr) {
       const Evaluation e = finish_evaluation({sums[1], sums[2], sums[3]}, options_.loss, k, !val_->class_ids.empty());
       m.val_loss = e.loss;
@@ -604,6 +630,9 @@ class Trainer {
   bool stop_agreed_ = false;  // a step's summed votes asked to stop
   std::size_t steps_into_epoch_ = 0;  // where the next epoch starts (a resumed, stopped one)
   double carried_loss_ = 0;           // its loss sum so far, over all ranks
+  double carried_correct_ = 0;        // and its training samples classed right
+  double correct_ = 0;                // this epoch's, on this rank
+  bool classes_ = false;              // the training labels are classes (train_accuracy)
   std::size_t epochs_done_ = 0;
 };
 

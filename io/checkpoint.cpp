@@ -36,6 +36,7 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
     h5::write_int_attribute(group.get(), "early_epochs_seen", std::int64_t(state.early.epochs_seen));
     h5::write_int_attribute(group.get(), "steps_into_epoch", std::int64_t(state.steps_into_epoch));
     h5::write_double_attribute(group.get(), "epoch_loss_sum", state.epoch_loss_sum);
+    h5::write_int_attribute(group.get(), "epoch_correct", std::int64_t(state.epoch_correct));
     h5::write_double_attribute(group.get(), "loss_scale", state.loss_scale);
     h5::write_int_attribute(group.get(), "loss_scale_good_steps", std::int64_t(state.scale_good_steps));
     std::string rows;
@@ -75,6 +76,7 @@ Checkpoint read_checkpoint(const std::string& path) {
   // A checkpoint written mid-epoch (a stop on request) says where it stopped.
   c.state.steps_into_epoch = count("steps_into_epoch", 0.0);
   c.state.epoch_loss_sum = h5::read_number_attribute(group.get(), "epoch_loss_sum", path).value_or(0);
+  c.state.epoch_correct = double(count("epoch_correct", 0.0));  // absent before train_accuracy: 0
   c.state.loss_scale = h5::read_number_attribute(group.get(), "loss_scale", path).value_or(1);
   c.state.scale_good_steps = count("loss_scale_good_steps", 0.0);
   if (!(c.state.loss_scale >= 1 && c.state.loss_scale <= 16777216))

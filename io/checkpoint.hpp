@@ -3,6 +3,8 @@
 //   /checkpoint       @epochs_done, @global_step, @ranks, @arguments (the
 //                     train command line, one argument per line)
 //                     @early_best, @early_best_epoch, @early_wait, @early_epochs_seen
+//                     @steps_into_epoch, @epoch_loss_sum, @epoch_correct (a run
+//                     stopped mid-epoch: where, and the epoch's sums so far)
 //                     @metrics_rows (the run's metrics.csv rows so far, one per line:
 //                     metrics.csv is written after the checkpoint, so a resume
 //                     takes the rows from here)

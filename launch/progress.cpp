@@ -80,6 +80,7 @@ void Progress::step(std::size_t epoch, std::size_t step, std::size_t steps, std:
 std::string Progress::summary(const EpochMetrics& m) const {
   std::ostringstream text;
   text << "epoch " << m.epoch << "/" << epochs_ << "  train_loss " << number(m.train_loss);
+  if (!std::isnan(m.train_accuracy)) text << "  train_accuracy " << number(m.train_accuracy);
   if (has_val_) text << "  val_loss " << number(m.val_loss);
   if (has_val_ && !std::isnan(m.val_accuracy)) text << "  val_accuracy " << number(m.val_accuracy);
   if (has_test_) text << "  test_loss " << number(m.test_loss);

@@ -49,6 +49,7 @@ std::vector<std::string> earlier_metrics(const std::string& path, std::size_t ep
 nlohmann::ordered_json epoch_json(const EpochMetrics& m) {
   return {{"epoch", m.epoch},
           {"train_loss", m.train_loss},
+          {"train_accuracy", m.train_accuracy},
           {"val_loss", m.val_loss},
           {"val_accuracy", m.val_accuracy},
           {"test_loss", m.test_loss},
@@ -110,7 +111,7 @@ std::string metrics_row(const EpochMetrics& m) {
       << csv_field(m.epoch_seconds) << ',' << csv_field(m.samples_per_second) << ',' << csv_field(m.test_loss)
       << ',' << csv_field(m.test_accuracy) << ',' << csv_field(m.compute_seconds) << ','
       << csv_field(m.comm_seconds) << ',' << csv_field(m.io_seconds) << ',' << csv_field(m.comm_hidden_seconds)
-      << ',' << csv_field(m.bytes_per_step) << ',' << m.skipped_steps;
+      << ',' << csv_field(m.bytes_per_step) << ',' << m.skipped_steps << ',' << csv_field(m.train_accuracy);
   return out.str();
 }
 

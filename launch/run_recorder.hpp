@@ -35,7 +35,8 @@ namespace sinapsis::cli {
 // The header of metrics.csv, and how many columns it names.
 inline constexpr std::string_view kMetricsHeader =
     "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second,test_loss,"
-    "test_accuracy,compute_seconds,comm_seconds,io_seconds,comm_hidden_seconds,bytes_per_step,skipped_steps";
+    "test_accuracy,compute_seconds,comm_seconds,io_seconds,comm_hidden_seconds,bytes_per_step,skipped_steps,"
+    "train_accuracy";
 
 // One metrics.csv row (without the newline): nine significant digits, an
 // empty field for what was not measured.

@@ -103,6 +103,39 @@ TEST(Trainer, PenaltyIsReportedApartFromTheLoss) {
               o.sgd.penalty.value<float>(model.parameters().first(model.weight_count())), 1e-9);
 }
 
+TEST(Trainer, TrainAccuracyIsTheStepsOwnClassification) {
+  // Full batch: the epoch's one step classes every sample with the weights
+  // before it, so train_accuracy is their accuracy, exactly.
+  const Dataset d = blobs(60, 7);
+  TrainOptions o;
+  o.epochs = 3;
+  o.batch = 60;
+  o.loss = Loss::categorical_cross_entropy;
+  Model<float> model(Architecture::mlp(2, std::vector<std::size_t>{8}, Activation::tanh, 2, Activation::softmax));
+  initialize(model, Initializer::glorot, 9);
+  const auto t = encode<float>(d, o.loss, Activation::softmax, 2, "train");
+  Workspace<float> ws(model.architecture(), 64);
+  std::vector<double> before{evaluate(model, ws, t, o.loss).accuracy};
+  Trainer<float>(model, t, nullptr, o).run([&](const EpochMetrics& m) {
+    EXPECT_EQ(m.train_accuracy, before.back()) << "epoch " << m.epoch;
+    before.push_back(evaluate(model, ws, t, o.loss).accuracy);  // what the next epoch's step sees
+  });
+  ASSERT_EQ(before.size(), 4u);
+  const double first = before[0];
+  EXPECT_GT(first, 0.0);
+  // Regression has no accuracy.
+  Dataset r = d;
+  r.task = Task::regression;
+  r.targets = Matrix<float>(d.size(), 1);
+  for (std::size_t i = 0; i < d.size(); ++i) r.targets(i, 0) = float(d.labels[i]);
+  TrainOptions m = o;
+  m.loss = Loss::mse;
+  Model<float> regressor(Architecture::mlp(2, std::vector<std::size_t>{4}, Activation::tanh, 1, Activation::linear));
+  initialize(regressor, Initializer::glorot, 1);
+  const auto rt = encode<float>(r, m.loss, Activation::linear, 1, "train");
+  Trainer<float>(regressor, rt, nullptr, m).run([](const EpochMetrics& e) { EXPECT_TRUE(std::isnan(e.train_accuracy)); });
+}
+
 TEST(Trainer, EarlyStoppingRestoresTheBestEpochsWeights) {
   // A big net on few noisy points overfits: validation loss turns up.
   const Dataset d = blobs(40, 5), v = blobs(400, 6);

@@ -42,7 +42,7 @@ mpirun -n 2 "$sinapsis" sweep --data spiral.h5 --out sweep2 --depth 1 --width 3,
 mask() {
   case "$1" in
     *.h5)  # line 1 names the file; a checkpoint holds the metrics rows
-      h5dump "$1" | tail -n +2 | awk -F, -v OFS=, 'NF == 16 { $7 = $8 = $11 = $12 = $13 = $14 = "~" } { print }' ;;
+      h5dump "$1" | tail -n +2 | awk -F, -v OFS=, 'NF >= 16 { $7 = $8 = $11 = $12 = $13 = $14 = "~" } { print }' ;;
     *metrics.csv)  # epoch_seconds, samples_per_second, compute/comm/io/comm_hidden seconds
       awk -F, -v OFS=, 'NR > 1 { $7 = $8 = $11 = $12 = $13 = $14 = "~" } { print }' "$1" ;;
     *trials.csv | */rung-*.csv)  # the columns named *seconds*
