@@ -341,6 +341,9 @@ class Trainer {
   void watch_steps(StepCallback on_step) { on_step_ = std::move(on_step); }
 
   std::size_t epochs_done() const { return epochs_done_; }
+  // The best epoch so far (1-based; 0: none yet) and its monitored value.
+  std::size_t best_epoch() const { return coordinator_.best_epoch(); }
+  double best_monitored() const { return coordinator_.best(); }
 
   // One SGD step of a single process on the rows at first..first+n-1 of
   // the sampler's order (before the first epoch, rows first..first+n-1);

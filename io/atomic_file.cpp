@@ -1,6 +1,7 @@
 #include "io/atomic_file.hpp"
 
 #include <fcntl.h>   // open, AT_FDCWD
+#include <sys/stat.h>  // fstat
 #include <unistd.h>  // write, fsync, close, unlink, getpid
 
 #include <array>
@@ -63,6 +64,23 @@ void finish(int fd, int error, const std::string& path, const std::string& tempo
 }
 
 }  // namespace
+
+bool append_to_file(const std::string& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    fail(path, errno);
+  }
+  struct stat before {};
+  int error = ::fstat(fd, &before) != 0 ? errno : 0;
+  if (error == 0) error = write_all(fd, text.data(), text.size());
+  if (error != 0 && ::ftruncate(fd, before.st_size) != 0) {
+    // The file keeps a partial line; the caller's error says so.
+  }
+  if (::close(fd) != 0 && error == 0 && errno != EINTR) error = errno;
+  if (error != 0) fail(path, error);
+  return true;
+}
 
 class AtomicFile::Buffer : public std::streambuf {
  public:

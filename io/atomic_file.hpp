@@ -11,6 +11,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace sinapsis {
 
@@ -39,6 +40,15 @@ class AtomicFile {
 
 // `bytes` as the whole content of `path`, the same way.
 void write_file_atomically(const std::string& path, std::span<const char> bytes);
+
+// Appends `text` (one or more whole lines) to the existing file `path` with
+// one write of O_APPEND and closes it, so a reader (another host on a
+// shared file system, after close) sees the lines at once; no fsync. If the
+// write fails part-way, the file is cut back to its old length: it holds the
+// lines whole or not at all. Returns false, touching nothing, when `path`
+// does not exist (the caller writes it whole); other failures throw
+// DataError "PATH: cannot be written: REASON".
+bool append_to_file(const std::string& path, std::string_view text);
 
 // Directories that appear whole: the finished directory `fresh` takes the
 // place of `target` (none, an empty directory or an old one) in one step, an

@@ -73,6 +73,16 @@ FileLock::FileLock(std::string path, Range range, const std::string& what, Wait 
       ::pwrite(fd_, record.data(), record.size(), off_t(range.first * kSlotBytes));
 }
 
+std::optional<std::string> FileLock::holder(const std::string& path, Range range) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct flock held = region(F_WRLCK, range);
+  std::optional<std::string> who;
+  if (::fcntl(fd, F_GETLK, &held) == 0 && held.l_type != F_UNLCK) who = read_holder(fd, held);
+  ::close(fd);
+  return who;
+}
+
 FileLock::~FileLock() {
   if (fd_ >= 0) ::close(fd_);
 }

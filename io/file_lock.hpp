@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -45,6 +46,12 @@ class FileLock {
   // Other failures (no such directory, no permission) throw DataError.
   FileLock(std::string path, Range range, const std::string& what, Wait wait);
   ~FileLock();  // closing the descriptor releases the lock
+
+  // Who holds a lock overlapping `range` of `path` now (the holder's
+  // record), or nullopt: none, or no such file. Takes no lock. Never call
+  // it on a file this process locks (closing its descriptor would release
+  // them).
+  static std::optional<std::string> holder(const std::string& path, Range range = Range{0, kAllSlots});
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 

@@ -5,8 +5,8 @@
 //            best epoch marked; for 2-input data, the model's decision
 //            surface over the input plane with the training and test points,
 //            as the Playground draws it; the configuration and the summary.
-//            A run that has not finished (a checkpoint, no summary.json yet)
-//            is reported as far as it got.
+//            A run that has not finished (training now, stopped, failed or
+//            killed: run_state) is reported as far as it got.
 //   a sweep: a heat map of the loss over depth x width per feature set,
 //            the cells under --target-loss marked and the simplest network
 //            starred; the trials table; the summary.
@@ -214,6 +214,7 @@ void loss_curves(const RunInputs& run, Report& report) {
   static constexpr Series kSeries[] = {{"train_loss", "train loss", "#9400d3", false},
                                        {"val_loss", "validation loss", "#009e73", false},
                                        {"test_loss", "test loss", "#0072b2", false},
+                                       {"train_accuracy", "train accuracy", "#9400d3", true},
                                        {"val_accuracy", "validation accuracy", "#009e73", true},
                                        {"test_accuracy", "test accuracy", "#0072b2", true}};
   std::vector<std::pair<Series, std::vector<double>>> shown;
@@ -364,6 +365,20 @@ void decision_surface(const RunInputs& run, Report& report) {
   gp << "\n";
   report.plotter->draw("surface", "decision surface", "700,620", gp.str());
   report.page.image("surface.png", "the model's output over the input plane with the training and test points");
+}
+
+// What a report of an unfinished run should say first, or nothing (finished).
+std::optional<std::string> run_state(const RunInputs& run, const std::string& dir) {
+  const std::string so_far = "the report shows its " + std::to_string(run.metrics.rows.size()) + " epochs so far";
+  const std::string resume = run.has_checkpoint ? "; continue it with sinapsis train --resume " + dir : "";
+  if (run.writer) return dir + " is training (" + *run.writer + "): " + so_far;
+  if (run.status == "running")
+    return dir + " says it is running, but no job holds it: it ended without finishing (killed, or its node was " +
+           "lost)" + resume + "; " + so_far;
+  if (run.status == "failed") return dir + " failed: " + run.error + resume;
+  if (run.status == "stopped" || !run.summary_text)
+    return dir + " has not finished: it was stopped before the end" + resume + "; " + so_far;
+  return std::nullopt;
 }
 
 void run_page(const RunInputs& run, Report& report) {
@@ -597,8 +612,12 @@ int report_command(const Args& args, Communicator& /*comm*/) {
   std::error_code error;
   if (fs::is_regular_file(in, error)) return plan_report(in);
   const bool is_sweep = present(in / "trials.csv");
-  if (!is_sweep && !present(in / "metrics.csv"))
+  if (!is_sweep && !present(in / "metrics.csv")) {
+    if (const auto writer = run_writer(in.string()))
+      throw UsageError("report: " + dir + " is being written by " + *writer +
+                       " and has no epoch to show yet (metrics.csv comes with the end of the first epoch)");
     throw UsageError("report: " + dir + " is neither a run directory (metrics.csv), a finished sweep (trials.csv) nor a plan file");
+  }
   // Everything is read and checked before anything is written.
   std::optional<RunInputs> run;
   std::optional<SweepInputs> sweep;
@@ -606,15 +625,15 @@ int report_command(const Args& args, Communicator& /*comm*/) {
   else run = read_run_inputs(in);
 
   std::vector<std::string> notes;
-  if (run && !run->summary_text)
-    notes.push_back(dir + " has not finished (no summary.json; its checkpoint.h5 can resume it): the report shows its " +
-                    std::to_string(run->metrics.rows.size()) + " epochs so far");
+  const std::optional<std::string> state = run ? run_state(*run, dir) : std::nullopt;
+  if (state) notes.push_back(*state);
   const std::optional<std::string> gnuplot = find_program("gnuplot");
   if (!gnuplot) notes.push_back("gnuplot not found (apt-get install gnuplot-nox): the report has no plots");
   ReportDirectory out(in);
   Report report{out.path(), std::nullopt, {}, notes};
   if (gnuplot) report.plotter.emplace(*gnuplot, out.path(), notes);
   report.page.title = std::string(is_sweep ? "sinapsis sweep " : "sinapsis run ") + directory_name(in);
+  if (state) report.page.text(*state);
   is_sweep ? sweep_page(*sweep, report) : run_page(*run, report);
   AtomicFile html((out.path() / "index.html").string());
   html.stream() << report.page.html();

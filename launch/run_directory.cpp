@@ -37,6 +37,10 @@ std::optional<std::string> run_file_in(const std::string& dir) {
   return std::nullopt;
 }
 
+std::optional<std::string> run_writer(const std::string& dir) {
+  return FileLock::holder((fs::path(dir) / kLockFile).string());
+}
+
 RunDirectory::RunDirectory(std::string dir, Mode mode, const std::string& option, const std::string& holder)
     : dir_(std::move(dir)), mode_(mode) {
   std::error_code error;

@@ -31,6 +31,10 @@ inline constexpr const char* kRunFiles[] = {"model.h5", "checkpoint.h5", "metric
 // The first run file in `dir`, or nullopt.
 std::optional<std::string> run_file_in(const std::string& dir);
 
+// Who is writing the run in `dir` now (the lock holder's record), or
+// nullopt: no job holds it.
+std::optional<std::string> run_writer(const std::string& dir);
+
 class RunDirectory {
  public:
   enum class Mode { fresh, overwrite, resume };

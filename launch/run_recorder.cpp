@@ -70,6 +70,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
   nlohmann::ordered_json summary = {
       {"sinapsis", SINAPSIS_VERSION},
       {"commit", kBuildCommit},
+      {"status", s.status},
       {"run_dir", s.run_dir},
       {"configuration", options},
       {"ranks", s.ranks},
@@ -78,7 +79,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
       {"model", {{"architecture", s.architecture}, {"parameters", s.parameters}, {"loss", s.loss}}},
       {"training_samples", s.training_samples},
       {"epochs_run", s.result.epochs_run},
-      {"stop_reason", s.stop_reason},
+      {"stop_reason", s.stop_reason.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s.stop_reason)},
       {"final_epoch", s.last.epoch > 0 && !s.last.partial ? epoch_json(s.last) : nlohmann::ordered_json::object()},
       {"best", {{"epoch", s.result.best_epoch}, {"monitor", s.monitor}, {"value", s.result.best_monitored}}},
       {"kept_model", kept},
@@ -97,6 +98,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
         {"grad_precision", s.grad_precision},
         {"skipped_steps", t.skipped_steps}}},
       {"peak_memory_mib_per_rank", s.peak_memory_mib_per_rank}};
+  if (!s.error.empty()) summary["error"] = s.error;
   if (s.result.reason == StopReason::diverged)
     summary["diverged"] = {{"epoch", s.result.diverged_epoch}, {"step", s.result.diverged_step}};
   return summary;
@@ -137,6 +139,13 @@ void RunRecorder::continue_metrics(const Checkpoint& resumed) {
   for (auto& row : rows_)
     for (auto fields = std::size_t(std::count(row.begin(), row.end(), ',')) + 1; fields < kMetricsColumns; ++fields)
       row += ',';
+  write_metrics();
+}
+
+void RunRecorder::add_epoch(const EpochMetrics& m) {
+  rows_.push_back(metrics_row(m));
+  // A metrics.csv gone from under the run (deleted by hand) is written anew, whole.
+  if (!metrics_written_ || !append_to_file(file("metrics.csv"), rows_.back() + "\n")) write_metrics();
 }
 
 void RunRecorder::write_metrics() {
@@ -148,6 +157,7 @@ void RunRecorder::write_metrics() {
   metrics.stream() << kMetricsHeader << '\n';
   for (const auto& row : rows_) metrics.stream() << row << '\n';
   metrics.commit();
+  metrics_written_ = true;
 }
 
 void RunRecorder::write_checkpoint(const Model<float>& model, Loss loss, const ModelInputs& inputs,
@@ -155,7 +165,7 @@ void RunRecorder::write_checkpoint(const Model<float>& model, Loss loss, const M
   directory_.before_writing();
   sinapsis::write_checkpoint(file("checkpoint.h5"), model, loss, inputs, state, arguments, ranks,
                              rows_);
-  write_metrics();
+  if (!metrics_written_) write_metrics();
 }
 
 void RunRecorder::write_final(const Model<float>& model, Loss loss, const ModelInputs& inputs,
@@ -168,9 +178,19 @@ void RunRecorder::write_final(const Model<float>& model, Loss loss, const ModelI
 
 void RunRecorder::write_summary(const RunSummary& summary) {
   directory_.before_writing();
+  const auto start = std::chrono::steady_clock::now();
   AtomicFile out(file("summary.json"));
   out.stream() << json_text(summary_json(summary)) << "\n";
   out.commit();
+  summary_written_ = std::chrono::steady_clock::now();
+  summary_write_seconds_ = std::chrono::duration<double>(summary_written_ - start).count();
+  summary_running_ = summary.status == "running";
+}
+
+bool RunRecorder::running_summary_due() const {
+  if (!summary_running_) return true;
+  const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - summary_written_).count();
+  return since >= std::max(1.0, 20 * summary_write_seconds_);
 }
 
 std::vector<double> MetricsTable::column(const std::string& name) const {
@@ -255,26 +275,35 @@ RunConfig parse_run_config(const std::string& text, const std::string& source) {
 
 RunInputs read_run_inputs(const fs::path& run) {
   RunInputs in;
-  in.metrics_source = (run / "metrics.csv").string();
-  in.metrics = parse_metrics_csv(read_text_file(run / "metrics.csv"), in.metrics_source);
-  in.config_text = read_text_file(run / "config.ini");
-  in.config = parse_run_config(in.config_text, (run / "config.ini").string());
+  in.writer = run_writer(run.string());
   in.has_checkpoint = present(run / "checkpoint.h5");
   const fs::path summary = run / "summary.json";
   if (present(summary)) {
     in.summary_text = read_text_file(summary);
     const JsonDocument json = read_json(*in.summary_text, summary.string());
     json.require_object();
+    in.status = "finished";
+    if (const ordered_json* status = json.member(json.value(), "status", &ordered_json::is_string, "a string"))
+      in.status = status->get<std::string>();
+    if (const ordered_json* error = json.member(json.value(), "error", &ordered_json::is_string, "a string"))
+      in.error = error->get<std::string>();
     if (const ordered_json* best = json.member(json.value(), "best", &ordered_json::is_object, "an object")) {
       if (const ordered_json* epoch = json.member(*best, "epoch", &ordered_json::is_number, "a number"))
         in.best_epoch = json.whole_number(*epoch, "epoch");
       if (const ordered_json* monitor = json.member(*best, "monitor", &ordered_json::is_string, "a string"))
         in.best_monitor = monitor->get<std::string>();
     }
-  } else if (!in.has_checkpoint) {
+  } else if (!in.has_checkpoint && !in.writer) {
     throw DataError(summary.string() + ": missing, and there is no checkpoint.h5 (the run neither finished nor "
                                        "stopped at a checkpoint)");
   }
+  in.metrics_source = (run / "metrics.csv").string();
+  std::string metrics = read_text_file(run / "metrics.csv");
+  if ((in.writer || in.status == "running") && !metrics.empty() && metrics.back() != '\n')
+    metrics.resize(metrics.rfind('\n') + 1);  // npos + 1: nothing whole yet
+  in.metrics = parse_metrics_csv(metrics, in.metrics_source);
+  in.config_text = read_text_file(run / "config.ini");
+  in.config = parse_run_config(in.config_text, (run / "config.ini").string());
   if (present(run / "model.h5")) in.model = read_model_file((run / "model.h5").string());
   return in;
 }

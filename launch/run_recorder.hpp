@@ -2,17 +2,25 @@
 // it when): what train writes there, in what format, and in what order.
 //
 //   config.ini     every option, defaults included (`--config` reads it back)
-//   metrics.csv    one row per finished epoch (kMetricsHeader); rewritten
-//                  whole with every checkpoint and at the end
+//   metrics.csv    one row per finished epoch (kMetricsHeader), appended
+//                  and closed at the end of the epoch (Keras' CSVLogger), so
+//                  the run can be watched and plotted while it trains
 //   checkpoint.h5  the model, the trainer's state, the arguments and the
 //                  metrics rows so far (io/checkpoint.hpp)
 //   model.h5       the model kept (io/model_file.hpp)
-//   summary.json   what a person or a sweep reads afterwards (RunSummary)
+//   summary.json   what a person or a sweep reads (RunSummary): "status"
+//                  "running" while training (rewritten after an epoch at
+//                  most about once a second), then finished, stopped
+//                  (resumable), diverged or failed (with "error")
 //
-// Every write goes through AtomicFile (or the HDF5 writers' own temporary
-// and rename): a reader sees a whole file or the previous one. The
-// checkpoint is written before metrics.csv, so metrics.csv is never ahead
-// of the checkpoint a resume starts from.
+// config.ini and metrics.csv are first written, whole, with the first
+// epoch's row (a run that fails before then leaves nothing) or, for a
+// resumed run, at its start: metrics.csv then holds exactly the
+// checkpoint's rows, dropping those the lost part appended after it, so a
+// resumed run's metrics.csv matches its checkpoint. Rows are appended whole
+// (append_to_file); every other write goes through AtomicFile (or the HDF5
+// writers' own temporary and rename): a reader sees a whole file or the
+// previous one.
 #pragma once
 
 #include <chrono>
@@ -53,6 +61,8 @@ struct RunTotals {
 
 // What summary.json says of a run.
 struct RunSummary {
+  std::string status = "finished";  // running | finished | stopped | diverged | failed
+  std::string error;                // what failed (status failed)
   std::string run_dir;
   std::vector<std::pair<std::string, std::string>> configuration;  // option, value
   int ranks = 1;
@@ -61,7 +71,7 @@ struct RunSummary {
   std::string architecture, loss;
   std::size_t parameters = 0, training_samples = 0;
   TrainResult result;
-  std::string stop_reason, monitor;
+  std::string stop_reason, monitor;  // stop_reason: "" while running
   EpochMetrics last;  // the last epoch run (epoch 0: none)
   std::vector<std::pair<std::string, Evaluation>> held_out;  // ("val" | "test", the kept model on it)
   RunTotals totals;
@@ -81,25 +91,39 @@ class RunRecorder {
   std::string file(const std::string& name) const { return directory_.file(name); }
 
   // A resumed run continues its metrics rows: the checkpoint's, or for a
-  // checkpoint that does not hold them, metrics.csv's first `epochs` rows.
-  // Rows of an earlier version lack the newer columns: empty fields keep
-  // the file rectangular. DataError naming metrics.csv's line.
+  // checkpoint that does not hold them, metrics.csv's first `epochs` rows,
+  // and writes config.ini and metrics.csv with them. Rows of an earlier
+  // version lack the newer columns: empty fields keep the file rectangular.
+  // DataError naming metrics.csv's line.
   void continue_metrics(const Checkpoint& resumed);
-  void add_epoch(const EpochMetrics& m) { rows_.push_back(metrics_row(m)); }
+  // A finished epoch's row, appended to metrics.csv (the first one writes
+  // config.ini and metrics.csv whole).
+  void add_epoch(const EpochMetrics& m);
 
-  // config.ini and metrics.csv.
-  void write_metrics();
-  // checkpoint.h5, then metrics.csv.
+  // checkpoint.h5 (and config.ini and metrics.csv, if not yet written: a
+  // run stopped in its first epoch).
   void write_checkpoint(const Model<float>& model, Loss loss, const ModelInputs& inputs,
                         const Trainer<float>::State& state, const Args& arguments, int ranks);
   // model.h5, metrics.csv, then summary.json.
   void write_final(const Model<float>& model, Loss loss, const ModelInputs& inputs, const RunSummary& summary);
   void write_summary(const RunSummary& summary);
+  // Whether a "running" summary.json is due: none yet, or the last one was
+  // written long enough ago (a second, and 20 times what writing it took:
+  // its fsync stays a small part of the time however short epochs are).
+  bool running_summary_due() const;
+  // Whether summary.json now says "running" (a failure should replace it).
+  bool summary_running() const { return summary_running_; }
 
  private:
+  void write_metrics();  // config.ini and metrics.csv, whole
+
   RunDirectory directory_;
   std::string config_;
   std::vector<std::string> rows_;
+  bool metrics_written_ = false;
+  bool summary_running_ = false;
+  std::chrono::steady_clock::time_point summary_written_;
+  double summary_write_seconds_ = 0;
 };
 
 // ---- Reading a run back (the report) ----------------------------------------
@@ -137,14 +161,21 @@ struct RunInputs {
   std::string metrics_source;
   RunConfig config;
   std::string config_text;
-  // summary.json: absent while the run has not finished (a checkpoint.h5
-  // without one: in progress or preempted); without either, an error.
+  // summary.json: absent before the first epoch ends, or for a run of an
+  // earlier version that has not finished (then a checkpoint.h5 must be
+  // there); without either, an error.
   std::optional<std::string> summary_text;
+  std::string status;  // summary.json's "status" ("finished" for one without: an earlier version's); "" without one
+  std::string error;   // its "error" (status failed)
+  std::optional<std::string> writer;  // the job writing the run now (its lock's holder)
   std::size_t best_epoch = 0;  // summary.json's "best": {"epoch": N, "monitor": ...}; 0: none
   std::string best_monitor;
   bool has_checkpoint = false;
   std::optional<ModelFile> model;  // model.h5, if the run wrote one
 };
+// A running run's metrics.csv may end in a row being appended: a last line
+// without its newline is left out (in a run that is not running, it is an
+// error: the file was cut short).
 RunInputs read_run_inputs(const std::filesystem::path& run);
 
 }  // namespace sinapsis::cli

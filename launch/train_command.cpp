@@ -96,6 +96,13 @@ std::size_t injected_fault_epoch(int rank) {
   return fault_rank == rank ? epoch : 0;
 }
 
+// This process's peak resident memory.
+std::int64_t peak_memory_kib() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return std::int64_t(usage.ru_maxrss);
+}
+
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // One `sinapsis train` on the ranks of `comm`, phase by phase (see the top).
@@ -107,9 +114,14 @@ class TrainingRun {
         deadline_(Deadline::after_minutes(v_.time_limit_minutes, started)) {}
 
   TrainOutcome run() {
-    start();
-    const TrainResult result = train();
-    return finish(result);
+    try {
+      start();
+      const TrainResult result = train();
+      return finish(result);
+    } catch (const std::exception& e) {
+      record_failure(e.what());
+      throw;
+    }
   }
 
  private:
@@ -125,9 +137,12 @@ class TrainingRun {
   void on_epoch(const EpochMetrics& m);
   TrainOutcome finish(const TrainResult& result);
   TrainOutcome stopped(const TrainResult& result);
+  void record_epoch(const EpochMetrics& m);
+  void record_failure(const std::string& error);
   std::vector<std::pair<std::string, Evaluation>> evaluate_held_out();
   RunSummary summary(const TrainResult& result, const std::string& stop_reason,
                      std::vector<std::pair<std::string, Evaluation>> held_out) const;
+  RunSummary summary_so_far(const std::string& status) const;
   void print_result(const RunSummary& s) const;
 
   TrainPlan plan_;
@@ -354,22 +369,43 @@ void TrainingRun::on_epoch(const EpochMetrics& m) {
   }
   if (progress_) progress_->epoch(m, Progress::Clock::now());
   if (lead_) totals_.add(m, total_samples_);
-  if (lead_ && !m.partial) recorder_->add_epoch(m);  // a partial epoch continues on resume; its row comes then
-  // The coordinator never asks for a checkpoint of a diverged epoch: the
-  // last checkpoint keeps finite weights. A write that fails on rank 0 ends
-  // the run the same way on every rank (a trial of a sweep fails alone).
+  // A write that fails on rank 0 ends the run the same way on every rank (a
+  // trial of a sweep fails alone).
+  agree(comm_, [&] {
+    if (lead_) record_epoch(m);
+  });
+}
+
+// Rank 0: the epoch's metrics row (a partial epoch continues on resume; its
+// row comes then), the checkpoint the coordinator asked for (never of a
+// diverged epoch: the last checkpoint keeps finite weights), and now and
+// then a "running" summary.json.
+void TrainingRun::record_epoch(const EpochMetrics& m) {
+  if (!m.partial) recorder_->add_epoch(m);
   if (m.checkpoint)
-    agree(comm_, [&] {
-      if (lead_)
-        recorder_->write_checkpoint(*model_, loss_, inputs_, trainer_->state(), plan_.arguments, comm_.size());
-    });
+    recorder_->write_checkpoint(*model_, loss_, inputs_, trainer_->state(), plan_.arguments, comm_.size());
+  if (!m.partial && m.diverged_step == 0 && recorder_->running_summary_due())
+    recorder_->write_summary(summary_so_far("running"));
+}
+
+// A run that fails after saying "running" says "failed" and why (rank 0, as
+// it can: the failure itself may be a file system that refuses writes).
+void TrainingRun::record_failure(const std::string& error) {
+  if (!lead_ || !recorder_ || !recorder_->summary_running()) return;
+  try {
+    RunSummary s = summary_so_far("failed");
+    s.error = error;
+    recorder_->write_summary(s);
+  } catch (const std::exception&) {
+  }
 }
 
 TrainOutcome TrainingRun::finish(const TrainResult& result) {
   if (result.reason == StopReason::requested) return stopped(result);
   // The model as kept, on the held-out parts.
   const auto held_out = evaluate_held_out();
-  const RunSummary s = summary(result, std::string(stop_reason_name(result.reason)), held_out);
+  RunSummary s = summary(result, std::string(stop_reason_name(result.reason)), held_out);
+  if (result.reason == StopReason::diverged) s.status = "diverged";
   agree(comm_, [&] {
     if (lead_) recorder_->write_final(*model_, loss_, inputs_, s);
   });
@@ -403,7 +439,8 @@ TrainOutcome TrainingRun::finish(const TrainResult& result) {
 TrainOutcome TrainingRun::stopped(const TrainResult& result) {
   const bool asked = result.request == StopRequest::asked;
   const std::string stop_reason = asked ? "signal" : "time_limit";
-  const RunSummary s = summary(result, stop_reason, {});
+  RunSummary s = summary(result, stop_reason, {});
+  s.status = "stopped";
   agree(comm_, [&] {
     if (lead_) recorder_->write_summary(s);
   });
@@ -432,11 +469,20 @@ std::vector<std::pair<std::string, Evaluation>> TrainingRun::evaluate_held_out()
 // largest rank (the data is rank-local, so it shrinks with more ranks).
 RunSummary TrainingRun::summary(const TrainResult& result, const std::string& stop_reason,
                                 std::vector<std::pair<std::string, Evaluation>> held_out) const {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  const auto peak_kib = comm_.allreduce(std::int64_t(usage.ru_maxrss), ReduceOp::max);
+  RunSummary s = summary_so_far("finished");
+  s.result = result;
+  s.stop_reason = stop_reason;
+  s.held_out = std::move(held_out);
+  s.peak_memory_mib_per_rank = double(comm_.allreduce(peak_memory_kib(), ReduceOp::max)) / 1024;
+  return s;
+}
+
+// The summary as far as the run got, on rank 0 alone (no collective): the
+// epochs done, the best so far, rank 0's peak memory.
+RunSummary TrainingRun::summary_so_far(const std::string& status) const {
   const Architecture& arch = model_->architecture();
   RunSummary s;
+  s.status = status;
   s.run_dir = v_.out;
   s.configuration = option_values(plan_.values, {"resume"});
   s.ranks = comm_.size();
@@ -446,17 +492,19 @@ RunSummary TrainingRun::summary(const TrainResult& result, const std::string& st
   s.parameters = arch.parameter_count();
   s.loss = loss_name(loss_);
   s.training_samples = total_samples_;
-  s.result = result;
-  s.stop_reason = stop_reason;
+  if (trainer_) {
+    s.result.epochs_run = trainer_->epochs_done();
+    s.result.best_epoch = trainer_->best_epoch();
+    s.result.best_monitored = trainer_->best_monitored();
+  }
   s.monitor = val_data_ ? v_.monitor : std::string("train_loss");
   s.last = last_;
-  s.held_out = std::move(held_out);
   s.totals = totals_;
   s.wall_seconds = seconds_since(started_);
   s.overlap = overlap_ && group_->background();
   s.bucket_mb = overlap_ ? v_.bucket_mb : 0.0;
   s.grad_precision = v_.grad_precision;
-  s.peak_memory_mib_per_rank = double(peak_kib) / 1024;
+  s.peak_memory_mib_per_rank = double(peak_memory_kib()) / 1024;
   return s;
 }
 

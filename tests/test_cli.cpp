@@ -67,7 +67,7 @@ TEST_F(CliTest, TrainsXorEndToEndAndWritesModelAndMetrics) {
   std::ifstream metrics(out() + "/metrics.csv");
   std::string header;
   std::getline(metrics, header);
-  EXPECT_EQ(header, "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds,comm_hidden_seconds,bytes_per_step,skipped_steps");
+  EXPECT_EQ(header, "epoch,train_loss,val_loss,val_accuracy,penalty,learning_rate,epoch_seconds,samples_per_second,test_loss,test_accuracy,compute_seconds,comm_seconds,io_seconds,comm_hidden_seconds,bytes_per_step,skipped_steps,train_accuracy");
   std::size_t rows = 0;
   for (std::string line; std::getline(metrics, line);) ++rows;
   EXPECT_EQ(rows, 300u);

@@ -14,6 +14,7 @@
 #include <stdio.h>   // renameat2, RENAME_EXCHANGE
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -225,6 +226,75 @@ TEST_P(MpiFaults, SignalMidEpochCheckpointsExitsResumeMeAndResumesBitIdentical) 
   const std::string whole = losses(path("whole"));
   EXPECT_EQ(whole, losses(parts));
   EXPECT_EQ(whole.find(",\n"), std::string::npos) << "train_accuracy missing:\n" << whole;
+}
+
+// The rows of metrics.csv without the columns that time things: what two
+// runs of the same seed must agree on. Empty if the file is missing.
+std::string untimed_metrics(const std::string& run_dir) {
+  return run_command("awk -F, -v OFS=, '{ $7 = $8 = $11 = $12 = $13 = $14 = \"\" } { print }' " + run_dir +
+                     "/metrics.csv")
+      .output;
+}
+
+TEST_P(MpiFaults, MetricsAreWrittenAfterEveryEpochAndTheReportReadsTheRunningRun) {
+  // A run with no end of its own: the test reads its files while it trains.
+  const std::string run_dir = path("run");
+  start(train(data(2000), run_dir) + " --epochs 1000000000");
+  const std::string metrics = run_dir + "/metrics.csv";
+  const auto rows = [&] {
+    const std::string text = test::read_text(metrics);
+    return std::size_t(std::count(text.begin(), text.end(), '\n'));  // header included
+  };
+  ASSERT_TRUE(test::eventually([&] { return rows() >= 4; })) << log();
+  // Whole rows of epochs 1, 2, 3, ... each time it is read, under a header.
+  // (Read while a row may be being appended: its lines up to the last newline.)
+  std::string text = test::read_text(metrics);
+  text.resize(text.rfind('\n') + 1);
+  EXPECT_EQ(text.rfind("epoch,train_loss,", 0), 0u) << text;
+  std::istringstream lines(text.substr(text.find('\n') + 1));
+  std::size_t epoch = 0;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_EQ(line.substr(0, line.find(',')), std::to_string(++epoch)) << text;
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 16) << line;
+  }
+  EXPECT_GE(epoch, 3u);
+  EXPECT_NE(test::read_text(run_dir + "/summary.json").find("\"status\": \"running\""), std::string::npos);
+  // The report draws the run as far as it got and says it is training.
+  const CommandResult report = run_command(SINAPSIS_BINARY " report " + run_dir);
+  EXPECT_EQ(report.status, 0) << report.output;
+  EXPECT_NE(report.output.find(run_dir + " is training (sinapsis train (pid "), std::string::npos) << report.output;
+  EXPECT_TRUE(fs::exists(run_dir + "/report/index.html"));
+  // Stopped (SIGUSR1 to mpirun, which forwards it to every rank), it says so.
+  const pid_t launcher = mpirun();
+  ASSERT_NE(launcher, 0) << "mpirun not found";
+  ASSERT_EQ(::kill(launcher, SIGUSR1), 0);
+  EXPECT_EQ(job_status(), 75) << log();
+  EXPECT_NE(test::read_text(run_dir + "/summary.json").find("\"status\": \"stopped\""), std::string::npos);
+  const CommandResult after = run_command(SINAPSIS_BINARY " report " + run_dir);
+  EXPECT_NE(after.output.find(run_dir + " has not finished: it was stopped before the end; continue it with sinapsis train --resume"),
+            std::string::npos)
+      << after.output;
+}
+
+TEST_P(MpiFaults, AResumedRunDropsTheMetricsRowsPastItsCheckpoint) {
+  // Rank 0 fails after epoch 7, its rows of epochs 1-6 written (the fault
+  // comes before the epoch is recorded), its last checkpoint of epoch 4.
+  const std::string file = data(600), parts = path("parts");
+  const std::string options = " --keep-prob 0.9 --checkpoint-every 4";
+  const CommandResult failed = run(train(file, parts) + options + " --epochs 100", "SINAPSIS_INJECT_FAULT=0:7");
+  EXPECT_NE(failed.status, 0) << failed.output;
+  const std::string before = untimed_metrics(parts);
+  EXPECT_EQ(std::count(before.begin(), before.end(), '\n'), 7) << before;  // the header and 6 rows
+  const std::string summary = test::read_text(parts + "/summary.json");
+  EXPECT_NE(summary.find("\"status\": \"failed\""), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"error\": \"injected fault after epoch 7"), std::string::npos) << summary;
+  // Resumed from epoch 4 to 9: rows 5 and 6 of the lost part give way to the
+  // resumed run's, the same as a run that never failed.
+  const CommandResult resumed = run("train --resume " + parts + " --epochs 9");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  ASSERT_EQ(run(train(file, path("whole")) + options + " --epochs 9").status, 0);
+  EXPECT_EQ(untimed_metrics(parts), untimed_metrics(path("whole")));
+  EXPECT_NE(test::read_text(parts + "/summary.json").find("\"status\": \"finished\""), std::string::npos);
 }
 
 }  // namespace

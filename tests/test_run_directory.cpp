@@ -198,7 +198,7 @@ TEST_F(RunDirectoryCli, ResumeRestoresMetricsFromTheCheckpointWhenMetricsCsvFell
   EXPECT_EQ(losses("whole"), losses("parts"));
 }
 
-TEST_F(RunDirectoryCli, ACheckpointThatCannotBeWrittenEndsEveryRankAlikeAndMetricsNeverRunAhead) {
+TEST_F(RunDirectoryCli, ACheckpointThatCannotBeWrittenEndsEveryRankAlikeAndKeepsMetricsWhole) {
   test::SmallDisk disk(dir_ / "disk", 150 << 10);
   if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
   const std::string run = (disk.dir() / "run").string();
@@ -209,20 +209,27 @@ TEST_F(RunDirectoryCli, ACheckpointThatCannotBeWrittenEndsEveryRankAlikeAndMetri
   ASSERT_EQ(lines.size(), 1u) << r.output;
   EXPECT_NE(lines[0].find("cannot be written"), std::string::npos) << lines[0];
   EXPECT_EQ(r.output.find("MPI_ABORT"), std::string::npos) << "every rank ends by the agreement, not by an abort";
-  // Whatever made it to disk is consistent: metrics.csv never ahead of the checkpoint.
-  if (fs::exists(run + "/metrics.csv")) {
-    ASSERT_TRUE(fs::exists(run + "/checkpoint.h5"));
+  // Whatever made it to disk is whole: metrics.csv's rows of every epoch
+  // done, which is the checkpoint's and at most the one whose checkpoint
+  // failed (a resume drops that one: test_mpi_faults).
+  if (fs::exists(run + "/checkpoint.h5")) {
     const std::string metrics = read(run + "/metrics.csv");
+    ASSERT_FALSE(metrics.empty());
+    EXPECT_EQ(metrics.back(), '\n') << "a row cut short:\n" << metrics;
     const auto rows = std::size_t(std::count(metrics.begin(), metrics.end(), '\n')) - 1;
     const std::string done = run_command("h5dump -a /checkpoint/epochs_done " + run + "/checkpoint.h5").output;
-    EXPECT_NE(done.find("(0): " + std::to_string(rows)), std::string::npos) << rows << " rows\n" << done;
+    const bool same = done.find("(0): " + std::to_string(rows) + "\n") != std::string::npos;
+    const bool one_behind = done.find("(0): " + std::to_string(rows - 1) + "\n") != std::string::npos;
+    EXPECT_TRUE(same || one_behind) << rows << " rows\n" << done;
   }
 }
 
 TEST_F(RunDirectoryCli, InASweepATrialWhoseCheckpointCannotBeWrittenFailsAloneAndTheOthersTrain) {
-  // Trial 1's directory is a disk with room for its record, not its checkpoint.
+  // Trial 1's directory is a disk with room for its record and the files
+  // written with the first epoch (its lock, config.ini and metrics.csv: a
+  // tmpfs page each), not its checkpoint (16 KiB).
   const std::string sweep = path("sweep");
-  test::SmallDisk disk(fs::path(sweep) / "trials" / "t0001", 8 << 10);
+  test::SmallDisk disk(fs::path(sweep) / "trials" / "t0001", 24 << 10);
   if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
   const CommandResult r = test::run_mpi("sweep --data " + path("d.h5") + " --depth 1 --width 2,3,4 --max-epochs 3 " +
                                         "--checkpoint-every 1 --batch 8 --quiet --out " + sweep);
