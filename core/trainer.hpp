@@ -129,19 +129,28 @@ struct TrainResult {
 struct Evaluation {
   double loss = 0;      // mean as documented in loss.hpp, no penalty
   double accuracy = std::numeric_limits<double>::quiet_NaN();
+  // [true class][predicted class] counts, when asked for (classifiers)
+  std::vector<std::vector<std::size_t>> confusion;
 };
 
+// The classes a model's output tells apart: K for K > 1 units, 2 for one.
+inline std::size_t output_classes(std::size_t outputs) { return outputs == 1 ? 2 : outputs; }
+
 // Summed loss terms and correct predictions over `data`, in batches of
-// ws.capacity() rows: what ranks add up before dividing.
+// ws.capacity() rows: what ranks add up before dividing. With `confusion`
+// (classifiers; output_classes(K)^2 values, zeroed here), also the count of
+// each (true class, predicted class) pair, row-major.
 struct EvaluationSums {
   double loss = 0, correct = 0, samples = 0;
 };
 
 template <class T>
-EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const EncodedData<T>& data, Loss loss) {
+EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const EncodedData<T>& data, Loss loss,
+                               std::vector<double>* confusion = nullptr) {
   const std::size_t n = data.size();
   const std::size_t k = model.architecture().outputs();
   const Activation out_act = model.architecture().output_activation();
+  if (confusion) confusion->assign(output_classes(k) * output_classes(k), 0.0);
   double loss_total = 0;
   std::size_t correct = 0;
   for (std::size_t start = 0; start < n; start += ws.capacity()) {
@@ -152,8 +161,11 @@ EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const En
     MatrixView<T> out = forward(model, ws, x);
     loss_total += loss_sum<T>(loss, ws.logits(rows), out, t);
     if (!data.class_ids.empty())
-      for (std::size_t r = 0; r < rows; ++r)
-        correct += predicted_class(out.row(r), k, out_act) == data.class_ids[start + r];
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::int32_t predicted = predicted_class(out.row(r), k, out_act), truth = data.class_ids[start + r];
+        correct += predicted == truth;
+        if (confusion) (*confusion)[std::size_t(truth) * output_classes(k) + std::size_t(predicted)] += 1;
+      }
   }
   return {loss_total, double(correct), double(n)};
 }

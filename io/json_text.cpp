@@ -82,11 +82,17 @@ void append_value(std::string& out, const ordered_json& value, std::size_t inden
     case Type::array: {
       const bool one_per_line =
           std::any_of(value.begin(), value.end(), [](const ordered_json& item) { return item.is_structured(); });
-      const std::string separator = one_per_line ? ",\n" + std::string(indent, ' ') : ", ";
-      out += one_per_line && !value.empty() ? "[\n" + std::string(indent, ' ') : "[";
+      // Rows of a matrix (arrays of arrays) are indented under it; objects
+      // in an array open at its own indent.
+      const bool rows = one_per_line && std::all_of(value.begin(), value.end(), [](const ordered_json& item) {
+                          return item.is_array();
+                        });
+      const std::size_t inner = rows ? indent + 2 : indent;
+      const std::string separator = one_per_line ? ",\n" + std::string(inner, ' ') : ", ";
+      out += one_per_line && !value.empty() ? "[\n" + std::string(inner, ' ') : "[";
       for (auto item = value.begin(); item != value.end(); ++item) {
         if (item != value.begin()) out += separator;
-        append_value(out, *item, indent);
+        append_value(out, *item, inner);
       }
       out += one_per_line ? "\n" + std::string(indent, ' ') + "]" : "]";
       return;

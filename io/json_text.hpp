@@ -16,7 +16,8 @@ namespace sinapsis {
 
 // The text of `value` (no final newline): an object's members one per line,
 // indented two spaces per level, `{}` when empty; a list of objects (or
-// lists) one item per line, any other list inline as ["a", "b"]; floating
+// lists) one item per line (a list of lists indented under its key, as
+// the rows of a matrix), any other list inline as ["a", "b"]; floating
 // numbers as a stream writes them with precision 10 (0.05, 1e-05, 3), null
 // when NaN or infinite; integers in full. Strings escape '"', '\\', \n, \t,
 // \r and other control characters as \u00xx, and pass every other byte

@@ -381,11 +381,59 @@ std::optional<std::string> run_state(const RunInputs& run, const std::string& di
   return std::nullopt;
 }
 
+// The kept model's confusion matrix (summary.json): a picture, each cell
+// colored by the share of its true class (row) and labeled with its count,
+// and, for up to 30 classes, the table of counts.
+void confusion_matrix(const RunInputs& run, Report& report) {
+  const RunInputs::Confusion& c = run.confusion;
+  const std::size_t k = c.counts.size();
+  const std::string part = c.part == "test" ? "test" : "validation";
+  report.page.text("The model kept, on the " + part + " data: rows are the true class, columns the predicted one.");
+  if (report.plotter) {
+    std::ostringstream dat, tics;
+    for (std::size_t t = 0; t < k; ++t) {
+      std::size_t row = 0;
+      for (const std::size_t n : c.counts[t]) row += n;
+      for (std::size_t p = 0; p < k; ++p)
+        dat << p << ' ' << t << ' ' << number_text(row > 0 ? double(c.counts[t][p]) / double(row) : 0.0) << ' '
+            << c.counts[t][p] << '\n';
+    }
+    write_file(report.dir / "confusion.dat", dat.str());
+    const bool named = k <= 30;
+    for (std::size_t i = 0; named && i < k; ++i) tics << (i ? ", " : "") << gnuplot_quote(c.class_names[i]) << ' ' << i;
+    std::ostringstream gp;
+    gp << "set title " << gnuplot_quote("confusion matrix, " + part + " data") << "\n"
+       << "set xlabel 'predicted class'\nset ylabel 'true class'\nset cblabel 'share of the true class'\n"
+       << (named ? "set xtics (" + tics.str() + ") rotate by -45\nset ytics (" + tics.str() + ")\n" : "")
+       << "set xrange [-0.5:" << double(k) - 0.5 << "]\nset yrange [" << double(k) - 0.5 << ":-0.5]\n"
+       << "set cbrange [0:1]\nset palette defined (0 'white', 1 '#08519c')\nunset key\n"
+       << "plot 'confusion.dat' using 1:2:3 with image";
+    if (k <= 30) gp << ", 'confusion.dat' using 1:2:(sprintf('%d', $4)) with labels font ',9'";
+    gp << "\n";
+    report.plotter->draw("confusion", "confusion matrix", "600,550", gp.str());
+    report.page.image("confusion.png", "confusion matrix on the " + part + " data");
+  }
+  if (k > 30) return;
+  std::string table = "<table><tr><th>true \\ predicted</th>";
+  for (const auto& name : c.class_names) table += "<th>" + html_escape(name) + "</th>";
+  table += "</tr>\n";
+  for (std::size_t t = 0; t < k; ++t) {
+    table += "<tr><th>" + html_escape(c.class_names[t]) + "</th>";
+    for (const std::size_t n : c.counts[t]) table += "<td>" + std::to_string(n) + "</td>";
+    table += "</tr>\n";
+  }
+  report.page.body += table + "</table>\n";
+}
+
 void run_page(const RunInputs& run, Report& report) {
   report.page.heading("Loss per epoch");
   loss_curves(run, report);
   report.page.heading("Decision surface");
   decision_surface(run, report);
+  if (!run.confusion.part.empty()) {
+    report.page.heading("Confusion matrix");
+    confusion_matrix(run, report);
+  }
   report.page.heading("Summary");
   if (run.summary_text)
     report.page.pre(*run.summary_text);

@@ -65,6 +65,13 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
   for (const auto& [name, e] : s.held_out) {
     kept[name + "_loss"] = e.loss;
     kept[name + "_accuracy"] = e.accuracy;
+    if (e.confusion.empty()) continue;
+    kept[name + "_confusion"] = e.confusion;
+    if (kept.contains("class_names")) continue;
+    std::vector<std::string> names = s.class_names;
+    for (std::size_t k = names.size(); k < e.confusion.size(); ++k) names.push_back(std::to_string(k));
+    names.resize(e.confusion.size());
+    kept["class_names"] = names;
   }
   const RunTotals& t = s.totals;
   nlohmann::ordered_json summary = {
@@ -273,6 +280,35 @@ RunConfig parse_run_config(const std::string& text, const std::string& source) {
   return config;
 }
 
+// kept_model's confusion matrix of `part` ("test", "val"), checked: square,
+// whole counts, one class name per row. Empty if it has none.
+RunInputs::Confusion read_confusion(const JsonDocument& json, const ordered_json& kept, const std::string& part) {
+  RunInputs::Confusion c;
+  const ordered_json* matrix = json.member(kept, part + "_confusion", &ordered_json::is_array, "an array");
+  if (matrix == nullptr) return c;
+  const ordered_json* names = json.member(kept, "class_names", &ordered_json::is_array, "an array");
+  if (names == nullptr) throw DataError(json.where(*matrix) + ": " + part + "_confusion without class_names");
+  for (const ordered_json& name : *names) {
+    if (!name.is_string()) throw DataError(json.where(name) + ": class_names holds a value that is not a string");
+    c.class_names.push_back(name.get<std::string>());
+  }
+  for (const ordered_json& row : *matrix) {
+    if (!row.is_array() || row.size() != names->size())
+      throw DataError(json.where(row) + ": " + part + "_confusion: a row is not a list of " +
+                      std::to_string(names->size()) + " counts (one per class name)");
+    c.counts.emplace_back();
+    for (const ordered_json& count : row) {
+      if (!count.is_number()) throw DataError(json.where(count) + ": " + part + "_confusion holds a value that is not a count");
+      c.counts.back().push_back(json.whole_number(count, part + "_confusion"));
+    }
+  }
+  if (c.counts.size() != names->size())
+    throw DataError(json.where(*matrix) + ": " + part + "_confusion has " + std::to_string(c.counts.size()) +
+                    " rows for " + std::to_string(names->size()) + " class names");
+  c.part = part;
+  return c;
+}
+
 RunInputs read_run_inputs(const fs::path& run) {
   RunInputs in;
   in.writer = run_writer(run.string());
@@ -287,6 +323,10 @@ RunInputs read_run_inputs(const fs::path& run) {
       in.status = status->get<std::string>();
     if (const ordered_json* error = json.member(json.value(), "error", &ordered_json::is_string, "a string"))
       in.error = error->get<std::string>();
+    if (const ordered_json* kept = json.member(json.value(), "kept_model", &ordered_json::is_object, "an object")) {
+      in.confusion = read_confusion(json, *kept, "test");
+      if (in.confusion.part.empty()) in.confusion = read_confusion(json, *kept, "val");
+    }
     if (const ordered_json* best = json.member(json.value(), "best", &ordered_json::is_object, "an object")) {
       if (const ordered_json* epoch = json.member(*best, "epoch", &ordered_json::is_number, "a number"))
         in.best_epoch = json.whole_number(*epoch, "epoch");

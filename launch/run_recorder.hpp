@@ -59,6 +59,12 @@ struct RunTotals {
   double samples_per_second() const { return train_seconds > 0 ? samples / train_seconds : 0; }
 };
 
+// summary.json holds the kept model's confusion matrix on each held-out part
+// ("kept_model": {"val_confusion": [[...]], ...}, rows the true class,
+// columns the predicted one, in "class_names" order) for up to this many
+// classes.
+inline constexpr std::size_t kSummaryConfusionClasses = 100;
+
 // What summary.json says of a run.
 struct RunSummary {
   std::string status = "finished";  // running | finished | stopped | diverged | failed
@@ -74,6 +80,7 @@ struct RunSummary {
   std::string stop_reason, monitor;  // stop_reason: "" while running
   EpochMetrics last;  // the last epoch run (epoch 0: none)
   std::vector<std::pair<std::string, Evaluation>> held_out;  // ("val" | "test", the kept model on it)
+  std::vector<std::string> class_names;  // the data's (empty: class ids)
   RunTotals totals;
   double wall_seconds = 0;
   bool overlap = false;
@@ -170,6 +177,13 @@ struct RunInputs {
   std::optional<std::string> writer;  // the job writing the run now (its lock's holder)
   std::size_t best_epoch = 0;  // summary.json's "best": {"epoch": N, "monitor": ...}; 0: none
   std::string best_monitor;
+  // summary.json's confusion matrix of the kept model: on the test part,
+  // else the validation part (part empty: none).
+  struct Confusion {
+    std::string part;  // "test" | "val"
+    std::vector<std::string> class_names;
+    std::vector<std::vector<std::size_t>> counts;  // [true][predicted]
+  } confusion;
   bool has_checkpoint = false;
   std::optional<ModelFile> model;  // model.h5, if the run wrote one
 };

@@ -58,13 +58,24 @@ TrainResult train(Model<float>& model, const EncodedData<float>& part, const Tra
   return trainer.run(on_epoch);
 }
 
-Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, Loss loss, Communicator& comm) {
+Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, Loss loss, Communicator& comm,
+                    bool confusion) {
   Workspace<float> ws(model.architecture(), 256);
-  const EvaluationSums mine = evaluation_sums(model, ws, part, loss);
-  std::array<double, 3> sums{mine.loss, mine.correct, mine.samples};
-  comm.allreduce(std::span<double>(sums), ReduceOp::sum);
   const bool classes = comm.allreduce(std::uint64_t(part.class_ids.empty() ? 0 : 1), ReduceOp::max) > 0;
-  return finish_evaluation({sums[0], sums[1], sums[2]}, loss, model.architecture().outputs(), classes);
+  std::vector<double> counts;
+  const EvaluationSums mine = evaluation_sums(model, ws, part, loss, classes && confusion ? &counts : nullptr);
+  // One sum: loss, correct, samples, then the confusion counts.
+  std::vector<double> sums{mine.loss, mine.correct, mine.samples};
+  sums.insert(sums.end(), counts.begin(), counts.end());
+  comm.allreduce(std::span<double>(sums), ReduceOp::sum);
+  Evaluation e = finish_evaluation({sums[0], sums[1], sums[2]}, loss, model.architecture().outputs(), classes);
+  if (!counts.empty()) {
+    const std::size_t k = output_classes(model.architecture().outputs());
+    e.confusion.assign(k, std::vector<std::size_t>(k, 0));
+    for (std::size_t t = 0; t < k; ++t)
+      for (std::size_t p = 0; p < k; ++p) e.confusion[t][p] = std::size_t(sums[3 + t * k + p]);
+  }
+  return e;
 }
 
 void save_model(const std::string& path, const Model<float>& model, Loss loss, Communicator& comm) {

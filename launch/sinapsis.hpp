@@ -90,8 +90,10 @@ TrainResult train(Model<float>& model, const EncodedData<float>& part, const Tra
                   Communicator& comm, const EncodedData<float>* validation = nullptr,
                   const Trainer<float>::EpochCallback& on_epoch = {});
 
-// Loss and accuracy (NaN for regression) over every rank's part together.
-Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, Loss loss, Communicator& comm);
+// Loss and accuracy (NaN for regression) over every rank's part together;
+// with `confusion`, a classifier's confusion matrix too (from the same pass).
+Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, Loss loss, Communicator& comm,
+                    bool confusion = false);
 
 // Rank 0 writes the model file (to a temporary name, then renamed: a
 // reader never sees half a file); every rank returns once it is there.

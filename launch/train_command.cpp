@@ -461,7 +461,9 @@ TrainOutcome TrainingRun::stopped(const TrainResult& result) {
 std::vector<std::pair<std::string, Evaluation>> TrainingRun::evaluate_held_out() {
   std::vector<std::pair<std::string, Evaluation>> held_out;
   for (const auto& [name, part] : {std::pair{"val", &val_data_}, std::pair{"test", &test_data_}})
-    if (*part) held_out.emplace_back(name, evaluate(*model_, **part, loss_, comm_));
+    if (*part)
+      held_out.emplace_back(name, evaluate(*model_, **part, loss_, comm_,
+                                           output_classes(model_->architecture().outputs()) <= kSummaryConfusionClasses));
   return held_out;
 }
 
@@ -497,6 +499,7 @@ RunSummary TrainingRun::summary_so_far(const std::string& status) const {
     s.result.best_epoch = trainer_->best_epoch();
     s.result.best_monitored = trainer_->best_monitored();
   }
+  s.class_names = inputs_.class_names;
   s.monitor = val_data_ ? v_.monitor : std::string("train_loss");
   s.last = last_;
   s.totals = totals_;

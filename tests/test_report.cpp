@@ -18,6 +18,8 @@
 #include <set>
 
 #include "launch/subprocess.hpp"
+#include "launch/run_recorder.hpp"
+#include "tests/mpi_cli.hpp"
 #include "tests/run_command.hpp"
 
 namespace {
@@ -143,6 +145,36 @@ TEST_F(Report, ARunShowsLossCurvesAndTheDecisionSurfaceInChromium) {
   EXPECT_EQ(open_in_chromium(path("run") + "/report/index.html").broken, 1);
 }
 
+TEST_F(Report, AClassifiersConfusionMatrixIsSummedOverTheRanksAndDrawn) {
+  // 1 and 2 ranks: the test part (100 rows) is split over the ranks, and
+  // the matrix counts all of it; its diagonal is the accuracy.
+  for (const std::string& launcher : {std::string(), std::string(sinapsis::test::kMpiEnvironment) + sinapsis::test::timed_mpirun() +
+                                                        "-n 2 --oversubscribe "}) {
+    const std::string run = path(launcher.empty() ? "one" : "two");
+    const CommandResult trained = run_command(launcher + SINAPSIS_BINARY " train --data " + path("spiral.h5") +
+                                        " --test-split 0.5 --hidden 8 --epochs 20 --quiet --out " + run);
+    ASSERT_EQ(trained.status, 0) << trained.output;
+    const sinapsis::cli::RunInputs in = sinapsis::cli::read_run_inputs(run);
+    ASSERT_EQ(in.confusion.part, "test") << read(run + "/summary.json");
+    EXPECT_EQ(in.confusion.class_names, (std::vector<std::string>{"-1", "+1"}));
+    std::size_t total = 0, right = 0;
+    for (std::size_t t = 0; t < 2; ++t)
+      for (std::size_t p = 0; p < 2; ++p) (total += in.confusion.counts[t][p]), right += t == p ? in.confusion.counts[t][p] : 0;
+    EXPECT_EQ(total, 100u) << run;
+    const std::string summary = read(run + "/summary.json");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(summary, m, std::regex("\"test_accuracy\": ([0-9.]+)"))) << summary;
+    EXPECT_DOUBLE_EQ(std::stod(m[1]), double(right) / 100) << summary;
+  }
+  const CommandResult r = run_sinapsis("report " + path("one"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("gnuplot"), std::string::npos) << "gnuplot failed or warned:\n" << r.output;
+  expect_report_shows(path("one") + "/report", 3);  // loss, surface, confusion
+  const std::string html = read(path("one") + "/report/index.html");
+  EXPECT_NE(html.find("confusion.png"), std::string::npos);
+  EXPECT_NE(html.find("<th>true \\ predicted</th><th>-1</th><th>+1</th>"), std::string::npos) << html;
+}
+
 TEST_F(Report, ASweepShowsHeatMapsAndTheTrialsTableInChromium) {
   ASSERT_EQ(run_sinapsis("sweep --data " + path("spiral.h5") + " --test-split 0.5 --depth 0:2 --width 2,4 " +
                          "--features \"x1,x2;x1,x2,x1sq,x2sq\" --max-epochs 5 --target-loss 0.8 --quiet --out " +
@@ -181,7 +213,8 @@ TEST_F(Report, APlainRunWithoutValidationOrTestDataShowsItsTrainLoss) {
   const std::string script = read(report / "loss.gp");
   EXPECT_NE(script.find("'train loss'"), std::string::npos) << script;
   EXPECT_EQ(script.find("validation"), std::string::npos) << "no validation data, no validation curve:\n" << script;
-  EXPECT_EQ(script.find("accuracy"), std::string::npos) << "no accuracy measured, no accuracy axis:\n" << script;
+  EXPECT_NE(script.find("'train accuracy'"), std::string::npos) << "a classifier's train accuracy:\n" << script;
+  EXPECT_EQ(script.find("test"), std::string::npos) << "no test data, no test curve:\n" << script;
   EXPECT_EQ(line_count(read(report / "loss.dat")), 1u + 4u) << "a header and one row per epoch";
   expect_report_shows(report, 2);  // the train loss and the decision surface
 }
