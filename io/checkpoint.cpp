@@ -19,17 +19,23 @@ std::string number_text(double value) {
 }  // namespace
 
 void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const ModelInputs& inputs,
-                      const Trainer<float>::State& state,
-                      const std::vector<std::string>& arguments, int ranks,
+                      const Trainer<float>::State& state, const CommandLine& command, int ranks,
                       const std::vector<std::string>& metric_rows) {
+  const auto lines = [](const std::vector<std::string>& arguments) {
+    std::string joined;
+    for (const auto& a : arguments) joined += a + "\n";
+    return joined;
+  };
   write_model_file(path, model, loss, inputs, [&](std::int64_t file) {
     const h5::Handle group = h5::create_group(file, "checkpoint", path);
     h5::write_int_attribute(group.get(), "epochs_done", std::int64_t(state.epochs_done));
     h5::write_int_attribute(group.get(), "global_step", std::int64_t(state.global_step));
     h5::write_int_attribute(group.get(), "ranks", ranks);
-    std::string joined;
-    for (const auto& a : arguments) joined += a + "\n";
-    h5::write_string_attribute(group.get(), "arguments", joined);
+    h5::write_string_attribute(group.get(), "arguments", lines(command.arguments));
+    if (!command.as_given.empty()) {
+      h5::write_string_attribute(group.get(), "arguments_as_given", lines(command.as_given));
+      h5::write_string_attribute(group.get(), "working_directory", command.working_directory);
+    }
     h5::write_double_attribute(group.get(), "early_best", state.early.best);
     h5::write_int_attribute(group.get(), "early_best_epoch", std::int64_t(state.early.best_epoch));
     h5::write_int_attribute(group.get(), "early_wait", std::int64_t(state.early.wait));
@@ -50,7 +56,7 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
-  Checkpoint c{read_model_file(path), {}, {}, 1, std::nullopt};
+  Checkpoint c{read_model_file(path), {}, {}, 1, std::nullopt, {}, {}};
   const h5::Handle file = h5::open_file(path);
   if (!h5::exists(file.get(), "checkpoint")) throw ModelError(path + ": not a checkpoint (no /checkpoint group)");
   const h5::Handle group = h5::open_group(file.get(), "checkpoint", path);
@@ -90,8 +96,15 @@ Checkpoint read_checkpoint(const std::string& path) {
                        ", past epochs_done " + std::to_string(c.state.epochs_done));
   if (!std::isfinite(c.state.epoch_loss_sum))
     throw ModelError(path + ": /checkpoint attribute epoch_loss_sum is not finite");
-  std::istringstream lines(h5::read_string_attribute(group.get(), "arguments", path).value_or(""));
-  for (std::string line; std::getline(lines, line);) c.arguments.push_back(line);
+  const auto lines = [&](const char* name) {
+    std::vector<std::string> out;
+    std::istringstream text(h5::read_string_attribute(group.get(), name, path).value_or(""));
+    for (std::string line; std::getline(text, line);) out.push_back(line);
+    return out;
+  };
+  c.arguments = lines("arguments");
+  c.arguments_as_given = lines("arguments_as_given");
+  c.working_directory = h5::read_string_attribute(group.get(), "working_directory", path).value_or("");
   if (const auto rows = h5::read_string_attribute(group.get(), "metrics_rows", path)) {
     c.metric_rows.emplace();
     std::istringstream text(*rows);

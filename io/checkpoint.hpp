@@ -1,7 +1,8 @@
 // Checkpoints: RUN_DIR/checkpoint.h5 is a model file (so `sinapsis eval`
 // reads it) with one more group holding the training state:
 //   /checkpoint       @epochs_done, @global_step, @ranks, @arguments (the
-//                     train command line, one argument per line)
+//                     train command line, one argument per line, paths
+//                     absolute), @arguments_as_given, @working_directory
 //                     @early_best, @early_best_epoch, @early_wait, @early_epochs_seen
 //                     @steps_into_epoch, @epoch_loss_sum, @epoch_correct (a run
 //                     stopped mid-epoch: where, and the epoch's sums so far)
@@ -24,17 +25,29 @@
 
 namespace sinapsis {
 
+// The train command line a checkpoint continues: its arguments with paths
+// made absolute (what a resume reads), and as given, with the directory
+// they were given in (for people; empty when not known).
+struct CommandLine {
+  CommandLine(std::vector<std::string> effective = {}, std::vector<std::string> given = {},
+              std::string directory = {})
+      : arguments(std::move(effective)), as_given(std::move(given)), working_directory(std::move(directory)) {}
+  std::vector<std::string> arguments, as_given;
+  std::string working_directory;
+};
+
 struct Checkpoint {
   ModelFile model;
   Trainer<float>::State state;
   std::vector<std::string> arguments;  // of the train command
   int ranks = 1;
   std::optional<std::vector<std::string>> metric_rows;  // absent in checkpoints written before it was kept
+  std::vector<std::string> arguments_as_given;  // empty in checkpoints written before they were kept
+  std::string working_directory;
 };
 
 void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const ModelInputs& inputs,
-                      const Trainer<float>::State& state,
-                      const std::vector<std::string>& arguments, int ranks,
+                      const Trainer<float>::State& state, const CommandLine& command, int ranks,
                       const std::vector<std::string>& metric_rows);
 Checkpoint read_checkpoint(const std::string& path);
 

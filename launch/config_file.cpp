@@ -190,12 +190,20 @@ std::vector<std::pair<std::string, std::string>> option_values(const po::variabl
 }
 
 std::string config_text(const std::string& command, const po::variables_map& values,
-                        const std::vector<std::string>& skip) {
+                        const std::vector<std::string>& skip,
+                        const std::vector<std::pair<std::string, std::string>>& replaced) {
   std::ostringstream text;
   text << "# The effective configuration of this run (defaults included).\n"
        << "# Repeat it: sinapsis " << command << " --config THIS_FILE --out NEW_RUN_DIR\n"
        << "[" << command << "]\n";
-  for (const auto& [name, value] : option_values(values, skip)) text << name << " = " << value << "\n";
+  for (const auto& [name, value] : option_values(values, skip)) {
+    const auto now = std::find_if(replaced.begin(), replaced.end(), [&](const auto& r) { return r.first == name; });
+    if (now == replaced.end() || now->second == value) {
+      text << name << " = " << value << "\n";
+      continue;
+    }
+    text << "# " << name << " as given: " << value << "\n" << name << " = " << now->second << "\n";
+  }
   return text.str();
 }
 

@@ -38,8 +38,10 @@ std::vector<std::pair<std::string, std::string>> option_values(const po::variabl
                                                                const std::vector<std::string>& skip);
 
 // The INI text of every option in `values` (defaults included) except those
-// in `skip`, under a [command] section.
+// in `skip`, under a [command] section; an option in `replaced` is written
+// with its value there, after a comment line with the value as given.
 std::string config_text(const std::string& command, const po::variables_map& values,
-                        const std::vector<std::string>& skip);
+                        const std::vector<std::string>& skip,
+                        const std::vector<std::pair<std::string, std::string>>& replaced = {});
 
 }  // namespace sinapsis::cli

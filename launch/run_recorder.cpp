@@ -168,10 +168,9 @@ void RunRecorder::write_metrics() {
 }
 
 void RunRecorder::write_checkpoint(const Model<float>& model, Loss loss, const ModelInputs& inputs,
-                                   const Trainer<float>::State& state, const Args& arguments, int ranks) {
+                                   const Trainer<float>::State& state, const CommandLine& command, int ranks) {
   directory_.before_writing();
-  sinapsis::write_checkpoint(file("checkpoint.h5"), model, loss, inputs, state, arguments, ranks,
-                             rows_);
+  sinapsis::write_checkpoint(file("checkpoint.h5"), model, loss, inputs, state, command, ranks, rows_);
   if (!metrics_written_) write_metrics();
 }
 

@@ -110,7 +110,7 @@ class RunRecorder {
   // checkpoint.h5 (and config.ini and metrics.csv, if not yet written: a
   // run stopped in its first epoch).
   void write_checkpoint(const Model<float>& model, Loss loss, const ModelInputs& inputs,
-                        const Trainer<float>::State& state, const Args& arguments, int ranks);
+                        const Trainer<float>::State& state, const CommandLine& command, int ranks);
   // model.h5, metrics.csv, then summary.json.
   void write_final(const Model<float>& model, Loss loss, const ModelInputs& inputs, const RunSummary& summary);
   void write_summary(const RunSummary& summary);

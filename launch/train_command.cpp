@@ -383,7 +383,8 @@ void TrainingRun::on_epoch(const EpochMetrics& m) {
 void TrainingRun::record_epoch(const EpochMetrics& m) {
   if (!m.partial) recorder_->add_epoch(m);
   if (m.checkpoint)
-    recorder_->write_checkpoint(*model_, loss_, inputs_, trainer_->state(), plan_.arguments, comm_.size());
+    recorder_->write_checkpoint(*model_, loss_, inputs_, trainer_->state(),
+                                {plan_.arguments, plan_.given, plan_.working_directory}, comm_.size());
   if (!m.partial && m.diverged_step == 0 && recorder_->running_summary_due())
     recorder_->write_summary(summary_so_far("running"));
 }

@@ -39,8 +39,26 @@ bool may_change_on_resume(const std::string& name) {
   return changeable.count(name) > 0;
 }
 
+bool is_path_option(const std::string& name) {
+  return std::find(kPathOptions.begin(), kPathOptions.end(), name) != kPathOptions.end();
+}
+
+// `args` with the values of kPathOptions made absolute.
+Args with_absolute_paths(const po::options_description& options, const Args& args) {
+  Args out;
+  for (auto [name, tokens] : option_groups(options, args)) {
+    if (is_path_option(name)) {
+      if (tokens.size() == 2) tokens[1] = absolute_path(tokens[1]);
+      else tokens[0] = "--" + name + "=" + absolute_path(tokens[0].substr(tokens[0].find('=') + 1));
+    }
+    out.insert(out.end(), tokens.begin(), tokens.end());
+  }
+  return out;
+}
+
 // Refuses a resume that changes an option the run cannot change (UsageError
-// naming the option, the run's value and the given one).
+// naming the option, the run's value and the given one). Paths compare as
+// absolute paths (a run of an earlier version stored them as given).
 void check_resume_changes(const Args& stored, const po::variables_map& now, const std::string& run_dir) {
   po::options_description options("sinapsis train options");
   TrainCommandOptions ignored;
@@ -52,6 +70,7 @@ void check_resume_changes(const Args& stored, const po::variables_map& now, cons
     if (may_change_on_resume(name)) continue;
     const auto then = std::find_if(then_values.begin(), then_values.end(), [&](const auto& p) { return p.first == name; });
     const std::string was = then == then_values.end() ? "(not set)" : then->second;
+    if (is_path_option(name) && then != then_values.end() && absolute_path(was) == absolute_path(value)) continue;
     if (was != value)
       throw UsageError("--" + name + " cannot change when resuming " + run_dir + " (the run has " + was +
                        ", given " + value + "); start a new run with --out instead");
@@ -76,6 +95,11 @@ void check_resumed_out(const Args& tokens, const std::string& dir) {
 }
 
 }  // namespace
+
+std::string absolute_path(const std::string& path) {
+  if (path.empty()) return path;
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
 
 void describe(po::options_description& o, TrainCommandOptions& v) {
   o.add_options()
@@ -190,7 +214,12 @@ void TrainPlan::check() const {
   options.validate();
 }
 
-std::string TrainPlan::config_text() const { return cli::config_text("train", values, {"resume", "overwrite"}); }
+std::string TrainPlan::config_text() const {
+  std::vector<std::pair<std::string, std::string>> absolute;
+  for (const auto& [name, value] : option_values(values, {}))
+    if (is_path_option(name)) absolute.emplace_back(name, absolute_path(value));
+  return cli::config_text("train", values, {"resume", "overwrite"}, absolute);
+}
 
 std::optional<TrainPlan> read_train_plan(const Args& args, Communicator& comm, bool silent) {
   TrainPlan plan;
@@ -215,6 +244,9 @@ std::optional<TrainPlan> read_train_plan(const Args& args, Communicator& comm, b
   plan.arguments = expand_config("train", options, plan.arguments);
   if (!parse("train", plan.arguments, options, plan.values, "--data TRAIN.h5 --out RUN_DIR [options]"))
     return std::nullopt;
+  plan.given = plan.arguments;
+  plan.working_directory = std::filesystem::current_path().string();
+  plan.arguments = with_absolute_paths(options, plan.arguments);
   if (silent) plan.options.quiet = true;
   return plan;
 }

@@ -52,16 +52,28 @@ struct TrainCommandOptions {
 
 void describe(po::options_description& o, TrainCommandOptions& v);
 
+// The options of train that name files or directories. The run records
+// them absolute (config.ini, the checkpoint's arguments), so that --resume
+// and --config RUN_DIR/config.ini work from any directory; they run as given.
+inline const std::vector<std::string> kPathOptions{"data", "val-data", "test-data", "init-model", "out"};
+
+// `path` absolute and lexically normal ("./d.h5" and "d.h5" are one path);
+// "" stays "".
+std::string absolute_path(const std::string& path);
+
 struct TrainPlan {
   TrainCommandOptions options;
   po::variables_map values;           // as parsed: config.ini and summary.json list them
-  Args arguments;                     // the effective command line, as a checkpoint stores it
+  Args arguments;                     // the effective command line, as a checkpoint stores it (absolute paths)
+  Args given;                         // the same with the paths as given (expanded --config included)
+  std::string working_directory;      // where they were given
   std::optional<Checkpoint> resumed;  // --resume RUN_DIR: the run's checkpoint.h5
 
   // On every rank, after the stall watch is set up: validate(), and for a
   // resumed run no change to an option that made it what it is.
   void check() const;
-  // RUN_DIR/config.ini: every option, defaults included, `--config` reads it back.
+  // RUN_DIR/config.ini: every option, defaults included, `--config` reads it
+  // back; paths absolute (kPathOptions), each after a comment with it as given.
   std::string config_text() const;
 };
 

@@ -19,6 +19,7 @@
 #include <optional>
 #include <sstream>
 
+#include "io/checkpoint.hpp"
 #include "io/data_file.hpp"
 #include "launch/stop_signals.hpp"
 #include "tests/mpi_cli.hpp"
@@ -222,6 +223,39 @@ TEST_F(RunDirectoryCli, ACheckpointThatCannotBeWrittenEndsEveryRankAlikeAndKeeps
     const bool one_behind = done.find("(0): " + std::to_string(rows - 1) + "\n") != std::string::npos;
     EXPECT_TRUE(same || one_behind) << rows << " rows\n" << done;
   }
+}
+
+TEST_F(RunDirectoryCli, ARunTrainedWithRelativePathsResumesAndRepeatsFromAnotherDirectory) {
+  // Trained in a/ with relative paths, stopped at a checkpoint (epoch 2 of 4).
+  fs::create_directories(path("a/data"));
+  fs::create_directories(path("b"));
+  fs::copy_file(path("d.h5"), path("a/data/d.h5"));
+  const std::string in_a = "cd " + path("a") + " && " SINAPSIS_BINARY " ";
+  const std::string in_b = "cd " + path("b") + " && " SINAPSIS_BINARY " ";
+  const std::string options = " --hidden 4 --batch 8 --keep-prob 0.9 --checkpoint-every 2 --quiet";
+  ASSERT_EQ(run_command(in_a + "train --data ./data/d.h5 --out run --epochs 2" + options).status, 0);
+  ASSERT_EQ(run_command(in_a + "train --data data/d.h5 --out whole --epochs 4" + options).status, 0);
+  // config.ini names every path absolute, each after a comment with it as given.
+  const std::string config = read(path("a/run/config.ini"));
+  EXPECT_NE(config.find("# data as given: ./data/d.h5\ndata = " + path("a/data/d.h5") + "\n"), std::string::npos)
+      << config;
+  EXPECT_NE(config.find("out = " + path("a/run") + "\n"), std::string::npos) << config;
+  // From b/: resumed to epoch 4 (naming the data again in another spelling
+  // is no change), it ends where the run straight through did.
+  const CommandResult resumed = run_command(in_b + "train --resume ../a/run --data ../a/data/./d.h5 --epochs 4 --quiet");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  const auto layers = [](const std::string& model) {
+    return run_command("h5dump -g /layers " + model + " | tail -n +2").output;
+  };
+  EXPECT_EQ(layers(path("a/run/model.h5")), layers(path("a/whole/model.h5")));
+  // And its config.ini repeats it from b/ (its out is the old run: another is given).
+  const CommandResult again = run_command(in_b + "train --config ../a/whole/config.ini --out again");
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_EQ(layers(path("b/again/model.h5")), layers(path("a/whole/model.h5")));
+  // The checkpoint keeps the command line as given and where.
+  const Checkpoint c = read_checkpoint(path("a/run/checkpoint.h5"));
+  EXPECT_EQ(c.working_directory, path("b"));
+  EXPECT_NE(std::find(c.arguments.begin(), c.arguments.end(), path("a/data/d.h5")), c.arguments.end());
 }
 
 TEST_F(RunDirectoryCli, InASweepATrialWhoseCheckpointCannotBeWrittenFailsAloneAndTheOthersTrain) {

@@ -2,7 +2,8 @@
 # The run directories of train (fresh, checkpointed, resumed; 1 and 2 ranks)
 # and of a sweep, compared byte for byte with the ones recorded in
 # tests/golden/expected/, except what measures the machine: timings, memory,
-# host names and the build's commit (masked to "~" by mask()).
+# host names and the build's commit (masked to "~" by mask()), and where it
+# ran (WORK).
 #
 #   run_dirs.sh SINAPSIS_BINARY            compare (the ctest golden.run_dirs)
 #   run_dirs.sh SINAPSIS_BINARY --record   rewrite expected/ (only when a format
@@ -38,8 +39,12 @@ mpirun -n 2 "$sinapsis" train --resume two --epochs 6 --quiet --check-consistenc
 mpirun -n 2 "$sinapsis" sweep --data spiral.h5 --out sweep2 --depth 1 --width 3,5 --lr 0.03,0.1 --max-epochs 3 \
   --ranks-per-trial 2 --test-split 0.25 --batch 16 --threads 1 --check-consistency true --quiet >/dev/null
 
-# The text of one run file with what measures the machine masked.
+# The text of one run file with what measures the machine masked, and the
+# work directory (runs record absolute paths) written WORK.
 mask() {
+  mask_machine "$1" | sed "s|$work|WORK|g"
+}
+mask_machine() {
   case "$1" in
     *.h5)  # line 1 names the file; a checkpoint holds the metrics rows
       h5dump "$1" | tail -n +2 | awk -F, -v OFS=, 'NF >= 16 { $7 = $8 = $11 = $12 = $13 = $14 = "~" } { print }' ;;
