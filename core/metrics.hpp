@@ -40,17 +40,15 @@ struct ClassificationReport {
   std::size_t samples = 0;
 };
 
-inline ClassificationReport classification_report(const std::vector<std::int64_t>& truth,
-                                                  const std::vector<std::int64_t>& predicted, std::size_t classes) {
-  if (truth.size() != predicted.size()) throw ModelError("classification_report: truth and predictions differ in length");
+// From a confusion matrix ([true class][predicted class] counts, square).
+inline ClassificationReport classification_report(std::vector<std::vector<std::size_t>> confusion) {
+  const std::size_t classes = confusion.size();
   ClassificationReport r;
-  r.samples = truth.size();
-  r.confusion.assign(classes, std::vector<std::size_t>(classes, 0));
-  for (std::size_t i = 0; i < truth.size(); ++i) {
-    if (truth[i] < 0 || predicted[i] < 0 || std::size_t(truth[i]) >= classes || std::size_t(predicted[i]) >= classes)
-      throw ModelError("classification_report: a class id outside 0.." + std::to_string(classes - 1));
-    ++r.confusion[std::size_t(truth[i])][std::size_t(predicted[i])];
+  for (const auto& row : confusion) {
+    if (row.size() != classes) throw ModelError("classification_report: the confusion matrix is not square");
+    for (const std::size_t n : row) r.samples += n;
   }
+  r.confusion = std::move(confusion);
   const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   r.classes.resize(classes);
   r.present.resize(classes);
@@ -83,6 +81,19 @@ inline ClassificationReport classification_report(const std::vector<std::int64_t
   r.macro.support = r.weighted.support = r.samples;
   r.accuracy = ratio(double(correct), double(r.samples));
   return r;
+}
+
+// From the true and predicted class ids of each sample.
+inline ClassificationReport classification_report(const std::vector<std::int64_t>& truth,
+                                                  const std::vector<std::int64_t>& predicted, std::size_t classes) {
+  if (truth.size() != predicted.size()) throw ModelError("classification_report: truth and predictions differ in length");
+  std::vector<std::vector<std::size_t>> confusion(classes, std::vector<std::size_t>(classes, 0));
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    if (truth[i] < 0 || predicted[i] < 0 || std::size_t(truth[i]) >= classes || std::size_t(predicted[i]) >= classes)
+      throw ModelError("classification_report: a class id outside 0.." + std::to_string(classes - 1));
+    ++confusion[std::size_t(truth[i])][std::size_t(predicted[i])];
+  }
+  return classification_report(std::move(confusion));
 }
 
 struct RegressionReport {

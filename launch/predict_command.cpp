@@ -334,24 +334,33 @@ int eval_command(const Args& args, Communicator& /*comm*/) {
   apply_model_preprocessing(file, data, data_path);
   const auto encoded = encode<float>(data, loss, arch.output_activation(), arch.outputs(), data_path);
   Workspace<float> ws(arch, std::min<std::size_t>(1024, data.size()));
-  const Evaluation e = evaluate(file.model, ws, encoded, loss);
+  // One pass: loss, accuracy and, for classifiers, the confusion counts.
+  const std::vector<std::string> class_names = output_classes(file);
+  const bool by_classes = !class_names.empty() && data.task == Task::classification;
+  std::vector<double> counts;
+  const EvaluationSums sums = evaluation_sums(file.model, ws, encoded, loss, by_classes ? &counts : nullptr);
+  const Evaluation e = finish_evaluation(sums, loss, arch.outputs(), !encoded.class_ids.empty());
   std::cout << "samples " << data.size() << "  loss (" << loss_name(loss) << ") "
             << std::setprecision(6) << e.loss;
   if (!std::isnan(e.accuracy)) std::cout << "  accuracy " << e.accuracy;
   std::cout << std::endl;
-  // Per class for classifiers, MSE/MAE/R² otherwise.
-  const Predictions p = predict(file, data);
+  // Per class for classifiers, MSE/MAE/R² otherwise (from the predictions).
   std::optional<ClassificationReport> by_class;
   std::optional<RegressionReport> by_value;
-  if (!p.class_names.empty() && data.task == Task::classification) {
-    by_class = classification_report(data.labels, p.predicted, p.class_names.size());
-    print_classification(*by_class, p.class_names);
+  if (by_classes) {
+    const std::size_t k = class_names.size();
+    std::vector<std::vector<std::size_t>> confusion(k, std::vector<std::size_t>(k, 0));
+    for (std::size_t t = 0; t < k; ++t)
+      for (std::size_t q = 0; q < k; ++q) confusion[t][q] = std::size_t(counts[t * k + q]);
+    by_class = classification_report(std::move(confusion));
+    print_classification(*by_class, class_names);
   } else {
+    const Predictions p = predict(file, data);
     by_value = regression_report(encoded.targets.view(), p.values.view());
     std::cout << "mse " << score(by_value->mse) << "  mae " << score(by_value->mae) << "  r2 " << score(by_value->r2)
               << std::endl;
   }
-  if (!v.out.empty()) write_metrics(v.out, e, by_class, by_value, p.class_names);
+  if (!v.out.empty()) write_metrics(v.out, e, by_class, by_value, class_names);
   return kExitSuccess;
 }
 
