@@ -16,6 +16,7 @@
 #include "io/importers.hpp"
 #include "io/json_text.hpp"
 #include "io/model_file.hpp"
+#include "core/error.hpp"
 #include "io/schema.hpp"
 #include "tests/run_command.hpp"
 
@@ -44,6 +45,59 @@ TEST(InputSchema, RoundTripsThroughItsJsonAndNamesTheFeatures) {
   EXPECT_NE(schema_difference(s, other).find("column 'color' has levels red, white"), std::string::npos);
   EXPECT_THROW(InputSchema::from_json(R"({"columns": [{"name": "a", "kind": "odd"}]})", "f"), DataError);
   EXPECT_THROW(InputSchema::from_json(R"({"columns": [{"name": "a", "kind": "categorical"}]})", "f"), DataError);
+}
+
+// The fills of --missing mean|VALUE (the fitted imputation) are part of the
+// schema; a schema written before them (no "fill") reads as having none.
+TEST(InputSchema, CarriesTheFillValuesOfMissingCells) {
+  InputSchema s;
+  s.columns = {{"x", SchemaColumn::Kind::numeric}, {"color", SchemaColumn::Kind::categorical, {"blue", "white"}},
+               {"y", SchemaColumn::Kind::numeric}, {"kind", SchemaColumn::Kind::label}};
+  s.columns[0].fill = double(float(17.0 / 9.0));
+  s.columns[1].fill_level = "blue";
+  s.label = "kind";
+  const InputSchema back = InputSchema::from_json(s.json(), "test");
+  EXPECT_EQ(back.json(), s.json());
+  EXPECT_EQ(back.columns[0].fill, double(float(17.0 / 9.0)));  // the float32 exactly, through 10 digits of text
+  EXPECT_EQ(back.columns[1].fill_level, "blue");
+  EXPECT_FALSE(back.columns[2].has_fill());
+  EXPECT_NE(s.json().find(R"("fill": "blue")"), std::string::npos) << s.json();
+
+  const InputSchema old = InputSchema::from_json(
+      R"({"columns": [{"name": "x", "kind": "numeric"}, {"name": "c", "kind": "categorical", "levels": ["a"]}]})", "old");
+  EXPECT_FALSE(old.columns[0].has_fill());
+  EXPECT_FALSE(old.columns[1].has_fill());
+
+  const auto refusal = [](const std::string& json) {
+    try {
+      InputSchema::from_json(json, "f");
+    } catch (const DataError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no DataError");
+  };
+  EXPECT_NE(refusal(R"({"columns": [{"name": "x", "kind": "numeric", "fill": "a"}]})").find("column 'x': \"fill\" must be a number"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"({"columns": [{"name": "x", "kind": "numeric", "fill": 1e39}]})").find("a float32 holds"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"({"columns": [{"name": "c", "kind": "categorical", "levels": ["a"], "fill": "b"}]})")
+                .find("'b' is not one of its levels (a)"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"({"columns": [{"name": "i", "kind": "id", "fill": 1}]})").find("numeric and categorical"),
+            std::string::npos);
+
+  // Data filled otherwise than the model would fill it does not feed it.
+  InputSchema own = back;
+  own.columns[0].fill = 1.5;
+  EXPECT_EQ(schema_difference(own, back).find("column 'x' fills missing cells with 1.88888884 here but 1.5"), 0u)
+      << schema_difference(own, back);
+  own.columns[0].fill.reset();
+  EXPECT_NE(schema_difference(own, back).find("here but none for the model"), std::string::npos);
+  EXPECT_EQ(schema_difference(back, back), "");
+  InputSchema unfilled = back;
+  unfilled.columns[0].fill.reset();
+  unfilled.columns[1].fill_level.reset();
+  EXPECT_EQ(schema_difference(back, unfilled), "");  // data without fills had no missing cell filled
 }
 
 class SchemaCli : public ::testing::Test {
