@@ -11,11 +11,14 @@
 // multiply to what the file holds and fit in memory (a gzip bomb is read
 // only as far as the header promises).
 //
-// CSV: a header row names the columns; every row has as many fields. The
-// label column is given by name. A column is numeric when most of its values
-// look like numbers (nan, inf and 1e400 included), and then every value must
-// be a finite number a float32 holds: a numeric column holding nan, inf or
-// an overflow is refused naming the line, column and value (sinapsis has no
+// CSV (io/csv_import.cpp): io/csv_reader.hpp reads the text (the
+// delimiter given or detected from the header, RFC 4180 quoting with fields
+// spanning lines, a byte order mark, CRLF; "line L" in messages is the line
+// a record starts on). A header row names the columns; the label column is
+// given by name. A column is numeric when most of its values look like
+// numbers (nan, inf and 1e400 included), and then every value must be a
+// finite number a float32 holds: a numeric column holding nan, inf or an
+// overflow is refused naming the line, column and value (sinapsis has no
 // missing values). Other columns are categorical and one-hot encoded, with
 // feature names "column=value". A categorical label becomes class ids
 // 0..K-1 in sorted order of its values (kept as class_names); a numeric
@@ -27,6 +30,8 @@
 // not exceed the number of rows.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +43,8 @@ namespace sinapsis {
 enum class LabelTask { automatic, classification, regression };
 
 Dataset import_idx(const std::string& images_path, const std::string& labels_path, std::size_t declared_classes = 0);
+enum class UnknownLevel { error, ignore };
+
 // How a CSV becomes a data set. Without `schema`, the columns' kinds and
 // levels are inferred (above) and recorded as the data's schema
 // (io/schema.hpp); with one (`data import --schema-from`), the table is
@@ -47,7 +54,6 @@ Dataset import_idx(const std::string& images_path, const std::string& labels_pat
 // encoded as all zeros and counted), the label's class names mapped to the
 // schema's class ids. A table without the label column is data to predict
 // on: no labels.
-enum class UnknownLevel { error, ignore };
 struct CsvOptions {
   std::string label;                 // the label column; "" for none
   std::vector<std::string> ignored;  // columns left out of the features (free text, ...)
@@ -57,12 +63,21 @@ struct CsvOptions {
   const InputSchema* schema = nullptr;  // encode as this schema
   std::string schema_source;            // where it came from, for messages ("the model m.h5")
   UnknownLevel unknown_level = UnknownLevel::error;
+  std::optional<char> delimiter;  // ',', ';', '\t' or '|'; nullopt: detected from the header
 };
 struct CsvImport {
   Dataset data;                    // data.schema: the schema it was encoded with
   std::size_t unknown_levels = 0;  // cells encoded as all zeros (UnknownLevel::ignore)
+  char delimiter = ',';
+  bool delimiter_detected = false;
+  std::size_t rows_read = 0;  // data rows in the file
 };
 CsvImport import_csv(const std::string& path, const CsvOptions& options);
+// What a command prints about a CSV it read: the rows and the delimiter.
+std::string csv_import_notes(const std::string& path, const CsvImport& imported);
+// --delimiter: auto (nullopt), ',' or comma, ';' or semicolon, tab (or a
+// tab character, or \t), '|' or pipe. UsageError naming `option` else.
+std::optional<char> parse_delimiter(const std::string& text, const std::string& option);
 // `ignored` columns (ids, free text) are left out of the features.
 Dataset import_csv(const std::string& path, const std::string& label_column,
                    const std::vector<std::string>& ignored = {}, LabelTask task = LabelTask::automatic,

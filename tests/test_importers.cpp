@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "io/csv_reader.hpp"
 #include "io/importers.hpp"
 
 namespace sinapsis {
@@ -370,6 +371,97 @@ TEST_F(ImportersTest, CsvRefusesEmptyAndMissingFiles) {
   EXPECT_NE(data_error_of([&] { import_csv(text("header.csv", "x,y\n"), "y"); }).find("no data rows"), std::string::npos);
   EXPECT_NE(data_error_of([&] { import_csv(text("only.csv", "y\n1\n"), "y"); }).find("no feature columns"), std::string::npos);
   EXPECT_NE(data_error_of([&] { import_csv(path("missing.csv"), "y"); }).find(path("missing.csv")), std::string::npos);
+}
+
+// ---- CSV as people really have it (issue 14) ---------------------------------
+
+// The delimiter is found from the header (outside quotes) and checked on the
+// next lines; a delimiter inside quotes is data.
+TEST_F(ImportersTest, CsvDelimiterIsDetectedFromTheHeaderAndTheNextLines) {
+  const std::string semi = text("semi.csv", "x;\"a;b\";kind\n1.5;u,v;cat\n2;w;dog\n");
+  const CsvTable s = read_csv(semi, std::nullopt);
+  EXPECT_EQ(s.delimiter, ';');
+  EXPECT_TRUE(s.delimiter_detected);
+  EXPECT_EQ(s.header, (std::vector<std::string>{"x", "a;b", "kind"}));
+  EXPECT_EQ(s.rows[0], (std::vector<std::string>{"1.5", "u,v", "cat"}));
+  const Dataset d = import_csv(semi, "kind");
+  EXPECT_EQ(d.feature_names, (std::vector<std::string>{"x", "a;b=u,v", "a;b=w"}));
+  EXPECT_EQ(d.features.values, (std::vector<float>{1.5f, 1, 0, 2, 0, 1}));
+
+  // Tab-separated, with a UTF-8 byte order mark and spaces inside values.
+  const std::string tab = text("tab.tsv", "\xEF\xBB\xBFheight\tfull name\tkind\n1.5\tAna Gómez\tcat\n2\tLuis\tdog\n");
+  const CsvTable t = read_csv(tab, std::nullopt);
+  EXPECT_EQ(t.delimiter, '\t');
+  EXPECT_EQ(t.header, (std::vector<std::string>{"height", "full name", "kind"}));
+  EXPECT_EQ(t.rows[0][1], "Ana Gómez");
+
+  // ',' splits this header most, but not the lines after it: ';' does both.
+  EXPECT_EQ(detect_delimiter("x,y,z;w\n1;2\n3;4\n", true), ';');
+  // Commas inside quotes do not count; one column reads with ','.
+  EXPECT_EQ(detect_delimiter("\"a,b,c\";d\n1;2\n", true), ';');
+  EXPECT_EQ(detect_delimiter("only\n1\n", true), ',');
+  // Given, the delimiter is not detected: read with ';', the tab file has one column.
+  const CsvTable given = read_csv(tab, ';');
+  EXPECT_EQ(given.header, (std::vector<std::string>{"height\tfull name\tkind"}));
+  EXPECT_FALSE(given.delimiter_detected);
+}
+
+// A ragged row of a detected delimiter says which was used and how to set it.
+TEST_F(ImportersTest, CsvRaggedRowNamesTheDetectedDelimiter) {
+  const std::string p = text("mixed.csv", "a;b;kind\n1;2;x\n3,4,y\n");
+  const std::string m = data_error_of([&] { import_csv(p, "kind"); });
+  EXPECT_NE(m.find(p + ": line 3 has 1 fields, the header has 3 (delimiter ';', detected from the header; "
+                       "--delimiter sets it)"),
+            std::string::npos)
+      << m;
+}
+
+// RFC 4180 quoting: the delimiter, "" and line ends (LF and CRLF) inside
+// quotes; a record spanning lines is one record, and the next record's
+// message names the line it starts on.
+TEST_F(ImportersTest, CsvQuotedFieldsHoldDelimitersQuotesAndLineEnds) {
+  const std::string quoted = "id,note,x,kind\n"                    // line 1
+                             "1,\"a, b\",1,cat\n"                  // line 2
+                             "2,\"say \"\"hi\"\"\",2,dog\n"        // line 3
+                             "3,\"two\nlines\",3,cat\n"            // lines 4-5
+                             "4,\"three\r\nCRLF\r\nlines\",4,dog\n"  // lines 6-8
+                             "5,5'11\" tall,5,cat\n";              // line 9: a quote inside a value is a character
+  const CsvTable t = read_csv(text("q.csv", quoted), std::nullopt);
+  ASSERT_EQ(t.rows.size(), 5u);
+  EXPECT_EQ(t.line_of, (std::vector<std::size_t>{2, 3, 4, 6, 9}));
+  EXPECT_EQ(t.rows[0][1], "a, b");
+  EXPECT_EQ(t.rows[1][1], "say \"hi\"");
+  EXPECT_EQ(t.rows[2][1], "two\nlines");
+  EXPECT_EQ(t.rows[3][1], "three\nCRLF\nlines");
+  EXPECT_EQ(t.rows[4][1], "5'11\" tall");
+  const Dataset d = import_csv(text("q.csv", quoted), "kind", {"id"});
+  EXPECT_EQ(d.feature_names, (std::vector<std::string>{"note=5'11\" tall", "note=a, b", "note=say \"hi\"",
+                                                       "note=three\nCRLF\nlines", "note=two\nlines", "x"}));
+
+  std::string bad = quoted;
+  bad.replace(bad.find("5,5'11"), 1, "oops");
+  const std::string m = data_error_of([&] { import_csv(text("bad.csv", bad), "kind"); });
+  EXPECT_NE(m.find("bad.csv: line 9, column 'id': 'oops' is not a number"), std::string::npos) << m;
+  std::string ragged = quoted;
+  ragged.replace(ragged.find(",4,dog"), 6, ",dog");
+  const std::string r = data_error_of([&] { import_csv(text("ragged.csv", ragged), "kind"); });
+  EXPECT_NE(r.find("ragged.csv: line 6 has 3 fields"), std::string::npos) << r;
+}
+
+TEST_F(ImportersTest, CsvUnterminatedQuoteIsOneLineNamingWhereItOpened) {
+  const std::string p = text("open.csv", "a,b,kind\n1,2,x\n3,\"4,y\n5,6,x\n7,8,y\n");
+  const std::string m = data_error_of([&] { import_csv(p, "kind"); });
+  EXPECT_EQ(m, p + ": line 3: a quoted field opens here and is never closed (unterminated quote)");
+}
+
+TEST_F(ImportersTest, CsvOptionValuesParse) {
+  EXPECT_EQ(parse_delimiter("auto", "--delimiter"), std::nullopt);
+  EXPECT_EQ(parse_delimiter(",", "--delimiter"), ',');
+  EXPECT_EQ(parse_delimiter("semicolon", "--delimiter"), ';');
+  EXPECT_EQ(parse_delimiter("tab", "--delimiter"), '\t');
+  EXPECT_EQ(parse_delimiter("\t", "--delimiter"), '\t');
+  EXPECT_EQ(parse_delimiter("|", "--delimiter"), '|');
+  EXPECT_THROW(parse_delimiter(":", "--delimiter"), UsageError);
 }
 
 }  // namespace
