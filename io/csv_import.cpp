@@ -8,7 +8,6 @@
 #include <iterator>
 #include <limits>
 #include <map>
-#include <set>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -28,16 +27,25 @@ std::string_view trimmed(std::string_view text) {
   return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
-// What a CSV cell holds: no number, a number sinapsis takes (finite, in
-// float32's range), or one it cannot (nan, inf, 1e400, 1e39).
+bool is_missing(const std::string& cell) {
+  const std::string_view text = trimmed(cell);
+  return text.empty() || std::any_of(std::begin(kMissingTokens), std::end(kMissingTokens),
+                                     [&](const char* token) { return text == token; });
+}
+
+// A missing cell as messages show it.
+std::string missing_text(const std::string& cell) { return cell.empty() ? "(an empty cell)" : "'" + cell + "'"; }
+
+// What a CSV cell holds: no value, no number, a number sinapsis takes
+// (finite, in float32's range), or one it cannot (inf, 1e400, 1e39).
 struct Field {
-  enum Kind { text, number, non_finite } kind = text;
+  enum Kind { missing, text, number, non_finite } kind = text;
   double value = 0;
 };
 
 Field parse_field(const std::string& cell) {
+  if (is_missing(cell)) return {Field::missing, 0};
   std::string_view text = trimmed(cell);
-  if (text.empty()) return {};
   if (text.size() > 1 && text[0] == '+' && text[1] != '+' && text[1] != '-') text.remove_prefix(1);  // from_chars takes no '+'
   double value = 0;
   const char* end = text.data() + text.size();
@@ -57,10 +65,10 @@ Field parse_field(const std::string& cell) {
 // A column's cells parsed once: what decides its kind and, for a numeric
 // column, its values.
 struct ParsedColumn {
-  std::vector<Field> fields;  // one per row
-  std::size_t numbers = 0;    // the cells that look like numbers
-  // More than half of the values look like numbers.
-  bool numeric() const { return 2 * numbers > fields.size(); }
+  std::vector<Field> fields;             // one per row
+  std::size_t present = 0, numbers = 0;  // cells not missing; of those, the ones that look like numbers
+  // More than half of the present values look like numbers (none: not numeric).
+  bool numeric() const { return 2 * numbers > present; }
 };
 
 ParsedColumn parse_column(const CsvTable& t, std::size_t c) {
@@ -68,6 +76,7 @@ ParsedColumn parse_column(const CsvTable& t, std::size_t c) {
   p.fields.reserve(t.rows.size());
   for (const auto& row : t.rows) {
     const Field& f = p.fields.emplace_back(parse_field(row[c]));
+    p.present += f.kind != Field::missing;
     p.numbers += f.kind == Field::number || f.kind == Field::non_finite;
   }
   return p;
@@ -82,14 +91,77 @@ ParsedColumn take_parsed(ParsedColumns& parsed, const CsvTable& t, std::size_t c
   return found != parsed.end() ? std::move(found->second) : parse_column(t, c);
 }
 
-// The value of a cell of a numeric column; DataError naming the
+// The value of a present cell of a numeric column; DataError naming the
 // cell for one that is not a finite number a float32 holds.
 double number_at(const CsvTable& t, std::size_t r, std::size_t c, const Field& f) {
   if (f.kind == Field::number) return f.value;
   const std::string at = t.where(r, c) + ": '" + t.rows[r][c];
   if (f.kind == Field::text) throw DataError(at + "' is not a number (the column is numeric)");
-  throw DataError(at + "' is not a finite number a float32 holds (the column is numeric; sinapsis has no "
-                       "missing values)");
+  throw DataError(at + "' is not a finite number a float32 holds (the column is numeric; a missing value is an "
+                       "empty cell or NA)");
+}
+
+// The table's columns that feed the data set: the features and the label (npos: none).
+struct UsedColumns {
+  std::vector<std::size_t> features;
+  std::size_t label = npos;
+};
+
+UsedColumns used_by_options(const CsvTable& t, const CsvOptions& o) {
+  UsedColumns used;
+  for (std::size_t c = 0; c < t.header.size(); ++c) {
+    const std::string& name = t.header[c];
+    // (A column may be unnamed: pandas writes its index so.)
+    if (!o.label.empty() && name == o.label) used.label = c;
+    else if ((o.id.empty() || name != o.id) && std::find(o.ignored.begin(), o.ignored.end(), name) == o.ignored.end())
+      used.features.push_back(c);
+  }
+  return used;
+}
+
+// A schema's columns in the table (one it lacks is refused when encoding);
+// a label column with no value at all is rows to predict, not labels.
+UsedColumns used_by_schema(const CsvTable& t, const InputSchema& schema) {
+  UsedColumns used;
+  for (const auto& s : schema.columns)
+    if (const std::size_t c = t.column(s.name); s.is_feature() && c != npos) used.features.push_back(c);
+  const std::size_t label = schema.label.empty() ? npos : t.column(schema.label);
+  if (label != npos && std::any_of(t.rows.begin(), t.rows.end(), [&](const auto& row) { return !is_missing(row[label]); }))
+    used.label = label;
+  return used;
+}
+
+// The part of `policy` that acts on whole rows: a missing label is refused
+// unless rows are dropped; with drop, the rows with a missing cell in `used`
+// go (returned: which rows stay); with error, the first missing feature
+// cell in file order is refused, `hint` saying what else there is.
+std::vector<bool> drop_or_refuse_missing(CsvTable& t, const UsedColumns& used, MissingPolicy policy,
+                                         const std::string& hint) {
+  const bool scan_features = policy == MissingPolicy::error || policy == MissingPolicy::drop;
+  std::vector<bool> keep(t.rows.size(), true);
+  std::size_t dropped = 0;
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    const auto& row = t.rows[r];
+    if (used.label != npos && is_missing(row[used.label])) {
+      if (policy != MissingPolicy::drop)
+        throw DataError(t.where(r, used.label) + ": the label is missing (" + missing_text(row[used.label]) +
+                        "; --missing drop drops such rows)");
+      keep[r] = false;
+    }
+    for (std::size_t i = 0; scan_features && keep[r] && i < used.features.size(); ++i) {
+      const std::size_t c = used.features[i];
+      if (!is_missing(row[c])) continue;
+      if (policy == MissingPolicy::error)
+        throw DataError(t.where(r, c) + ": missing value " + missing_text(row[c]) + " (" + hint + ")");
+      keep[r] = false;
+    }
+    dropped += !keep[r];
+  }
+  if (dropped == t.rows.size())
+    throw DataError(t.path + ": every one of the " + std::to_string(dropped) + " rows has a missing cell (--missing "
+                    "drop leaves none)");
+  if (dropped > 0) t.keep_rows(keep);
+  return keep;
 }
 
 // The columns named by options exist, and the label is none of the others.
@@ -107,16 +179,45 @@ void check_named_columns(const CsvTable& t, const CsvOptions& o) {
   if (!o.id.empty()) check(o.id, "the id", "for --id");
 }
 
-// Column c's distinct values in sorted order.
-std::vector<std::string> sorted_levels(const CsvTable& t, std::size_t c) {
-  std::set<std::string> levels;
-  for (const auto& row : t.rows) levels.insert(row[c]);
-  return {levels.begin(), levels.end()};
+// Each present value of column c and how many rows hold it, in sorted order.
+std::map<std::string, std::size_t> level_counts(const CsvTable& t, std::size_t c) {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& row : t.rows)
+    if (!is_missing(row[c])) ++counts[row[c]];
+  return counts;
+}
+
+// The mean of column c's present values (a value that is not a finite
+// number a float32 holds refused here), as a float32 holds it: the value
+// written into the features and recorded in the schema alike.
+double mean_of(const CsvTable& t, std::size_t c, const ParsedColumn& cells) {
+  double sum = 0;
+  for (std::size_t r = 0; r < cells.fields.size(); ++r)
+    if (cells.fields[r].kind != Field::missing) sum += number_at(t, r, c, cells.fields[r]);
+  return double(float(sum / double(cells.present)));
+}
+
+// A categorical column: its levels in sorted order, and with a fill policy
+// its most frequent level (the first on a tie).
+void set_levels(SchemaColumn& column, const CsvTable& t, std::size_t c, const CsvOptions& o) {
+  const auto counts = level_counts(t, c);
+  column.kind = SchemaColumn::Kind::categorical;
+  const std::string* most_frequent = nullptr;
+  std::size_t most = 0;
+  for (const auto& [level, count] : counts) {
+    column.levels.push_back(level);
+    if (count > most) {
+      most = count;
+      most_frequent = &level;
+    }
+  }
+  if (o.missing.policy == MissingPolicy::mean || o.missing.policy == MissingPolicy::value)
+    column.fill_level = *most_frequent;
 }
 
 // The schema of a table imported for the first time: numeric columns (with
 // their parsed cells kept in `parsed`), categorical ones with their levels
-// in sorted order, the label's classes.
+// in sorted order, the label's classes, and the fills of the missing policy.
 InputSchema infer_schema(const CsvTable& t, const CsvOptions& o, ParsedColumns& parsed) {
   const std::string& path = t.path;
   InputSchema schema;
@@ -132,12 +233,16 @@ InputSchema infer_schema(const CsvTable& t, const CsvOptions& o, ParsedColumns& 
       continue;
     }
     ParsedColumn cells = parse_column(t, c);
-    if (cells.numeric()) {
-      parsed.emplace(c, std::move(cells));
-    } else {
-      column.kind = SchemaColumn::Kind::categorical;
-      column.levels = sorted_levels(t, c);
+    if (cells.present == 0)
+      throw DataError(path + ": column '" + column.name + "' has no values (every cell is missing); --ignore " +
+                      column.name + " leaves it out");
+    if (!cells.numeric()) {
+      set_levels(column, t, c, o);
+      continue;
     }
+    if (o.missing.policy == MissingPolicy::mean) column.fill = mean_of(t, c, cells);
+    if (o.missing.policy == MissingPolicy::value) column.fill = double(float(o.missing.value));
+    parsed.emplace(c, std::move(cells));
   }
   if (!o.label.empty()) {
     const std::size_t c = t.column(o.label);
@@ -148,7 +253,7 @@ InputSchema infer_schema(const CsvTable& t, const CsvOptions& o, ParsedColumns& 
     if (numeric) {
       parsed.emplace(c, std::move(cells));
     } else {
-      schema.classes = sorted_levels(t, c);
+      for (const auto& [level, count] : level_counts(t, c)) schema.classes.push_back(level);
       if (schema.classes.size() > kMaxClasses)
         throw DataError(path + ": the label column '" + o.label + "' has " + std::to_string(schema.classes.size()) +
                         " distinct values, more than the " + std::to_string(kMaxClasses) + " classes sinapsis takes");
@@ -227,8 +332,10 @@ class Encoder {
       if (!s.is_feature()) continue;
       const std::size_t c = t_.column(s.name);
       if (c == npos) throw DataError(t_.path + ": no column '" + s.name + "', an input of " + source_);
-      if (s.kind == SchemaColumn::Kind::numeric) encode_numeric(c, col, take_parsed(parsed, t_, c));
-      else encode_categorical(s, c, col);
+      const std::size_t filled = s.kind == SchemaColumn::Kind::numeric
+                                     ? encode_numeric(s, c, col, take_parsed(parsed, t_, c))
+                                     : encode_categorical(s, c, col);
+      if (filled > 0) note_filled(s, filled);
       col += s.kind == SchemaColumn::Kind::numeric ? 1 : s.levels.size();
     }
     set_ids();
@@ -237,27 +344,60 @@ class Encoder {
   }
 
  private:
-  // Column c into feature `col`.
-  void encode_numeric(std::size_t c, std::size_t col, const ParsedColumn& cells) {
-    for (std::size_t r = 0; r < t_.rows.size(); ++r)
-      result_.data.features(r, col) = float(number_at(t_, r, c, cells.fields[r]));
+  // Column c into feature `col`; returns the cells filled.
+  std::size_t encode_numeric(const SchemaColumn& s, std::size_t c, std::size_t col, const ParsedColumn& cells) {
+    std::size_t filled = 0;
+    for (std::size_t r = 0; r < t_.rows.size(); ++r) {
+      const Field& f = cells.fields[r];
+      if (f.kind == Field::missing) {
+        if (!s.fill) refuse_unfilled(r, c);
+        result_.data.features(r, col) = float(*s.fill);
+        ++filled;
+      } else {
+        result_.data.features(r, col) = float(number_at(t_, r, c, f));
+      }
+    }
+    return filled;
   }
 
-  // Column c into the one-hot block from `col`.
-  void encode_categorical(const SchemaColumn& s, std::size_t c, std::size_t col) {
+  // Column c into the one-hot block from `col`; returns the cells filled.
+  std::size_t encode_categorical(const SchemaColumn& s, std::size_t c, std::size_t col) {
+    std::size_t filled = 0;
     for (std::size_t r = 0; r < t_.rows.size(); ++r) {
-      const std::string& value = t_.rows[r][c];
-      const auto at = std::find(s.levels.begin(), s.levels.end(), value);
+      const std::string* value = &t_.rows[r][c];
+      if (is_missing(*value)) {
+        if (!s.fill_level) refuse_unfilled(r, c);
+        value = &*s.fill_level;
+        ++filled;
+      }
+      const auto at = std::find(s.levels.begin(), s.levels.end(), *value);
       if (at != s.levels.end()) {
         result_.data.features(r, col + std::size_t(at - s.levels.begin())) = 1.0f;
       } else if (o_.unknown_level == UnknownLevel::ignore) {
         ++result_.unknown_levels;  // all zeros
       } else {
-        throw DataError(t_.where(r, c) + ": level '" + value + "' is not one of the " +
+        throw DataError(t_.where(r, c) + ": level '" + *value + "' is not one of the " +
                         std::to_string(s.levels.size()) + " levels of " + source_ + " (--unknown-level ignore " +
                         "encodes it as all zeros)");
       }
     }
+    return filled;
+  }
+
+  // A missing cell of a column the schema given has no fill for (a schema
+  // inferred here has one for every column when the policy fills).
+  [[noreturn]] void refuse_unfilled(std::size_t r, std::size_t c) const {
+    throw DataError(t_.where(r, c) + ": missing value " + missing_text(t_.rows[r][c]) + ", and " + source_ +
+                    " records no fill value for the column (its table was imported without --missing mean or a "
+                    "number; --missing drop drops such rows)");
+  }
+
+  void note_filled(const SchemaColumn& s, std::size_t cells) {
+    const bool numeric = s.kind == SchemaColumn::Kind::numeric;
+    std::string how = numeric ? "the column's mean" : "its most frequent level";
+    if (o_.schema != nullptr) how = "recorded in " + source_;
+    else if (numeric && o_.missing.policy == MissingPolicy::value) how = "--missing " + significant(o_.missing.value, 9);
+    result_.filled.push_back({s.name, cells, numeric ? significant(*s.fill, 9) : "'" + *s.fill_level + "'", how});
   }
 
   void set_ids() {
@@ -306,20 +446,41 @@ class Encoder {
   CsvImport result_;
 };
 
+// What a missing cell refused under MissingPolicy::error may do instead.
+std::string error_hint(const CsvOptions& o) {
+  if (o.schema == nullptr) return "--missing drop, mean or a number drops or fills missing cells";
+  const bool fills = std::any_of(o.schema->columns.begin(), o.schema->columns.end(),
+                                 [](const SchemaColumn& s) { return s.has_fill(); });
+  return fills ? "--missing error; --missing mean fills it with the value recorded in " + o.schema_source +
+                     ", drop drops the row"
+               : "--missing drop drops such rows";
+}
+
 }  // namespace
 
 CsvImport import_csv(const std::string& path, const CsvOptions& options) {
-  const CsvTable table = read_csv(path, options.delimiter, [&](const CsvTable& t) {
+  if (options.schema != nullptr && options.missing.policy == MissingPolicy::value)
+    throw UsageError("--missing " + significant(options.missing.value, 9) + ": a table encoded with a schema is "
+                     "filled with the values the schema records (" + options.schema_source +
+                     "), not new ones; choose error, drop or mean");
+  CsvTable table = read_csv(path, options.delimiter, [&](const CsvTable& t) {
     if (options.schema == nullptr) check_named_columns(t, options);
   });
+  const std::size_t rows_read = table.rows.size();
+  UsedColumns used = options.schema ? used_by_schema(table, *options.schema) : used_by_options(table, options);
+  if (options.schema != nullptr && !options.read_label) used.label = npos;
+  const std::vector<bool> kept = drop_or_refuse_missing(table, used, options.missing.policy, error_hint(options));
   ParsedColumns parsed;
   const InputSchema inferred = options.schema ? InputSchema{} : infer_schema(table, options, parsed);
   const InputSchema& schema = options.schema ? *options.schema : inferred;
-  const std::size_t label = schema.label.empty() ? npos : table.column(schema.label);
-  CsvImport result = Encoder(table, schema, options, options.schema ? options.schema_source : path).encode(parsed, label);
+  CsvImport result = Encoder(table, schema, options, options.schema ? options.schema_source : path).encode(parsed, used.label);
   result.delimiter = table.delimiter;
   result.delimiter_detected = table.delimiter_detected;
-  result.rows_read = table.rows.size();
+  result.rows_read = rows_read;
+  result.rows_dropped = rows_read - table.rows.size();
+  if (result.rows_dropped > 0)
+    for (std::size_t r = 0; r < rows_read; ++r)
+      if (kept[r]) result.rows_kept.push_back(r);
   return result;
 }
 
@@ -334,8 +495,15 @@ Dataset import_csv(const std::string& path, const std::string& label_column, con
 }
 
 std::string csv_import_notes(const std::string& path, const CsvImport& imported) {
-  return "read " + path + ": " + std::to_string(imported.rows_read) + " rows, delimiter " +
-         delimiter_name(imported.delimiter) + (imported.delimiter_detected ? " (detected)" : "") + "\n";
+  std::string notes = "read " + path + ": " + std::to_string(imported.rows_read) + " rows, delimiter " +
+                      delimiter_name(imported.delimiter) + (imported.delimiter_detected ? " (detected)" : "") + "\n";
+  if (imported.rows_dropped > 0)
+    notes += "dropped " + std::to_string(imported.rows_dropped) + " of the " + std::to_string(imported.rows_read) +
+             " rows for a missing cell (--missing drop)\n";
+  for (const auto& f : imported.filled)
+    notes += "filled " + std::to_string(f.cells) + " missing cell(s) of '" + f.column + "' with " + f.value + " (" +
+             f.how + ")\n";
+  return notes;
 }
 
 std::optional<char> parse_delimiter(const std::string& text, const std::string& option) {
@@ -345,6 +513,17 @@ std::optional<char> parse_delimiter(const std::string& text, const std::string& 
   if (text == "\t" || text == "\\t" || text == "tab") return '\t';
   if (text == "|" || text == "pipe") return '|';
   throw UsageError(option + ": '" + text + "' is not a delimiter (expected auto, ',', ';', tab or '|')");
+}
+
+MissingCells parse_missing(const std::string& text, const std::string& option) {
+  if (text == "error") return {MissingPolicy::error, 0};
+  if (text == "drop") return {MissingPolicy::drop, 0};
+  if (text == "mean") return {MissingPolicy::mean, 0};
+  const Field number = parse_field(text);
+  if (number.kind != Field::number)
+    throw UsageError(option + ": '" + text + "' is not error, drop, mean or a number a float32 holds (the fill of "
+                     "numeric columns)");
+  return {MissingPolicy::value, number.value};
 }
 
 }  // namespace sinapsis

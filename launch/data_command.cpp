@@ -126,7 +126,7 @@ LabelTask parse_label_task(const std::string& text) {
 
 struct ImportOptions {
   std::string format, images, labels, input, label_column, out, class_names, ignore, task = "auto";
-  std::string id, schema_from, unknown_level = "error", delimiter = "auto";
+  std::string id, schema_from, unknown_level = "error", delimiter = "auto", missing;
   bool overwrite = false;
 };
 
@@ -147,6 +147,11 @@ void describe(po::options_description& o, ImportOptions& v) {
      "zeros, counted)")
     ("delimiter", po::value(&v.delimiter)->default_value(v.delimiter),
      "csv: auto|,|;|tab|'|' (auto: ',', ';' or tab, found from the header and checked on the next lines)")
+    ("missing", po::value(&v.missing),
+     "csv: error|drop|mean|VALUE for missing cells (empty, NA, N/A, n/a, #N/A, NaN, nan, null, NULL, ?): refuse "
+     "naming the cell (default), drop the row, or fill with the column's mean or VALUE (a categorical column: its "
+     "most frequent level); the fills are recorded in the schema. With --schema-from: the schema's fills "
+     "(default; a column without one refused), error or drop")
     ("task", po::value(&v.task)->default_value(v.task), "csv: auto|classification|regression (auto: whole numbers >= 0 are class ids)")
     ("class-names", po::value(&v.class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
     ("out", po::value(&v.out)->required(), "output HDF5 file")
@@ -174,6 +179,10 @@ CsvImport import_table(const ImportOptions& v, LabelTask task, std::size_t decla
   csv.declared_classes = declared_classes;
   csv.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
   csv.delimiter = parse_delimiter(v.delimiter, "--delimiter");
+  // With a schema, missing cells take its fills unless told otherwise:
+  // the imputation was fitted with the training table.
+  csv.missing.policy = v.schema_from.empty() ? MissingPolicy::error : MissingPolicy::mean;
+  if (!v.missing.empty()) csv.missing = parse_missing(v.missing, "--missing");
   std::optional<InputSchema> schema;
   if (!v.schema_from.empty()) {
     if (!v.label_column.empty() || !v.ignore.empty())
