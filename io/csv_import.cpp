@@ -197,10 +197,15 @@ double mean_of(const CsvTable& t, std::size_t c, const ParsedColumn& cells) {
   return double(float(sum / double(cells.present)));
 }
 
-// A categorical column: its levels in sorted order, and with a fill policy
-// its most frequent level (the first on a tie).
+// A categorical column: its levels in sorted order, at most `max_levels`,
+// and with a fill policy its most frequent level (the first on a tie).
 void set_levels(SchemaColumn& column, const CsvTable& t, std::size_t c, const CsvOptions& o) {
   const auto counts = level_counts(t, c);
+  if (counts.size() > o.max_levels)
+    throw DataError(t.path + ": column '" + column.name + "' has " + std::to_string(counts.size()) +
+                    " distinct values, more than --max-levels " + std::to_string(o.max_levels) +
+                    " allows a categorical column (one feature each): an id or free text? --ignore " + column.name +
+                    " leaves it out, --max-levels " + std::to_string(counts.size()) + " keeps it");
   column.kind = SchemaColumn::Kind::categorical;
   const std::string* most_frequent = nullptr;
   std::size_t most = 0;

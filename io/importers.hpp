@@ -40,11 +40,13 @@
 // numbers (inf and 1e400 included), and then every present value must be a
 // finite number a float32 holds: text, inf or an overflow is refused naming
 // the line, column and value. Other columns are categorical and one-hot
-// encoded, with feature names "column=value". A column with no present
-// value is refused. A categorical label becomes class ids 0..K-1 in sorted
-// order of its values (kept as class_names); a numeric label of whole
-// numbers >= 0 is class ids, any other numeric label a regression target;
-// `task` forces either. With a schema, a label column whose every cell is missing is read
+// encoded, with feature names "column=value"; one with more distinct values
+// than `max_levels` is refused (an id or free text: --ignore it). A column
+// with no present value is refused. A categorical label becomes class ids
+// 0..K-1 in sorted order of its values (kept as class_names; not bounded by
+// max_levels, only by kMaxClasses); a numeric label of whole numbers >= 0
+// is class ids, any other numeric label a regression target; `task` forces
+// either. With a schema, a label column whose every cell is missing is read
 // as absent (rows to predict, their label left blank), and so is any label
 // column when `read_label` is false.
 //
@@ -74,6 +76,12 @@ struct MissingCells {
 };
 // The cells that mean "no value", besides an empty one.
 inline constexpr const char* kMissingTokens[] = {"NA", "N/A", "n/a", "#N/A", "NaN", "nan", "null", "NULL", "?"};
+// More distinct values than this in a categorical feature column: an id,
+// a timestamp or free text, not a category. One-hot, each value is a
+// feature and a column of first-layer weights, and a value seen in a
+// handful of rows teaches the network nothing; 1000 leaves room for real
+// categories (countries, products, postcodes of a region).
+inline constexpr std::size_t kDefaultMaxLevels = 1000;
 
 // How a CSV becomes a data set. Without `schema`, the columns' kinds and
 // levels are inferred (above) and recorded as the data's schema
@@ -96,6 +104,7 @@ struct CsvOptions {
   bool read_label = true;         // with a schema, false: its label column is not read (predict)
   std::optional<char> delimiter;  // ',', ';', '\t' or '|'; nullopt: detected from the header
   MissingCells missing;
+  std::size_t max_levels = kDefaultMaxLevels;  // without a schema
 };
 struct CsvImport {
   Dataset data;                    // data.schema: the schema it was encoded with

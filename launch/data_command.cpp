@@ -127,6 +127,7 @@ LabelTask parse_label_task(const std::string& text) {
 struct ImportOptions {
   std::string format, images, labels, input, label_column, out, class_names, ignore, task = "auto";
   std::string id, schema_from, unknown_level = "error", delimiter = "auto", missing;
+  std::size_t max_levels = kDefaultMaxLevels;
   bool overwrite = false;
 };
 
@@ -152,6 +153,8 @@ void describe(po::options_description& o, ImportOptions& v) {
      "naming the cell (default), drop the row, or fill with the column's mean or VALUE (a categorical column: its "
      "most frequent level); the fills are recorded in the schema. With --schema-from: the schema's fills "
      "(default; a column without one refused), error or drop")
+    ("max-levels", number(&v.max_levels, at_least(1))->default_value(v.max_levels),
+     "csv: the most distinct values a categorical column may have (more: refused, an id or free text? --ignore it)")
     ("task", po::value(&v.task)->default_value(v.task), "csv: auto|classification|regression (auto: whole numbers >= 0 are class ids)")
     ("class-names", po::value(&v.class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
     ("out", po::value(&v.out)->required(), "output HDF5 file")
@@ -179,6 +182,7 @@ CsvImport import_table(const ImportOptions& v, LabelTask task, std::size_t decla
   csv.declared_classes = declared_classes;
   csv.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
   csv.delimiter = parse_delimiter(v.delimiter, "--delimiter");
+  csv.max_levels = v.max_levels;
   // With a schema, missing cells take its fills unless told otherwise:
   // the imputation was fitted with the training table.
   csv.missing.policy = v.schema_from.empty() ? MissingPolicy::error : MissingPolicy::mean;

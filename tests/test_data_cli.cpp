@@ -340,9 +340,10 @@ TEST_F(DataCliTest, CsvImportRefusesNonFiniteNumbersAndTakesTheLabelsKind) {
 }
 
 // CSV as people have it, from the command line: the delimiter found and
-// said, missing cells refused, dropped or filled and counted; every refusal
-// one line, exit 1 (data) or 2 (option), and no output file.
-TEST_F(DataCliTest, CsvImportDelimiterAndMissingCells) {
+// said, missing cells refused, dropped or filled and counted, a categorical
+// column of ids refused; every refusal one line, exit 1 (data) or 2
+// (option), and no output file.
+TEST_F(DataCliTest, CsvImportDelimiterMissingAndMaxLevels) {
   const std::string csv = path("semi.csv"), out = path("semi.h5");
   std::ofstream(csv) << "user;x;color;kind\nu1;1.5;red;a\nu2;NA;blue;b\nu3;2,5;red;a\nu4;3;;b\nu5;4;red;a\n";
   // "2,5" (a decimal comma) is text in a numeric column.
@@ -357,8 +358,10 @@ TEST_F(DataCliTest, CsvImportDelimiterAndMissingCells) {
                {"--delimiter: ':' is not a delimiter"}, out);
   expect_error("data import --format csv --input " + csv + " --label kind --missing zero --out " + out, 2,
                {"--missing: 'zero' is not error, drop, mean or a number"}, out);
+  expect_error("data import --format csv --input " + csv + " --label kind --max-levels 4 --missing mean --out " + out, 1,
+               {csv, "column 'user' has 5 distinct values, more than --max-levels 4", "--ignore user"}, out);
 
-  const Result dropped = run("data import --format csv --input " + csv + " --label kind --missing drop --out " + out);
+  const Result dropped = run("data import --format csv --input " + csv + " --label kind --max-levels 5 --missing drop --out " + out);
   ASSERT_EQ(dropped.status, 0) << dropped.output;
   EXPECT_TRUE(contains(dropped.output, "read " + csv + ": 5 rows, delimiter ';' (detected)")) << dropped.output;
   EXPECT_TRUE(contains(dropped.output, "dropped 2 of the 5 rows for a missing cell (--missing drop)")) << dropped.output;

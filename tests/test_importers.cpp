@@ -628,6 +628,38 @@ TEST_F(ImportersTest, CsvNumericColumnWithMissingCellsIsNumeric) {
             std::string::npos);
 }
 
+// A categorical feature column with more distinct values than max_levels
+// (ids, free text) is refused; max_levels allows it. The label's classes
+// are not bounded by it.
+TEST_F(ImportersTest, CsvCategoricalColumnWithTooManyLevelsIsRefused) {
+  std::string rows = "user,x,kind\n";
+  for (int r = 0; r < 30; ++r) rows += "u" + std::to_string(r) + "," + std::to_string(r) + ",k" + std::to_string(r) + "\n";
+  const std::string p = text("users.csv", rows);
+  CsvOptions options;
+  options.label = "kind";
+  options.max_levels = 20;
+  EXPECT_EQ(data_error_of([&] { import_csv(p, options); }),
+            p + ": column 'user' has 30 distinct values, more than --max-levels 20 allows a categorical column (one "
+                "feature each): an id or free text? --ignore user leaves it out, --max-levels 30 keeps it");
+  options.max_levels = 30;
+  const Dataset d = import_csv(p, options).data;
+  EXPECT_EQ(d.dimension(), 31u);
+  options.max_levels = 20;
+  options.ignored = {"user"};
+  const Dataset ignored = import_csv(p, options).data;
+  EXPECT_EQ(ignored.dimension(), 1u);
+  EXPECT_EQ(ignored.class_names.size(), 30u);  // 30 classes, more than max_levels
+
+  // The default bound: 1000 levels pass, 1001 do not.
+  std::string many = "tag,x\n";
+  for (int r = 0; r <= 1000; ++r) many += "t" + std::to_string(r) + ",1\n";
+  EXPECT_NE(data_error_of([&] { import_csv(text("many.csv", many), ""); })
+                .find("column 'tag' has 1001 distinct values, more than --max-levels 1000"),
+            std::string::npos);
+  many.resize(many.rfind("t1000"));
+  EXPECT_EQ(import_csv(text("many.csv", many), "").dimension(), 1001u);
+}
+
 TEST_F(ImportersTest, CsvOptionValuesParse) {
   EXPECT_EQ(parse_delimiter("auto", "--delimiter"), std::nullopt);
   EXPECT_EQ(parse_delimiter(",", "--delimiter"), ',');
