@@ -1,8 +1,11 @@
 #include "io/schema.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "core/error.hpp"
+#include "core/number_text.hpp"
 #include "io/hdf5.hpp"
 #include "io/json_text.hpp"
 
@@ -32,6 +35,35 @@ std::vector<std::string> string_list(const JsonDocument& json, const ordered_jso
   return items;
 }
 
+std::string fill_text(const SchemaColumn& c) {
+  if (c.fill_level) return "'" + *c.fill_level + "'";
+  return c.fill ? significant(*c.fill, 9) : "none";
+}
+
+// A column's "fill" (schema.hpp): a number a float32 holds for a numeric
+// column, one of the levels for a categorical one, absent otherwise.
+void read_fill(const JsonDocument& json, const ordered_json& item, SchemaColumn& column) {
+  const auto found = item.find("fill");
+  if (found == item.end() || found->is_null()) return;
+  const ordered_json& fill = *found;
+  const std::string at = json.where(fill) + ": column '" + column.name + "': \"fill\" ";
+  if (column.kind == SchemaColumn::Kind::numeric) {
+    if (!fill.is_number()) throw DataError(at + "must be a number");
+    const double value = fill.get<double>();
+    if (!(std::abs(value) <= double(std::numeric_limits<float>::max())))
+      throw DataError(at + "must be a finite number a float32 holds");
+    column.fill = double(float(value));
+  } else if (column.kind == SchemaColumn::Kind::categorical) {
+    if (!fill.is_string()) throw DataError(at + "must be a string, one of the levels");
+    const std::string level = fill.get<std::string>();
+    if (std::find(column.levels.begin(), column.levels.end(), level) == column.levels.end())
+      throw DataError(at + "'" + level + "' is not one of its levels (" + joined(column.levels) + ")");
+    column.fill_level = level;
+  } else {
+    throw DataError(at + "belongs to numeric and categorical columns only");
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> InputSchema::feature_names() const {
@@ -51,6 +83,8 @@ std::string InputSchema::json() const {
   for (const auto& c : columns) {
     ordered_json column = {{"name", c.name}, {"kind", kind_name(c.kind)}};
     if (c.kind == SchemaColumn::Kind::categorical) column["levels"] = c.levels;
+    if (c.fill) column["fill"] = *c.fill;
+    if (c.fill_level) column["fill"] = *c.fill_level;
     list.push_back(column);
   }
   ordered_json schema = {{"columns", list}};
@@ -82,6 +116,7 @@ InputSchema InputSchema::from_json(const std::string& text, const std::string& s
     column.levels = string_list(json, item, "levels");
     if (column.kind == SchemaColumn::Kind::categorical && column.levels.empty())
       throw DataError(json.where(item) + ": categorical column '" + column.name + "' lists no levels");
+    read_fill(json, item, column);
     schema.columns.push_back(std::move(column));
   }
   if (const ordered_json* label = json.member(json.value(), "label", &ordered_json::is_object, "an object")) {
@@ -119,6 +154,11 @@ std::string schema_difference(const InputSchema& expected, const InputSchema& go
     if (a.levels != b.levels)
       return "column '" + a.name + "' has levels " + joined(b.levels) + " here but " + joined(a.levels) +
              " for the model";
+    // Missing cells filled otherwise than the model's would be (a table
+    // imported with its own --missing mean, not with --schema-from).
+    if (b.has_fill() && (a.fill != b.fill || a.fill_level != b.fill_level))
+      return "column '" + a.name + "' fills missing cells with " + fill_text(b) + " here but " +
+             (a.has_fill() ? fill_text(a) : "none") + " for the model";
   }
   return "";
 }

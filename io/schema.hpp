@@ -19,10 +19,20 @@
 // features `name=level`, one per level in the order listed. `label` is
 // absent for data without one; `classes` lists the class names in class-id
 // order (empty for numeric class ids and for regression).
+//
+// A feature column may carry `"fill"`: what its missing cells become (the
+// fitted imputation, like scikit-learn's SimpleImputer: computed on the
+// training table by `data import --missing mean|VALUE`, then applied to
+// every table encoded with this schema, never recomputed on a new one):
+//   {"name": "temp", "kind": "numeric", "fill": 21.5}          the mean (or VALUE), as float32 holds it
+//   {"name": "outlook", "kind": "categorical", "levels": [...], "fill": "sunny"}   one of the levels
+// A column without "fill" (every column of a schema written before fills
+// existed) has none: its missing cells are refused or their rows dropped.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dataset.hpp"
@@ -31,10 +41,18 @@ namespace sinapsis {
 
 struct SchemaColumn {
   enum class Kind { numeric, categorical, id, ignored, label };
+  SchemaColumn() = default;
+  SchemaColumn(std::string name_, Kind kind_, std::vector<std::string> levels_ = {})
+      : name(std::move(name_)), kind(kind_), levels(std::move(levels_)) {}
+
   std::string name;
   Kind kind = Kind::numeric;
   std::vector<std::string> levels;  // categorical: the one-hot order
+  // What a missing cell becomes (above); none: it has no fill.
+  std::optional<double> fill;             // numeric: a value a float32 holds exactly
+  std::optional<std::string> fill_level;  // categorical: one of `levels`
   bool is_feature() const { return kind == Kind::numeric || kind == Kind::categorical; }
+  bool has_fill() const { return fill || fill_level; }
 };
 
 struct InputSchema {
@@ -60,8 +78,9 @@ std::optional<InputSchema> read_file_schema(const std::string& path);
 
 // Where data encoded by `got` would not feed a model trained with
 // `expected` the same features: "" when the feature columns agree (names,
-// kinds and levels, in order), else a phrase naming the first column that
-// differs ("column 'color': levels blue, white here, red, white in ...").
+// kinds and levels, in order, and any fill `got` has is `expected`'s), else
+// a phrase naming the first column that differs ("column 'color': levels
+// blue, white here, red, white in ...").
 std::string schema_difference(const InputSchema& expected, const InputSchema& got);
 
 }  // namespace sinapsis

@@ -126,7 +126,8 @@ LabelTask parse_label_task(const std::string& text) {
 
 struct ImportOptions {
   std::string format, images, labels, input, label_column, out, class_names, ignore, task = "auto";
-  std::string id, schema_from, unknown_level = "error";
+  std::string id, schema_from, unknown_level = "error", delimiter = "auto", missing;
+  std::size_t max_levels = kDefaultMaxLevels;
   bool overwrite = false;
 };
 
@@ -145,6 +146,15 @@ void describe(po::options_description& o, ImportOptions& v) {
     ("unknown-level", po::value(&v.unknown_level)->default_value(v.unknown_level),
      "csv with --schema-from: error|ignore, for a categorical value the schema has no level for (ignore: all "
      "zeros, counted)")
+    ("delimiter", po::value(&v.delimiter)->default_value(v.delimiter),
+     "csv: auto|,|;|tab|'|' (auto: ',', ';' or tab, found from the header and checked on the next lines)")
+    ("missing", po::value(&v.missing),
+     "csv: error|drop|mean|VALUE for missing cells (empty, NA, N/A, n/a, #N/A, NaN, nan, null, NULL, ?): refuse "
+     "naming the cell (default), drop the row, or fill with the column's mean or VALUE (a categorical column: its "
+     "most frequent level); the fills are recorded in the schema. With --schema-from: the schema's fills "
+     "(default; a column without one refused), error or drop")
+    ("max-levels", number(&v.max_levels, at_least(1))->default_value(v.max_levels),
+     "csv: the most distinct values a categorical column may have (more: refused, an id or free text? --ignore it)")
     ("task", po::value(&v.task)->default_value(v.task), "csv: auto|classification|regression (auto: whole numbers >= 0 are class ids)")
     ("class-names", po::value(&v.class_names), "comma-separated class names to store (e.g. Fashion-MNIST's)")
     ("out", po::value(&v.out)->required(), "output HDF5 file")
@@ -160,7 +170,7 @@ InputSchema schema_of(const std::string& path) {
   return std::move(*schema);
 }
 
-Dataset import_table(const ImportOptions& v, LabelTask task, std::size_t declared_classes) {
+CsvImport import_table(const ImportOptions& v, LabelTask task, std::size_t declared_classes) {
   if (v.input.empty()) throw UsageError("--format csv needs --input");
   if (v.unknown_level != "error" && v.unknown_level != "ignore")
     throw UsageError("--unknown-level: unknown value '" + v.unknown_level + "' (expected error or ignore)");
@@ -171,6 +181,12 @@ Dataset import_table(const ImportOptions& v, LabelTask task, std::size_t declare
   csv.task = task;
   csv.declared_classes = declared_classes;
   csv.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
+  csv.delimiter = parse_delimiter(v.delimiter, "--delimiter");
+  csv.max_levels = v.max_levels;
+  // With a schema, missing cells take its fills unless told otherwise:
+  // the imputation was fitted with the training table.
+  csv.missing.policy = v.schema_from.empty() ? MissingPolicy::error : MissingPolicy::mean;
+  if (!v.missing.empty()) csv.missing = parse_missing(v.missing, "--missing");
   std::optional<InputSchema> schema;
   if (!v.schema_from.empty()) {
     if (!v.label_column.empty() || !v.ignore.empty())
@@ -179,11 +195,7 @@ Dataset import_table(const ImportOptions& v, LabelTask task, std::size_t declare
     csv.schema = &*schema;
     csv.schema_source = v.schema_from;
   }
-  CsvImport imported = import_csv(v.input, csv);
-  if (imported.unknown_levels > 0)
-    std::cout << "warning: " << imported.unknown_levels << " value(s) of categorical columns have no level in "
-              << v.schema_from << "; encoded as all zeros (--unknown-level ignore)" << std::endl;
-  return std::move(imported.data);
+  return import_csv(v.input, csv);
 }
 
 int import(const Args& args) {
@@ -204,11 +216,13 @@ int import(const Args& args) {
                      std::to_string(kMaxClasses) + " classes sinapsis takes");
   const LabelTask label_task = parse_label_task(v.task);
   Dataset data;
+  std::optional<CsvImport> csv;  // what the CSV import did, told once the output is written
   if (format == "idx") {
     if (images.empty() || labels.empty()) throw UsageError("--format idx needs --images and --labels");
     data = import_idx(images, labels, names.size());
   } else if (format == "csv") {
-    data = import_table(v, label_task, names.size());
+    csv = import_table(v, label_task, names.size());
+    data = std::move(csv->data);
   } else {
     throw UsageError("--format: unknown format '" + format + "' (expected idx or csv)");
   }
@@ -220,6 +234,12 @@ int import(const Args& args) {
     data.classes = data.class_names.size();
   }
   write_data_file(out, data, {data.size() * data.dimension() > (1u << 20), {}, {{"source", format}}});
+  if (csv) {
+    std::cout << csv_import_notes(input, *csv);
+    if (csv->unknown_levels > 0)
+      std::cout << "warning: " << csv->unknown_levels << " value(s) of categorical columns have no level in "
+                << v.schema_from << "; encoded as all zeros (--unknown-level ignore)\n";
+  }
   std::cout << "wrote " << out << ": " << data.size() << " samples, " << data.dimension() << " features"
             << (!data.labels_present ? ", no labels"
                 : data.task == Task::classification ? ", " + std::to_string(data.classes) + " classes"

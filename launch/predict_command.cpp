@@ -34,7 +34,7 @@ ReadOptions model_labels(const ModelFile& file, const std::string& model_path, L
 }
 
 struct PredictOptions {
-  std::string model, data, out, id, format = "csv", unknown_level = "error";
+  std::string model, data, out, id, format = "csv", unknown_level = "error", delimiter = "auto", missing;
   int threads = 1;
   bool overwrite = false;
 };
@@ -49,6 +49,12 @@ void describe(po::options_description& o, PredictOptions& v) {
                              "else the row number)")
     ("unknown-level", po::value(&v.unknown_level)->default_value(v.unknown_level),
      "csv: error|ignore, for a categorical value the model never saw (ignore: all zeros)")
+    ("delimiter", po::value(&v.delimiter)->default_value(v.delimiter),
+     "csv: auto|,|;|tab|'|' (auto: ',', ';' or tab, found from the header)")
+    ("missing", po::value(&v.missing),
+     "csv: mean|error|drop for missing cells (empty, NA, N/A, n/a, #N/A, NaN, nan, null, NULL, ?): the fill values "
+     "the model's schema records, from its training table (default; a column without one refused), refuse every "
+     "one, or drop the row (it gets no prediction)")
     ("out", po::value(&v.out)->required(),
      "the predictions: one row per sample, its id, the predicted class (by name) and one probability per class "
      "(p_NAME), or the predicted value(s) for regression")
@@ -66,9 +72,9 @@ bool is_csv(const std::string& path) {
 }
 
 // The rows to predict, as the model's inputs before its own preprocessing:
-// a raw CSV encoded by the model's schema, or a data file whose schema (if
-// both have one) matches the model's.
-Dataset prediction_inputs(const PredictOptions& v, const ModelFile& file) {
+// a raw CSV encoded by the model's schema (`csv` set to what the import
+// did), or a data file whose schema (if both have one) matches the model's.
+Dataset prediction_inputs(const PredictOptions& v, const ModelFile& file, std::optional<CsvImport>& csv) {
   std::optional<InputSchema> schema;
   if (!file.schema.empty()) schema = InputSchema::from_json(file.schema, v.model + ": attribute schema");
   if (is_csv(v.data)) {
@@ -77,18 +83,22 @@ Dataset prediction_inputs(const PredictOptions& v, const ModelFile& file) {
                        " has none (trained on data not imported from a table): import it with sinapsis data import");
     if (v.unknown_level != "error" && v.unknown_level != "ignore")
       throw UsageError("--unknown-level: unknown value '" + v.unknown_level + "' (expected error or ignore)");
-    CsvOptions csv;
-    csv.schema = &*schema;
-    csv.schema_source = "the model " + v.model;
-    csv.id = v.id;
-    csv.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
-    CsvImport imported = import_csv(v.data, csv);
-    if (imported.unknown_levels > 0)
-      std::cout << "warning: " << imported.unknown_levels << " categorical value(s) the model never saw, encoded "
-                << "as all zeros (--unknown-level ignore)" << std::endl;
-    return std::move(imported.data);
+    CsvOptions options;
+    options.schema = &*schema;
+    options.schema_source = "the model " + v.model;
+    options.id = v.id;
+    options.read_label = false;  // a label column, whole or with gaps, plays no part in predicting
+    options.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
+    options.delimiter = parse_delimiter(v.delimiter, "--delimiter");
+    // The imputation fitted on the training table, unless told otherwise.
+    options.missing.policy = MissingPolicy::mean;
+    if (!v.missing.empty()) options.missing = parse_missing(v.missing, "--missing");
+    csv = import_csv(v.data, options);
+    return std::move(csv->data);
   }
   if (!v.id.empty()) throw UsageError("--id " + v.id + ": names a CSV column; a data file carries its ids (/ids)");
+  if (v.delimiter != "auto" || !v.missing.empty())
+    throw UsageError("--delimiter and --missing read a CSV --data; " + v.data + " is a data file");
   Dataset data = read_data_file(v.data, model_labels(file, v.model, LabelsRequired::no));
   if (schema && !data.schema.empty()) {
     const std::string difference =
@@ -213,12 +223,22 @@ int predict_command(const Args& args, Communicator& /*comm*/) {
   refuse_existing_output({"--out", v.out}, v.overwrite);
   set_blas_threads(resolve_threads(v.threads));
   const ModelFile file = read_model_file(v.model);
-  Dataset data = prediction_inputs(v, file);
+  std::optional<CsvImport> csv;  // told once the predictions are written
+  Dataset data = prediction_inputs(v, file, csv);
   if (data.size() == 0) throw DataError(v.data + ": no rows to predict");
   apply_model_preprocessing(file, data, v.data);
-  const Predictions p = predict(file, data);
+  Predictions p = predict(file, data);
+  // Rows dropped (--missing drop): a row without an id keeps its number in the file.
+  if (csv && data.ids.empty() && !csv->rows_kept.empty())
+    for (std::size_t r = 0; r < p.ids.size(); ++r) p.ids[r] = std::to_string(csv->rows_kept[r]);
   if (v.format == "h5") write_predictions_file(v.out, p);
   else write_predictions_csv(v.out, p, id_column(v, data));
+  if (csv) {
+    std::cout << csv_import_notes(v.data, *csv);
+    if (csv->unknown_levels > 0)
+      std::cout << "warning: " << csv->unknown_levels << " categorical value(s) the model never saw, encoded "
+                << "as all zeros (--unknown-level ignore)\n";
+  }
   std::cout << "wrote " << data.size() << " predictions to " << v.out << std::endl;
   return kExitSuccess;
 }

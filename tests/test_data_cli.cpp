@@ -325,15 +325,74 @@ TEST_F(DataCliTest, NonFiniteWeightsAreRefusedByEvalPredictAndInitModel) {
 
 TEST_F(DataCliTest, CsvImportRefusesNonFiniteNumbersAndTakesTheLabelsKind) {
   const std::string csv = path("t.csv"), out = path("t.h5");
+  // nan is a missing value; inf is not one, filled or not.
   std::ofstream(csv) << "a,b,y\n1,nan,0\n2,inf,1\n";
   expect_error("data import --format csv --input " + csv + " --label y --out " + out, 1,
-               {csv, "line 2, column 'b': 'nan' is not a finite number"}, out);
+               {csv, "line 2, column 'b': missing value 'nan'"}, out);
+  expect_error("data import --format csv --input " + csv + " --label y --missing mean --out " + out, 1,
+               {csv, "line 3, column 'b': 'inf' is not a finite number"}, out);
   std::ofstream(csv) << "a,y\n1,1990\n2,2020\n3,2001\n";
   expect_error("data import --format csv --input " + csv + " --label y --out " + out, 1,
                {csv, "line 2, column 'y' is class 1990", "--task regression"}, out);
   const Result r = run("data import --format csv --input " + csv + " --label y --task regression --out " + out);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(read_data_file(out).task, Task::regression);
+}
+
+// CSV as people have it, from the command line: the delimiter found and
+// said, missing cells refused, dropped or filled and counted, a categorical
+// column of ids refused; every refusal one line, exit 1 (data) or 2
+// (option), and no output file.
+TEST_F(DataCliTest, CsvImportDelimiterMissingAndMaxLevels) {
+  const std::string csv = path("semi.csv"), out = path("semi.h5");
+  std::ofstream(csv) << "user;x;color;kind\nu1;1.5;red;a\nu2;NA;blue;b\nu3;2,5;red;a\nu4;3;;b\nu5;4;red;a\n";
+  // "2,5" (a decimal comma) is text in a numeric column.
+  expect_error("data import --format csv --input " + csv + " --label kind --missing mean --out " + out, 1,
+               {csv, "line 4, column 'x': '2,5' is not a number"}, out);
+  std::ofstream(csv) << "user;x;color;kind\nu1;1.5;red;a\nu2;NA;blue;b\nu3;2.5;red;a\nu4;3;;b\nu5;4;red;a\n";
+  expect_error("data import --format csv --input " + csv + " --label kind --out " + out, 1,
+               {csv, "line 3, column 'x': missing value 'NA'", "--missing drop, mean or a number"}, out);
+  expect_error("data import --format csv --input " + csv + " --label kind --delimiter tab --out " + out, 1,
+               {csv, "no column 'kind' for --label (columns: user;x;color;kind)"}, out);
+  expect_error("data import --format csv --input " + csv + " --label kind --delimiter : --out " + out, 2,
+               {"--delimiter: ':' is not a delimiter"}, out);
+  expect_error("data import --format csv --input " + csv + " --label kind --missing zero --out " + out, 2,
+               {"--missing: 'zero' is not error, drop, mean or a number"}, out);
+  expect_error("data import --format csv --input " + csv + " --label kind --max-levels 4 --missing mean --out " + out, 1,
+               {csv, "column 'user' has 5 distinct values, more than --max-levels 4", "--ignore user"}, out);
+
+  const Result dropped = run("data import --format csv --input " + csv + " --label kind --max-levels 5 --missing drop --out " + out);
+  ASSERT_EQ(dropped.status, 0) << dropped.output;
+  EXPECT_TRUE(contains(dropped.output, "read " + csv + ": 5 rows, delimiter ';' (detected)")) << dropped.output;
+  EXPECT_TRUE(contains(dropped.output, "dropped 2 of the 5 rows for a missing cell (--missing drop)")) << dropped.output;
+  EXPECT_EQ(read_data_file(out).size(), 3u);
+
+  // x: 1.5, 2.5, 3, 4 -> mean 2.75; color: red 3, blue 1.
+  const Result filled = run("data import --format csv --input " + csv + " --label kind --ignore user --missing mean "
+                            "--delimiter ';' --overwrite --out " + out);
+  ASSERT_EQ(filled.status, 0) << filled.output;
+  EXPECT_TRUE(contains(filled.output, "delimiter ';'\n")) << filled.output;  // given, not detected
+  EXPECT_TRUE(contains(filled.output, "filled 1 missing cell(s) of 'x' with 2.75 (the column's mean)")) << filled.output;
+  EXPECT_TRUE(contains(filled.output, "filled 1 missing cell(s) of 'color' with 'red' (its most frequent level)"))
+      << filled.output;
+  const Dataset d = read_data_file(out);
+  ASSERT_EQ(d.feature_names, (std::vector<std::string>{"x", "color=blue", "color=red"}));
+  EXPECT_EQ(d.features(1, 0), 2.75f);
+  EXPECT_EQ(d.features(3, 2), 1.0f);
+
+  // A new VALUE with a schema is refused; so are CSV options for a data file.
+  expect_error("data import --format csv --input " + csv + " --schema-from " + out + " --missing 0 --out " +
+                   path("new.h5"),
+               2, {"--missing 0: a table encoded with a schema is filled with the values the schema records"},
+               path("new.h5"));
+  const std::string model = train(out, "run");
+  expect_error("predict --model " + model + " --data " + out + " --delimiter tab --out " + path("p.csv"), 2,
+               {"--delimiter and --missing read a CSV --data"}, path("p.csv"));
+
+  // An unterminated quote names the line where it opened.
+  std::ofstream(csv) << "x,kind\n1,a\n\"2,b\n3,a\n";
+  expect_error("data import --format csv --input " + csv + " --label kind --out " + path("q.h5"), 1,
+               {csv + ": line 3: a quoted field opens here and is never closed"}, path("q.h5"));
 }
 
 TEST_F(DataCliTest, BadSplitFractions) {
