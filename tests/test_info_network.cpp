@@ -5,6 +5,7 @@
 
 #include <unistd.h>  // getpid
 
+#include <cmath>
 #include <filesystem>
 
 #include "launch/network_calibration.hpp"
@@ -43,16 +44,24 @@ TEST_F(InfoNetwork, TwoRanksWriteACalibrationThatPlanReads) {
   EXPECT_EQ(c.samples.front().bytes, 1024);
   EXPECT_EQ(c.samples.back().bytes, 8 << 20);
   for (const TimedSample& s : c.samples) EXPECT_GT(s.seconds, 0) << s.bytes;
-  // Bigger sums take longer: 8 MiB against 1 KiB, far apart on any machine.
-  EXPECT_GT(c.samples.back().seconds, c.samples.front().seconds);
-  // The fitted link explains the largest sum to within a factor of 3 (it is
-  // a least-squares line through 14 sizes of one noisy run).
-  Cluster cluster;
-  cluster.ranks_per_node = 2;
-  cluster.shared_memory = c.link;
-  const double model = allreduce_exchange(2, 2, c.samples.back().bytes).seconds(cluster);
-  EXPECT_GT(model, c.samples.back().seconds / 3);
-  EXPECT_LT(model, c.samples.back().seconds * 3);
+  // The link written is the fit of the samples written (read back, to the
+  // digits the file keeps). How well a fit explains the times of a loaded
+  // machine is not asserted here (no test asserts on wall-clock time):
+  // FitLink.RecoversTheLinkTheSamplesCameFrom checks the fit on known times.
+  const Link fitted = fit_link(2, 2, c.samples);
+  EXPECT_GE(c.link.alpha, 0);
+  EXPECT_GE(c.link.beta, 0);
+  EXPECT_GE(c.link.gamma, 0);
+  Cluster written, refit;
+  written.ranks_per_node = refit.ranks_per_node = 2;
+  written.shared_memory = c.link;
+  refit.shared_memory = fitted;
+  for (const TimedSample& s : c.samples) {
+    const double a = allreduce_exchange(2, 2, s.bytes).seconds(written);
+    const double b = allreduce_exchange(2, 2, s.bytes).seconds(refit);
+    EXPECT_GT(a, 0) << s.bytes;
+    EXPECT_NEAR(a, b, 1e-6 * b) << s.bytes;
+  }
 
   const auto plan = test::run_command(SINAPSIS_BINARY " plan --network " + path("calib.json") +
                                       " --inputs 784 --outputs 10 --hidden 64 --ranks 1,2 --gflops 50 --memory-gbs 10");
