@@ -43,9 +43,18 @@ struct Field {
   double value = 0;
 };
 
-Field parse_field(const std::string& cell) {
+// `decimal`: the separator of the cell's decimals, '.' or ',' (then a '.'
+// makes it no number: thousands separators are not read).
+Field parse_field(const std::string& cell, char decimal = '.') {
   if (is_missing(cell)) return {Field::missing, 0};
   std::string_view text = trimmed(cell);
+  std::string pointed;
+  if (decimal == ',') {
+    if (text.find('.') != std::string_view::npos) return {};
+    pointed = text;
+    std::replace(pointed.begin(), pointed.end(), ',', '.');
+    text = pointed;
+  }
   if (text.size() > 1 && text[0] == '+' && text[1] != '+' && text[1] != '-') text.remove_prefix(1);  // from_chars takes no '+'
   double value = 0;
   const char* end = text.data() + text.size();
@@ -71,11 +80,11 @@ struct ParsedColumn {
   bool numeric() const { return 2 * numbers > present; }
 };
 
-ParsedColumn parse_column(const CsvTable& t, std::size_t c) {
+ParsedColumn parse_column(const CsvTable& t, std::size_t c, char decimal) {
   ParsedColumn p;
   p.fields.reserve(t.rows.size());
   for (const auto& row : t.rows) {
-    const Field& f = p.fields.emplace_back(parse_field(row[c]));
+    const Field& f = p.fields.emplace_back(parse_field(row[c], decimal));
     p.present += f.kind != Field::missing;
     p.numbers += f.kind == Field::number || f.kind == Field::non_finite;
   }
@@ -86,9 +95,18 @@ ParsedColumn parse_column(const CsvTable& t, std::size_t c) {
 using ParsedColumns = std::map<std::size_t, ParsedColumn>;
 
 // `c`'s cells parsed: kept from deciding its kind, or parsed now.
+ParsedColumn parse_column(const CsvTable& t, std::size_t c) { return parse_column(t, c, t.decimal); }
+
 ParsedColumn take_parsed(ParsedColumns& parsed, const CsvTable& t, std::size_t c) {
   const auto found = parsed.find(c);
   return found != parsed.end() ? std::move(found->second) : parse_column(t, c);
+}
+
+// The first cell of column `c` holding a ',' (for messages).
+std::string first_with_comma(const CsvTable& t, std::size_t c) {
+  for (const auto& row : t.rows)
+    if (row[c].find(',') != std::string::npos) return row[c];
+  return "";
 }
 
 // The value of a present cell of a numeric column; DataError naming the
@@ -96,7 +114,11 @@ ParsedColumn take_parsed(ParsedColumns& parsed, const CsvTable& t, std::size_t c
 double number_at(const CsvTable& t, std::size_t r, std::size_t c, const Field& f) {
   if (f.kind == Field::number) return f.value;
   const std::string at = t.where(r, c) + ": '" + t.rows[r][c];
-  if (f.kind == Field::text) throw DataError(at + "' is not a number (the column is numeric)");
+  if (f.kind == Field::text)
+    throw DataError(at + "' is not a number (the column is numeric" +
+                    (t.decimal == '.' && t.rows[r][c].find(',') != std::string::npos
+                         ? std::string("; a decimal comma? --decimal , reads it)")
+                         : std::string(")")));
   throw DataError(at + "' is not a finite number a float32 holds (the column is numeric; a missing value is an "
                        "empty cell or NA)");
 }
@@ -242,6 +264,11 @@ InputSchema infer_schema(const CsvTable& t, const CsvOptions& o, ParsedColumns& 
       throw DataError(path + ": column '" + column.name + "' has no values (every cell is missing); --ignore " +
                       column.name + " leaves it out");
     if (!cells.numeric()) {
+      // Numbers written with a decimal comma would become categories: refused
+      // unless the separator was chosen (--decimal . keeps them as text).
+      if (!o.decimal && parse_column(t, c, ',').numeric())
+        throw DataError(path + ": column '" + column.name + "' holds numbers with a decimal comma ('" +
+                        first_with_comma(t, c) + "'): --decimal , reads them as numbers, --decimal . as categories");
       set_levels(column, t, c, o);
       continue;
     }
@@ -471,6 +498,9 @@ CsvImport import_csv(const std::string& path, const CsvOptions& options) {
   CsvTable table = read_csv(path, options.delimiter, [&](const CsvTable& t) {
     if (options.schema == nullptr) check_named_columns(t, options);
   });
+  table.decimal = options.decimal.value_or('.');
+  if (options.decimal == ',' && table.delimiter == ',')
+    throw UsageError("--decimal , with ',' as the delimiter of " + path + ": choose --delimiter ';' or tab");
   const std::size_t rows_read = table.rows.size();
   UsedColumns used = options.schema ? used_by_schema(table, *options.schema) : used_by_options(table, options);
   if (options.schema != nullptr && !options.read_label) used.label = npos;
@@ -509,6 +539,13 @@ std::string csv_import_notes(const std::string& path, const CsvImport& imported)
     notes += "filled " + std::to_string(f.cells) + " missing cell(s) of '" + f.column + "' with " + f.value + " (" +
              f.how + ")\n";
   return notes;
+}
+
+std::optional<char> parse_decimal(const std::string& text, const std::string& option) {
+  if (text == "auto") return std::nullopt;
+  if (text == "." || text == "point") return '.';
+  if (text == "," || text == "comma") return ',';
+  throw UsageError(option + ": '" + text + "' is not a decimal separator (expected auto, . or ,)");
 }
 
 std::optional<char> parse_delimiter(const std::string& text, const std::string& option) {

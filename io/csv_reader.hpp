@@ -40,6 +40,7 @@ struct CsvTable {
   std::string path;
   char delimiter = ',';
   bool delimiter_detected = false;  // found from the header, not given
+  char decimal = '.';               // the decimal separator of its numbers ('.' or ',')
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;  // [row][column], header.size() fields each
   std::vector<std::size_t> line_of;            // the line each row starts on

@@ -103,6 +103,10 @@ struct CsvOptions {
   UnknownLevel unknown_level = UnknownLevel::error;
   bool read_label = true;         // with a schema, false: its label column is not read (predict)
   std::optional<char> delimiter;  // ',', ';', '\t' or '|'; nullopt: detected from the header
+  // '.' or ',' (1,5 = 1.5; a number holding '.' is then refused); nullopt
+  // (auto): '.', and a column that is numeric only with ',' is refused
+  // naming it, rather than one-hot encoded as categories.
+  std::optional<char> decimal;
   MissingCells missing;
   std::size_t max_levels = kDefaultMaxLevels;  // without a schema
 };
@@ -129,6 +133,8 @@ std::string csv_import_notes(const std::string& path, const CsvImport& imported)
 // --delimiter: auto (nullopt), ',' or comma, ';' or semicolon, tab (or a
 // tab character, or \t), '|' or pipe. UsageError naming `option` else.
 std::optional<char> parse_delimiter(const std::string& text, const std::string& option);
+// --decimal: auto (nullopt), '.' (point) or ',' (comma). UsageError naming `option` else.
+std::optional<char> parse_decimal(const std::string& text, const std::string& option);
 // --missing: error, drop, mean or a number a float32 holds. UsageError
 // naming `option` else.
 MissingCells parse_missing(const std::string& text, const std::string& option);

@@ -126,7 +126,7 @@ LabelTask parse_label_task(const std::string& text) {
 
 struct ImportOptions {
   std::string format, images, labels, input, label_column, out, class_names, ignore, task = "auto";
-  std::string id, schema_from, unknown_level = "error", delimiter = "auto", missing;
+  std::string id, schema_from, unknown_level = "error", delimiter = "auto", decimal = "auto", missing;
   std::size_t max_levels = kDefaultMaxLevels;
   bool overwrite = false;
 };
@@ -146,6 +146,9 @@ void describe(po::options_description& o, ImportOptions& v) {
     ("unknown-level", po::value(&v.unknown_level)->default_value(v.unknown_level),
      "csv with --schema-from: error|ignore, for a categorical value the schema has no level for (ignore: all "
      "zeros, counted)")
+    ("decimal", po::value(&v.decimal)->default_value(v.decimal),
+     "csv: auto|.|, the decimal separator of its numbers (, : 1,5 as in many European tables, with ';' or tab "
+     "between fields; auto: '.', and a column that is numeric only with ',' is refused, not made categories)")
     ("delimiter", po::value(&v.delimiter)->default_value(v.delimiter),
      "csv: auto|,|;|tab|'|' (auto: ',', ';' or tab, found from the header and checked on the next lines)")
     ("missing", po::value(&v.missing),
@@ -182,6 +185,7 @@ CsvImport import_table(const ImportOptions& v, LabelTask task, std::size_t decla
   csv.declared_classes = declared_classes;
   csv.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
   csv.delimiter = parse_delimiter(v.delimiter, "--delimiter");
+  csv.decimal = parse_decimal(v.decimal, "--decimal");
   csv.max_levels = v.max_levels;
   // With a schema, missing cells take its fills unless told otherwise:
   // the imputation was fitted with the training table.

@@ -34,7 +34,7 @@ ReadOptions model_labels(const ModelFile& file, const std::string& model_path, L
 }
 
 struct PredictOptions {
-  std::string model, data, out, id, format = "csv", unknown_level = "error", delimiter = "auto", missing;
+  std::string model, data, out, id, format = "csv", unknown_level = "error", delimiter = "auto", decimal = "auto", missing;
   int threads = 1;
   bool overwrite = false;
 };
@@ -49,6 +49,9 @@ void describe(po::options_description& o, PredictOptions& v) {
                              "else the row number)")
     ("unknown-level", po::value(&v.unknown_level)->default_value(v.unknown_level),
      "csv: error|ignore, for a categorical value the model never saw (ignore: all zeros)")
+    ("decimal", po::value(&v.decimal)->default_value(v.decimal),
+     "csv: auto|.|, the decimal separator of its numbers (, : 1,5 as in many European tables, with ';' or tab "
+     "between fields; auto: '.', and a column that is numeric only with ',' is refused, not made categories)")
     ("delimiter", po::value(&v.delimiter)->default_value(v.delimiter),
      "csv: auto|,|;|tab|'|' (auto: ',', ';' or tab, found from the header)")
     ("missing", po::value(&v.missing),
@@ -90,6 +93,7 @@ Dataset prediction_inputs(const PredictOptions& v, const ModelFile& file, std::o
     options.read_label = false;  // a label column, whole or with gaps, plays no part in predicting
     options.unknown_level = v.unknown_level == "ignore" ? UnknownLevel::ignore : UnknownLevel::error;
     options.delimiter = parse_delimiter(v.delimiter, "--delimiter");
+    options.decimal = parse_decimal(v.decimal, "--decimal");
     // The imputation fitted on the training table, unless told otherwise.
     options.missing.policy = MissingPolicy::mean;
     if (!v.missing.empty()) options.missing = parse_missing(v.missing, "--missing");

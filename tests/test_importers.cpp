@@ -382,6 +382,44 @@ TEST_F(ImportersTest, CsvRefusesEmptyAndMissingFiles) {
 
 // The delimiter is found from the header (outside quotes) and checked on the
 // next lines; a delimiter inside quotes is data.
+TEST_F(ImportersTest, CsvDecimalCommaIsReadWithDecimalComma) {
+  // A table as a German or Spanish spreadsheet writes it: ';' between
+  // fields, ',' before the decimals.
+  const std::string file = text("euro.csv", "Größe;Farbe;Klasse\n1,5;rot;a\n-2,25;blau;b\n3;rot;a\n");
+  // Not said: refused, not one-hot encoded as the categories '1,5', '-2,25' and '3'.
+  const std::string plain = data_error_of([&] { import_csv(file, "Klasse"); });
+  EXPECT_NE(plain.find("column 'Größe' holds numbers with a decimal comma ('1,5'): --decimal , reads them as "
+                       "numbers, --decimal . as categories"),
+            std::string::npos)
+      << plain;
+  CsvOptions o;
+  o.label = "Klasse";
+  o.decimal = '.';
+  EXPECT_EQ(import_csv(file, o).data.feature_names.size(), 5u) << "3 levels of Größe, 2 of Farbe";
+  // A numeric column with one decimal comma among points: named, with the hint.
+  const std::string mixed = text("mixed.csv", "x;k\n1.5;a\n2,5;b\n3;a\n");
+  const std::string one = data_error_of([&] { import_csv(mixed, "k"); });
+  EXPECT_NE(one.find("line 3, column 'x': '2,5' is not a number (the column is numeric; a decimal comma? --decimal , "
+                     "reads it)"),
+            std::string::npos)
+      << one;
+  o.label = "Klasse";
+  o.decimal = ',';
+  const Dataset d = import_csv(file, o).data;
+  EXPECT_EQ(d.feature_names, (std::vector<std::string>{"Größe", "Farbe=blau", "Farbe=rot"}));
+  EXPECT_EQ(d.features.values, (std::vector<float>{1.5f, 0, 1, -2.25f, 1, 0, 3, 0, 1}));
+  // With a decimal comma, a '.' is no number (thousands separators are not read).
+  const std::string dotted = text("dotted.csv", "x;y\n1.000,5;a\n2;b\n3;a\n");
+  o.label = "y";
+  const std::string m = data_error_of([&] { import_csv(dotted, o); });
+  EXPECT_NE(m.find("line 2, column 'x': '1.000,5' is not a number"), std::string::npos) << m;
+  // ',' cannot be both the delimiter and the decimal separator.
+  const std::string commas = text("commas.csv", "x,y\n1,a\n");
+  EXPECT_THROW(import_csv(commas, o), UsageError);
+  EXPECT_EQ(parse_decimal("comma", "--decimal"), ',');
+  EXPECT_THROW(parse_decimal(";", "--decimal"), UsageError);
+}
+
 TEST_F(ImportersTest, CsvDelimiterIsDetectedFromTheHeaderAndTheNextLines) {
   const std::string semi = text("semi.csv", "x;\"a;b\";kind\n1.5;u,v;cat\n2;w;dog\n");
   const CsvTable s = read_csv(semi, std::nullopt);
