@@ -29,6 +29,7 @@
 //   skipped_steps  steps not applied because the fp16 exchange overflowed
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -66,7 +67,7 @@ struct TrainOptions {
   std::size_t batch = 10;
   std::size_t epochs = 100;
   LearningRateSchedule schedule;
-  SgdOptions sgd;
+  OptimizerOptions optimizer;
   double keep_prob = 1;
   EarlyStoppingOptions early_stopping;
   CheckpointPolicy checkpoints;  // when EpochMetrics::checkpoint asks for one
@@ -86,6 +87,15 @@ struct TrainOptions {
   // overflowed (non-finite: the same bits on every rank) is skipped on every
   // rank and the scale halved; after kScaleGrowthSteps good steps it doubles.
   GradPrecision grad_precision = GradPrecision::fp32;
+  // --lr-schedule plateau: ReduceLROnPlateau's factor and patience (epochs),
+  // on the monitored metric.
+  double plateau_factor = 0.1;
+  std::size_t plateau_patience = 10;
+  // Applied to the gradient summed over the ranks (the same on every rank),
+  // before the optimizer, as PyTorch's clip_grad_norm_ (max_norm: scaled by
+  // clip_norm / (norm + 1e-6) when that is below 1; the L2 norm over the whole
+  // gradient) and clip_grad_value_ (each value clamped to [-v, v]). 0: off.
+  double clip_norm = 0, clip_value = 0;
 };
 
 struct EpochMetrics {
@@ -204,7 +214,7 @@ class Trainer {
         val_(val_data),
         test_(test_data),
         options_(options),
-        optimizer_(model.parameters().size(), model.weight_count(), options.sgd),
+        optimizer_(model.parameters().size(), model.weight_count(), options.optimizer),
         ws_(model.architecture(), workspace_rows(options.batch, train_data.size())),
         batches_(train_data.features, train_data.targets, std::min(options.batch, train_data.size()),
                  use_prefetch(options, train_data)),
@@ -227,6 +237,15 @@ class Trainer {
     if (!(options.schedule.base > 0))
       throw UsageError("--lr must be > 0, got " + std::to_string(options.schedule.base));
     plan_ranks();
+    options_.schedule.epochs = options.epochs;
+    options_.schedule.steps_per_epoch = sampler_->steps_per_epoch();
+    plateau_.reduce_by = options.plateau_factor;
+    plateau_.patience = options.plateau_patience;
+    plateau_.maximize = options.monitor == Monitor::val_accuracy && val_data != nullptr;
+    if (!(options.plateau_factor > 0 && options.plateau_factor < 1))
+      throw UsageError("--plateau-factor must be in (0, 1), got " + std::to_string(options.plateau_factor));
+    if (!(options.clip_norm >= 0) || !(options.clip_value >= 0))
+      throw UsageError("--clip-norm and --clip-value must be >= 0");
     if (train_data.features.cols != model.architecture().inputs())
       throw ModelError("the data has " + std::to_string(train_data.features.cols) +
                        " features but the model takes " +
@@ -242,29 +261,38 @@ class Trainer {
     std::size_t epochs_done = 0;
     std::uint64_t global_step = 0;
     EarlyStopping::State early;
-    std::vector<T> velocity, best_parameters, good_parameters;
+    std::vector<T> optimizer_state, best_parameters, good_parameters;  // optimizer_state: Optimizer::state()
     std::size_t steps_into_epoch = 0;
     double epoch_loss_sum = 0;
     double epoch_correct = 0;           // training samples classed right so far in that epoch
     double loss_scale = 1;              // --grad-precision fp16's
     std::size_t scale_good_steps = 0;   // steps since it last changed
+    std::uint64_t optimizer_steps = 0;  // the updates applied (Adam's bias correction counts them)
+    PlateauTracker::State plateau;      // --lr-schedule plateau's
   };
   State state() const {
-    const auto v = const_cast<Sgd<T>&>(optimizer_).velocity();
+    const auto v = optimizer_.state();
     return {epochs_done_,     global_step_,     coordinator_.state(), std::vector<T>(v.begin(), v.end()),
             best_parameters_, good_parameters_, steps_into_epoch_,    carried_loss_,
-            carried_correct_, loss_scale_,      scale_good_steps_};
+            carried_correct_, loss_scale_,      scale_good_steps_,    optimizer_.steps(),
+            plateau_.state};
   }
   // Continues from `state` (taken on the same model shape). Throws ModelError
   // if its buffers do not fit the model.
   void restore(const State& state) {
     const std::size_t n = model_.parameters().size();
-    if (state.velocity.size() != n || state.best_parameters.size() != n || state.good_parameters.size() != n)
+    if (state.best_parameters.size() != n || state.good_parameters.size() != n)
       throw ModelError("checkpoint state holds buffers of another model size");
+    if (state.optimizer_state.size() != optimizer_.state().size())
+      throw ModelError("the checkpoint's optimizer state holds " + std::to_string(state.optimizer_state.size()) +
+                       " values, --optimizer " + std::string(optimizer_name(options_.optimizer.kind)) + " keeps " +
+                       std::to_string(optimizer_.state().size()));
     epochs_done_ = state.epochs_done;
     global_step_ = state.global_step;
     coordinator_.restore(state.early);
-    std::copy(state.velocity.begin(), state.velocity.end(), optimizer_.velocity().begin());
+    std::copy(state.optimizer_state.begin(), state.optimizer_state.end(), optimizer_.state().begin());
+    optimizer_.set_steps(state.optimizer_steps);
+    plateau_.state = state.plateau;
     best_parameters_ = state.best_parameters;
     good_parameters_ = state.good_parameters;
     // With another number of ranks an epoch has other steps: continue at the
@@ -324,6 +352,8 @@ class Trainer {
       if (d.improved && restore_best)
         std::copy(model_.parameters().begin(), model_.parameters().end(), best_parameters_.begin());
       note_best();
+      // Every rank sees the same agreed metric: the rate changes everywhere alike.
+      if (options_.schedule.kind == ScheduleKind::plateau) plateau_.observe(report.monitored);
       epochs_done_ = epoch + 1;
       if (on_epoch) on_epoch(m);
       if (d.checkpoint) last_checkpoint_ = Clock::now();
@@ -453,6 +483,7 @@ class Trainer {
       // step); the end-of-epoch check of every parameter catches the rest.
       for (T g : model_.bias_gradient(model_.layer_count() - 1))
         if (!std::isfinite(g)) non_finite_ = true;
+      clip(model_.gradients());
       optimizer_.step(model_.parameters(), model_.gradients(), learning_rate);
     } else {
       ++skipped_steps_;
@@ -474,6 +505,21 @@ class Trainer {
     const Activation act = model_.architecture().output_activation();
     for (std::size_t r = 0; r < out.rows; ++r)
       correct_ += predicted_class(out.row(r), k, act) == predicted_class(t.row(r), k, act);
+  }
+
+  // --clip-norm, then --clip-value (TrainOptions), on the summed gradient.
+  void clip(std::span<T> g) const {
+    if (options_.clip_norm > 0) {
+      double squares = 0;
+      for (const T v : g) squares += double(v) * double(v);
+      const double coefficient = options_.clip_norm / (std::sqrt(squares) + 1e-6);
+      if (coefficient < 1)
+        for (T& v : g) v *= T(coefficient);
+    }
+    if (options_.clip_value > 0) {
+      const T limit = T(options_.clip_value);
+      for (T& v : g) v = std::clamp(v, -limit, limit);
+    }
   }
 
   // The step's gradient sum, or a part of it started in the background.
@@ -536,7 +582,7 @@ class Trainer {
     if (first < steps) batches_.request(int(first % 2), sampler.step_rows(first));
     for (std::size_t s = first; s < steps; ++s) {
       const std::size_t global_rows = sampler.global_rows(s);
-      m.learning_rate = options_.schedule.rate(epoch, global_step_);
+      m.learning_rate = options_.schedule.rate(epoch, global_step_, plateau_.state.factor);
       const auto waiting = Clock::now();
       const auto [x, t] = batches_.wait(int(s % 2));
       if (s + 1 < steps)  // inline when not prefetching: then it is all io time
@@ -585,7 +631,7 @@ class Trainer {
       m.test_loss = e.loss;
       m.test_accuracy = e.accuracy;
     }
-    m.penalty = options_.sgd.penalty.value<T>(model_.parameters().first(model_.weight_count()));
+    m.penalty = options_.optimizer.penalty.value<T>(model_.parameters().first(model_.weight_count()));
     m.epoch_seconds = seconds_since(start);
     m.samples_per_second = double(samples_trained) / std::max(train_seconds, 1e-9);
     m.compute_seconds = compute_seconds_;
@@ -622,7 +668,7 @@ class Trainer {
   const EncodedData<T>* val_;
   const EncodedData<T>* test_;
   TrainOptions options_;
-  Sgd<T> optimizer_;
+  Optimizer<T> optimizer_;
   Workspace<T> ws_;
   std::optional<Sampler> sampler_;  // set by plan_ranks()
   BatchAssembler<T> batches_;
@@ -648,6 +694,7 @@ class Trainer {
   double carried_correct_ = 0;        // and its training samples classed right
   double correct_ = 0;                // this epoch's, on this rank
   bool classes_ = false;              // the training labels are classes (train_accuracy)
+  PlateauTracker plateau_;            // --lr-schedule plateau
   std::size_t epochs_done_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "io/hdf5.hpp"
@@ -48,7 +49,11 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
     std::string rows;
     for (const auto& row : metric_rows) rows += row + "\n";
     h5::write_string_attribute(group.get(), "metrics_rows", rows);
-    for (const auto& [name, values] : {std::pair{"velocity", &state.velocity},
+    h5::write_int_attribute(group.get(), "optimizer_steps", std::int64_t(state.optimizer_steps));
+    h5::write_double_attribute(group.get(), "plateau_best", state.plateau.best);
+    h5::write_int_attribute(group.get(), "plateau_bad_epochs", std::int64_t(state.plateau.bad_epochs));
+    h5::write_double_attribute(group.get(), "plateau_factor", state.plateau.factor);
+    for (const auto& [name, values] : {std::pair{"optimizer_state", &state.optimizer_state},
                                        std::pair{"best_parameters", &state.best_parameters},
                                        std::pair{"good_parameters", &state.good_parameters}})
       h5::write_floats(group.get(), name, {values->size()}, values->data(), path);
@@ -110,15 +115,26 @@ Checkpoint read_checkpoint(const std::string& path) {
     std::istringstream text(*rows);
     for (std::string row; std::getline(text, row);) c.metric_rows->push_back(row);
   }
+  c.state.optimizer_steps = count("optimizer_steps", 0.0);
+  c.state.plateau.best = h5::read_number_attribute(group.get(), "plateau_best", path).value_or(std::nan(""));
+  c.state.plateau.bad_epochs = count("plateau_bad_epochs", 0.0);
+  c.state.plateau.factor = h5::read_number_attribute(group.get(), "plateau_factor", path).value_or(1);
+  if (!(c.state.plateau.factor > 0 && c.state.plateau.factor <= 1))
+    throw ModelError(path + ": /checkpoint attribute plateau_factor must be in (0, 1], got " +
+                     number_text(c.state.plateau.factor));
   const std::size_t n = c.model.model.parameters().size();
-  for (const auto& [name, values] : {std::pair{"velocity", &c.state.velocity},
-                                     std::pair{"best_parameters", &c.state.best_parameters},
-                                     std::pair{"good_parameters", &c.state.good_parameters}}) {
+  // The optimizer's state: one or two buffers of the parameters' size
+  // (a checkpoint of an earlier version: SGD's velocity).
+  const char* state_name = h5::exists(group.get(), "optimizer_state") ? "optimizer_state" : "velocity";
+  for (const auto& [name, values, most] : {std::tuple{state_name, &c.state.optimizer_state, 2 * n},
+                                           std::tuple{"best_parameters", &c.state.best_parameters, n},
+                                           std::tuple{"good_parameters", &c.state.good_parameters, n}}) {
     const h5::Handle set = h5::open_dataset(group.get(), name, path);
     std::size_t size = 1;
-    for (const hsize_t d : h5::shape(set.get())) size = d > n ? n + 1 : size * std::size_t(d);
-    if (size != n)  // checked before reading: the file may claim any size
-      throw ModelError(path + ": /checkpoint/" + std::string(name) + " does not hold the " + std::to_string(n) +
+    for (const hsize_t d : h5::shape(set.get())) size = d > most ? most + 1 : size * std::size_t(d);
+    if (size == 0 || size % n != 0 || size > most)  // checked before reading: the file may claim any size
+      throw ModelError(path + ": /checkpoint/" + std::string(name) + " does not hold " +
+                       (most == n ? "the " : "one or two times the ") + std::to_string(n) +
                        " values of the model's parameters");
     *values = h5::read_floats(set.get(), path + ": /checkpoint/" + name);
     for (std::size_t i = 0; i < values->size(); ++i)

@@ -4,12 +4,16 @@
 //                     train command line, one argument per line, paths
 //                     absolute), @arguments_as_given, @working_directory
 //                     @early_best, @early_best_epoch, @early_wait, @early_epochs_seen
+//                     @optimizer_steps (the updates applied), @plateau_best,
+//                     @plateau_bad_epochs, @plateau_factor (--lr-schedule plateau)
 //                     @steps_into_epoch, @epoch_loss_sum, @epoch_correct (a run
 //                     stopped mid-epoch: where, and the epoch's sums so far)
 //                     @metrics_rows (the run's metrics.csv rows so far, one per line:
 //                     metrics.csv is written after the checkpoint, so a resume
 //                     takes the rows from here)
-//     velocity, best_parameters, good_parameters   float32 [parameters]
+//     optimizer_state   float32 [k * parameters]: Optimizer::state() (k 1 or 2;
+//                       checkpoints of an earlier version: velocity [parameters])
+//     best_parameters, good_parameters   float32 [parameters]
 // Reading refuses counts that are not whole numbers >= 0, early-stopping
 // epochs past epochs_done and non-finite state, naming the attribute.
 // Written by rank 0 to a temporary name, flushed, then renamed: the previous

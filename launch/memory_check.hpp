@@ -29,14 +29,18 @@ std::optional<std::uint64_t> checked_sum(std::optional<std::uint64_t> a, std::op
 void require_memory(std::optional<std::uint64_t> bytes, const std::string& subject, const std::string& what);
 
 // The memory training a network of `parameters` and `units` (hidden and
-// output) takes at least, in floats: the parameters five times over
-// (themselves, gradients, momentum, the best and the last good copy) and a
-// workspace of `rows` samples (activation, delta and dropout mask of every
-// unit).
-std::optional<std::uint64_t> training_bytes(std::uint64_t parameters, std::uint64_t units, std::size_t rows);
-std::optional<std::uint64_t> training_bytes(const Architecture& architecture, std::size_t rows);
+// output) takes at least, in floats: the parameters four times over
+// (themselves, gradients, the best and the last good copy), the optimizer's
+// `optimizer_buffers` (Optimizer::slots(): SGD's velocity, Adam's two
+// moments) and a workspace of `rows` samples (activation, delta and dropout
+// mask of every unit).
+std::optional<std::uint64_t> training_bytes(std::uint64_t parameters, std::uint64_t units, std::size_t rows,
+                                            std::size_t optimizer_buffers = 1);
+std::optional<std::uint64_t> training_bytes(const Architecture& architecture, std::size_t rows,
+                                            std::size_t optimizer_buffers = 1);
 
 // require_memory() for training `architecture` with a workspace of `rows`.
-void require_training_memory(const Architecture& architecture, std::size_t rows, const std::string& subject);
+void require_training_memory(const Architecture& architecture, std::size_t rows, const std::string& subject,
+                             std::size_t optimizer_buffers = 1);
 
 }  // namespace sinapsis::cli

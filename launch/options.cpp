@@ -72,6 +72,7 @@ Bounds above(double low) { return {.low = low, .low_open = true}; }
 Bounds closed(double low, double high) { return {.low = low, .high = high}; }
 Bounds closed_open(double low, double high) { return {.low = low, .high = high, .high_open = true}; }
 Bounds open_closed(double low, double high) { return {.low = low, .high = high, .low_open = true}; }
+Bounds open_open(double low, double high) { return {.low = low, .high = high, .low_open = true, .high_open = true}; }
 
 const char* InvalidNumber::what() const noexcept {
   // get_option_name() is "--name" once store() has added the context.

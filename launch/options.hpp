@@ -67,6 +67,7 @@ Bounds above(double low);                        // (low, inf)
 Bounds closed(double low, double high);          // [low, high]
 Bounds closed_open(double low, double high);     // [low, high)
 Bounds open_closed(double low, double high);     // (low, high]
+Bounds open_open(double low, double high);       // (low, high)
 
 // Reads `text` as a T within `bounds`. Returns "" and sets `value`, or says
 // what is wrong ("is not a whole number >= 1"), for a message that starts

@@ -77,7 +77,7 @@ std::vector<double> time_trainer_steps(const Architecture& architecture, const S
       t.batch = options.batch;
       t.epochs = std::size_t{1} << 30;
       t.schedule.base = 1e-4;  // small enough never to diverge on these targets
-      t.sgd.momentum = options.momentum;
+      t.optimizer.momentum = options.momentum;
       t.seed = copy + 1;
       t.prefetch = options.prefetch ? TrainOptions::Prefetch::automatic : TrainOptions::Prefetch::off;
       Trainer<float> run(model, data, nullptr, t);

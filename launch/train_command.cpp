@@ -71,7 +71,8 @@ Model<float> make_model(const TrainCommandOptions& v, std::optional<ModelFile>& 
   Architecture arch = Architecture::mlp(train.dimension(), parse_size_list(v.hidden, "hidden"),
                                         parse_activation(v.activation, "--activation"), output_units(train, loss),
                                         output);
-  require_training_memory(arch, Trainer<float>::workspace_rows(v.batch, train.size()), option_text("hidden", v.hidden));
+  require_training_memory(arch, Trainer<float>::workspace_rows(v.batch, train.size()), option_text("hidden", v.hidden),
+                          Optimizer<float>::slots(optimizer_options(v)));
   return Model<float>(std::move(arch));
 }
 
@@ -291,8 +292,8 @@ void TrainingRun::check_same_setup() {
        << train_data_->features.cols << " classes=" << data_.train.classes
        << " task=" << (data_.train.task == Task::classification ? "classification" : "regression")
        << " features=" << data_.features.text() << "; loss " << loss_name(loss_) << " batch " << t.batch
-       << " epochs " << t.epochs << " lr " << t.schedule.base << " momentum " << t.sgd.momentum << " l1 "
-       << t.sgd.penalty.l1 << " l2 " << t.sgd.penalty.l2 << " keep_prob " << t.keep_prob << " patience "
+       << " epochs " << t.epochs << " lr " << t.schedule.base << " momentum " << t.optimizer.momentum << " l1 "
+       << t.optimizer.penalty.l1 << " l2 " << t.optimizer.penalty.l2 << " keep_prob " << t.keep_prob << " patience "
        << t.early_stopping.patience_epochs << " seed " << t.seed;
   require_same_on_every_rank(comm_, "before training", mine.str());
 }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/half.hpp"
+#include "core/number_text.hpp"
 #include "core/init.hpp"
 #include "launch/agreement.hpp"
 #include "launch/config_file.hpp"
@@ -119,12 +120,32 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("init", po::value(&v.init)->default_value(v.init), "weight initializer: glorot|he|playground")
     ("init-model", po::value(&v.init_model), "start from the weights of this model file instead")
     ("lr", number(&v.lr, above(0))->default_value(v.lr, "0.03"), "learning rate (> 0)")
-    ("lr-schedule", po::value(&v.schedule)->default_value(v.schedule), "constant|step (multiply by --lr-decay every --lr-decay-every epochs)")
+    ("lr-schedule", po::value(&v.schedule)->default_value(v.schedule),
+     "constant|step|cosine|onecycle|plateau: step multiplies by --lr-decay every --lr-decay-every epochs; cosine "
+     "anneals per epoch from --lr to --min-lr over --epochs (or every --cosine-restart epochs); onecycle rises "
+     "from --lr/25 to --lr over the first 30% of the steps, then anneals to --lr/25e4; plateau multiplies by "
+     "--plateau-factor after --plateau-patience epochs without improvement of --monitor (README: Learning-rate "
+     "schedules)")
+    ("min-lr", number(&v.min_lr, at_least(0))->default_value(v.min_lr), "cosine's last rate, plateau's lowest (>= 0)")
+    ("cosine-restart", number(&v.cosine_restart)->default_value(v.cosine_restart), "cosine: restart every this many epochs (0: anneal once over --epochs)")
+    ("plateau-patience", number(&v.plateau_patience)->default_value(v.plateau_patience), "plateau: epochs without improvement before lowering the rate")
+    ("plateau-factor", number(&v.plateau_factor, open_open(0, 1))->default_value(v.plateau_factor), "plateau: multiply the rate by this, in (0, 1)")
+    ("clip-norm", number(&v.clip_norm, at_least(0))->default_value(v.clip_norm), "scale the summed gradient to this L2 norm when it is longer (0: off)")
+    ("clip-value", number(&v.clip_value, at_least(0))->default_value(v.clip_value), "clamp each summed gradient value to [-v, v] (0: off)")
     ("lr-decay", number(&v.lr_decay, open_closed(0, 1))->default_value(v.lr_decay), "step schedule factor, in (0, 1]")
     ("lr-decay-every", number(&v.lr_decay_every, at_least(1))->default_value(v.lr_decay_every), "step schedule period, epochs (>= 1)")
     ("warmup-steps", number(&v.warmup_steps)->default_value(v.warmup_steps), "linear learning-rate warm-up over this many steps (0: none)")
-    ("momentum", number(&v.momentum, closed_open(0, 1))->default_value(v.momentum), "SGD momentum, in [0, 1)")
-    ("nesterov", po::bool_switch(&v.nesterov), "use Nesterov momentum")
+    ("optimizer", po::value(&v.optimizer)->default_value(v.optimizer),
+     "sgd|adam|adamw|rmsprop, as PyTorch 1.13 defines them (README: Optimizers)")
+    ("momentum", number(&v.momentum, closed_open(0, 1))->default_value(v.momentum), "sgd and rmsprop momentum, in [0, 1)")
+    ("nesterov", po::bool_switch(&v.nesterov), "sgd: use Nesterov momentum")
+    ("beta1", number(&v.beta1, closed_open(0, 1))->default_value(v.beta1), "adam, adamw: decay of the gradient's running mean, in [0, 1)")
+    ("beta2", number(&v.beta2, closed_open(0, 1))->default_value(v.beta2, "0.999"), "adam, adamw: decay of the squared gradient's running mean, in [0, 1)")
+    ("eps", number(&v.eps, above(0))->default_value(v.eps, "1e-08"), "adam, adamw, rmsprop: added to the root of the squared gradient's mean (> 0)")
+    ("alpha", number(&v.alpha, closed_open(0, 1))->default_value(v.alpha), "rmsprop: decay of the squared gradient's running mean, in [0, 1)")
+    ("weight-decay", number(&v.weight_decay, at_least(0))->default_value(v.weight_decay),
+     "weights only: adamw's decoupled decay (w *= 1 - lr * weight-decay each step); for sgd, adam and rmsprop "
+     "L2 in the gradient, added to --l2 (>= 0)")
     ("batch", number(&v.batch, at_least(1))->default_value(v.batch),
      "samples per SGD step, across all ranks (>= 1; a batch larger than the training data is the whole data: "
      "full-batch gradient descent)")
@@ -171,9 +192,10 @@ void TrainCommandOptions::validate() const {
   const TrainCommandOptions& v = *this;
   // The numeric options' ranges were checked as they were parsed (number()).
   v.input.validate();
-  if (v.schedule != "constant" && v.schedule != "step")
-    throw UsageError("--lr-schedule: unknown schedule '" + v.schedule + "' (expected constant or step)");
-  if (v.nesterov && v.momentum == 0) throw UsageError("--nesterov needs --momentum > 0");
+  parse_schedule(v.schedule, "--lr-schedule");
+  if (!(v.min_lr < v.lr))
+    throw UsageError("--min-lr " + significant(v.min_lr, 9) + " must be below --lr " + significant(v.lr, 9));
+  Optimizer<float>::check(optimizer_options(v));
   const Activation hidden_units = parse_activation(v.activation, "--activation");
   if (!is_hidden_activation(hidden_units))
     throw UsageError("--activation: " + v.activation + " is an output unit, not a hidden one");
@@ -251,14 +273,34 @@ std::optional<TrainPlan> read_train_plan(const Args& args, Communicator& comm, b
   return plan;
 }
 
+OptimizerOptions optimizer_options(const TrainCommandOptions& v) {
+  OptimizerOptions o;
+  o.kind = parse_optimizer(v.optimizer, "--optimizer");
+  o.momentum = v.momentum;
+  o.nesterov = v.nesterov;
+  o.penalty = {v.l1, v.l2};
+  o.beta1 = v.beta1;
+  o.beta2 = v.beta2;
+  o.eps = v.eps;
+  o.alpha = v.alpha;
+  if (o.kind == OptimizerKind::adamw) o.weight_decay = v.weight_decay;
+  else o.penalty.l2 += v.weight_decay;
+  return o;
+}
+
 TrainOptions trainer_options(const TrainCommandOptions& v, Loss loss, int usable_cpus) {
   TrainOptions t;
   t.loss = loss;
   t.batch = v.batch;
   t.epochs = v.epochs;
-  t.schedule = {v.lr, v.schedule == "step" ? ScheduleKind::step_decay : ScheduleKind::constant, v.lr_decay,
-                v.lr_decay_every, v.warmup_steps};
-  t.sgd = {v.momentum, v.nesterov, {v.l1, v.l2}};
+  t.schedule = {v.lr, parse_schedule(v.schedule, "--lr-schedule"), v.lr_decay, v.lr_decay_every, v.warmup_steps};
+  t.schedule.min = v.min_lr;
+  t.schedule.restart_epochs = v.cosine_restart;
+  t.plateau_factor = v.plateau_factor;
+  t.plateau_patience = v.plateau_patience;
+  t.clip_norm = v.clip_norm;
+  t.clip_value = v.clip_value;
+  t.optimizer = optimizer_options(v);
   t.keep_prob = v.keep_prob;
   t.early_stopping = {v.patience, v.min_delta, !v.no_restore_best};
   t.checkpoints = {v.checkpoint_every, v.checkpoint_seconds};

@@ -29,6 +29,10 @@ struct TrainCommandOptions {
   std::string overlap = "auto", grad_precision = "fp32";
   double bucket_mb = kDefaultBucketMb;
   double lr = 0.03, momentum = 0, l1 = 0, l2 = 0, keep_prob = 1, min_delta = 0;
+  std::string optimizer = "sgd";
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, alpha = 0.99, weight_decay = 0;
+  double min_lr = 0, plateau_factor = 0.1, clip_norm = 0, clip_value = 0;
+  std::size_t cosine_restart = 0, plateau_patience = 10;
   double lr_decay = 0.5;
   std::size_t batch = 10, epochs = 100, patience = 0, lr_decay_every = 10, warmup_steps = 0;
   std::size_t checkpoint_every = 0;
@@ -81,6 +85,10 @@ struct TrainPlan {
 // cannot be read fails on every rank alike); nullopt when --help was shown.
 // Not yet checked: see TrainPlan::check().
 std::optional<TrainPlan> read_train_plan(const Args& args, Communicator& comm, bool silent);
+
+// The optimizer --optimizer and its options ask for (--weight-decay: L2 in
+// the gradient, as --l2, except for adamw's decoupled decay).
+OptimizerOptions optimizer_options(const TrainCommandOptions& v);
 
 // The trainer's options for `loss`. A helper thread assembling batches only
 // overlaps when it has a CPU of its own: `usable_cpus` decides --prefetch auto.

@@ -47,7 +47,7 @@ TrainOptions options(std::size_t batch, std::size_t epochs) {
   o.batch = batch;
   o.epochs = epochs;
   o.schedule.base = 0.2;
-  o.sgd = {0.9, false, {0.001, 0.01}};
+  o.optimizer = {0.9, false, {0.001, 0.01}};
   o.seed = 5;
   return o;
 }
@@ -149,6 +149,53 @@ TEST_P(Distributed, EarlyStoppingEndsEveryRankInTheSameEpoch) {
   EXPECT_EQ(world().allreduce(epochs, ReduceOp::min), world().allreduce(epochs, ReduceOp::max));
   EXPECT_EQ(r.reason, StopReason::early_stopping);
   expect_replicas_identical(model);
+}
+
+TEST_P(Distributed, PlateauAndClippingDecideAlikeOnEveryRankAndAdamStateResumes) {
+  // Uneven validation parts: the agreed val_loss (summed over the ranks)
+  // decides the plateau, so every rank lowers its rate in the same epochs;
+  // clipping sees the summed gradient, the same on every rank.
+  const auto rank = std::size_t(world().rank());
+  const auto local = encoded(samples(40 * rank, 31 + 3 * rank));
+  const auto val = encoded(samples(3000 + 20 * rank, 7 + 2 * rank));
+  CommunicatorGroup group = ranks_group(GetParam());
+  TrainOptions o = options(8, 14);
+  o.optimizer = {};
+  o.optimizer.kind = OptimizerKind::adam;
+  o.schedule.base = 0.05;
+  o.schedule.kind = ScheduleKind::plateau;
+  o.plateau_patience = 1;
+  o.plateau_factor = 0.5;
+  o.clip_norm = 0.05;
+  o.clip_value = 0.01;
+  Model<float> whole = fresh_model();
+  std::vector<double> rates;
+  Trainer<float>(whole, local, &val, o, nullptr, &group).run([&](const EpochMetrics& m) {
+    rates.push_back(m.learning_rate);
+  });
+  std::vector<double> low(rates), high(rates);
+  world().allreduce(std::span<double>(low), ReduceOp::min);
+  world().allreduce(std::span<double>(high), ReduceOp::max);
+  EXPECT_EQ(low, high) << "ranks changed rate in different epochs";
+  EXPECT_LT(rates.back(), rates.front()) << "the plateau never lowered the rate: the test shows nothing";
+  expect_replicas_identical(whole);
+
+  // Stopped after 5 epochs (its state as a checkpoint holds it) and resumed:
+  // Adam's moments, its step count and the plateau's state carry it on bit for bit.
+  Model<float> parts = fresh_model();
+  TrainOptions first = o;
+  first.epochs = 5;
+  Trainer<float> before(parts, local, &val, first, nullptr, &group);
+  std::optional<Trainer<float>::State> state;
+  before.run([&](const EpochMetrics&) { state = before.state(); });
+  ASSERT_TRUE(state.has_value());
+  Trainer<float> after(parts, local, &val, o, nullptr, &group);
+  after.restore(*state);
+  std::vector<double> later;
+  after.run([&](const EpochMetrics& m) { later.push_back(m.learning_rate); });
+  EXPECT_EQ(later, std::vector<double>(rates.begin() + 5, rates.end()));
+  EXPECT_TRUE(std::equal(whole.parameters().begin(), whole.parameters().end(), parts.parameters().begin()))
+      << "resumed weights differ from the uninterrupted run";
 }
 
 TEST_P(Distributed, NaNOnOneRankStopsEveryRankInTheSameStep) {

@@ -24,7 +24,9 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace sinapsis {
 namespace {
 
-TEST(NoAllocation, TrainingStepAllocatesNothing) {
+// Steps of a 5-16-8-3 net with dropout and penalties, with `optimizer`:
+// none allocates.
+void expect_steps_allocate_nothing(const OptimizerOptions& optimizer) {
   const std::size_t n = 64;
   Dataset d;
   d.task = Task::classification;
@@ -41,7 +43,7 @@ TEST(NoAllocation, TrainingStepAllocatesNothing) {
   o.loss = Loss::categorical_cross_entropy;
   o.batch = 10;
   o.keep_prob = 0.8;
-  o.sgd = {0.9, true, {0.001, 0.01}};
+  o.optimizer = optimizer;
   const std::size_t at_setup = g_allocations.load();
   Trainer<float> trainer(model, t, nullptr, o);
   EXPECT_GT(g_allocations.load(), at_setup) << "the counter must see setup's allocations";
@@ -52,6 +54,20 @@ TEST(NoAllocation, TrainingStepAllocatesNothing) {
   loss += trainer.step(60, 4, 0.1);  // a short last batch too
   EXPECT_EQ(g_allocations.load() - before, 0u);
   EXPECT_TRUE(std::isfinite(loss));
+}
+
+TEST(NoAllocation, TrainingStepAllocatesNothing) { expect_steps_allocate_nothing({0.9, true, {0.001, 0.01}}); }
+
+TEST(NoAllocation, AdamAdamWAndRmspropStepsAllocateNothing) {
+  for (const OptimizerKind kind : {OptimizerKind::adam, OptimizerKind::adamw, OptimizerKind::rmsprop}) {
+    SCOPED_TRACE(std::string(optimizer_name(kind)));
+    OptimizerOptions o;
+    o.kind = kind;
+    o.penalty = {0.001, 0.01};
+    o.weight_decay = kind == OptimizerKind::adamw ? 0.01 : 0.0;
+    o.momentum = kind == OptimizerKind::rmsprop ? 0.5 : 0.0;
+    expect_steps_allocate_nothing(o);
+  }
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ TEST(SeedNetworks, XorIsLearnedByTanhNetForEverySeed) {
     options.batch = 4;
     options.epochs = 500;
     options.schedule.base = 0.5;
-    options.sgd.momentum = 0.9;
+    options.optimizer.momentum = 0.9;
     options.seed = seed;
     Trainer<float>(model, data, nullptr, options).run();
     Workspace<float> ws(model.architecture(), 4);

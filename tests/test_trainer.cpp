@@ -54,7 +54,7 @@ TEST(Trainer, SameSeedGivesBitIdenticalWeightsWithDropout) {
   TrainOptions o;
   o.epochs = 5;
   o.keep_prob = 0.8;
-  o.sgd.momentum = 0.9;
+  o.optimizer.momentum = 0.9;
   o.seed = 42;
   const TrainingRun a = train(o, 1, d, nullptr), b = train(o, 1, d, nullptr);
   EXPECT_EQ(a.parameters, b.parameters);
@@ -67,7 +67,7 @@ TEST(Trainer, ReportsDocumentedMetrics) {
   TrainOptions o;
   o.epochs = 3;
   o.batch = 7;
-  o.sgd.penalty = {0.001, 0.01};
+  o.optimizer.penalty = {0.001, 0.01};
   const TrainingRun r = train(o, 1, d, &v);
   ASSERT_EQ(r.epochs.size(), 3u);
   for (const auto& m : r.epochs) {
@@ -89,7 +89,7 @@ TEST(Trainer, PenaltyIsReportedApartFromTheLoss) {
   TrainOptions o;
   o.epochs = 2;
   o.batch = 50;  // full batch: train_loss is the loss before the epoch's only step
-  o.sgd.penalty = {0, 0.5};
+  o.optimizer.penalty = {0, 0.5};
   Model<float> model(Architecture::mlp(2, std::vector<std::size_t>{8}, Activation::tanh, 2, Activation::softmax));
   initialize(model, Initializer::glorot, 5);
   o.loss = Loss::categorical_cross_entropy;
@@ -100,7 +100,7 @@ TEST(Trainer, PenaltyIsReportedApartFromTheLoss) {
   Trainer<float>(model, t, nullptr, o).run([&](const EpochMetrics& m) { epochs.push_back(m); });
   EXPECT_NEAR(epochs[0].train_loss, before, 1e-6);
   EXPECT_NEAR(epochs.back().penalty,
-              o.sgd.penalty.value<float>(model.parameters().first(model.weight_count())), 1e-9);
+              o.optimizer.penalty.value<float>(model.parameters().first(model.weight_count())), 1e-9);
 }
 
 TEST(Trainer, TrainAccuracyIsTheStepsOwnClassification) {
@@ -143,7 +143,7 @@ TEST(Trainer, EarlyStoppingRestoresTheBestEpochsWeights) {
   o.epochs = 400;
   o.batch = 4;
   o.schedule.base = 0.1;
-  o.sgd.momentum = 0.9;
+  o.optimizer.momentum = 0.9;
   o.early_stopping = {5, 0, true};
   const TrainingRun r = train(o, 3, d, &v, {64, 64});
   ASSERT_EQ(r.result.reason, StopReason::early_stopping);

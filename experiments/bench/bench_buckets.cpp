@@ -76,7 +76,7 @@ class Step {
        CommunicatorGroup& blocking, CommunicatorGroup& niced, CommunicatorGroup& polled)
       : model_(Architecture::mlp(784, hidden, Activation::relu, 10, Activation::softmax)),
         ws_(model_.architecture(), rows),
-        sgd_(model_.parameters().size(), model_.weight_count(), SgdOptions{0.9, false, {}}),
+        sgd_(model_.parameters().size(), model_.weight_count(), OptimizerOptions{0.9, false, {}}),
         plan_(model_.architecture(), Model<float>::kControlSlots, bucket_floats),
         blocking_(blocking),
         niced_(niced),
@@ -141,7 +141,7 @@ class Step {
 
   Model<float> model_;
   Workspace<float> ws_;
-  Sgd<float> sgd_;
+  Optimizer<float> sgd_;
   BucketPlan plan_;
   CommunicatorGroup& blocking_;
   CommunicatorGroup& niced_;

@@ -114,7 +114,7 @@ class Engine {
         model_(Architecture::mlp(spec.inputs, spec.hidden, spec.hidden_activation, spec.outputs,
                                  spec.output_activation)),
         ws_(model_.architecture(), spec.batch),
-        sgd_(model_.parameters().size(), model_.weight_count(), SgdOptions{0.9, false, {}}) {
+        sgd_(model_.parameters().size(), model_.weight_count(), OptimizerOptions{0.9, false, {}}) {
     initialize(model_, spec.hidden_activation == Activation::relu ? Initializer::he
                                                                    : Initializer::glorot,
                kSeed);
@@ -161,7 +161,7 @@ class Engine {
   NetSpec spec_;
   Model<float> model_;
   Workspace<float> ws_;
-  Sgd<float> sgd_;
+  Optimizer<float> sgd_;
   Matrix<float> x_, t_;
   std::size_t cursor_ = 0;
 };

@@ -53,7 +53,7 @@ int run(int argc, char** argv, sinapsis::Communicator& comm) {
   options.batch = from_file ? 32 : 4;  // global: the whole truth table per step
   options.epochs = from_file ? 200 : 1000;
   options.schedule.base = from_file ? 0.1 : 0.5;
-  options.sgd.momentum = 0.9;
+  options.optimizer.momentum = 0.9;
   const sinapsis::TrainResult result = sinapsis::train(model, part, options, comm);
   const sinapsis::Evaluation e = sinapsis::evaluate(model, part, loss, comm);
   if (comm.rank() == 0)

@@ -28,6 +28,7 @@ Conventions (the C++ side must match them):
     over the batch, MSELoss over the batch*outputs elements.
 """
 import math
+import sys
 
 import numpy as np
 import torch
@@ -145,7 +146,158 @@ def emit_case(c):
     return "\n".join(out)
 
 
+# ---- Adam, AdamW, RMSprop (issue 15) -----------------------------------------
+# The same three nets, 20 steps of each optimizer with and without weight
+# decay (weights only: a param group of weights with it, one of biases without).
+OPT_STEPS = 20
+OPT_COMMAND = "/usr/bin/python3 experiments/pytorch/parity.py --optimizers > tests/pytorch_optimizer_data.hpp"
+OPTIMIZERS = [
+    # kind, lr, betas, eps, alpha, momentum with weight decay (rmsprop)
+    dict(kind="adam", lr=0.01, betas=(0.9, 0.999), eps=1e-8, alpha=0.99, momentum=0.0),
+    dict(kind="adamw", lr=0.02, betas=(0.85, 0.99), eps=1e-6, alpha=0.99, momentum=0.0),
+    dict(kind="rmsprop", lr=0.005, betas=(0.9, 0.999), eps=1e-7, alpha=0.95, momentum=0.5),
+]
+WEIGHT_DECAY = 0.05
+# Cases with a schedule and clipping: (net, optimizer kind, weight decay, extra settings).
+SCHEDULED = [
+    ("softmax_ce", "adam", WEIGHT_DECAY, dict(name="adam_cosine_clip_norm", schedule="cosine", min_lr=0.001,
+                                              clip_norm=0.05, clip_value=0.0)),
+    ("tanh_mse", "rmsprop", 0.0, dict(name="rmsprop_onecycle_clip_value", schedule="onecycle", min_lr=0.0,
+                                      clip_norm=0.0, clip_value=0.05)),
+    ("sigmoid_bce_nesterov", "adamw", WEIGHT_DECAY, dict(name="adamw_cosine_clip_both", schedule="cosine",
+                                                         min_lr=0.0, clip_norm=0.3, clip_value=0.02)),
+]
+
+
+def make_optimizer(o, wd, weights, biases):
+    groups = [dict(params=weights, weight_decay=wd), dict(params=biases, weight_decay=0.0)]
+    if o["kind"] == "adam":
+        return torch.optim.Adam(groups, lr=o["lr"], betas=o["betas"], eps=o["eps"])
+    if o["kind"] == "adamw":
+        return torch.optim.AdamW(groups, lr=o["lr"], betas=o["betas"], eps=o["eps"])
+    # rmsprop: momentum only in the case with weight decay, so both paths are checked
+    return torch.optim.RMSprop(groups, lr=o["lr"], alpha=o["alpha"], eps=o["eps"],
+                               momentum=o["momentum"] if wd > 0 else 0.0)
+
+
+def run_optimizer_case(c, o, wd, extra=None):
+    widths, p = c["widths"], c["phase"]
+    layers = [nn.Linear(widths[l], widths[l + 1]) for l in range(len(widths) - 1)]
+    with torch.no_grad():
+        for l, lin in enumerate(layers):
+            lin.weight.copy_(torch.from_numpy(init_weight(l, widths[l], widths[l + 1], p).T.copy()))
+            lin.bias.copy_(torch.from_numpy(init_bias(l, widths[l + 1], p)))
+    x = torch.from_numpy(c["inputs"])
+    if isinstance(c["loss"], nn.CrossEntropyLoss):
+        y = torch.tensor(c["labels"], dtype=torch.long)
+    elif isinstance(c["loss"], nn.BCEWithLogitsLoss):
+        y = torch.tensor(c["labels"], dtype=torch.float32).reshape(-1, 1)
+    else:
+        y = torch.from_numpy(c["targets"])
+    opt = make_optimizer(o, wd, [m.weight for m in layers], [m.bias for m in layers])
+    extra = extra or dict(schedule="constant", min_lr=0.0, clip_norm=0.0, clip_value=0.0)
+    params = [t for m in layers for t in (m.weight, m.bias)]
+    if extra["schedule"] == "cosine":  # one step per epoch: T_max = the steps
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=OPT_STEPS, eta_min=extra["min_lr"])
+    elif extra["schedule"] == "onecycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=o["lr"], total_steps=OPT_STEPS,
+                                                        anneal_strategy="cos", cycle_momentum=False)
+    else:
+        scheduler = None
+    losses = []
+    for _ in range(OPT_STEPS):
+        h = x
+        for l, lin in enumerate(layers):
+            h = lin(h)
+            act = c["hidden"][l] if l < len(layers) - 1 else c["out"]
+            h = act(h) if act is not None else h
+        loss = c["loss"](h, y)
+        losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        if extra["clip_norm"] > 0:
+            torch.nn.utils.clip_grad_norm_(params, extra["clip_norm"])
+        if extra["clip_value"] > 0:
+            torch.nn.utils.clip_grad_value_(params, extra["clip_value"])
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+    return losses, [(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in layers]
+
+
+def emit_net(c):
+    """The net of case c (shape, data, initial parameters), shared by its optimizer cases."""
+    widths, p = c["widths"], c["phase"]
+    out = [f"// Net {c['name']}: {c['desc']}.", f"namespace {c['name']} {{",
+           f"constexpr std::size_t batch = {len(c['inputs'])};",
+           arr("widths", "std::size_t", widths), farr("inputs", c["inputs"]),
+           arr("labels", "int", c["labels"]) if "labels" in c else farr("targets", c["targets"])]
+    for l in range(len(widths) - 1):
+        out += [farr(f"initial_weight_{l}", init_weight(l, widths[l], widths[l + 1], p)),
+                farr(f"initial_bias_{l}", init_bias(l, widths[l + 1], p))]
+    out.append(spans("initial", len(widths) - 1))
+    return out
+
+
+def spans(tag, layers):
+    """TAG: weight 0, bias 0, weight 1, ... as spans (the test walks them without knowing the depth)."""
+    names = [f"{tag}_{kind}_{l}" for l in range(layers) for kind in ("weight", "bias")]
+    return (f"constexpr std::array<std::span<const float>, {len(names)}> {tag} = {{"
+            + ", ".join(f"std::span<const float>({n})" for n in names) + "};")
+
+
+def emit_optimizer_cases():
+    print("// GENERATED FILE - do not edit by hand.")
+    print(f"// Generated by experiments/pytorch/parity.py --optimizers with PyTorch {torch.__version__} "
+          f"(numpy {np.__version__}).")
+    print(f"// Command (from the repository root):\n//   {OPT_COMMAND}")
+    print("// Weights are [fan_in, fan_out] row-major (Y = X W + b); conventions in the script.")
+    print("// Each net namespace holds the net and one namespace per optimizer case: its settings,")
+    print(f"// the loss before each of {OPT_STEPS} steps (no penalty term) and the final parameters.")
+    print("// SINAPSIS_OPTIMIZER_CASES(X) lists the cases as X(net, case).")
+    print("#pragma once\n\n#include <array>\n#include <cstddef>\n#include <span>\n\nnamespace sinapsis::parity_optimizers {\n")
+    listed = []
+    for c in CASES:
+        out = emit_net(c)
+        runs = [(o, wd, None) for o in OPTIMIZERS for wd in (0.0, WEIGHT_DECAY)]
+        runs += [(next(o for o in OPTIMIZERS if o["kind"] == kind), wd, extra)
+                 for net, kind, wd, extra in SCHEDULED if net == c["name"]]
+        for o, wd, extra in runs:
+            name = extra["name"] if extra else o["kind"] + ("_decay" if wd > 0 else "")
+            momentum = o["momentum"] if (o["kind"] == "rmsprop" and wd > 0) else 0.0
+            settings = extra or dict(schedule="constant", min_lr=0.0, clip_norm=0.0, clip_value=0.0)
+            losses, final = run_optimizer_case(c, o, wd, extra)
+            out += [f"// torch.optim.{dict(adam='Adam', adamw='AdamW', rmsprop='RMSprop')[o['kind']]} "
+                    f"lr={o['lr']} betas={o['betas']} eps={o['eps']} alpha={o['alpha']} "
+                    f"momentum={momentum} weight_decay={wd} (weights only)",
+                    f"namespace {name} {{",
+                    f'constexpr const char* optimizer = "{o["kind"]}";',
+                    f"constexpr double learning_rate = {o['lr']!r};",
+                    f"constexpr double beta1 = {o['betas'][0]!r};",
+                    f"constexpr double beta2 = {o['betas'][1]!r};",
+                    f"constexpr double eps = {o['eps']!r};",
+                    f"constexpr double alpha = {o['alpha']!r};",
+                    f"constexpr double momentum = {momentum!r};",
+                    f"constexpr double weight_decay = {wd!r};",
+                    f'constexpr const char* schedule = "{settings["schedule"]}";  // one step per epoch',
+                    f"constexpr double min_lr = {settings['min_lr']!r};",
+                    f"constexpr double clip_norm = {settings['clip_norm']!r};",
+                    f"constexpr double clip_value = {settings['clip_value']!r};"]
+            for l, (w, b) in enumerate(final):
+                out += [farr(f"final_weight_{l}", w), farr(f"final_bias_{l}", b)]
+            out += [spans("final", len(final)), farr("losses", losses), f"}}  // namespace {name}"]
+            listed.append((c["name"], name))
+        out += [f"}}  // namespace {c['name']}", ""]
+        print("\n".join(out))
+    print("}  // namespace sinapsis::parity_optimizers\n")
+    print("#define SINAPSIS_OPTIMIZER_CASES(X) \\")
+    print(" \\\n".join(f"  X({net}, {name})" for net, name in listed))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--optimizers":
+        emit_optimizer_cases()
+        return
     print("// GENERATED FILE - do not edit by hand.")
     print(f"// Generated by experiments/pytorch/parity.py with PyTorch {torch.__version__} "
           f"(numpy {np.__version__}).")
