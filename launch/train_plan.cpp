@@ -103,40 +103,29 @@ std::string absolute_path(const std::string& path) {
 }
 
 void describe(po::options_description& o, TrainCommandOptions& v) {
-  o.add_options()
+  // In groups, so that --help (and the man page) stays readable.
+  po::options_description data("Data");
+  data.add_options()
     ("data", po::value(&v.input.data)->required(), "training data: an HDF5 file (/features, /labels), a shard directory or a glob")
     ("val-data", po::value(&v.input.val_data), "validation data, evaluated after every epoch (early stopping watches it)")
     ("test-data", po::value(&v.input.test_data), "test data, evaluated after every epoch (reported only)")
     ("val-split", number(&v.input.val_split, closed_open(0, 1))->default_value(0), "fraction of --data held out for validation (seeded, stratified)")
     ("test-split", number(&v.input.test_split, closed_open(0, 1))->default_value(0), "fraction of --data held out for testing; the Playground's train ratio R% is --test-split 1-R/100")
     ("features", po::value(&v.input.features)->default_value(""), "input features from 2-D points: any of x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2 (default: the data's columns)")
-    ("standardize", po::value(&v.input.standardize)->default_value("auto"), "auto|on|off: scale inputs to mean 0, std 1 with the training data's statistics (auto: on, except for Playground data)")
-    ("out", po::value(&v.out)->required(), "run directory for model.h5 and metrics.csv")
-    ("overwrite", po::bool_switch(&v.overwrite), "replace a run already in --out")
+    ("standardize", po::value(&v.input.standardize)->default_value("auto"), "auto|on|off: scale inputs to mean 0, std 1 with the training data's statistics (auto: on, except for Playground data)");
+  po::options_description model("Model");
+  model.add_options()
     ("hidden", po::value(&v.hidden)->default_value(v.hidden), "hidden layer widths, e.g. 8,8 ('none' for no hidden layer)")
     ("activation", po::value(&v.activation)->default_value(v.activation), "hidden units: linear|sigmoid|tanh|relu")
     ("output", po::value(&v.output)->default_value(v.output), "output units: linear|sigmoid|tanh|softmax (auto: softmax for cce, sigmoid for bce, linear for mse)")
     ("loss", po::value(&v.loss)->default_value(v.loss), "mse|bce|cce (auto: cce for class labels, mse for real targets)")
     ("init", po::value(&v.init)->default_value(v.init), "weight initializer: glorot|he|playground")
-    ("init-model", po::value(&v.init_model), "start from the weights of this model file instead")
-    ("lr", number(&v.lr, above(0))->default_value(v.lr, "0.03"), "learning rate (> 0)")
-    ("lr-schedule", po::value(&v.schedule)->default_value(v.schedule),
-     "constant|step|cosine|onecycle|plateau: step multiplies by --lr-decay every --lr-decay-every epochs; cosine "
-     "anneals per epoch from --lr to --min-lr over --epochs (or every --cosine-restart epochs); onecycle rises "
-     "from --lr/25 to --lr over the first 30% of the steps, then anneals to --lr/25e4; plateau multiplies by "
-     "--plateau-factor after --plateau-patience epochs without improvement of --monitor (README: Learning-rate "
-     "schedules)")
-    ("min-lr", number(&v.min_lr, at_least(0))->default_value(v.min_lr), "cosine's last rate, plateau's lowest (>= 0)")
-    ("cosine-restart", number(&v.cosine_restart)->default_value(v.cosine_restart), "cosine: restart every this many epochs (0: anneal once over --epochs)")
-    ("plateau-patience", number(&v.plateau_patience)->default_value(v.plateau_patience), "plateau: epochs without improvement before lowering the rate")
-    ("plateau-factor", number(&v.plateau_factor, open_open(0, 1))->default_value(v.plateau_factor), "plateau: multiply the rate by this, in (0, 1)")
-    ("clip-norm", number(&v.clip_norm, at_least(0))->default_value(v.clip_norm), "scale the summed gradient to this L2 norm when it is longer (0: off)")
-    ("clip-value", number(&v.clip_value, at_least(0))->default_value(v.clip_value), "clamp each summed gradient value to [-v, v] (0: off)")
-    ("lr-decay", number(&v.lr_decay, open_closed(0, 1))->default_value(v.lr_decay), "step schedule factor, in (0, 1]")
-    ("lr-decay-every", number(&v.lr_decay_every, at_least(1))->default_value(v.lr_decay_every), "step schedule period, epochs (>= 1)")
-    ("warmup-steps", number(&v.warmup_steps)->default_value(v.warmup_steps), "linear learning-rate warm-up over this many steps (0: none)")
+    ("init-model", po::value(&v.init_model), "start from the weights of this model file instead");
+  po::options_description optimization("Optimization");
+  optimization.add_options()
     ("optimizer", po::value(&v.optimizer)->default_value(v.optimizer),
      "sgd|adam|adamw|rmsprop, as PyTorch 1.13 defines them (README: Optimizers)")
+    ("lr", number(&v.lr, above(0))->default_value(v.lr, "0.03"), "learning rate (> 0)")
     ("momentum", number(&v.momentum, closed_open(0, 1))->default_value(v.momentum), "sgd and rmsprop momentum, in [0, 1)")
     ("nesterov", po::bool_switch(&v.nesterov), "sgd: use Nesterov momentum")
     ("beta1", number(&v.beta1, closed_open(0, 1))->default_value(v.beta1), "adam, adamw: decay of the gradient's running mean, in [0, 1)")
@@ -150,13 +139,34 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
      "samples per SGD step, across all ranks (>= 1; a batch larger than the training data is the whole data: "
      "full-batch gradient descent)")
     ("epochs", number(&v.epochs, at_least(1))->default_value(v.epochs), "maximum passes over the training data (>= 1)")
+    ("lr-schedule", po::value(&v.schedule)->default_value(v.schedule),
+     "constant|step|cosine|onecycle|plateau: step multiplies by --lr-decay every --lr-decay-every epochs; cosine "
+     "anneals per epoch from --lr to --min-lr over --epochs (or every --cosine-restart epochs); onecycle rises "
+     "from --lr/25 to --lr over the first 30% of the steps, then anneals to --lr/25e4; plateau multiplies by "
+     "--plateau-factor after --plateau-patience epochs without improvement of --monitor (README: Learning-rate "
+     "schedules)")
+    ("lr-decay", number(&v.lr_decay, open_closed(0, 1))->default_value(v.lr_decay), "step schedule factor, in (0, 1]")
+    ("lr-decay-every", number(&v.lr_decay_every, at_least(1))->default_value(v.lr_decay_every), "step schedule period, epochs (>= 1)")
+    ("min-lr", number(&v.min_lr, at_least(0))->default_value(v.min_lr), "cosine's last rate, plateau's lowest (>= 0)")
+    ("cosine-restart", number(&v.cosine_restart)->default_value(v.cosine_restart), "cosine: restart every this many epochs (0: anneal once over --epochs)")
+    ("plateau-patience", number(&v.plateau_patience)->default_value(v.plateau_patience), "plateau: epochs without improvement before lowering the rate")
+    ("plateau-factor", number(&v.plateau_factor, open_open(0, 1))->default_value(v.plateau_factor), "plateau: multiply the rate by this, in (0, 1)")
+    ("warmup-steps", number(&v.warmup_steps)->default_value(v.warmup_steps), "linear learning-rate warm-up over this many steps (0: none)")
+    ("clip-norm", number(&v.clip_norm, at_least(0))->default_value(v.clip_norm), "scale the summed gradient to this L2 norm when it is longer (0: off)")
+    ("clip-value", number(&v.clip_value, at_least(0))->default_value(v.clip_value), "clamp each summed gradient value to [-v, v] (0: off)");
+  po::options_description regularization("Regularization and early stopping");
+  regularization.add_options()
     ("l1", number(&v.l1, at_least(0))->default_value(v.l1), "L1 penalty on weights: l1 * sum|w| (>= 0)")
     ("l2", number(&v.l2, at_least(0))->default_value(v.l2), "L2 penalty on weights: l2 * 0.5 * sum w^2 (>= 0)")
     ("keep-prob", number(&v.keep_prob, open_closed(0, 1))->default_value(v.keep_prob), "dropout: probability of KEEPING a hidden unit, in (0, 1]")
     ("patience", number(&v.patience)->default_value(v.patience), "early stopping: epochs without improvement before stopping (0: off)")
     ("min-delta", number(&v.min_delta, at_least(0))->default_value(v.min_delta), "early stopping: smallest change that counts as improvement (>= 0)")
     ("monitor", po::value(&v.monitor)->default_value(v.monitor), "early stopping metric: val_loss|val_accuracy|train_loss")
-    ("no-restore-best", po::bool_switch(&v.no_restore_best), "keep the last weights, not the best, when early stopping")
+    ("no-restore-best", po::bool_switch(&v.no_restore_best), "keep the last weights, not the best, when early stopping");
+  po::options_description run("Run control");
+  run.add_options()
+    ("out", po::value(&v.out)->required(), "run directory for model.h5 and metrics.csv")
+    ("overwrite", po::bool_switch(&v.overwrite), "replace a run already in --out")
     ("seed", number(&v.seed)->default_value(v.seed), "seed for initialization, shuffling and dropout")
     ("threads", number(&v.threads, at_least(0))->default_value(v.threads), "BLAS threads per rank (0: this host's cores / the ranks on it)")
     ("prefetch", po::value(&v.prefetch)->default_value(v.prefetch), "assemble the next batch on a helper thread during compute: auto|on|off (auto: for batches of 32768+ values)")
@@ -186,6 +196,7 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("resume", po::value(&v.resume), "continue the run in this RUN_DIR from its checkpoint.h5, with its options (options given here override them)")
     ("check-consistency", po::value(&v.check_consistency)->default_value(v.check_consistency)->implicit_value(true),
      "compare a hash of the parameters across ranks after every epoch; a mismatch is an error (on in debug builds)");
+  o.add(data).add(model).add(optimization).add(regularization).add(run);
 }
 
 void TrainCommandOptions::validate() const {
