@@ -89,7 +89,8 @@ def farr(name, values):
     return arr(name, "float", np.asarray(values, dtype=np.float32).reshape(-1), lit)
 
 
-def run_case(c):
+def build_case(c):
+    """Case c's layers (initialized by the formulas), their initial parameters, inputs and labels/targets."""
     widths, p = c["widths"], c["phase"]
     layers = [nn.Linear(widths[l], widths[l + 1]) for l in range(len(widths) - 1)]
     init = []
@@ -106,17 +107,27 @@ def run_case(c):
         y = torch.tensor(c["labels"], dtype=torch.float32).reshape(-1, 1)
     else:
         y = torch.from_numpy(c["targets"])
+    return layers, init, x, y
+
+
+def case_loss(c, layers, x, y):
+    """Forward through case c's layers and its loss (no penalty term)."""
+    h = x
+    for l, lin in enumerate(layers):
+        h = lin(h)
+        act = c["hidden"][l] if l < len(layers) - 1 else c["out"]
+        h = act(h) if act is not None else h
+    return c["loss"](h, y)
+
+
+def run_case(c):
+    layers, init, x, y = build_case(c)
     opt = torch.optim.SGD([dict(params=[m.weight for m in layers], weight_decay=c["wd"]),
                            dict(params=[m.bias for m in layers], weight_decay=0.0)],
                           lr=c["lr"], momentum=c["momentum"], dampening=0.0, nesterov=c["nesterov"])
     losses = []
     for _ in range(STEPS):
-        h = x
-        for l, lin in enumerate(layers):
-            h = lin(h)
-            act = c["hidden"][l] if l < len(layers) - 1 else c["out"]
-            h = act(h) if act is not None else h
-        loss = c["loss"](h, y)
+        loss = case_loss(c, layers, x, y)
         losses.append(loss.item())
         opt.zero_grad()
         loss.backward()
@@ -181,19 +192,7 @@ def make_optimizer(o, wd, weights, biases):
 
 
 def run_optimizer_case(c, o, wd, extra=None):
-    widths, p = c["widths"], c["phase"]
-    layers = [nn.Linear(widths[l], widths[l + 1]) for l in range(len(widths) - 1)]
-    with torch.no_grad():
-        for l, lin in enumerate(layers):
-            lin.weight.copy_(torch.from_numpy(init_weight(l, widths[l], widths[l + 1], p).T.copy()))
-            lin.bias.copy_(torch.from_numpy(init_bias(l, widths[l + 1], p)))
-    x = torch.from_numpy(c["inputs"])
-    if isinstance(c["loss"], nn.CrossEntropyLoss):
-        y = torch.tensor(c["labels"], dtype=torch.long)
-    elif isinstance(c["loss"], nn.BCEWithLogitsLoss):
-        y = torch.tensor(c["labels"], dtype=torch.float32).reshape(-1, 1)
-    else:
-        y = torch.from_numpy(c["targets"])
+    layers, _, x, y = build_case(c)
     opt = make_optimizer(o, wd, [m.weight for m in layers], [m.bias for m in layers])
     extra = extra or dict(schedule="constant", min_lr=0.0, clip_norm=0.0, clip_value=0.0)
     params = [t for m in layers for t in (m.weight, m.bias)]
@@ -206,12 +205,7 @@ def run_optimizer_case(c, o, wd, extra=None):
         scheduler = None
     losses = []
     for _ in range(OPT_STEPS):
-        h = x
-        for l, lin in enumerate(layers):
-            h = lin(h)
-            act = c["hidden"][l] if l < len(layers) - 1 else c["out"]
-            h = act(h) if act is not None else h
-        loss = c["loss"](h, y)
+        loss = case_loss(c, layers, x, y)
         losses.append(loss.item())
         opt.zero_grad()
         loss.backward()
