@@ -7,9 +7,10 @@
 //            as the Playground draws it; the configuration and the summary.
 //            A run that has not finished (training now, stopped, failed or
 //            killed: run_state) is reported as far as it got.
-//   a sweep: a heat map of the loss over depth x width per feature set,
-//            the cells under --target-loss marked and the simplest network
-//            starred; the trials table; the summary.
+//   a sweep: a heat map of the loss over depth x width per feature set
+//            (or over any two knobs, --heat-map lr,optimizer), the cells
+//            under --target-loss marked and the simplest network starred;
+//            the trials table; the summary.
 //   a plan:  (sinapsis plan --out) the predicted scaling efficiency and
 //            throughput over the rank counts, and the plan itself.
 // Everything the report reads is read and checked first (report_inputs.hpp);
@@ -444,67 +445,155 @@ void run_page(const RunInputs& run, Report& report) {
   report.page.pre(run.config_text);
 }
 
-// One heat map per feature set: the best loss of each depth x width cell,
-// the target contour and the simplest network's star.
-void heat_map(const SweepInputs& sweep, const std::string& name, const std::string& features,
-              const std::vector<const TrialRecord*>& trials, Report& report) {
+// A knob a sweep's heat map can be drawn over: depth, width, features or a
+// column of kKnobs ("lr_schedule"; the option's spelling, "lr-schedule",
+// too). Its axis label and each trial's value on it.
+struct HeatAxis {
+  std::string name;  // the trials.csv column
+
+  std::string label() const {
+    if (name == "depth") return "hidden layers";
+    if (name == "width") return "units per hidden layer";
+    return name;
+  }
+  std::string value(const TrialRecord& r) const {
+    if (name == "depth") return std::to_string(r.config.depth);
+    if (name == "width") return r.config.depth == 0 ? "none" : std::to_string(r.config.width);
+    if (name == "features") return r.config.features.empty() ? "the data's columns" : r.config.features;
+    for (const Knob& knob : kKnobs)
+      if (knob.column == name) return (r.config.*knob.value).empty() ? "default" : r.config.*knob.value;
+    return "";
+  }
+};
+
+std::vector<std::string> heat_axis_names() {
+  std::vector<std::string> names{"depth", "width", "features"};
+  for (const Knob& knob : kKnobs) names.push_back(knob.column);
+  return names;
+}
+
+// "lr,optimizer" -> the x (columns) and y (rows) axes; UsageError naming
+// the option for anything else.
+std::pair<HeatAxis, HeatAxis> parse_heat_axes(const std::string& text) {
+  std::vector<std::string> names;
+  std::string list;
+  for (const auto& name : heat_axis_names()) list += (list.empty() ? "" : ", ") + name;
+  for (std::string name : split_list(text, ',')) {
+    std::replace(name.begin(), name.end(), '-', '_');
+    const auto known = heat_axis_names();
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      throw UsageError(option_text("heat-map", text) + ": unknown knob '" + name + "' (expected two of " + list + ")");
+    names.push_back(name);
+  }
+  if (names.size() != 2 || names[0] == names[1])
+    throw UsageError(option_text("heat-map", text) + " is not two different knobs X,Y (of " + list + ")");
+  return {HeatAxis{names[0]}, HeatAxis{names[1]}};
+}
+
+// The values of `axis` over `trials`, in the order of the axis: numbers
+// ascending (after "none" and "default"), anything else as the grid first
+// has them.
+std::vector<std::string> axis_values(const HeatAxis& axis, const std::vector<const TrialRecord*>& trials) {
+  std::vector<std::string> values;
+  for (const TrialRecord* r : trials)
+    if (const std::string v = axis.value(*r); std::find(values.begin(), values.end(), v) == values.end())
+      values.push_back(v);
+  const auto number = [](const std::string& v) -> std::optional<double> {
+    double x = 0;
+    std::size_t used = 0;
+    try {
+      x = std::stod(v, &used);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    return used == v.size() ? std::optional<double>(x) : std::nullopt;
+  };
+  const bool numeric = std::all_of(values.begin(), values.end(), [&](const std::string& v) {
+    return v == "none" || v == "default" || number(v).has_value();
+  });
+  if (numeric)
+    std::stable_sort(values.begin(), values.end(), [&](const std::string& a, const std::string& b) {
+      const auto x = number(a), y = number(b);
+      if (x.has_value() != y.has_value()) return !x.has_value();  // "none", "default" first
+      return x && *x < *y;
+    });
+  return values;
+}
+
+// The axes a sweep's heat map is drawn over when --heat-map does not say:
+// depth x width if either varies (the lecture's exercise), else the first
+// two knobs that vary (in kKnobs' order), else depth x width.
+std::pair<HeatAxis, HeatAxis> default_heat_axes(const SweepInputs& sweep) {
+  std::vector<const TrialRecord*> all;
+  for (const auto& r : sweep.trials) all.push_back(&r);
+  const auto varies = [&](const std::string& name) { return axis_values(HeatAxis{name}, all).size() > 1; };
+  const std::pair<HeatAxis, HeatAxis> architecture{HeatAxis{"width"}, HeatAxis{"depth"}};
+  if (varies("depth") || varies("width")) return architecture;
+  std::vector<std::string> varying;
+  for (const Knob& knob : kKnobs)
+    if (varies(knob.column)) varying.push_back(knob.column);
+  if (varying.size() >= 2) return {HeatAxis{varying[0]}, HeatAxis{varying[1]}};
+  if (varying.size() == 1) return {HeatAxis{varying[0]}, HeatAxis{"depth"}};
+  return architecture;
+}
+
+// One heat map of `trials` (a feature set's, or all): the best loss of each
+// x x y cell, the target contour and the simplest network's star.
+void heat_map(const SweepInputs& sweep, const std::pair<HeatAxis, HeatAxis>& axes, const std::string& name,
+              const std::string& title, const std::vector<const TrialRecord*>& trials, Report& report) {
+  const auto& [x_axis, y_axis] = axes;
   const auto loss = [&](const TrialRecord& r) { return sweep.by_test ? r.test_loss : r.val_loss; };
-  std::map<std::pair<std::size_t, std::size_t>, double> cell;
-  std::vector<std::size_t> depths, widths;
+  const std::vector<std::string> xs = axis_values(x_axis, trials), ys = axis_values(y_axis, trials);
+  const auto place = [&](const TrialRecord& r) {
+    return std::pair{long(std::find(ys.begin(), ys.end(), y_axis.value(r)) - ys.begin()),
+                     long(std::find(xs.begin(), xs.end(), x_axis.value(r)) - xs.begin())};
+  };
+  std::map<std::pair<long, long>, double> cell;  // (row, column) -> lowest loss
   for (const TrialRecord* r : trials) {
     const double value = r->status == "failed" ? std::numeric_limits<double>::quiet_NaN() : loss(*r);
-    const auto key = std::pair{r->config.depth, r->config.width};
+    const auto key = place(*r);
     if (!cell.count(key) || value < cell[key] || std::isnan(cell[key])) cell[key] = value;
-    depths.push_back(r->config.depth);
-    widths.push_back(r->config.width);
   }
-  const std::string inputs = features.empty() ? "the data's columns" : features;
   if (std::none_of(cell.begin(), cell.end(), [](const auto& c) { return std::isfinite(c.second); })) {
-    report.page.text("Inputs " + inputs + ": no trial has a loss to map.");
+    report.page.text(title + ": no trial has a loss to map.");
     return;
   }
-  std::sort(depths.begin(), depths.end());
-  depths.erase(std::unique(depths.begin(), depths.end()), depths.end());
-  std::sort(widths.begin(), widths.end());
-  widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
   const double target = sweep.target_loss;
   // The target contour: the edges between a cell under the target and one
   // that is not (or no cell), as segments "x y dx dy".
-  const auto under = [&](long d, long w) {
-    if (d < 0 || w < 0 || d >= long(depths.size()) || w >= long(widths.size())) return false;
-    const auto found = cell.find({depths[std::size_t(d)], widths[std::size_t(w)]});
+  const auto under = [&](long row, long column) {
+    const auto found = cell.find({row, column});
     return found != cell.end() && found->second < target;
   };
   std::ostringstream dat, contour, marks;
-  for (std::size_t d = 0; d < depths.size(); ++d)
-    for (std::size_t w = 0; w < widths.size(); ++w) {
-      const auto found = cell.find({depths[d], widths[w]});
-      if (found == cell.end()) continue;
-      dat << w << ' ' << d << ' ' << number_text(found->second) << '\n';
-      if (target < 0 || !under(long(d), long(w))) continue;
-      const double x = double(w), y = double(d);
-      if (!under(long(d), long(w) - 1)) contour << x - 0.5 << ' ' << y - 0.5 << " 0 1\n";
-      if (!under(long(d), long(w) + 1)) contour << x + 0.5 << ' ' << y - 0.5 << " 0 1\n";
-      if (!under(long(d) - 1, long(w))) contour << x - 0.5 << ' ' << y - 0.5 << " 1 0\n";
-      if (!under(long(d) + 1, long(w))) contour << x - 0.5 << ' ' << y + 0.5 << " 1 0\n";
-    }
+  for (const auto& [key, value] : cell) {
+    const auto [row, column] = key;
+    dat << column << ' ' << row << ' ' << number_text(value) << '\n';
+    if (target < 0 || !under(row, column)) continue;
+    const double x = double(column), y = double(row);
+    if (!under(row, column - 1)) contour << x - 0.5 << ' ' << y - 0.5 << " 0 1\n";
+    if (!under(row, column + 1)) contour << x + 0.5 << ' ' << y - 0.5 << " 0 1\n";
+    if (!under(row - 1, column)) contour << x - 0.5 << ' ' << y - 0.5 << " 1 0\n";
+    if (!under(row + 1, column)) contour << x - 0.5 << ' ' << y + 0.5 << " 1 0\n";
+  }
   for (const TrialRecord* r : trials)
     if (sweep.simplest == r->config.id) {
-      const auto w = std::find(widths.begin(), widths.end(), r->config.width) - widths.begin();
-      const auto d = std::find(depths.begin(), depths.end(), r->config.depth) - depths.begin();
-      marks << w << ' ' << d << " 2\n";
+      const auto [row, column] = place(*r);
+      marks << column << ' ' << row << " 2\n";
     }
   write_file(report.dir / (name + ".dat"), dat.str());
-  std::ostringstream xt, yt;
-  for (std::size_t w = 0; w < widths.size(); ++w)
-    xt << (w ? ", " : "") << '"' << (widths[w] == 0 ? std::string("none") : std::to_string(widths[w])) << "\" " << w;
-  for (std::size_t d = 0; d < depths.size(); ++d) yt << (d ? ", " : "") << '"' << depths[d] << "\" " << d;
+  const auto tics = [](const std::vector<std::string>& values) {
+    std::string text;
+    for (std::size_t i = 0; i < values.size(); ++i)
+      text += (i ? ", " : "") + gnuplot_quote(values[i]) + " " + std::to_string(i);
+    return text;
+  };
   std::ostringstream gp;
-  gp << "set title " << gnuplot_quote("inputs: " + inputs) << "\n"
-     << "set xlabel 'units per hidden layer'\nset ylabel 'hidden layers'\nset cblabel '"
-     << (sweep.by_test ? "test" : "validation") << " loss'\n"
-     << "set xtics (" << xt.str() << ")\nset ytics (" << yt.str() << ")\n"
-     << "set xrange [-0.5:" << double(widths.size()) - 0.5 << "]\nset yrange [-0.5:" << double(depths.size()) - 0.5
+  gp << "set title " << gnuplot_quote(title) << "\n"
+     << "set xlabel " << gnuplot_quote(x_axis.label()) << "\nset ylabel " << gnuplot_quote(y_axis.label())
+     << "\nset cblabel '" << (sweep.by_test ? "test" : "validation") << " loss'\n"
+     << "set xtics (" << tics(xs) << ")\nset ytics (" << tics(ys) << ")\n"
+     << "set xrange [-0.5:" << double(xs.size()) - 0.5 << "]\nset yrange [-0.5:" << double(ys.size()) - 0.5
      << "]\nset palette rgb 33,13,10\nunset key\n"
      << "plot '" << name << ".dat' using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 lc palette, '" << name
      << ".dat' using 1:2:(sprintf('%.3f', $3)) with labels font ',9'";
@@ -517,14 +606,21 @@ void heat_map(const SweepInputs& sweep, const std::string& name, const std::stri
     gp << ", '" << name << "-marks.dat' using 1:2 with points pt 3 ps 4 lw 3 lc rgb 'black'";
   }
   gp << "\n";
-  report.plotter->draw(name, "heat map of inputs " + inputs, "700,500", gp.str());
-  report.page.image(name + ".png", "loss over depth and width for inputs " + inputs);
+  report.plotter->draw(name, "heat map of " + title, "700,500", gp.str());
+  report.page.image(name + ".png", "loss over " + y_axis.label() + " and " + x_axis.label() + ", " + title);
 }
 
+// The trials, with the knobs some trial set.
 std::string trials_table(const SweepInputs& sweep) {
-  std::string table = "<table>\n<tr><th>trial</th><th>features</th><th>layers</th><th>width</th><th>inputs</th>"
-                      "<th>parameters</th><th>epochs</th><th>status</th><th>val loss</th><th>test loss</th>"
-                      "<th>test accuracy</th><th>seconds</th></tr>\n";
+  std::vector<const Knob*> knobs;
+  for (const Knob& knob : kKnobs)
+    if (std::any_of(sweep.trials.begin(), sweep.trials.end(),
+                    [&](const TrialRecord& r) { return !(r.config.*knob.value).empty(); }))
+      knobs.push_back(&knob);
+  std::string table = "<table>\n<tr><th>trial</th><th>features</th><th>layers</th><th>width</th>";
+  for (const Knob* knob : knobs) table += "<th>" + html_escape(knob->column) + "</th>";
+  table += "<th>inputs</th><th>parameters</th><th>epochs</th><th>status</th><th>val loss</th><th>test loss</th>"
+           "<th>test accuracy</th><th>seconds</th></tr>\n";
   const auto num = [](double v) {
     if (std::isnan(v)) return std::string("");
     std::ostringstream t;
@@ -532,31 +628,40 @@ std::string trials_table(const SweepInputs& sweep) {
     t << v;
     return t.str();
   };
-  for (const auto& r : sweep.trials)
+  for (const auto& r : sweep.trials) {
     table += "<tr><td>" + std::to_string(r.config.id) + "</td><td>" + html_escape(r.config.features) + "</td><td>" +
-             std::to_string(r.config.depth) + "</td><td>" + std::to_string(r.config.width) + "</td><td>" +
-             std::to_string(r.inputs) + "</td><td>" + std::to_string(r.parameters) + "</td><td>" +
+             std::to_string(r.config.depth) + "</td><td>" + std::to_string(r.config.width) + "</td>";
+    for (const Knob* knob : knobs) table += "<td>" + html_escape(r.config.*knob->value) + "</td>";
+    table += "<td>" + std::to_string(r.inputs) + "</td><td>" + std::to_string(r.parameters) + "</td><td>" +
              std::to_string(r.epochs_run) + "</td><td>" + html_escape(r.status) +
              (sweep.simplest == r.config.id ? " (simplest)" : "") + "</td><td>" + num(r.val_loss) + "</td><td>" +
              num(r.test_loss) + "</td><td>" + num(r.test_accuracy) + "</td><td>" + num(r.seconds) + "</td></tr>\n";
+  }
   return table + "</table>\n";
 }
 
-void sweep_page(const SweepInputs& sweep, Report& report) {
-  std::map<std::string, std::vector<const TrialRecord*>> by_features;
-  for (const auto& r : sweep.trials) by_features[r.config.features].push_back(&r);
-  report.page.heading(std::string("Best ") + (sweep.by_test ? "test" : "validation") + " loss over depth x width");
+void sweep_page(const SweepInputs& sweep, const std::pair<HeatAxis, HeatAxis>& axes, Report& report) {
+  // One map per feature set, unless the features are an axis.
+  const bool per_features = axes.first.name != "features" && axes.second.name != "features";
+  std::map<std::string, std::vector<const TrialRecord*>> groups;
+  for (const auto& r : sweep.trials) groups[per_features ? r.config.features : ""].push_back(&r);
+  report.page.heading(std::string("Best ") + (sweep.by_test ? "test" : "validation") + " loss over " +
+                      axes.second.name + " x " + axes.first.name);
   if (report.plotter) {
-    report.page.text("Each cell is the lowest loss of the trials with that depth and width (other knobs vary within "
-                     "a cell)." +
+    report.page.text("Each cell is the lowest loss of the trials with that " + axes.second.name + " and " +
+                     axes.first.name + " (other knobs vary within a cell; sinapsis report --heat-map X,Y draws it "
+                     "over other knobs)." +
                      std::string(sweep.target_loss >= 0
                                      ? " The black line is the target contour: it encloses the cells under the "
                                        "target loss " + std::to_string(sweep.target_loss) +
                                            ". The star is the simplest network under it."
                                      : ""));
     int index = 0;
-    for (const auto& [features, trials] : by_features)
-      heat_map(sweep, "heatmap-" + std::to_string(index++), features, trials, report);
+    for (const auto& [features, trials] : groups)
+      heat_map(sweep, axes, "heatmap-" + std::to_string(index++),
+               per_features ? "inputs: " + (features.empty() ? std::string("the data's columns") : features)
+                            : std::string("all trials"),
+               trials, report);
   }
   if (sweep.trials.empty()) report.page.text("trials.csv has no trials.");
   report.page.heading("Summary");
@@ -613,12 +718,15 @@ std::string directory_name(const fs::path& dir) {
 }
 
 struct ReportOptions {
-  std::string dir;
+  std::string dir, heat_map;
 };
 
 void describe(po::options_description& o, ReportOptions& v) {
   o.add_options()("dir", po::value(&v.dir)->required(),
-                  "a run directory (sinapsis train --out), a sweep directory, or a plan file (sinapsis plan --out)");
+                  "a run directory (sinapsis train --out), a sweep directory, or a plan file (sinapsis plan --out)")
+    ("heat-map", po::value(&v.heat_map),
+     "a sweep: the knobs X,Y its heat map is drawn over, of depth, width, features and the swept options "
+     "(e.g. lr,optimizer; default: width,depth, or the first two swept knobs if the architecture is fixed)");
 }
 
 // The report of a plan file: FILE's directory / STEM-report.
@@ -658,7 +766,10 @@ int report_command(const Args& args, Communicator& /*comm*/) {
   if (!parse("report", args, options, values, "RUN_DIR | SWEEP_DIR | PLAN_FILE", &positional)) return kExitSuccess;
   const fs::path in(dir);
   std::error_code error;
-  if (fs::is_regular_file(in, error)) return plan_report(in);
+  if (fs::is_regular_file(in, error)) {
+    if (!v.heat_map.empty()) throw UsageError("report: --heat-map is for a sweep directory; " + dir + " is a plan file");
+    return plan_report(in);
+  }
   const bool is_sweep = present(in / "trials.csv");
   if (!is_sweep && !present(in / "metrics.csv")) {
     if (const auto writer = run_writer(in.string()))
@@ -669,6 +780,10 @@ int report_command(const Args& args, Communicator& /*comm*/) {
   // Everything is read and checked before anything is written.
   std::optional<RunInputs> run;
   std::optional<SweepInputs> sweep;
+  if (!v.heat_map.empty() && !is_sweep)
+    throw UsageError("report: --heat-map is for a sweep directory; " + dir + " is a run");
+  const std::optional<std::pair<HeatAxis, HeatAxis>> axes =
+      v.heat_map.empty() ? std::nullopt : std::optional(parse_heat_axes(v.heat_map));
   if (is_sweep) sweep = read_sweep_inputs(in);
   else run = read_run_inputs(in);
 
@@ -682,7 +797,7 @@ int report_command(const Args& args, Communicator& /*comm*/) {
   if (gnuplot) report.plotter.emplace(*gnuplot, out.path(), notes);
   report.page.title = std::string(is_sweep ? "sinapsis sweep " : "sinapsis run ") + directory_name(in);
   if (state) report.page.text(*state);
-  is_sweep ? sweep_page(*sweep, report) : run_page(*run, report);
+  is_sweep ? sweep_page(*sweep, axes ? *axes : default_heat_axes(*sweep), report) : run_page(*run, report);
   AtomicFile html((out.path() / "index.html").string());
   html.stream() << report.page.html();
   html.commit();

@@ -26,14 +26,11 @@ using nlohmann::ordered_json;
 SweepInputs read_sweep_inputs(const fs::path& sweep) {
   SweepInputs in;
   const std::string csv = (sweep / "trials.csv").string();
+  std::vector<std::string> columns;
   for_each_line(read_text_file(csv), csv, [&](std::size_t number, std::string_view line) {
     const std::string where = csv + " line " + std::to_string(number);
-    if (number == 1) {
-      if (line != trial_csv_header())
-        throw DataError(where + ": not the header sinapsis sweep writes ('" + trial_csv_header() + "')");
-      return;
-    }
-    in.trials.push_back(parse_trial_row(std::string(line), where));
+    if (number == 1) columns = trial_csv_columns(std::string(line), where);
+    else in.trials.push_back(parse_trial_row(columns, std::string(line), where));
   });
   const fs::path summary = sweep / "summary.json";
   in.summary_text = read_text_file(summary);

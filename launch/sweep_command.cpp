@@ -6,6 +6,7 @@
 #include <unistd.h>  // getpid
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -39,7 +40,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct SweepOptions {
-  std::string out, depth = "1", width = "8", activation, lr, l1, l2, keep_prob, features, test_split;
+  std::string out, depth = "1", width = "8", features;
+  std::array<std::string, kKnobCount> knobs;  // as typed, "a,b,c"; "" = train's default
   std::string prune = "none", slice, target_metric = "auto";
   std::size_t ranks_per_trial = 1, reduction_factor = 3, min_epochs = 1, max_epochs = 100;
   double target_loss = -1;
@@ -57,13 +59,10 @@ void describe(po::options_description& o, SweepOptions& v) {
     ("width", po::value(&v.width)->default_value(v.width),
      ("units per hidden layer: a range 1:8 or a list 1,2,4,8 (a grid holds at most " +
       std::to_string(kMaxGridTrials) + " trials)").c_str())
-    ("activation", po::value(&v.activation), "hidden activations to try, e.g. tanh,relu (default: train's)")
-    ("lr", po::value(&v.lr), "learning rates to try, e.g. 0.01,0.03,0.1")
-    ("l1", po::value(&v.l1), "L1 penalties to try")
-    ("l2", po::value(&v.l2), "L2 penalties to try")
-    ("keep-prob", po::value(&v.keep_prob), "dropout keep probabilities to try")
-    ("features", po::value(&v.features), "input feature sets to try, separated by ';', e.g. \"x1,x2;x1,x2,x1sq,x2sq\"")
-    ("test-split", po::value(&v.test_split), "test fractions to try (train/test ratio), e.g. 0.1,0.5,0.9")
+    ("features", po::value(&v.features), "input feature sets to try, separated by ';', e.g. \"x1,x2;x1,x2,x1sq,x2sq\"");
+  // The other knobs: each a comma-separated list; one value is the same for every trial (default: train's).
+  for (std::size_t k = 0; k < kKnobCount; ++k) o.add_options()(kKnobs[k].option, po::value(&v.knobs[k]), kKnobs[k].help);
+  o.add_options()
     ("ranks-per-trial", number(&v.ranks_per_trial, closed(1, std::numeric_limits<int>::max()))->default_value(v.ranks_per_trial),
      "ranks that train one trial together (data-parallel); the job's ranks form groups of this size")
     ("prune", po::value(&v.prune)->default_value(v.prune), "none|asha: asynchronous successive halving")
@@ -102,13 +101,18 @@ std::string network_text(const TrialRecord& r) {
 std::string number_text(double value) { return significant(value, 6); }
 
 // One trial as summary.json names it ("best", "simplest_meeting_target").
+// "knobs": the values of kKnobs the trial set (as typed), the rest being train's defaults.
 nlohmann::ordered_json trial_json(const TrialRecord& r, const std::string& run_dir) {
+  nlohmann::ordered_json knobs = nlohmann::ordered_json::object();
+  for (const Knob& knob : kKnobs)
+    if (!(r.config.*knob.value).empty()) knobs[knob.column] = r.config.*knob.value;
   return nlohmann::ordered_json{{"trial", r.config.id},
                                 {"network", network_text(r)},
                                 {"layers", r.config.depth},
                                 {"nodes_per_layer", r.config.width},
                                 {"inputs", r.inputs},
                                 {"features", r.config.features},
+                                {"knobs", knobs},
                                 {"elements", r.elements()},
                                 {"parameters", r.parameters},
                                 {"val_loss", r.val_loss},
@@ -122,12 +126,18 @@ nlohmann::ordered_json trial_json(const TrialRecord& r, const std::string& run_d
 // trials.csv and summary.json from the records of every trial.
 // Returns a few lines for the terminal: the best and the simplest trial.
 // `run_dirs` says where each trial's run is (slices may live elsewhere).
+// A record of an earlier version lacks the knobs added since (read as ""):
+// they are the grid's.
 std::string write_results(const std::string& sweep, const std::map<std::size_t, TrialRecord>& latest,
-                          const std::map<std::size_t, std::string>& run_dirs, std::size_t grid_size,
+                          const std::map<std::size_t, std::string>& run_dirs, const std::vector<TrialConfig>& grid,
                           const AshaOptions& asha, const std::string& metric, double target_loss) {
+  const std::size_t grid_size = grid.size();
   std::vector<TrialRecord> rows;
   std::size_t total_epochs = 0;
   for (auto [id, r] : latest) {
+    if (id < grid.size())
+      for (const Knob& knob : kKnobs)
+        if ((r.config.*knob.value).empty()) r.config.*knob.value = grid[id].*knob.value;
     if (r.status != "failed")
       r.status = r.stop_reason == "early_stopping" || r.epochs_run >= asha.max_epochs ? "done" : "pruned";
     total_epochs += r.epochs_run;
@@ -171,8 +181,9 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
   json.commit();
   std::ostringstream lines;
   const auto line = [&](const char* what, const TrialRecord& r) {
+    const std::string knobs = knob_text(r.config);
     lines << what << ": " << network_text(r) << (r.config.features.empty() ? "" : " (" + r.config.features + ")")
-          << "; " << metric << " "
+          << (knobs.empty() ? "" : "; " + knobs) << "; " << metric << " "
           << loss(r) << "; trial " << r.config.id << ", " << run_dirs.at(r.config.id) << "\n";
   };
   lines << rows.size() << " trials, " << pruned << " pruned, " << failed << " failed, " << total_epochs
@@ -192,12 +203,7 @@ SweepGrid grid_of(const SweepOptions& v) {
   SweepGrid grid;
   grid.depths = parse_count_list(v.depth, "depth", 0);
   grid.widths = parse_count_list(v.width, "width", 1);
-  grid.activations = split_list(v.activation, ',');
-  grid.lrs = split_list(v.lr, ',');
-  grid.l1s = split_list(v.l1, ',');
-  grid.l2s = split_list(v.l2, ',');
-  grid.keep_probs = split_list(v.keep_prob, ',');
-  grid.test_splits = split_list(v.test_split, ',');
+  for (std::size_t k = 0; k < kKnobCount; ++k) grid.*kKnobs[k].values = split_list(v.knobs[k], ',');
   grid.feature_sets = split_list(v.features, ';');
   check_grid_fits(grid, option_text("depth", v.depth) + " with " + option_text("width", v.width));
   return grid;
@@ -282,8 +288,7 @@ int merge_command(const Args& args) {
       run_dirs[id] = trial_dir(dir, id);
     }
   AshaOptions asha{v.min_epochs, max_epochs, v.reduction_factor, v.prune == "asha"};
-  const std::size_t grid_size = expand_grid(grid_of(v)).size();
-  std::cout << write_results(out, all, run_dirs, grid_size, asha, metric, target_loss) << "merged " << all.size() << " trials from " << dirs.size() << " director" << (dirs.size() == 1 ? "y" : "ies")
+  std::cout << write_results(out, all, run_dirs, expand_grid(grid_of(v)), asha, metric, target_loss) << "merged " << all.size() << " trials from " << dirs.size() << " director" << (dirs.size() == 1 ? "y" : "ies")
             << " into " << out << "/trials.csv and " << out << "/summary.json" << std::endl;
   if (std::none_of(all.begin(), all.end(), [](const auto& r) { return r.second.status != "failed"; }))
     throw DataError("sweep merge: no trial trained: all " + std::to_string(all.size()) + " records are failures");
@@ -532,8 +537,9 @@ void SweepRun::print_finished() {
       if (!r) break;
       printed_.insert({t.id, k});
       const double loss = plan_.metric == "test_loss" ? r->test_loss : r->val_loss;
+      const std::string knobs = knob_text(t);
       std::cout << "[" << timestamp() << "] trial " << t.id << " (" << t.depth << "x" << t.width
-                << (t.features.empty() ? "" : ", " + t.features) << ") to " << plan_.asha.rung_epochs(k)
+                << (t.features.empty() ? "" : ", " + t.features) << (knobs.empty() ? "" : "; " + knobs) << ") to " << plan_.asha.rung_epochs(k)
                 << " epochs: "
                 << (r->status == "failed" ? "failed: " + r->message : plan_.metric + " " + number_text(loss))
                 << " (" << r->ranks << " rank" << (r->ranks == 1 ? "" : "s") << ")" << std::endl;
@@ -574,7 +580,7 @@ int SweepRun::finish(bool stopped) {
   }
   std::map<std::size_t, std::string> run_dirs;
   for (const auto& [id, record] : records) run_dirs[id] = trial_dir(sweep, id);
-  std::cout << write_results(sweep, records, run_dirs, plan_.grid.size(), plan_.asha, plan_.metric, v_.target_loss)
+  std::cout << write_results(sweep, records, run_dirs, plan_.grid, plan_.asha, plan_.metric, v_.target_loss)
             << "wrote " << sweep << "/trials.csv and " << sweep << "/summary.json" << std::endl;
   fail_if_none_trained();
   return kExitSuccess;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -67,12 +69,32 @@ std::vector<std::size_t> parse_count_list(const std::string& text, const std::st
   return values;
 }
 
+bool takes_momentum(const std::string& optimizer) {
+  return optimizer.empty() || optimizer == "sgd" || optimizer == "rmsprop";
+}
+
+namespace {
+
+std::vector<std::string> or_default(const std::vector<std::string>& values) {
+  return values.empty() ? std::vector<std::string>{""} : values;
+}
+
+}  // namespace
+
 std::optional<std::uint64_t> grid_trials(const SweepGrid& g) {
   std::optional<std::uint64_t> trials = 0;  // architectures first: depth 0 has one width
   for (const std::size_t depth : g.depths) trials = checked_sum(trials, depth == 0 ? 1 : g.widths.size());
-  for (const std::size_t n : {g.feature_sets.size(), g.activations.size(), g.lrs.size(), g.l1s.size(), g.l2s.size(),
-                              g.keep_probs.size(), g.test_splits.size()})
-    if (trials) trials = checked_product({*trials, std::max<std::uint64_t>(n, 1)});
+  if (trials) trials = checked_product({*trials, std::max<std::uint64_t>(g.feature_sets.size(), 1)});
+  // Momentum is swept for the optimizers that take it, once for the others.
+  std::optional<std::uint64_t> optimizers_and_momenta = 0;
+  for (const auto& optimizer : or_default(g.optimizers))
+    optimizers_and_momenta =
+        checked_sum(optimizers_and_momenta, takes_momentum(optimizer) ? std::max<std::size_t>(g.momenta.size(), 1) : 1);
+  if (trials && optimizers_and_momenta) trials = checked_product({*trials, *optimizers_and_momenta});
+  else trials.reset();
+  for (const Knob& knob : kKnobs)
+    if (trials && knob.values != &SweepGrid::optimizers && knob.values != &SweepGrid::momenta)
+      trials = checked_product({*trials, std::max<std::uint64_t>((g.*knob.values).size(), 1)});
   return trials;
 }
 
@@ -88,38 +110,50 @@ void check_grid_fits(const SweepGrid& g, const std::string& subject) {
   const auto weights =
       depth == 0 ? 1 : checked_sum(checked_product({2, width}), checked_product({depth - 1, width, width}));
   const auto parameters = checked_sum(weights, units);
+  if (!g.momenta.empty()) {
+    const auto optimizers = or_default(g.optimizers);
+    if (std::none_of(optimizers.begin(), optimizers.end(), takes_momentum)) {
+    std::string names;
+    for (const auto& optimizer : optimizers) names += (names.empty() ? "" : ",") + optimizer;
+    throw UsageError("--momentum is swept but no optimizer of the grid (" + names +
+                     ") takes it: sgd's and rmsprop's do; adam's is --beta1");
+    }
+  }
   require_memory(parameters ? training_bytes(*parameters, *units, 1) : std::nullopt, subject,
                  "training its largest network (" + std::to_string(depth) + " hidden layers of " +
                      std::to_string(width) + " units)");
 }
 
+namespace {
+
+// The trials for knobs k.. of `trial` (whose earlier knobs are set).
+void expand_knobs(const SweepGrid& g, std::size_t k, TrialConfig& trial, std::vector<TrialConfig>& trials) {
+  if (k == kKnobCount) {
+    trial.id = trials.size();
+    trials.push_back(trial);
+    return;
+  }
+  const Knob& knob = kKnobs[k];
+  const bool applies = knob.value != &TrialConfig::momentum || takes_momentum(trial.optimizer);
+  for (const auto& value : applies ? or_default(g.*knob.values) : std::vector<std::string>{""}) {
+    trial.*knob.value = value;
+    expand_knobs(g, k + 1, trial, trials);
+  }
+}
+
+}  // namespace
+
 std::vector<TrialConfig> expand_grid(const SweepGrid& g) {
-  const auto or_default = [](const std::vector<std::string>& v) {
-    return v.empty() ? std::vector<std::string>{""} : v;
-  };
   std::vector<TrialConfig> trials;
   for (const auto& features : or_default(g.feature_sets))
     for (const std::size_t depth : g.depths)
-      for (const std::size_t width : depth == 0 ? std::vector<std::size_t>{0} : g.widths)
-        for (const auto& activation : or_default(g.activations))
-          for (const auto& lr : or_default(g.lrs))
-            for (const auto& l1 : or_default(g.l1s))
-              for (const auto& l2 : or_default(g.l2s))
-                for (const auto& keep : or_default(g.keep_probs))
-                  for (const auto& split : or_default(g.test_splits)) {
-                    TrialConfig t;
-                    t.id = trials.size();
-                    t.depth = depth;
-                    t.width = width;
-                    t.activation = activation;
-                    t.lr = lr;
-                    t.l1 = l1;
-                    t.l2 = l2;
-                    t.keep_prob = keep;
-                    t.test_split = split;
-                    t.features = features;
-                    trials.push_back(t);
-                  }
+      for (const std::size_t width : depth == 0 ? std::vector<std::size_t>{0} : g.widths) {
+        TrialConfig t;
+        t.features = features;
+        t.depth = depth;
+        t.width = width;
+        expand_knobs(g, 0, t, trials);
+      }
   return trials;
 }
 
@@ -127,68 +161,104 @@ Args trial_arguments(const TrialConfig& t, std::uint64_t seed) {
   std::string hidden = t.depth == 0 ? "none" : "";
   for (std::size_t i = 0; i < t.depth; ++i) hidden += (i ? "," : "") + std::to_string(t.width);
   Args args{"--hidden", hidden, "--seed", std::to_string(seed)};
-  const std::pair<const char*, const std::string*> optional[] = {
-      {"--activation", &t.activation}, {"--lr", &t.lr},       {"--l1", &t.l1},
-      {"--l2", &t.l2},                 {"--keep-prob", &t.keep_prob}, {"--test-split", &t.test_split},
-      {"--features", &t.features}};
-  for (const auto& [name, value] : optional)
-    if (!value->empty()) args.insert(args.end(), {name, *value});
+  for (const Knob& knob : kKnobs)
+    if (!(t.*knob.value).empty()) args.insert(args.end(), {std::string("--") + knob.option, t.*knob.value});
+  if (!t.features.empty()) args.insert(args.end(), {"--features", t.features});
   return args;
 }
 
+std::string knob_text(const TrialConfig& t) {
+  std::string text;
+  for (const Knob& knob : kKnobs)
+    if (!(t.*knob.value).empty()) text += (text.empty() ? "" : ", ") + std::string(knob.column) + " " + t.*knob.value;
+  return text;
+}
+
+namespace {
+
+// trials.csv's columns around the knobs'.
+constexpr const char* kColumnsBefore[] = {"trial", "features", "depth", "width"};
+constexpr const char* kColumnsAfter[] = {"inputs", "hidden_units", "parameters", "epochs_run", "rung", "status",
+                                         "stop_reason", "best_val_loss", "val_loss", "val_accuracy", "test_loss",
+                                         "test_accuracy", "seconds", "ranks", "message"};
+
+std::vector<std::string> split_fields(const std::string& row) {
+  std::vector<std::string> f;
+  std::stringstream stream(row);
+  for (std::string field; std::getline(stream, field, ',');) f.push_back(field);
+  if (!row.empty() && row.back() == ',') f.emplace_back();
+  return f;
+}
+
+}  // namespace
+
 std::string trial_csv_header() {
-  return "trial,features,depth,width,activation,lr,l1,l2,keep_prob,test_split,inputs,hidden_units,parameters,"
-         "epochs_run,rung,status,stop_reason,best_val_loss,val_loss,val_accuracy,test_loss,test_accuracy,seconds,"
-         "ranks,message";
+  std::string header;
+  for (const char* column : kColumnsBefore) header += std::string(column) + ",";
+  for (const Knob& knob : kKnobs) header += std::string(knob.column) + ",";
+  for (const char* column : kColumnsAfter) header += std::string(column) + ",";
+  header.pop_back();
+  return header;
 }
 
 std::string trial_csv_row(const TrialRecord& r) {
   const TrialConfig& c = r.config;
   std::ostringstream row;
-  row << c.id << ',' << csv_safe(c.features, ' ') << ',' << c.depth << ',' << c.width << ',' << c.activation << ','
-      << c.lr << ',' << c.l1 << ',' << c.l2 << ',' << c.keep_prob << ',' << c.test_split << ',' << r.inputs << ','
-      << c.hidden_units() << ',' << r.parameters << ',' << r.epochs_run << ',' << r.rung << ',' << r.status << ','
-      << r.stop_reason << ',' << csv_field(r.best_val_loss) << ',' << csv_field(r.val_loss) << ','
+  row << c.id << ',' << csv_safe(c.features, ' ') << ',' << c.depth << ',' << c.width << ',';
+  for (const Knob& knob : kKnobs) row << csv_safe(c.*knob.value, ' ') << ',';
+  row << r.inputs << ',' << c.hidden_units() << ',' << r.parameters << ',' << r.epochs_run << ',' << r.rung << ','
+      << r.status << ',' << r.stop_reason << ',' << csv_field(r.best_val_loss) << ',' << csv_field(r.val_loss) << ','
       << csv_field(r.val_accuracy) << ',' << csv_field(r.test_loss) << ',' << csv_field(r.test_accuracy) << ','
       << csv_field(r.seconds) << ',' << r.ranks << ',' << csv_safe(r.message, ';');
   return row.str();
 }
 
-TrialRecord parse_trial_row(const std::string& row, const std::string& where) {
-  std::vector<std::string> f;
-  std::stringstream stream(row);
-  for (std::string field; std::getline(stream, field, ',');) f.push_back(field);
-  if (!row.empty() && row.back() == ',') f.emplace_back();
-  if (f.size() != 25) throw DataError(where + ": a trial row has " + std::to_string(f.size()) + " fields, not 25");
+std::vector<std::string> trial_csv_columns(const std::string& header, const std::string& where) {
+  const std::vector<std::string> columns = split_fields(header);
+  const auto refuse = [&] {
+    return DataError(where + ": not a header sinapsis sweep writes ('" + trial_csv_header() + "')");
+  };
+  std::set<std::string> required(std::begin(kColumnsBefore), std::end(kColumnsBefore));
+  required.insert(std::begin(kColumnsAfter), std::end(kColumnsAfter));
+  std::set<std::string> known = required, seen;
+  for (const Knob& knob : kKnobs) known.insert(knob.column);
+  for (const auto& column : columns)
+    if (!known.count(column) || !seen.insert(column).second) throw refuse();
+  if (!std::includes(seen.begin(), seen.end(), required.begin(), required.end())) throw refuse();
+  return columns;
+}
+
+TrialRecord parse_trial_row(const std::vector<std::string>& columns, const std::string& row, const std::string& where) {
+  const std::vector<std::string> fields = split_fields(row);
+  if (fields.size() != columns.size())
+    throw DataError(where + ": a trial row has " + std::to_string(fields.size()) + " fields, not " +
+                    std::to_string(columns.size()));
+  std::map<std::string, std::string> f;
+  for (std::size_t i = 0; i < columns.size(); ++i) f[columns[i]] = fields[i];
   try {
     TrialRecord r;
     TrialConfig& c = r.config;
-    c.id = std::stoul(f[0]);
-    c.features = f[1];
+    c.id = std::stoul(f.at("trial"));
+    c.features = f.at("features");
     for (char& ch : c.features)
       if (ch == ' ') ch = ',';
-    c.depth = std::stoul(f[2]);
-    c.width = std::stoul(f[3]);
-    c.activation = f[4];
-    c.lr = f[5];
-    c.l1 = f[6];
-    c.l2 = f[7];
-    c.keep_prob = f[8];
-    c.test_split = f[9];
-    r.inputs = std::stoul(f[10]);
-    r.parameters = std::stoul(f[12]);
-    r.epochs_run = std::stoul(f[13]);
-    r.rung = std::stoul(f[14]);
-    r.status = f[15];
-    r.stop_reason = f[16];
-    r.best_val_loss = to_number(f[17]);
-    r.val_loss = to_number(f[18]);
-    r.val_accuracy = to_number(f[19]);
-    r.test_loss = to_number(f[20]);
-    r.test_accuracy = to_number(f[21]);
-    r.seconds = to_number(f[22]);
-    r.ranks = std::stoul(f[23]);
-    r.message = f[24];
+    c.depth = std::stoul(f.at("depth"));
+    c.width = std::stoul(f.at("width"));
+    for (const Knob& knob : kKnobs) c.*knob.value = f[knob.column];  // absent in an earlier version's: ""
+    r.inputs = std::stoul(f.at("inputs"));
+    r.parameters = std::stoul(f.at("parameters"));
+    r.epochs_run = std::stoul(f.at("epochs_run"));
+    r.rung = std::stoul(f.at("rung"));
+    r.status = f.at("status");
+    r.stop_reason = f.at("stop_reason");
+    r.best_val_loss = to_number(f.at("best_val_loss"));
+    r.val_loss = to_number(f.at("val_loss"));
+    r.val_accuracy = to_number(f.at("val_accuracy"));
+    r.test_loss = to_number(f.at("test_loss"));
+    r.test_accuracy = to_number(f.at("test_accuracy"));
+    r.seconds = to_number(f.at("seconds"));
+    r.ranks = std::stoul(f.at("ranks"));
+    r.message = f.at("message");
     return r;
   } catch (const std::exception&) {
     throw DataError(where + ": malformed trial row '" + row + "'");

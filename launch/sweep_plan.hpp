@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,17 +24,54 @@ namespace sinapsis::cli {
 struct SweepGrid {
   std::vector<std::size_t> depths{1};      // hidden layers (0 allowed)
   std::vector<std::size_t> widths{8};      // units per hidden layer
-  std::vector<std::string> activations;    // empty: train's default
-  std::vector<std::string> lrs, l1s, l2s, keep_probs, test_splits;  // as typed; empty: train's default
   std::vector<std::string> feature_sets;   // "x1,x2"; empty: the data's columns
+  // The knobs (kKnobs), as typed; empty: train's default.
+  std::vector<std::string> activations, optimizers, lr_schedules, lrs, batches, momenta, l1s, l2s, keep_probs,
+      test_splits;
 };
 
 struct TrialConfig {
   std::size_t id = 0;
   std::size_t depth = 0, width = 0;  // width 0 when depth is 0
-  std::string activation, lr, l1, l2, keep_prob, test_split, features;  // "" = train's default
+  std::string features;              // "" = the data's columns
+  // The knobs (kKnobs), as typed; "" = train's default.
+  std::string activation, optimizer, lr_schedule, lr, batch, momentum, l1, l2, keep_prob, test_split;
   std::size_t hidden_units() const { return depth * width; }
 };
+
+// A train option a sweep ranges over beside depth, width and features: its
+// name (the sweep's option and train's), its trials.csv column, and where
+// the grid and a trial keep it. The grid's order: features, depth, width,
+// then the knobs in this order (the first varies slowest).
+struct Knob {
+  const char* option;  // "lr-schedule"
+  const char* column;  // "lr_schedule"
+  const char* help;
+  std::vector<std::string> SweepGrid::*values;
+  std::string TrialConfig::*value;
+};
+inline constexpr Knob kKnobs[] = {
+    {"activation", "activation", "hidden activations to try, e.g. tanh,relu", &SweepGrid::activations,
+     &TrialConfig::activation},
+    {"optimizer", "optimizer", "optimizers to try, e.g. sgd,adam (--momentum applies to the sgd and rmsprop trials)",
+     &SweepGrid::optimizers, &TrialConfig::optimizer},
+    {"lr-schedule", "lr_schedule", "learning-rate schedules to try, e.g. constant,cosine", &SweepGrid::lr_schedules,
+     &TrialConfig::lr_schedule},
+    {"lr", "lr", "learning rates to try, e.g. 0.01,0.03,0.1", &SweepGrid::lrs, &TrialConfig::lr},
+    {"batch", "batch", "batch sizes to try, e.g. 16,64,256", &SweepGrid::batches, &TrialConfig::batch},
+    {"momentum", "momentum", "momenta to try, e.g. 0,0.9 (sgd and rmsprop trials; the others take none)",
+     &SweepGrid::momenta, &TrialConfig::momentum},
+    {"l1", "l1", "L1 penalties to try", &SweepGrid::l1s, &TrialConfig::l1},
+    {"l2", "l2", "L2 penalties to try", &SweepGrid::l2s, &TrialConfig::l2},
+    {"keep-prob", "keep_prob", "dropout keep probabilities to try", &SweepGrid::keep_probs, &TrialConfig::keep_prob},
+    {"test-split", "test_split", "test fractions to try (train/test ratio), e.g. 0.1,0.5,0.9",
+     &SweepGrid::test_splits, &TrialConfig::test_split},
+};
+inline constexpr std::size_t kKnobCount = std::size(kKnobs);
+
+// Whether a trial with `optimizer` ("" = train's, sgd) takes --momentum:
+// a grid varies momentum only for those that do (adam's is --beta1).
+bool takes_momentum(const std::string& optimizer);
 
 // A sweep's queue reads every trial's records for each job it hands out, so
 // its overhead grows with the square of the grid (a grid of 10^6 trials
@@ -51,7 +89,8 @@ std::vector<std::string> split_list(const std::string& text, char separator);
 std::optional<std::uint64_t> grid_trials(const SweepGrid& grid);
 // Throws UsageError naming `subject` (the --depth and --width options) when
 // the grid has more than kMaxGridTrials trials, or training its largest
-// network would need more memory than this host has.
+// network would need more memory than this host has; and naming --momentum
+// when it is swept but no optimizer of the grid takes it.
 void check_grid_fits(const SweepGrid& grid, const std::string& subject);
 
 // The trials of a grid that check_grid_fits() accepted.
@@ -79,8 +118,16 @@ struct TrialRecord {
 
 std::string trial_csv_header();
 std::string trial_csv_row(const TrialRecord& record);
+// The columns of a trials.csv (or rung file) header: this version's, or an
+// earlier one's (without the columns of knobs added since, which read as
+// ""). Throws DataError naming `where` for any other header.
+std::vector<std::string> trial_csv_columns(const std::string& header, const std::string& where);
 // Throws DataError naming `where` for a malformed row.
-TrialRecord parse_trial_row(const std::string& row, const std::string& where);
+TrialRecord parse_trial_row(const std::vector<std::string>& columns, const std::string& row, const std::string& where);
+
+// The knob values of a trial that are set, as "optimizer adam, lr 0.01"
+// ("" if none is).
+std::string knob_text(const TrialConfig& trial);
 
 // Simpler first: fewer elements, then fewer layers, then lower `loss`.
 bool simpler(const TrialRecord& a, const TrialRecord& b, double loss_a, double loss_b);

@@ -75,7 +75,7 @@ std::optional<TrialRecord> read_record(const std::string& file) {
   std::ifstream in(file);
   std::string header, row;
   if (!std::getline(in, header) || !std::getline(in, row)) return std::nullopt;
-  return parse_trial_row(row, file);
+  return parse_trial_row(trial_csv_columns(header, file), row, file);
 }
 
 std::map<std::size_t, TrialRecord> latest_records(const std::string& sweep) {

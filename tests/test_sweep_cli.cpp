@@ -38,7 +38,7 @@ std::vector<fs::path> finished_trials(const std::string& sweep) {
 
 // trials.csv without the columns that depend on the machine (seconds, ranks).
 std::string results(const std::string& sweep) {
-  return run_command("cut -d, -f1-22,25 " + sweep + "/trials.csv").output;
+  return run_command("cut -d, -f1-26,29 " + sweep + "/trials.csv").output;
 }
 
 class SweepCli : public ::testing::Test {
@@ -202,6 +202,81 @@ TEST_F(SweepCli, AConfigFileSetsTheGridAndTheTrialsTrainingOptions) {
   const std::string trial = read(path("s/trials/t0001/config.ini"));
   for (const char* line : {"batch = 5\n", "nesterov = true\n", "momentum = 0.5\n", "epochs = 2\n", "hidden = 3\n"})
     EXPECT_NE(trial.find(line), std::string::npos) << line << " missing in\n" << trial;
+}
+
+// The optimizer, the schedule and the batch are knobs like the learning
+// rate: each trial trains with its values (its config.ini), trials.csv and
+// summary.json name them, momentum is swept only for the optimizers that
+// take it, and the report maps the loss over any two of them.
+TEST_F(SweepCli, TheGridRangesOverOptimizersSchedulesAndBatches) {
+  const CommandResult r = run_mpi("sweep --data " + data_ + " --test-split 0.5 --depth 1 --width 4 --optimizer sgd,adam " +
+                                      "--momentum 0,0.9 --lr-schedule constant,cosine --batch 10,50 --lr 0.01 " +
+                                      "--max-epochs 3 --quiet --out " + path("s"),
+                                  2);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string csv = read(path("s/trials.csv"));
+  // sgd: 2 momenta x 2 schedules x 2 batches; adam: 2 schedules x 2 batches.
+  ASSERT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 8 + 4) << csv;
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "trial,features,depth,width,activation,optimizer,lr_schedule,lr,batch,momentum,l1,l2,keep_prob,test_split,"
+            "inputs,hidden_units,parameters,epochs_run,rung,status,stop_reason,best_val_loss,val_loss,val_accuracy,"
+            "test_loss,test_accuracy,seconds,ranks,message");
+  EXPECT_NE(csv.find("\n9,,1,4,,adam,constant,0.01,50,,,,,0.5,2,4,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n5,,1,4,,sgd,cosine,0.01,10,0.9,,,,0.5,2,4,"), std::string::npos) << csv;
+  for (int id = 0; id < 12; ++id) {
+    // The grid's order: optimizer, then schedule, then batch, then momentum (the last varies fastest).
+    const bool adam = id >= 8;
+    const int schedule = adam ? (id - 8) / 2 : id / 4, batch = adam ? (id - 8) % 2 : (id / 2) % 2;
+    char name[16];
+    std::snprintf(name, sizeof name, "t%04d", id);
+    const std::string config = read(path("s/trials/") + name + "/config.ini");
+    SCOPED_TRACE(std::string(name) + ":\n" + config);
+    EXPECT_NE(config.find(adam ? "optimizer = adam\n" : "optimizer = sgd\n"), std::string::npos);
+    EXPECT_NE(config.find(schedule == 0 ? "lr-schedule = constant\n" : "lr-schedule = cosine\n"), std::string::npos);
+    EXPECT_NE(config.find(batch == 0 ? "batch = 10\n" : "batch = 50\n"), std::string::npos);
+    EXPECT_EQ(config.find("momentum = 0.9\n") != std::string::npos, !adam && id % 2 == 1);
+  }
+  const auto summary = read_json(read(path("s/summary.json")), "summary.json");
+  const auto& knobs = summary.value()["best"]["knobs"];
+  EXPECT_TRUE(knobs.contains("optimizer") && knobs.contains("lr_schedule") && knobs.contains("batch"))
+      << read(path("s/summary.json"));
+
+  // The default map: the first two knobs that vary, optimizer x schedule
+  // (2 x 2 cells); and any two asked for, batch x momentum (adam's is
+  // "default").
+  ASSERT_EQ(run_sinapsis("report " + path("s")).status, 0);
+  EXPECT_NE(read(path("s/report/index.html")).find("loss over lr_schedule x optimizer"), std::string::npos);
+  const std::string cells = read(path("s/report/heatmap-0.dat"));
+  EXPECT_EQ(std::count(cells.begin(), cells.end(), '\n'), 4) << cells;
+  const CommandResult map = run_sinapsis("report " + path("s") + " --heat-map batch,momentum");
+  ASSERT_EQ(map.status, 0) << map.output;
+  const std::string script = read(path("s/report/heatmap-0.gp"));
+  EXPECT_NE(script.find("set xtics ('10' 0, '50' 1)"), std::string::npos) << script;
+  EXPECT_NE(script.find("set ytics ('default' 0, '0' 1, '0.9' 2)"), std::string::npos) << script;
+  const std::string batch_cells = read(path("s/report/heatmap-0.dat"));
+  EXPECT_EQ(std::count(batch_cells.begin(), batch_cells.end(), '\n'), 6) << batch_cells;
+  const CommandResult bad = run_sinapsis("report " + path("s") + " --heat-map batch,speed");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.output.find("--heat-map: 'batch,speed': unknown knob 'speed'"), std::string::npos) << bad.output;
+}
+
+// A sweep begun by the version before these knobs (its records without
+// their columns) resumes and writes this version's trials.csv, the knobs
+// from its grid.
+TEST_F(SweepCli, ASweepOfTheEarlierLayoutResumes) {
+  ASSERT_EQ(run_sinapsis(sweep(path("s"))).status, 0);
+  const std::string expected = results(path("s"));
+  for (const fs::path& record : finished_trials(path("s"))) {
+    // optimizer, lr_schedule, batch, momentum: columns 6, 7, 9 and 10.
+    const std::string old = run_command("cut -d, -f1-5,8,11- " + record.string()).output;
+    std::ofstream(record) << old;
+  }
+  ASSERT_EQ(read(path("s/trials/t0003/rung-0.csv")).rfind("trial,features,depth,width,activation,lr,l1,", 0), 0u);
+  fs::remove_all(path("s/trials/t0004"));
+  fs::remove(path("s/trials.csv"));
+  const CommandResult resumed = run_sinapsis("sweep --resume --out " + path("s"));
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(results(path("s")), expected);
 }
 
 TEST_F(SweepCli, RankZeroPrintsEveryGroupsTrialsOnce) {
