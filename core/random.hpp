@@ -28,7 +28,7 @@ constexpr std::uint64_t derive_seed(std::initializer_list<std::uint64_t> parts) 
 }
 
 // Purposes of the derived streams.
-enum class Stream : std::uint64_t { init = 1, shuffle = 2, dropout = 3, split = 4, shard = 5 };
+enum class Stream : std::uint64_t { init = 1, shuffle = 2, dropout = 3, split = 4, shard = 5, blocks = 6, buffer = 7 };
 
 class Rng {
  public:
