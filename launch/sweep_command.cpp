@@ -126,8 +126,8 @@ nlohmann::ordered_json trial_json(const TrialRecord& r, const std::string& run_d
 // trials.csv and summary.json from the records of every trial.
 // Returns a few lines for the terminal: the best and the simplest trial.
 // `run_dirs` says where each trial's run is (slices may live elsewhere).
-// A record of an earlier version lacks the knobs added since (read as ""):
-// they are the grid's.
+// A record of the previous version lacks the knobs added since (read as
+// ""): they are the grid's (which --resume checked against its records).
 std::string write_results(const std::string& sweep, const std::map<std::size_t, TrialRecord>& latest,
                           const std::map<std::size_t, std::string>& run_dirs, const std::vector<TrialConfig>& grid,
                           const AshaOptions& asha, const std::string& metric, double target_loss) {
@@ -135,7 +135,7 @@ std::string write_results(const std::string& sweep, const std::map<std::size_t, 
   std::vector<TrialRecord> rows;
   std::size_t total_epochs = 0;
   for (auto [id, r] : latest) {
-    if (id < grid.size())
+    if (r.legacy && id < grid.size())
       for (const Knob& knob : kKnobs)
         if ((r.config.*knob.value).empty()) r.config.*knob.value = grid[id].*knob.value;
     if (r.status != "failed")
@@ -203,9 +203,19 @@ SweepGrid grid_of(const SweepOptions& v) {
   SweepGrid grid;
   grid.depths = parse_count_list(v.depth, "depth", 0);
   grid.widths = parse_count_list(v.width, "width", 1);
-  for (std::size_t k = 0; k < kKnobCount; ++k) grid.*kKnobs[k].values = split_list(v.knobs[k], ',');
+  std::string subject = option_text("depth", v.depth) + " with " + option_text("width", v.width);
+  for (std::size_t k = 0; k < kKnobCount; ++k) {
+    auto& values = grid.*kKnobs[k].values;
+    values = split_list(v.knobs[k], ',');
+    if (values.size() > 1) subject += ", " + option_text(kKnobs[k].option, v.knobs[k]);
+    for (auto at = values.begin(); at != values.end(); ++at)
+      if (std::find(values.begin(), at, *at) != at)
+        throw UsageError(option_text(kKnobs[k].option, v.knobs[k]) + " lists '" + *at +
+                         "' twice (two trials alike)");
+  }
   grid.feature_sets = split_list(v.features, ';');
-  check_grid_fits(grid, option_text("depth", v.depth) + " with " + option_text("width", v.width));
+  if (grid.feature_sets.size() > 1) subject += ", " + option_text("features", v.features);
+  check_grid_fits(grid, subject);
   return grid;
 }
 
@@ -337,8 +347,8 @@ bool parse_sweep_arguments(const Args& args, SweepPlan& plan, bool lead) {
       if (lead)
         std::cout << "usage: sinapsis sweep --data D.h5 --out SWEEP_DIR --depth 0:3 --width 1,2,4,8 [options]\n"
                   << "       sinapsis sweep merge SWEEP_DIR [SWEEP_DIR ...]\n\n"
-                  << plan.options << "\nAny other option (--data, --val-split, --epochs is replaced by --max-epochs, "
-                  << "--batch, --patience, ...) is passed to every trial's `sinapsis train`.\n";
+                  << plan.options << "\nAny other option (--data, --val-split, --patience, --weight-decay, ...; "
+                  << "--epochs is replaced by --max-epochs) is passed to every trial's `sinapsis train`.\n";
       return false;
     }
     po::notify(values);
@@ -387,13 +397,26 @@ void check_sweep(SweepPlan& plan, Communicator& world) {
   // Every trial's options are checked before any trains (a bad value
   // anywhere in the grid, --lr 0.1,abc, fails here, once, naming it), and
   // the data files must open.
+  // ASHA trains a trial rung by rung, each to its own --epochs: a schedule
+  // sized to the run's epochs would restart at every rung.
+  if (plan.asha.prune)
+    for (const auto& schedule : split_list(v.knobs[knob_index("lr-schedule")], ','))
+      if (schedule == "cosine" || schedule == "onecycle")
+        throw UsageError("--lr-schedule " + schedule + " with --prune asha: each rung trains to its own epochs, so " +
+                         "the schedule would restart at every rung (use constant, step or plateau, or --prune none)");
   agree(world, [&] {
     for (const TrialConfig& trial : plan.grid) {
       Args check = plan.train_args;
       const Args per_trial = trial_arguments(trial, 1);
       check.insert(check.end(), per_trial.begin(), per_trial.end());
       check.insert(check.end(), {"--epochs", "1", "--out", (fs::path(v.out) / "trials" / "check").string(), "--overwrite"});
-      check_train_arguments(check, trial.id == plan.grid.front().id);
+      try {
+        check_train_arguments(check, trial.id == plan.grid.front().id);
+      } catch (const UsageError& e) {  // which trial of the grid, when the knobs vary
+        const std::string knobs = knob_text(trial);
+        if (plan.grid.size() == 1 || knobs.empty()) throw;
+        throw UsageError("trial " + std::to_string(trial.id) + " (" + knobs + "): " + e.what());
+      }
     }
   });
 }
@@ -415,6 +438,7 @@ class SweepRun {
 
  private:
   void open_directory();
+  void check_records_match_grid() const;
   bool train_trials();
   TrialRecord train_trial(const AshaJob& job, Communicator& group, bool& stopped) const;
   void print_finished();
@@ -438,13 +462,39 @@ class SweepRun {
 // is up".
 void SweepRun::open_directory() {
   agree(world_, [&] {
-    if (lead_) queue_.open(plan_.slice, v_.slice, plan_.defining, v_.resume, v_.overwrite);
+    if (!lead_) return;
+    queue_.open(plan_.slice, v_.slice, plan_.defining, v_.resume, v_.overwrite, [&] { check_records_match_grid(); });
   });
   if (lead_ && !v_.quiet)
     std::cout << "sinapsis sweep: " << plan_.grid.size() << " trials"
               << (plan_.slice.count > 1 ? " (slice " + v_.slice + ": " + std::to_string(plan_.trials.size()) + ")" : "")
               << ", " << world_.size() / int(v_.ranks_per_trial) << " group(s) of " << v_.ranks_per_trial
               << " rank(s), prune " << v_.prune << ", up to " << v_.max_epochs << " epochs per trial" << std::endl;
+}
+
+// A resumed sweep may add options that change its grid (--momentum 0,0.5
+// where it had 0,0.9): trial ids then name other configurations, and a
+// recorded trial would be reported under values it was not trained with.
+// Refused, naming the first trial that differs.
+void SweepRun::check_records_match_grid() const {
+  const auto described = [](const TrialConfig& c) {
+    std::string text = std::to_string(c.depth) + "x" + std::to_string(c.width);
+    if (!c.features.empty()) text += ", features " + c.features;
+    if (const std::string knobs = knob_text(c); !knobs.empty()) text += ", " + knobs;
+    return text;
+  };
+  for (const auto& [id, record] : latest_records(v_.out)) {
+    TrialConfig recorded = record.config;
+    const bool known = id < plan_.grid.size();
+    if (known && record.legacy)  // the previous version's records lack the newer knobs
+      for (const Knob& knob : kKnobs)
+        if ((recorded.*knob.value).empty()) recorded.*knob.value = plan_.grid[id].*knob.value;
+    if (!known || described(recorded) != described(plan_.grid[id]))
+      throw UsageError("--resume: trial " + std::to_string(id) + " of " + v_.out + " was trained as (" +
+                       described(recorded) + ") but the grid now makes it " +
+                       (known ? "(" + described(plan_.grid[id]) + ")" : "no trial") +
+                       ": a sweep's grid cannot change at resume (start a new sweep with --out)");
+  }
 }
 
 // The groups, each training one trial at a time. True if a signal stopped it.

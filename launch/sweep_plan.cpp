@@ -215,16 +215,23 @@ std::string trial_csv_row(const TrialRecord& r) {
 
 std::vector<std::string> trial_csv_columns(const std::string& header, const std::string& where) {
   const std::vector<std::string> columns = split_fields(header);
-  const auto refuse = [&] {
-    return DataError(where + ": not a header sinapsis sweep writes ('" + trial_csv_header() + "')");
+  const auto refuse = [&](const std::string& what) {
+    return DataError(where + ": not a header sinapsis sweep writes: " + what + " (expected '" + trial_csv_header() +
+                     "')");
   };
-  std::set<std::string> required(std::begin(kColumnsBefore), std::end(kColumnsBefore));
-  required.insert(std::begin(kColumnsAfter), std::end(kColumnsAfter));
-  std::set<std::string> known = required, seen;
-  for (const Knob& knob : kKnobs) known.insert(knob.column);
-  for (const auto& column : columns)
-    if (!known.count(column) || !seen.insert(column).second) throw refuse();
-  if (!std::includes(seen.begin(), seen.end(), required.begin(), required.end())) throw refuse();
+  // This version's columns, and the previous version's: without the knobs added since.
+  std::set<std::string> current(std::begin(kColumnsBefore), std::end(kColumnsBefore)), seen;
+  current.insert(std::begin(kColumnsAfter), std::end(kColumnsAfter));
+  for (const Knob& knob : kKnobs) current.insert(knob.column);
+  std::set<std::string> previous = current;
+  for (const char* added : {"optimizer", "lr_schedule", "batch", "momentum"}) previous.erase(added);
+  for (const auto& column : columns) {
+    if (!current.count(column)) throw refuse("unknown column '" + column + "'");
+    if (!seen.insert(column).second) throw refuse("column '" + column + "' twice");
+  }
+  if (seen != current && seen != previous)
+    for (const auto& column : seen.size() < previous.size() ? previous : current)
+      if (!seen.count(column)) throw refuse("no column '" + column + "'");
   return columns;
 }
 
@@ -244,7 +251,10 @@ TrialRecord parse_trial_row(const std::vector<std::string>& columns, const std::
       if (ch == ' ') ch = ',';
     c.depth = std::stoul(f.at("depth"));
     c.width = std::stoul(f.at("width"));
-    for (const Knob& knob : kKnobs) c.*knob.value = f[knob.column];  // absent in an earlier version's: ""
+    for (const Knob& knob : kKnobs) {
+      r.legacy = r.legacy || !f.count(knob.column);
+      c.*knob.value = f[knob.column];  // absent in the previous version's: ""
+    }
     r.inputs = std::stoul(f.at("inputs"));
     r.parameters = std::stoul(f.at("parameters"));
     r.epochs_run = std::stoul(f.at("epochs_run"));

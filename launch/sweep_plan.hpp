@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <iterator>
 #include <optional>
+#include <stdexcept>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,12 @@ inline constexpr Knob kKnobs[] = {
      &SweepGrid::test_splits, &TrialConfig::test_split},
 };
 inline constexpr std::size_t kKnobCount = std::size(kKnobs);
+// The place of the knob whose option is `option` in kKnobs.
+constexpr std::size_t knob_index(std::string_view option) {
+  for (std::size_t k = 0; k < kKnobCount; ++k)
+    if (kKnobs[k].option == option) return k;
+  throw std::logic_error("no knob " + std::string(option));
+}
 
 // Whether a trial with `optimizer` ("" = train's, sgd) takes --momentum:
 // a grid varies momentum only for those that do (adam's is --beta1).
@@ -109,6 +117,7 @@ struct TrialRecord {
   double best_val_loss = kNaN, val_loss = kNaN, val_accuracy = kNaN, test_loss = kNaN, test_accuracy = kNaN;
   double seconds = 0;
   std::string message;      // why it failed
+  bool legacy = false;      // read from an earlier version's row: the knobs added since read as ""
   static constexpr double kNaN = TrainOutcome::kNaN;
 
   std::size_t elements() const { return inputs + config.hidden_units(); }
@@ -118,9 +127,10 @@ struct TrialRecord {
 
 std::string trial_csv_header();
 std::string trial_csv_row(const TrialRecord& record);
-// The columns of a trials.csv (or rung file) header: this version's, or an
-// earlier one's (without the columns of knobs added since, which read as
-// ""). Throws DataError naming `where` for any other header.
+// The columns of a trials.csv (or rung file) header, in any order: this
+// version's, or the previous one's (without the optimizer, lr_schedule,
+// batch and momentum columns, which then read as ""). Throws DataError
+// naming `where` and the column for any other header.
 std::vector<std::string> trial_csv_columns(const std::string& header, const std::string& where);
 // Throws DataError naming `where` for a malformed row.
 TrialRecord parse_trial_row(const std::vector<std::string>& columns, const std::string& row, const std::string& where);

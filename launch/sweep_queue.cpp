@@ -95,7 +95,7 @@ SweepQueue::SweepQueue(std::string sweep, std::vector<TrialConfig> trials, AshaO
     : sweep_(std::move(sweep)), trials_(std::move(trials)), asha_(asha) {}
 
 void SweepQueue::open(const Slice& slice, const std::string& slice_text, const Args& defining, bool resume,
-                      bool overwrite) {
+                      bool overwrite, const std::function<void()>& check_resume) {
   fs::create_directories(sweep_);
   try {
     lock_.emplace((fs::path(sweep_) / kSweepLock).string(), slice_range(slice),
@@ -111,6 +111,7 @@ void SweepQueue::open(const Slice& slice, const std::string& slice_text, const A
   if (overwrite && !resume && slice.count == 1)  // all but the lock we hold
     for (const auto& entry : fs::directory_iterator(sweep_))
       if (entry.path().filename() != kSweepLock) fs::remove_all(entry.path());
+  if (resume && check_resume) check_resume();  // before anything of the sweep changes
   fs::create_directories(fs::path(sweep_) / "trials");
   if (resume) forget_unfinished();
   AtomicFile stored((fs::path(sweep_) / "sweep.args").string());

@@ -18,6 +18,7 @@
 // taken under queue.lock and marked in the files before it is released.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,8 +58,10 @@ class SweepQueue {
   // directory that holds another sweep unless `resume` or `overwrite`,
   // clears it for `overwrite`, forgets the jobs a killed run left unfinished
   // for `resume`, and stores `defining` as sweep.args. UsageError naming the
-  // directory and, when in use, the holder.
-  void open(const Slice& slice, const std::string& slice_text, const Args& defining, bool resume, bool overwrite);
+  // directory and, when in use, the holder. `check_resume` runs (with
+  // `resume`) once the directory is held, before any of it changes.
+  void open(const Slice& slice, const std::string& slice_text, const Args& defining, bool resume, bool overwrite,
+            const std::function<void()>& check_resume = {});
 
   // The next job for a free group (under queue.lock): start a trial, promote
   // one to the next rung, wait, or done.

@@ -178,7 +178,11 @@ TEST_F(SweepCli, BadOptionsStopEveryRankBeforeTraining) {
            {"--ranks-per-trial 3", "--ranks-per-trial 3 must divide the job's 2 ranks"},
            {"--prune sometimes", "--prune: unknown value 'sometimes'"},
            {"--epochs 5", "--epochs is set per trial"},
-           {"--keep-prob 0,0.5", "--keep-prob: '0' is not a number in (0, 1]"}}) {
+           {"--keep-prob 0,0.5", "--keep-prob: '0' is not a number in (0, 1]"},
+           {"--optimizer adam,sgd,adam", "--optimizer: 'adam,sgd,adam' lists 'adam' twice"},
+           {"--prune asha --lr-schedule constant,cosine", "--lr-schedule cosine with --prune asha: each rung"},
+           {"--optimizer sgd,adam --momentum 0.9 --nesterov",
+            "trial 1 (optimizer adam, lr 0.05, batch 10, test_split 0.5): --nesterov is sgd's momentum, not adam's"}}) {
     const CommandResult r = run_mpi(sweep(path("bad"), extra), 2);
     EXPECT_EQ(r.status, 2) << extra << "\n" << r.output;
     const auto lines = sinapsis::test::sinapsis_lines(r.output);
@@ -277,6 +281,23 @@ TEST_F(SweepCli, ASweepOfTheEarlierLayoutResumes) {
   const CommandResult resumed = run_sinapsis("sweep --resume --out " + path("s"));
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_EQ(results(path("s")), expected);
+}
+
+// A resumed sweep whose options would change its grid (other trials under
+// the recorded ids) is refused before anything of it changes; the same
+// sweep then resumes as it was.
+TEST_F(SweepCli, AResumeThatWouldChangeTheGridIsRefused) {
+  ASSERT_EQ(run_sinapsis(sweep(path("s"), "--depth 1 --width 2 --optimizer sgd,adam --momentum 0,0.9")).status, 0);
+  const std::string args = read(path("s/sweep.args")), csv = read(path("s/trials.csv"));
+  for (const char* change : {"--momentum 0,0.5,0.9", "--lr-schedule cosine", "--batch 20"}) {
+    const CommandResult r = run_sinapsis("sweep --resume --quiet --out " + path("s") + " " + change);
+    EXPECT_EQ(r.status, 2) << change << "\n" << r.output;
+    EXPECT_NE(r.output.find("a sweep's grid cannot change at resume"), std::string::npos) << r.output;
+    EXPECT_EQ(read(path("s/sweep.args")), args) << change;
+  }
+  const CommandResult again = run_sinapsis("sweep --resume --quiet --out " + path("s"));
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_EQ(read(path("s/trials.csv")).substr(0, 300), csv.substr(0, 300));
 }
 
 TEST_F(SweepCli, RankZeroPrintsEveryGroupsTrialsOnce) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <regex>
 #include <set>
 
 #include "core/error.hpp"
@@ -158,10 +159,26 @@ TEST(SweepPlan, RowsOfAnEarlierVersionReadWithTheKnobsItHadNot) {
       trial_csv_columns(bad, "t.csv line 1");
       ADD_FAILURE() << bad;
     } catch (const DataError& e) {
-      EXPECT_EQ(std::string(e.what()).rfind("t.csv line 1: not a header sinapsis sweep writes ('trial,features,", 0), 0u)
+      EXPECT_EQ(std::string(e.what()).rfind("t.csv line 1: not a header sinapsis sweep writes: ", 0), 0u)
           << e.what();
     }
   }
+  // The column at fault is named: neither version's header lacks lr.
+  const auto refusal = [](const std::string& bad) {
+    try {
+      trial_csv_columns(bad, "t.csv");
+    } catch (const DataError& e) {
+      const std::string text = e.what();
+      return text.substr(0, text.find(" (expected"));
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refusal(std::regex_replace(header, std::regex(",lr,"), ",")),
+            "t.csv: not a header sinapsis sweep writes: no column 'lr'");
+  EXPECT_EQ(refusal(std::regex_replace(trial_csv_header(), std::regex(",optimizer,"), ",")),
+            "t.csv: not a header sinapsis sweep writes: no column 'optimizer'");
+  EXPECT_EQ(refusal(header + ",Seconds"), "t.csv: not a header sinapsis sweep writes: unknown column 'Seconds'");
+  EXPECT_EQ(refusal(header + ",lr"), "t.csv: not a header sinapsis sweep writes: column 'lr' twice");
 }
 
 // The optimizer and the schedule are knobs like the others; momentum is
