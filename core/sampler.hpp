@@ -12,6 +12,10 @@
 // - Each epoch, a rank visits its own rows in an order that depends only on
 //   (seed, epoch, rank): a resumed run shuffles exactly as an uninterrupted
 //   one, and every row of the rank's part is visited once per epoch.
+//   That is --shuffle shard; with none they come in order, and with global
+//   (every rank holds the whole data set) a rank's rows of an epoch are the
+//   stretch core/stream_plan.hpp gives it, as rows of the whole data set,
+//   drawn through its shuffle buffer: what a streamed run reads.
 #pragma once
 
 #include <algorithm>
@@ -24,6 +28,7 @@
 
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "core/stream_plan.hpp"
 
 namespace sinapsis {
 
@@ -69,9 +74,27 @@ class Sampler {
     return rows;
   }
 
+  // How rows are ordered (see the header comment). global: `files` are the
+  // data set's files as row ranges (the rows every rank holds), and
+  // `rank_rows` given to the constructor global_rank_rows() of their total.
+  void set_order(ShuffleMode mode, std::vector<RowRange> files = {}, std::size_t block_rows = 1,
+                 std::size_t buffer = 1) {
+    mode_ = mode;
+    files_ = std::move(files);
+    block_rows_ = block_rows;
+    buffer_ = buffer;
+  }
+
   // This rank's order of its rows for `epoch` (0-based).
   void start_epoch(std::uint64_t epoch) {
+    if (mode_ == ShuffleMode::global) {
+      ShuffleBuffer b(epoch_stretch(mode_, files_, {}, block_rows_, rank_, rank_rows_.size(), seed_, epoch), buffer_,
+                      buffer_seed(seed_, epoch, rank_));
+      for (std::size_t& row : order_) row = b.draw().row;
+      return;
+    }
     std::iota(order_.begin(), order_.end(), std::size_t{0});
+    if (mode_ == ShuffleMode::none) return;
     Rng rng(derive_seed({seed_, std::uint64_t(Stream::shuffle), epoch, std::uint64_t(rank_)}));
     shuffle(order_, rng);
   }
@@ -93,6 +116,9 @@ class Sampler {
   std::uint64_t seed_;
   std::size_t steps_per_epoch_ = 0;
   std::vector<std::size_t> order_;
+  ShuffleMode mode_ = ShuffleMode::shard;
+  std::vector<RowRange> files_;
+  std::size_t block_rows_ = 1, buffer_ = 1;
 };
 
 }  // namespace sinapsis

@@ -49,6 +49,8 @@
 #include "core/rank_group.hpp"
 #include "core/sampler.hpp"
 #include "core/schedule.hpp"
+#include "core/stream_plan.hpp"
+#include "core/streamed_batches.hpp"
 
 namespace sinapsis {
 
@@ -96,6 +98,27 @@ struct TrainOptions {
   // clip_norm / (norm + 1e-6) when that is below 1; the L2 norm over the whole
   // gradient) and clip_grad_value_ (each value clamped to [-v, v]). 0: off.
   double clip_norm = 0, clip_value = 0;
+  // Which rows each rank trains on in each epoch, in what order
+  // (core/sampler.hpp, core/stream_plan.hpp). shard: the rows the rank was
+  // given, shuffled whole every epoch; none: those rows in order; global:
+  // every rank holds the whole data set (files: its files as row ranges) or
+  // streams it, and trains on its stretch of the epoch's block permutation
+  // through a shuffle buffer of `buffer` rows.
+  struct RowOrder {
+    ShuffleMode shuffle = ShuffleMode::shard;
+    std::vector<RowRange> files;
+    std::size_t block_rows = 1, buffer = 1;
+  } order;
+};
+
+// Training rows read as they are needed instead of held (--data-in-memory
+// off): the batches, this rank's rows per epoch, and whether they are
+// classes (train_accuracy).
+template <class T>
+struct StreamedTraining {
+  StreamedBatches<T>& batches;
+  std::size_t rows = 0;
+  bool classes = false;
 };
 
 struct EpochMetrics {
@@ -205,19 +228,26 @@ class Trainer {
 
   // val_data and test_data may be null. With several ranks, each passes its
   // own part of every data set and the same options; `group` must outlive
-  // the trainer.
+  // the trainer. With `streamed`, the training rows come from it and
+  // train_data holds none (only its column counts are read).
   Trainer(Model<T>& model, const EncodedData<T>& train_data, const EncodedData<T>* val_data,
-          TrainOptions options, const EncodedData<T>* test_data = nullptr, RankGroup* group = nullptr)
+          TrainOptions options, const EncodedData<T>* test_data = nullptr, RankGroup* group = nullptr,
+          const StreamedTraining<T>* streamed = nullptr)
       : group_(group ? *group : single_rank_),
         model_(model),
+        streamed_(streamed ? std::optional<StreamedTraining<T>>(*streamed) : std::nullopt),
+        rank_rows_(streamed ? streamed->rows
+                   : options.order.shuffle == ShuffleMode::global
+                       ? global_rank_rows(train_data.size(), std::size_t(group_.rank()), std::size_t(group_.size()))
+                       : train_data.size()),
         train_(train_data),
         val_(val_data),
         test_(test_data),
         options_(options),
         optimizer_(model.parameters().size(), model.weight_count(), options.optimizer),
-        ws_(model.architecture(), workspace_rows(options.batch, train_data.size())),
-        batches_(train_data.features, train_data.targets, std::min(options.batch, train_data.size()),
-                 use_prefetch(options, train_data)),
+        ws_(model.architecture(), workspace_rows(options.batch, rank_rows_)),
+        batches_(train_data.features, train_data.targets, streamed ? 0 : std::min(options.batch, train_data.size()),
+                 !streamed && use_prefetch(options, train_data)),
         coordinator_(options.early_stopping,
                      options.monitor == Monitor::val_accuracy && val_data ? Goal::maximize : Goal::minimize,
                      options.checkpoints, options.epochs),
@@ -417,13 +447,24 @@ class Trainer {
     // The row counts, and one more slot: does any rank's part hold classes
     // (a rank with no rows has no class ids to tell).
     std::vector<double> counts(std::size_t(group_.size()) + 1, 0);
-    counts[std::size_t(group_.rank())] = double(train_.size());
-    counts.back() = train_.class_ids.empty() ? 0.0 : 1.0;
+    counts[std::size_t(group_.rank())] = double(rank_rows_);
+    counts.back() = (streamed_ ? streamed_->classes : !train_.class_ids.empty()) ? 1.0 : 0.0;
     group_.sum(std::span<double>(counts));
     classes_ = counts.back() > 0;
     counts.pop_back();
     sampler_.emplace(std::vector<std::size_t>(counts.begin(), counts.end()), options_.batch,
                      std::size_t(group_.rank()), options_.seed);
+    const auto& o = options_.order;
+    sampler_->set_order(o.shuffle, o.files, o.block_rows, o.buffer);
+  }
+
+  // Batch assembly from held rows (the sampler's order) or streamed ones.
+  void request_batch(int slot, std::size_t s) {
+    if (streamed_) streamed_->batches.request(slot, sampler_->rows_in_step(std::size_t(group_.rank()), s));
+    else batches_.request(slot, sampler_->step_rows(s));
+  }
+  std::pair<ConstMatrixView<T>, ConstMatrixView<T>> wait_batch(int slot) {
+    return streamed_ ? streamed_->batches.wait(slot) : batches_.wait(slot);
   }
 
   static bool use_prefetch(const TrainOptions& o, const EncodedData<T>& data) {
@@ -564,7 +605,13 @@ class Trainer {
     m.epoch = epoch + 1;
     report.epoch = epoch + 1;
     Sampler& sampler = *sampler_;
-    sampler.start_epoch(epoch);
+    if (streamed_) {
+      std::size_t drawn = 0;  // this rank's rows in the steps before the first
+      for (std::size_t s = 0; s < steps_into_epoch_; ++s) drawn += sampler.rows_in_step(std::size_t(group_.rank()), s);
+      streamed_->batches.start_epoch(epoch, drawn);
+    } else {
+      sampler.start_epoch(epoch);
+    }
     const std::size_t k = train_.targets.cols, me = std::size_t(group_.rank());
     const std::size_t steps = sampler.steps_per_epoch();
     // A resumed epoch starts where the stopped one left off; rank 0 carries
@@ -579,14 +626,14 @@ class Trainer {
     skipped_steps_ = 0;
     // Batch s+1 is assembled (on the helper thread, when prefetching) while
     // step s computes; io_seconds is the time a step waited for its batch.
-    if (first < steps) batches_.request(int(first % 2), sampler.step_rows(first));
+    if (first < steps) request_batch(int(first % 2), first);
     for (std::size_t s = first; s < steps; ++s) {
       const std::size_t global_rows = sampler.global_rows(s);
       m.learning_rate = options_.schedule.rate(epoch, global_step_, plateau_.state.factor);
       const auto waiting = Clock::now();
-      const auto [x, t] = batches_.wait(int(s % 2));
+      const auto [x, t] = wait_batch(int(s % 2));
       if (s + 1 < steps)  // inline when not prefetching: then it is all io time
-        batches_.request(int((s + 1) % 2), sampler.step_rows(s + 1));
+        request_batch(int((s + 1) % 2), s + 1);
       io_seconds_ += seconds_since(waiting);
       loss_total += step_batch(x, t, global_rows, m.learning_rate);
       samples_trained += global_rows;
@@ -597,7 +644,7 @@ class Trainer {
       }
       if (stop_agreed_ && s + 1 < steps) {
         // Every rank saw the same vote in this step's sum: all stop here.
-        batches_.wait(int((s + 1) % 2));  // let the helper finish the batch it is assembling
+        wait_batch(int((s + 1) % 2));  // let the helper finish the batch it is assembling
         std::array<double, 2> so_far{loss_total, correct_};
         group_.sum(std::span<double>(so_far));
         m.partial = true;
@@ -664,6 +711,8 @@ class Trainer {
   SingleRank single_rank_;
   RankGroup& group_;
   Model<T>& model_;
+  std::optional<StreamedTraining<T>> streamed_;
+  std::size_t rank_rows_;  // this rank's training rows per epoch
   const EncodedData<T>& train_;
   const EncodedData<T>* val_;
   const EncodedData<T>* test_;

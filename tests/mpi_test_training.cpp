@@ -310,6 +310,96 @@ TEST_P(Distributed, ResumeFromTheTrainerStateIsBitIdentical) {
 // run's (bit for bit with 2 ranks, whose sum a + b has one order; to
 // rounding with 3), and a second run repeats the first bit for bit whatever
 // the timing of the background thread.
+// --shuffle global (issue 17): every rank holds the whole data set, or
+// streams it through a buffer of 13 rows read in chunks of 7 from two
+// "files" of rows: the same rows in the same steps, so the same weights bit
+// for bit, with and without the helper thread; a run stopped mid-epoch and
+// resumed streamed ends where the uninterrupted one did; and a read error
+// on one rank is raised by the wait for that batch.
+TEST_P(Distributed, StreamedGlobalShuffleTrainsAsTheWholeDataInMemoryAndResumes) {
+  const auto whole_data = encoded(samples(0, 101));
+  CommunicatorGroup group = ranks_group(GetParam());
+  TrainOptions o = options(6, 4);
+  o.keep_prob = 0.8;
+  o.order = {ShuffleMode::global, {{0, 45}, {45, 101}}, 10, 13};
+  Model<float> held = fresh_model();
+  Trainer<float>(held, whole_data, nullptr, o, nullptr, &group).run();
+  expect_replicas_identical(held);
+
+  int reads = 0, fail_at = -1;  // the read that throws (-1: none)
+  const StreamedBatches<float>::Reader reader = [&](const std::vector<RowRange>& ranges, MatrixView<float> x,
+                                                    MatrixView<float> t) {
+    if (reads++ == fail_at) throw DataError("shard-00001-of-00002.h5: /features: read failed");
+    std::size_t at = 0;
+    for (const RowRange& r : ranges)
+      for (std::size_t row = r.begin; row < r.end; ++row, ++at) {
+        std::copy_n(whole_data.features.values.data() + row * 4, 4, x.row(at));
+        std::copy_n(whole_data.targets.values.data() + row * 3, 3, t.row(at));
+      }
+    ASSERT_EQ(at, x.rows);
+  };
+  const auto plan = [&] {
+    StreamedBatches<float>::Plan p;
+    p.files = o.order.files;
+    p.block_rows = 10;
+    p.buffer = 13;
+    p.chunk_rows = 7;
+    p.rank = std::size_t(world().rank());
+    p.ranks = std::size_t(world().size());
+    p.seed = o.seed;
+    return p;
+  };
+  const EncodedData<float> none{Matrix<float>(0, 4), Matrix<float>(0, 3), {}};
+  const std::size_t rows = global_rank_rows(101, std::size_t(world().rank()), std::size_t(world().size()));
+  for (const bool prefetch : {false, true}) {
+    StreamedBatches<float> batches(reader, plan(), 4, 3, 6, prefetch);
+    const StreamedTraining<float> streamed{batches, rows, true};
+    Model<float> model = fresh_model();
+    Trainer<float>(model, none, nullptr, o, nullptr, &group, &streamed).run();
+    EXPECT_TRUE(std::equal(held.parameters().begin(), held.parameters().end(), model.parameters().begin()))
+        << "streamed weights differ from the held ones (prefetch " << prefetch << ")";
+  }
+
+  // Stopped after step 3 of epoch 2, resumed by a new trainer and buffer.
+  StreamedBatches<float> first_batches(reader, plan(), 4, 3, 6, true);
+  const StreamedTraining<float> first_stream{first_batches, rows, true};
+  Model<float> parts = fresh_model();
+  Trainer<float> before(parts, none, nullptr, o, nullptr, &group, &first_stream);
+  std::size_t epochs_seen = 0, polls = 0;
+  before.watch_stop_request([&] {
+    return epochs_seen == 1 && ++polls >= 3 ? StopRequest::asked : StopRequest::none;
+  });
+  const TrainResult r = before.run([&](const EpochMetrics&) { ++epochs_seen; });
+  ASSERT_EQ(r.reason, StopReason::requested);
+  const auto state = before.state();
+  EXPECT_EQ(state.steps_into_epoch, 3u);
+  StreamedBatches<float> second_batches(reader, plan(), 4, 3, 6, true);
+  const StreamedTraining<float> second_stream{second_batches, rows, true};
+  Trainer<float> after(parts, none, nullptr, o, nullptr, &group, &second_stream);
+  after.restore(state);
+  after.run();
+  EXPECT_TRUE(std::equal(held.parameters().begin(), held.parameters().end(), parts.parameters().begin()))
+      << "resumed streamed weights differ from the uninterrupted run";
+
+  // A read that fails on the last rank (its 5th) is thrown there from run().
+  if (world().rank() == world().size() - 1) {
+    reads = 0;
+    fail_at = 4;
+    StreamedBatches<float> failing(reader, plan(), 4, 3, 6, GetParam());
+    failing.start_epoch(0, 0);
+    bool thrown = false;
+    try {
+      for (int s = 0; s < 20; ++s) {
+        failing.request(s % 2, 2);
+        failing.wait(s % 2);
+      }
+    } catch (const DataError& e) {
+      thrown = std::string(e.what()).find("shard-00001-of-00002.h5") != std::string::npos;
+    }
+    EXPECT_TRUE(thrown);
+  }
+}
+
 TEST(Overlap, BucketedExchangeMatchesTheFusedOneAndRepeatsBitForBit) {
   const auto rank = std::size_t(world().rank());
   const auto local = encoded(samples(30 * rank, 25 + 3 * rank));
