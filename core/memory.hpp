@@ -53,6 +53,30 @@ inline std::string bytes_text(std::optional<std::uint64_t> bytes) {
   return text;
 }
 
+// "256MB", "2GB", "1.5 GB", "512K", "1000000" (bytes): binary units as
+// bytes_text() writes them (K = 1024). Nothing for anything else, zero or
+// more than 2^64 bytes.
+inline std::optional<std::uint64_t> parse_byte_size(const std::string& text) {
+  double value = 0;
+  int used = 0;
+  if (std::sscanf(text.c_str(), "%lf%n", &value, &used) != 1 || !(value > 0)) return std::nullopt;
+  std::string unit = text.substr(std::size_t(used));
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  for (char& c : unit) c = char(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  if (unit.size() == 2 && unit[1] == 'B' && unit[0] != 'B') unit.pop_back();
+  if (unit == "BYTES") unit = "B";
+  const std::string units = "BKMGTP";
+  double scale = 1;
+  if (!unit.empty()) {
+    const auto at = units.find(unit);
+    if (unit.size() != 1 || at == std::string::npos) return std::nullopt;
+    for (std::size_t i = 0; i < at; ++i) scale *= 1024;
+  }
+  const double bytes = value * scale;
+  if (!(bytes >= 1) || bytes >= 18446744073709551616.0) return std::nullopt;
+  return std::uint64_t(bytes);
+}
+
 // "needs 8.0 TB, more than this machine's memory (15.6 GB)".
 inline std::string memory_shortfall_text(std::optional<std::uint64_t> bytes) {
   return "needs " + bytes_text(bytes) + ", more than this machine's memory (" + bytes_text(memory_limit_bytes()) +

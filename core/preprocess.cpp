@@ -100,6 +100,41 @@ Standardizer Standardizer::fit(const Matrix<float>& data,
   return s;
 }
 
+void RunningMoments::add(const float* rows, std::size_t n, std::size_t cols) {
+  for (std::size_t r = 0; r < n; ++r) {
+    n_ += 1;
+    const double inverse = 1 / n_;
+    const float* x = rows + r * cols;
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double delta = double(x[c]) - mean_[c];
+      mean_[c] += delta * inverse;
+      m2_[c] += delta * (double(x[c]) - mean_[c]);
+    }
+  }
+}
+
+Standardizer RunningMoments::finish(const std::function<void(std::span<double>)>& sum_across) const {
+  const std::size_t cols = mean_.size();
+  std::vector<double> weighted(cols + 1);
+  for (std::size_t c = 0; c < cols; ++c) weighted[c] = n_ * mean_[c];
+  weighted[cols] = n_;
+  if (sum_across) sum_across(weighted);
+  const double n = std::max(weighted[cols], 1.0);
+  Standardizer s;
+  std::vector<double> m2(cols);
+  for (std::size_t c = 0; c < cols; ++c) {
+    const double mean = weighted[c] / n;
+    s.mean.push_back(float(mean));
+    m2[c] = m2_[c] + n_ * (mean_[c] - mean) * (mean_[c] - mean);
+  }
+  if (sum_across) sum_across(m2);
+  for (std::size_t c = 0; c < cols; ++c) {
+    const double sd = std::sqrt(m2[c] / n);
+    s.std.push_back(sd > 0 ? float(sd) : 1.0f);
+  }
+  return s;
+}
+
 void Standardizer::apply(Matrix<float>& data) const {
   if (!active()) return;
   for (std::size_t r = 0; r < data.rows; ++r)

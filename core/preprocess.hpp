@@ -53,4 +53,21 @@ struct Standardizer {
   void apply(Matrix<float>& data) const;
 };
 
+// A Standardizer's statistics accumulated a row at a time (Welford's
+// update, in double), for rows that are streamed rather than held: the same
+// rows in the same order give the same values whether they come whole or a
+// chunk at a time. With several ranks, finish() merges every rank's moments
+// (Chan et al.) with two sums across the ranks.
+class RunningMoments {
+ public:
+  explicit RunningMoments(std::size_t cols) : mean_(cols, 0.0), m2_(cols, 0.0) {}
+  void add(const float* rows, std::size_t n, std::size_t cols);
+  std::size_t count() const { return std::size_t(n_); }
+  Standardizer finish(const std::function<void(std::span<double>)>& sum_across = {}) const;
+
+ private:
+  double n_ = 0;
+  std::vector<double> mean_, m2_;
+};
+
 }  // namespace sinapsis

@@ -437,6 +437,8 @@ class Trainer {
   // Global batch size and steps per epoch as planned across ranks.
   std::size_t local_batch() const { return sampler_->local_batch(); }
   std::size_t steps_per_epoch() const { return sampler_->steps_per_epoch(); }
+  // Training rows of an epoch, over all ranks.
+  std::size_t total_rows() const { return sampler_->total_rows(); }
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -259,6 +259,21 @@ std::vector<std::int64_t> read_class_ids(hid_t labels, std::size_t first, std::s
 
 Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks, const ReadOptions& options,
                   ReadStats* stats) {
+  return read_slices(source, plan_part(source.rows, rank, ranks), options, stats);
+}
+
+std::vector<RowSlice> slices_of(const DataSource& source, std::size_t begin, std::size_t end) {
+  std::vector<RowSlice> slices;
+  std::size_t offset = 0;
+  for (std::size_t f = 0; f < source.rows.size() && offset < end; offset += source.rows[f], ++f) {
+    const std::size_t lo = std::max(begin, offset), hi = std::min(end, offset + source.rows[f]);
+    if (lo < hi) slices.push_back({f, lo - offset, hi - offset});
+  }
+  return slices;
+}
+
+Dataset read_slices(const DataSource& source, const std::vector<RowSlice>& slices, const ReadOptions& options,
+                    ReadStats* stats) {
   if (source.total_rows() == 0) throw DataError(source.spec + ": the data set is empty (0 rows)");
   Dataset data;
   data.features.cols = source.dimension;
@@ -267,7 +282,6 @@ Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks,
   std::optional<ClassIdRule> rule;  // once the description is read
   std::size_t label_cols = 0;
   bool class_ids = false;
-  const auto slices = plan_part(source.rows, rank, ranks);
   if (stats) stats->slices = slices;
   std::size_t part_rows = 0;
   for (const auto& s : slices) part_rows += s.end - s.begin;

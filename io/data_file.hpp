@@ -94,6 +94,14 @@ std::string shard_file_name(const std::string& name, std::size_t index, std::siz
 Dataset read_part(const DataSource& source, std::size_t rank, std::size_t ranks, const ReadOptions& options = {},
                   ReadStats* stats = nullptr);
 
+// Rows of the source given as slices of its files, in that order (read_part
+// reads plan_part's), checked the same way.
+Dataset read_slices(const DataSource& source, const std::vector<RowSlice>& slices, const ReadOptions& options = {},
+                    ReadStats* stats = nullptr);
+// Rows [begin, end) of the source (its files' rows one after the other) as
+// slices of its files.
+std::vector<RowSlice> slices_of(const DataSource& source, std::size_t begin, std::size_t end);
+
 // The whole data set (one process).
 Dataset read_data_file(const std::string& spec, const ReadOptions& options = {});
 

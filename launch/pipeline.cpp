@@ -60,8 +60,39 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
     if (kept) *kept = std::move(source);
     return part;
   };
-  Dataset all = read(o.data);
-  if (o.val_split > 0 || o.test_split > 0) {
+  if (o.streamed || o.shuffle == ShuffleMode::global) {
+    if (o.val_split > 0 || o.test_split > 0)
+      throw UsageError(std::string(o.streamed ? "streamed training data" : "--shuffle global") +
+                       " takes validation and test data as files (--val-data, --test-data), not --val-split or "
+                       "--test-split");
+    DataSource source = open_data_source(o.data);
+    std::size_t offset = 0;
+    for (const std::size_t rows : source.rows) {
+      p.train_files.push_back({offset, offset + rows});
+      offset += rows;
+    }
+    for (const RowSlice& s : plan_part(source.rows, rank, ranks))
+      p.train_part.push_back({p.train_files[s.file].begin + s.begin, p.train_files[s.file].begin + s.end});
+    if (o.streamed) {
+      // The description alone, then this rank's part a chunk at a time:
+      // its labels checked, its class count and its moments.
+      p.train = read_slices(source, {}, read_options);
+      p.moments.emplace(p.features.raw() ? p.train.dimension() : p.features.features.size());
+      std::size_t classes = p.train.classes;
+      for (const RowRange& r : p.train_part)
+        for (std::size_t b = r.begin; b < r.end; b += std::min(o.chunk_rows, r.end - b)) {
+          Dataset chunk = read_slices(source, slices_of(source, b, b + std::min(o.chunk_rows, r.end - b)),
+                                      read_options);
+          transform(p.features, chunk, o.data);
+          p.moments->add(chunk.features.values.data(), chunk.size(), chunk.dimension());
+          classes = std::max(classes, chunk.classes);
+        }
+      p.train.classes = classes;
+    } else {
+      p.train = read_part(source, 0, 1, read_options);  // every rank holds the whole data set
+    }
+    p.train_source = std::move(source);
+  } else if (Dataset all = read(o.data); o.val_split > 0 || o.test_split > 0) {
     SplitData parts = split_dataset(all, o.val_split, o.test_split, derive_seed({o.seed, rank}));
     p.train = std::move(parts.train);
     if (o.val_split > 0) p.val = std::move(parts.val);
@@ -89,6 +120,11 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
   if (!o.test_data.empty()) check_schema(*p.test, o.test_data);
 
   transform(p.features, p.train, o.data);
+  if (p.train_source && !o.streamed) {  // held whole on every rank: the moments are this rank's part's
+    p.moments.emplace(p.train.dimension());
+    for (const RowRange& r : p.train_part)
+      p.moments->add(p.train.features.values.data() + r.begin * p.train.dimension(), r.size(), p.train.dimension());
+  }
   if (p.val) transform(p.features, *p.val, o.val_data.empty() ? o.data : o.val_data);
   if (p.test) transform(p.features, *p.test, o.test_data.empty() ? o.data : o.test_data);
   return p;
@@ -121,14 +157,41 @@ void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& c
   if (fixed) {
     p.standardizer = *fixed;
   } else if (standardize) {
-    p.standardizer = Standardizer::fit(p.train.features,
-                                       [&](std::span<double> values) { comm.allreduce(values, ReduceOp::sum); });
+    const auto sum = [&](std::span<double> values) { comm.allreduce(values, ReduceOp::sum); };
+    p.standardizer = p.moments ? p.moments->finish(sum) : Standardizer::fit(p.train.features, sum);
   }
   if (p.standardizer.active()) {
     p.standardizer.apply(p.train.features);
     if (p.val) p.standardizer.apply(p.val->features);
     if (p.test) p.standardizer.apply(p.test->features);
   }
+}
+
+StreamedBatches<float>::Reader training_reader(const PreparedData& p, const DataOptions& o, Loss loss,
+                                               Activation output, std::size_t outputs) {
+  ReadOptions read_options;
+  read_options.class_ids = o.class_labels;
+  read_options.classes = p.train.task == Task::classification ? p.train.classes : 0;
+  read_options.classes_from = "the training data's class count";
+  return [source = *p.train_source, features = p.features, standardizer = p.standardizer, read_options, classes = p.train.classes,
+          spec = o.data, loss, output, outputs](const std::vector<RowRange>& ranges, MatrixView<float> x,
+                                                MatrixView<float> t) {
+    std::size_t at = 0;
+    for (const RowRange& r : ranges) {
+      Dataset d = read_slices(source, slices_of(source, r.begin, r.end), read_options);
+      transform(features, d, spec);
+      standardizer.apply(d.features);
+      if (d.task == Task::classification) d.classes = classes;
+      const std::size_t n = d.size();
+      if (at + n > x.rows || d.dimension() != x.cols)
+        throw DataError(spec + ": rows " + std::to_string(r.begin) + ".." + std::to_string(r.end) +
+                        " do not have the shape the data had when training began");
+      const EncodedData<float> e = encode_moving(std::move(d), loss, output, outputs, spec);
+      std::copy(e.features.values.begin(), e.features.values.end(), x.row(at));
+      std::copy(e.targets.values.begin(), e.targets.values.end(), t.row(at));
+      at += n;
+    }
+  };
 }
 
 void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source) {

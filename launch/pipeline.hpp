@@ -8,7 +8,10 @@
 #include <string>
 
 #include "core/dataset.hpp"
+#include "core/loss.hpp"
 #include "core/preprocess.hpp"
+#include "core/stream_plan.hpp"
+#include "core/streamed_batches.hpp"
 #include "dist/communicator.hpp"
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
@@ -26,6 +29,13 @@ struct DataOptions {
   std::size_t classes = 0;
   std::string classes_from;          // "the model m.h5", for messages
   std::uint64_t seed = 1;
+  // --shuffle, and whether the training rows are streamed instead of held
+  // (--data-in-memory, resolved before reading). With global or streamed,
+  // the training data's statistics come from a pass over each rank's part,
+  // `chunk_rows` rows at a time when streamed.
+  ShuffleMode shuffle = ShuffleMode::shard;
+  bool streamed = false;
+  std::size_t chunk_rows = 4096;
 
   // Checks what needs no file (names, the two splits together): UsageError.
   void validate() const;
@@ -38,6 +48,14 @@ struct PreparedData {
   Standardizer standardizer;
   // The files of --val-data and --test-data, to name a row of them later.
   std::optional<DataSource> val_source, test_source;
+  // --shuffle global or streamed: the training data's files (with
+  // streamed, `train` holds its description and no rows), and this rank's
+  // part's moments, for the standardization.
+  std::optional<DataSource> train_source;
+  std::optional<RunningMoments> moments;
+  // The training files as ranges of rows of the whole data set, and this
+  // rank's part (plan_part) as such ranges.
+  std::vector<RowRange> train_files, train_part;
 };
 
 // Each rank reads only its part of every data set, splits it and computes
@@ -51,6 +69,12 @@ PreparedData read_training_data(const DataOptions& options, std::size_t rank, st
 // with (`fixed`).
 void finish_training_data(PreparedData& data, const DataOptions& options, Communicator& comm,
                           const Standardizer* fixed = nullptr);
+
+// The Reader of streamed training rows: read from the files, input features
+// computed and standardized as held rows are, targets encoded for `loss`
+// and a model of `outputs` units of `output`. After finish_training_data().
+StreamedBatches<float>::Reader training_reader(const PreparedData& data, const DataOptions& options, Loss loss,
+                                               Activation output, std::size_t outputs);
 
 // A data set's features as the model file says to feed them to its model.
 void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source);

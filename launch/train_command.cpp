@@ -129,6 +129,7 @@ class TrainingRun {
   void start();
   void lock_run_directory();
   void place_on_hosts();
+  void resolve_data_residency();
   void read_data();
   void build_model();
   void check_same_setup();
@@ -168,8 +169,10 @@ class TrainingRun {
   std::optional<EncodedData<float>> train_data_, val_data_, test_data_;
   TrainOptions options_;
   ModelInputs inputs_;  // what model.h5 and checkpoints say of the inputs and classes
+  std::optional<StreamedBatches<float>> streamed_batches_;  // --data-in-memory off (or auto, too large)
   std::optional<Trainer<float>> trainer_;
   std::size_t total_samples_ = 0;
+  std::uint64_t memory_budget_ = 0;  // bytes, the same on every rank
   std::optional<Progress> progress_;
   EpochMetrics last_;
   RunTotals totals_;
@@ -195,7 +198,7 @@ void TrainingRun::start() {
   if (!start_ && lead_) initialize(*model_, parse_initializer(v_.init, "--init"), v_.seed);
   comm_.broadcast(model_->parameters(), 0);
   start_trainer();
-  total_samples_ = std::size_t(comm_.allreduce(double(train_data_->size()), ReduceOp::sum));
+  total_samples_ = trainer_->total_rows();
   start_progress();
 }
 
@@ -229,12 +232,57 @@ void TrainingRun::place_on_hosts() {
   group_.emplace(comm_, overlap_);
 }
 
+// Whether the training rows are held or streamed (--data-in-memory), and
+// how many rows a streamed rank reads at a time, decided alike on every
+// rank: the budget is the smallest of the ranks' (auto: half of each host's
+// memory shared by its ranks), the rows a rank would hold are those of the
+// largest part (--shuffle global: the whole data set). A streamed rank
+// keeps its buffer of --shuffle-buffer rows, two batches and a chunk within
+// the budget; a budget that cannot hold the buffer and the batches is
+// refused, naming both.
+void TrainingRun::resolve_data_residency() {
+  input_.shuffle = parse_shuffle_mode(v_.shuffle, "--shuffle");
+  const std::uint64_t host_share =
+      memory_limit_bytes() / 2 / std::uint64_t(std::max(1, layout_->ranks_on(layout_->rank_hosts[std::size_t(comm_.rank())])));
+  const std::uint64_t mine = v_.memory_budget == "auto" ? host_share : *parse_byte_size(v_.memory_budget);
+  memory_budget_ = std::uint64_t(comm_.allreduce(std::int64_t(std::min<std::uint64_t>(mine, INT64_MAX)), ReduceOp::min));
+  std::optional<DataSource> source;
+  agree(comm_, [&] { source = open_data_source(v_.input.data); });
+  const std::uint64_t row_bytes = (source->dimension + 2) * sizeof(float);
+  std::size_t held_rows = source->total_rows();
+  if (input_.shuffle != ShuffleMode::global) {
+    held_rows = 0;
+    for (std::size_t r = 0; r < std::size_t(comm_.size()); ++r)
+      held_rows = std::max(held_rows, rows_in([&] {
+                             std::vector<RowRange> part;
+                             for (const RowSlice& s : plan_part(source->rows, r, std::size_t(comm_.size())))
+                               part.push_back({s.begin, s.end});
+                             return part;
+                           }()));
+  }
+  const auto held_bytes = checked_product({held_rows, row_bytes});
+  input_.streamed = v_.data_in_memory == "off" ||
+                    (v_.data_in_memory == "auto" && (!held_bytes || *held_bytes > memory_budget_));
+  if (!input_.streamed) return;
+  const std::uint64_t batch_rows = std::min<std::uint64_t>(v_.batch, held_rows);
+  const auto fixed = checked_product({v_.shuffle_buffer + 2 * batch_rows, row_bytes});
+  if (!fixed || *fixed >= memory_budget_)
+    throw AgreedFailure("--memory-budget " + bytes_text(memory_budget_) + " cannot hold the --shuffle-buffer of " +
+                            std::to_string(v_.shuffle_buffer) + " rows and two batches of " +
+                            std::to_string(batch_rows) + " (" + bytes_text(fixed) + " at " + bytes_text(row_bytes) +
+                            " a row): give a smaller --shuffle-buffer or a larger --memory-budget",
+                        kExitUsage);
+  // A chunk is read, transformed and encoded: about four copies of its rows.
+  input_.chunk_rows = std::size_t(std::clamp<std::uint64_t>((memory_budget_ - *fixed) / (4 * row_bytes), 1, 65536));
+}
+
 // Each rank's part of the data, then the class count and standardization
 // every rank agrees on.
 void TrainingRun::read_data() {
   input_ = v_.input;
   input_.seed = v_.seed;
   input_.class_labels = v_.loss == "bce" || v_.loss == "cce";
+  resolve_data_residency();
   auto& resumed = plan_.resumed;
   agree(comm_, [&] {
     if (!v_.init_model.empty()) {
@@ -273,10 +321,11 @@ void TrainingRun::build_model() {
       return encode_moving(std::move(part), loss_, arch.output_activation(), arch.outputs(),
                            file.empty() ? v_.input.data : file);
     };
-    train_data_ = encode_part(data_.train, v_.input.data);
+    train_data_ = encode_part(data_.train, v_.input.data);  // streamed: no rows, the columns
     if (data_.val) val_data_ = encode_part(*data_.val, v_.input.val_data);
     if (data_.test) test_data_ = encode_part(*data_.test, v_.input.test_data);
     options_ = trainer_options(v_, loss_, usable_cpus());
+    options_.order.files = data_.train_files;
     if (overlap_)
       options_.bucket_floats = std::max<std::size_t>(1, std::size_t(v_.bucket_mb * 1024 * 1024 / sizeof(float)));
   });
@@ -302,8 +351,30 @@ void TrainingRun::start_trainer() {
   // The trainer's constructor meets the other ranks (it sums the row counts):
   // it runs outside agree() on every rank; its checks fail alike everywhere.
   try {
+    std::optional<StreamedTraining<float>> streamed;
+    if (input_.streamed) {
+      const Architecture& arch = model_->architecture();
+      StreamedBatches<float>::Plan plan;
+      plan.mode = options_.order.shuffle;
+      plan.files = data_.train_files;
+      plan.part = data_.train_part;
+      plan.block_rows = options_.order.block_rows;
+      plan.buffer = options_.order.buffer;
+      plan.chunk_rows = input_.chunk_rows;
+      plan.rank = std::size_t(comm_.rank());
+      plan.ranks = std::size_t(comm_.size());
+      plan.seed = options_.seed;
+      const std::size_t rows = rows_in(plan.mode == ShuffleMode::global
+                                           ? std::vector<RowRange>{{0, global_rank_rows(rows_in(plan.files), plan.rank,
+                                                                                        plan.ranks)}}
+                                           : plan.part);
+      streamed_batches_.emplace(training_reader(data_, input_, loss_, arch.output_activation(), arch.outputs()), plan,
+                                arch.inputs(), arch.outputs(), std::min(options_.batch, std::max<std::size_t>(rows, 1)),
+                                options_.prefetch != TrainOptions::Prefetch::off);
+      streamed.emplace(StreamedTraining<float>{*streamed_batches_, rows, data_.train.task == Task::classification});
+    }
     trainer_.emplace(*model_, *train_data_, val_data_ ? &*val_data_ : nullptr, options_,
-                     test_data_ ? &*test_data_ : nullptr, &*group_);
+                     test_data_ ? &*test_data_ : nullptr, &*group_, streamed ? &*streamed : nullptr);
   } catch (const UsageError& e) {  // the same on every rank: its checks see agreed values
     throw AgreedFailure(e.what(), kExitUsage);
   } catch (const std::exception& e) {

@@ -36,7 +36,7 @@ bool may_change_on_resume(const std::string& name) {
   static const std::set<std::string> changeable{
       "epochs",   "time-limit", "checkpoint-every", "checkpoint-seconds", "threads",  "prefetch", "overlap", "bucket-mb",
       "quiet",    "progress",   "log-all-ranks",    "check-consistency",  "stall-timeout", "resume",
-      "out",      "config",     "overwrite"};
+      "out",      "config",     "overwrite",        "data-in-memory",     "memory-budget"};
   return changeable.count(name) > 0;
 }
 
@@ -112,7 +112,12 @@ void describe(po::options_description& o, TrainCommandOptions& v) {
     ("val-split", number(&v.input.val_split, closed_open(0, 1))->default_value(0), "fraction of --data held out for validation (seeded, stratified)")
     ("test-split", number(&v.input.test_split, closed_open(0, 1))->default_value(0), "fraction of --data held out for testing; the Playground's train ratio R% is --test-split 1-R/100")
     ("features", po::value(&v.input.features)->default_value(""), "input features from 2-D points: any of x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2 (default: the data's columns)")
-    ("standardize", po::value(&v.input.standardize)->default_value("auto"), "auto|on|off: scale inputs to mean 0, std 1 with the training data's statistics (auto: on, except for Playground data)");
+    ("standardize", po::value(&v.input.standardize)->default_value("auto"), "auto|on|off: scale inputs to mean 0, std 1 with the training data's statistics (auto: on, except for Playground data)")
+    ("shuffle", po::value(&v.shuffle)->default_value(v.shuffle), "global|shard|none: global reshuffles the whole data set across the ranks every epoch (blocks of --shuffle-block rows, then a buffer of --shuffle-buffer rows per rank); shard: each rank shuffles its own part; none: its part in order")
+    ("shuffle-block", number(&v.shuffle_block, at_least(1))->default_value(v.shuffle_block), "rows read together, the unit --shuffle global permutes across ranks")
+    ("shuffle-buffer", number(&v.shuffle_buffer, at_least(1))->default_value(v.shuffle_buffer), "rows each rank draws its batches from at random, when the data is streamed or --shuffle global")
+    ("data-in-memory", po::value(&v.data_in_memory)->default_value(v.data_in_memory), "auto|on|off: hold the training rows in memory, or stream them from the files (auto: stream when the rows a rank holds would not fit --memory-budget)")
+    ("memory-budget", po::value(&v.memory_budget)->default_value(v.memory_budget), "memory a rank may give the training data, e.g. 256MB or 2GB (auto: half this host's memory shared by its ranks)");
   po::options_description model("Model");
   model.add_options()
     ("hidden", po::value(&v.hidden)->default_value(v.hidden), "hidden layer widths, e.g. 8,8 ('none' for no hidden layer)")
@@ -220,6 +225,11 @@ void TrainCommandOptions::validate() const {
   if (v.loss != "auto") parse_loss(v.loss, "--loss");
   if (v.progress != "auto" && v.progress != "bar" && v.progress != "plain")
     throw UsageError("--progress: unknown value '" + v.progress + "' (expected auto, bar or plain)");
+  parse_shuffle_mode(v.shuffle, "--shuffle");
+  if (v.data_in_memory != "auto" && v.data_in_memory != "on" && v.data_in_memory != "off")
+    throw UsageError("--data-in-memory: unknown value '" + v.data_in_memory + "' (expected auto, on or off)");
+  if (v.memory_budget != "auto" && !parse_byte_size(v.memory_budget))
+    throw UsageError(option_text("memory-budget", v.memory_budget) + " is not a size such as 256MB or 2GB");
   if (v.prefetch != "auto" && v.prefetch != "on" && v.prefetch != "off")
     throw UsageError("--prefetch: unknown value '" + v.prefetch + "' (expected auto, on or off)");
   parse_grad_precision(v.grad_precision, "--grad-precision");
@@ -324,6 +334,9 @@ TrainOptions trainer_options(const TrainCommandOptions& v, Loss loss, int usable
                : usable_cpus < 2     ? TrainOptions::Prefetch::off
                                      : TrainOptions::Prefetch::automatic;
   t.grad_precision = parse_grad_precision(v.grad_precision, "--grad-precision");
+  t.order.shuffle = parse_shuffle_mode(v.shuffle, "--shuffle");
+  t.order.block_rows = v.shuffle_block;
+  t.order.buffer = v.shuffle_buffer;
   return t;
 }
 

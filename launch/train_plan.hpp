@@ -27,6 +27,9 @@ struct TrainCommandOptions {
   std::string hidden = "8,8", activation = "tanh", output = "auto", loss = "auto";
   std::string init = "glorot", schedule = "constant", monitor = "val_loss", prefetch = "auto", progress = "auto";
   std::string overlap = "auto", grad_precision = "fp32";
+  // Data larger than memory: where the training rows live and their order.
+  std::string shuffle = "shard", data_in_memory = "auto", memory_budget = "auto";
+  std::size_t shuffle_block = 256, shuffle_buffer = 4096;
   double bucket_mb = kDefaultBucketMb;
   double lr = 0.03, momentum = 0, l1 = 0, l2 = 0, keep_prob = 1, min_delta = 0;
   std::string optimizer = "sgd";
