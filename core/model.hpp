@@ -6,7 +6,7 @@
 //
 // The gradient buffer ends with kControlSlots extra values after the
 // gradients: the trainer's per-step votes (stop requests, one slot per
-// kind), which ride the same allreduce as the gradients, so every rank
+// kind; a batch a rank could not read), which ride the same allreduce as the gradients, so every rank
 // learns the sum of the votes in the same step at no extra cost.
 // gradients() excludes them; gradients_and_control() is what the allreduce
 // sums.
@@ -44,7 +44,7 @@ class Model {
 
   std::span<T> parameters() { return parameters_; }
   std::span<const T> parameters() const { return parameters_; }
-  static constexpr std::size_t kControlSlots = 2;
+  static constexpr std::size_t kControlSlots = 3;
 
   std::span<T> gradients() { return std::span<T>(gradients_).first(parameters_.size()); }
   std::span<const T> gradients() const { return std::span<const T>(gradients_).first(parameters_.size()); }

@@ -157,6 +157,12 @@ struct TrainResult {
   std::size_t epochs_run = 0;    // epochs done by the end, earlier parts of a resumed run included
   std::size_t best_epoch = 0;    // 1-based; the weights kept when restore_best
   double best_monitored = std::numeric_limits<double>::quiet_NaN();
+  // A rank could not read a batch (streamed data: a file gone or damaged):
+  // every rank stopped before that step, as on a stop request (reason
+  // requested, the state checkpointable); `data_error` is this rank's error
+  // ("" on the ranks that read theirs).
+  bool data_failed = false;
+  std::string data_error;
 };
 
 struct Evaluation {
@@ -355,7 +361,7 @@ class Trainer {
       EpochMetrics m = run_epoch(epoch, report);
       report.monitored = monitored(m);
       report.finite = m.diverged_step == 0 && std::isfinite(m.train_loss) && all_finite(model_.parameters());
-      report.stop_requested = stop_agreed_;
+      report.stop_requested = stop_agreed_ || data_failed_;
       report.partial = m.partial;
       const EpochDecision d = coordinator_.decide(report);
       result.epochs_run = epoch + 1;
@@ -375,6 +381,8 @@ class Trainer {
         if (on_epoch) on_epoch(m);
         result.reason = StopReason::requested;
         result.request = agreed_request_;
+        result.data_failed = data_failed_;
+        result.data_error = batch_error_;
         result.epochs_run = epoch;
         return result;
       }
@@ -461,9 +469,15 @@ class Trainer {
   }
 
   // Batch assembly from held rows (the sampler's order) or streamed ones.
+  // A streamed batch read inline that fails is voted on in its step's sum
+  // (batch_error_), as one that failed on the helper thread.
   void request_batch(int slot, std::size_t s) {
-    if (streamed_) streamed_->batches.request(slot, sampler_->rows_in_step(std::size_t(group_.rank()), s));
-    else batches_.request(slot, sampler_->step_rows(s));
+    if (!streamed_) return batches_.request(slot, sampler_->step_rows(s));
+    try {
+      streamed_->batches.request(slot, sampler_->rows_in_step(std::size_t(group_.rank()), s));
+    } catch (const std::exception& e) {
+      batch_error_ = e.what();
+    }
   }
   std::pair<ConstMatrixView<T>, ConstMatrixView<T>> wait_batch(int slot) {
     return streamed_ ? streamed_->batches.wait(slot) : batches_.wait(slot);
@@ -488,6 +502,7 @@ class Trainer {
     const StopRequest request = stop_requested_ ? stop_requested_() : StopRequest::none;
     model_.control()[0] = request == StopRequest::asked ? T{1} : T{0};
     model_.control()[1] = request == StopRequest::deadline ? T{1} : T{0};
+    model_.control()[2] = batch_error_.empty() ? T{0} : T{1};
     const std::span<T> exchanged = model_.gradients_and_control();
     // With buckets, backward starts each one's sum as soon as it is final; a
     // rank with no rows this step starts them all at once (same sums, same order).
@@ -517,6 +532,12 @@ class Trainer {
     if (model_.control()[0] > T{0}) agreed_request_ = StopRequest::asked;
     else if (model_.control()[1] > T{0}) agreed_request_ = StopRequest::deadline;
     if (agreed_request_ != StopRequest::none) stop_agreed_ = true;
+    // A rank without its batch: no rank applies this step (its sum lacks
+    // rows); every rank stops before it.
+    if (model_.control()[2] > T{0}) {
+      data_failed_ = true;
+      return 0;
+    }
     // fp16: a sum that overflowed is skipped on every rank alike (unscale_gradients).
     if (options_.grad_precision != GradPrecision::fp16 || unscale_gradients()) {
       // The gradients were summed over the ranks, so a NaN on any rank is seen
@@ -610,7 +631,11 @@ class Trainer {
     if (streamed_) {
       std::size_t drawn = 0;  // this rank's rows in the steps before the first
       for (std::size_t s = 0; s < steps_into_epoch_; ++s) drawn += sampler.rows_in_step(std::size_t(group_.rank()), s);
-      streamed_->batches.start_epoch(epoch, drawn);
+      try {
+        streamed_->batches.start_epoch(epoch, drawn);
+      } catch (const std::exception& e) {  // voted in the first step's sum, as a batch not read
+        batch_error_ = e.what();
+      }
     } else {
       sampler.start_epoch(epoch);
     }
@@ -628,16 +653,46 @@ class Trainer {
     skipped_steps_ = 0;
     // Batch s+1 is assembled (on the helper thread, when prefetching) while
     // step s computes; io_seconds is the time a step waited for its batch.
-    if (first < steps) request_batch(int(first % 2), first);
+    if (first < steps && batch_error_.empty()) request_batch(int(first % 2), first);
     for (std::size_t s = first; s < steps; ++s) {
       const std::size_t global_rows = sampler.global_rows(s);
       m.learning_rate = options_.schedule.rate(epoch, global_step_, plateau_.state.factor);
       const auto waiting = Clock::now();
-      const auto [x, t] = wait_batch(int(s % 2));
-      if (s + 1 < steps)  // inline when not prefetching: then it is all io time
+      std::pair<ConstMatrixView<T>, ConstMatrixView<T>> batch{ConstMatrixView<T>{nullptr, 0, model_.architecture().inputs()},
+                                                              ConstMatrixView<T>{nullptr, 0, k}};
+      if (batch_error_.empty()) {
+        try {
+          batch = wait_batch(int(s % 2));
+        } catch (const std::exception& e) {  // voted in this step's sum: every rank stops before it
+          batch_error_ = e.what();
+        }
+      }
+      const bool next_requested = s + 1 < steps && batch_error_.empty();
+      if (next_requested)  // inline when not prefetching: then it is all io time
         request_batch(int((s + 1) % 2), s + 1);
+      // (A batch s + 1 read inline that failed is voted on in this step:
+      // every rank stops before it, one step early, the state as consistent.)
       io_seconds_ += seconds_since(waiting);
-      loss_total += step_batch(x, t, global_rows, m.learning_rate);
+      const auto [x, t] = batch;
+      const double correct_before = correct_;
+      const double step_loss = step_batch(x, t, global_rows, m.learning_rate);
+      if (data_failed_) {
+        if (next_requested) {
+          try {
+            wait_batch(int((s + 1) % 2));  // let the helper finish
+          } catch (const std::exception&) {
+          }
+        }
+        correct_ = correct_before;
+        std::array<double, 2> so_far{loss_total, correct_};
+        group_.sum(std::span<double>(so_far));
+        m.partial = true;
+        m.steps_done = steps_into_epoch_ = s;
+        carried_loss_ = so_far[0];
+        carried_correct_ = so_far[1];
+        return m;
+      }
+      loss_total += step_loss;
       samples_trained += global_rows;
       if (on_step_) on_step_(epoch + 1, s + 1, steps, global_rows);
       if (non_finite_) {
@@ -740,6 +795,8 @@ class Trainer {
   std::size_t skipped_steps_ = 0;  // this epoch
   bool non_finite_ = false;  // a step's summed gradients held NaN or Inf
   bool stop_agreed_ = false;  // a step's summed votes asked to stop
+  bool data_failed_ = false;  // a step's summed votes said a rank had no batch
+  std::string batch_error_;   // this rank's: why it had none
   std::size_t steps_into_epoch_ = 0;  // where the next epoch starts (a resumed, stopped one)
   double carried_loss_ = 0;           // its loss sum so far, over all ranks
   double carried_correct_ = 0;        // and its training samples classed right

@@ -425,6 +425,13 @@ TrainResult TrainingRun::train() {
   fault_epoch_ = injected_fault_epoch(comm_.rank());
   const TrainResult result = trainer_->run([&](const EpochMetrics& m) { on_epoch(m); });
   if (progress_) progress_->finish();
+  // A rank could not read its batch (a file of streamed data gone or
+  // damaged): every rank stopped before that step and checkpointed; the run
+  // fails on every rank with that rank's error.
+  if (result.data_failed)
+    agree(comm_, [&] {
+      if (!result.data_error.empty()) throw DataError(result.data_error);
+    });
   return result;
 }
 
