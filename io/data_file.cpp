@@ -283,6 +283,10 @@ Dataset read_slices(const DataSource& source, const std::vector<RowSlice>& slice
   std::size_t label_cols = 0;
   bool class_ids = false;
   if (stats) stats->slices = slices;
+  if (const Dataset* d = options.described) {  // read before: rows alone (the streamed reader's case)
+    task = d->task == Task::classification ? "classification" : "regression";
+    rule.emplace(options.classes, options.classes_from, d->classes, source.total_rows(), source.spec);
+  }
   std::size_t part_rows = 0;
   for (const auto& s : slices) part_rows += s.end - s.begin;
   // One allocation for the part: first make sure one can hold it.
@@ -292,7 +296,7 @@ Dataset read_slices(const DataSource& source, const std::vector<RowSlice>& slice
   data.features.values.reserve(part_rows * source.dimension);
   for (std::size_t i = 0; i < source.files.size(); ++i) {
     // The first file always gives the description, even if this rank reads none of it.
-    const bool described = i > 0;
+    const bool described = i > 0 || options.described != nullptr;
     std::vector<RowSlice> mine;
     for (const auto& s : slices)
       if (s.file == i) mine.push_back(s);

@@ -45,6 +45,9 @@ struct ReadOptions {
   // own; see ClassIdRule in core/dataset.hpp), e.g. a model's outputs.
   std::size_t classes = 0;
   std::string classes_from;  // what fixed it, for messages: "the model m.h5"
+  // The data set as read before (its task and classes): read_slices reads
+  // rows alone, not the first file's description again (streamed reads).
+  const Dataset* described = nullptr;
 };
 
 // A data set located and checked, before any rows are read.

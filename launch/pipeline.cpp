@@ -1,5 +1,7 @@
 #include "launch/pipeline.hpp"
 
+#include <memory>
+
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "io/data_file.hpp"
@@ -173,12 +175,17 @@ StreamedBatches<float>::Reader training_reader(const PreparedData& p, const Data
   read_options.class_ids = o.class_labels;
   read_options.classes = p.train.task == Task::classification ? p.train.classes : 0;
   read_options.classes_from = "the training data's class count";
-  return [source = *p.train_source, features = p.features, standardizer = p.standardizer, read_options, classes = p.train.classes,
-          spec = o.data, loss, output, outputs](const std::vector<RowRange>& ranges, MatrixView<float> x,
-                                                MatrixView<float> t) {
+  auto described = std::make_shared<Dataset>();  // the description alone: task, classes
+  described->task = p.train.task;
+  described->classes = p.train.classes;
+  return [source = *p.train_source, features = p.features, standardizer = p.standardizer, read_options, described,
+          classes = p.train.classes, spec = o.data, loss, output,
+          outputs](const std::vector<RowRange>& ranges, MatrixView<float> x, MatrixView<float> t) {
     std::size_t at = 0;
+    ReadOptions rows_only = read_options;
+    rows_only.described = described.get();
     for (const RowRange& r : ranges) {
-      Dataset d = read_slices(source, slices_of(source, r.begin, r.end), read_options);
+      Dataset d = read_slices(source, slices_of(source, r.begin, r.end), rows_only);
       transform(features, d, spec);
       standardizer.apply(d.features);
       if (d.task == Task::classification) d.classes = classes;

@@ -124,6 +124,71 @@ TEST(StandardizerTest, FitGivesMeanZeroStdOneAfterApply) {
   for (std::size_t r = 0; r < 6; ++r) EXPECT_EQ(data(r, 2), 0.0f);
 }
 
+// Streamed rows (issue 17): the moments of rows added a chunk at a time
+// are those of the rows added whole, bit for bit; split over "ranks" and
+// merged they agree with the two-pass fit to float precision, also for a
+// column far from zero (1e6 + small noise: no cancellation).
+TEST(StandardizerTest, RunningMomentsAreChunkFreeAndMergeOverRanks) {
+  Matrix<float> data(1000, 3);
+  for (std::size_t r = 0; r < data.rows; ++r) {
+    data(r, 0) = float(std::sin(double(r)));
+    data(r, 1) = float(1e6 + 0.01 * std::cos(0.3 * double(r)));
+    data(r, 2) = 5.0f;  // constant: std 1
+  }
+  RunningMoments whole(3), chunks(3);
+  whole.add(data.values.data(), data.rows, 3);
+  for (std::size_t first = 0; first < data.rows; first += 97)
+    chunks.add(data.values.data() + first * 3, std::min<std::size_t>(97, data.rows - first), 3);
+  const Standardizer a = whole.finish(), b = chunks.finish();
+  EXPECT_EQ(a.mean, b.mean);
+  EXPECT_EQ(a.std, b.std);
+  // Three "ranks" of 400, 350 and 250 rows merged by sums.
+  std::vector<RunningMoments> ranks(3, RunningMoments(3));
+  // (each rank's part in order)
+  ranks[0].add(data.values.data(), 400, 3);
+  ranks[1].add(data.values.data() + 400 * 3, 350, 3);
+  ranks[2].add(data.values.data() + 750 * 3, 250, 3);
+  // What the two sums across the ranks give: each rank's vector of sum k,
+  // once the sums before k are known (finish() stopped by a throw there).
+  struct Stop {};
+  std::vector<std::vector<double>> totals;
+  for (std::size_t k = 0; k < 2; ++k) {
+    std::vector<double> total;
+    for (const RunningMoments& r : ranks) {
+      std::size_t call = 0;
+      try {
+        r.finish([&](std::span<double> v) {
+          if (call < k) {
+            std::copy(totals[call].begin(), totals[call].end(), v.begin());
+            ++call;
+            return;
+          }
+          total.resize(v.size(), 0.0);
+          for (std::size_t i = 0; i < v.size(); ++i) total[i] += v[i];
+          throw Stop{};
+        });
+      } catch (const Stop&) {
+      }
+    }
+    totals.push_back(total);
+  }
+  std::size_t call = 0;
+  const Standardizer m = ranks[1].finish([&](std::span<double> v) {
+    std::copy(totals[call].begin(), totals[call].end(), v.begin());
+    ++call;
+  });
+  const Standardizer fit = Standardizer::fit(data);
+  for (std::size_t c = 0; c < 3; ++c) {
+    EXPECT_FLOAT_EQ(m.mean[c], fit.mean[c]) << c;
+    EXPECT_NEAR(m.std[c], fit.std[c], 1e-6 * std::max(1.0f, fit.std[c])) << c;
+  }
+  EXPECT_EQ(a.std[2], 1.0f);
+  for (std::size_t c = 0; c < 3; ++c) {
+    EXPECT_FLOAT_EQ(a.mean[c], fit.mean[c]) << c;
+    EXPECT_NEAR(a.std[c], fit.std[c], 1e-6 * std::max(1.0f, fit.std[c])) << c;
+  }
+}
+
 TEST(StandardizerTest, InactiveStandardizerChangesNothing) {
   Matrix<float> data(2, 2, 3.0f);
   const Standardizer none;

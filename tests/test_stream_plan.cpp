@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "core/memory.hpp"
 #include "core/stream_plan.hpp"
 
 namespace sinapsis {
@@ -157,6 +158,18 @@ TEST(StreamPlan, DrawsDescribeTheBufferAndSkippingReplaysThem) {
   ShuffleBuffer at(stretch, 6, 42);
   at.skip(10);
   EXPECT_EQ(at.stretch_from(at.streamed()), (std::vector<RowRange>{{116, 130}, {5, 12}}));
+}
+
+// --memory-budget's sizes: binary units as bytes_text() writes them.
+TEST(StreamPlan, MemoryBudgetsReadAsBinarySizes) {
+  EXPECT_EQ(parse_byte_size("256MB"), std::optional<std::uint64_t>(256ull << 20));
+  EXPECT_EQ(parse_byte_size("2GB"), std::optional<std::uint64_t>(2ull << 30));
+  EXPECT_EQ(parse_byte_size("1.5 gb"), std::optional<std::uint64_t>(3ull << 29));
+  EXPECT_EQ(parse_byte_size("512K"), std::optional<std::uint64_t>(512ull << 10));
+  EXPECT_EQ(parse_byte_size("1000000"), std::optional<std::uint64_t>(1000000));
+  EXPECT_EQ(parse_byte_size("20 bytes"), std::optional<std::uint64_t>(20));
+  for (const char* bad : {"", "MB", "-1GB", "0", "12XB", "1e30TB", "nan", "3 MBB", "1GiBx"})
+    EXPECT_FALSE(parse_byte_size(bad).has_value()) << bad;
 }
 
 }  // namespace
