@@ -89,7 +89,9 @@ class StreamedBatches {
   // Starts `epoch` (0-based) after its first `draws` rows: no batch may be
   // pending. Reads the buffer's rows.
   void start_epoch(std::uint64_t epoch, std::size_t draws) {
-    buffer_.emplace(stretch(epoch), plan_.buffer, buffer_seed(plan_.seed, epoch, plan_.rank));
+    // --shuffle none: the part in order (a buffer of one row).
+    buffer_.emplace(stretch(epoch), plan_.mode == ShuffleMode::none ? 1 : plan_.buffer,
+                    buffer_seed(plan_.seed, epoch, plan_.rank));
     buffer_->skip(draws);
     chunk_next_ = chunk_count_ = 0;
     load_slots();

@@ -349,13 +349,13 @@ TEST_P(Distributed, StreamedGlobalShuffleTrainsAsTheWholeDataInMemoryAndResumes)
     p.seed = o.seed;
     return p;
   };
-  const EncodedData<float> none{Matrix<float>(0, 4), Matrix<float>(0, 3), {}};
+  const EncodedData<float> none_data{Matrix<float>(0, 4), Matrix<float>(0, 3), {}};
   const std::size_t rows = global_rank_rows(101, std::size_t(world().rank()), std::size_t(world().size()));
   for (const bool prefetch : {false, true}) {
     StreamedBatches<float> batches(reader, plan(), 4, 3, 6, prefetch);
     const StreamedTraining<float> streamed{batches, rows, true};
     Model<float> model = fresh_model();
-    Trainer<float>(model, none, nullptr, o, nullptr, &group, &streamed).run();
+    Trainer<float>(model, none_data, nullptr, o, nullptr, &group, &streamed).run();
     EXPECT_TRUE(std::equal(held.parameters().begin(), held.parameters().end(), model.parameters().begin()))
         << "streamed weights differ from the held ones (prefetch " << prefetch << ")";
   }
@@ -364,7 +364,7 @@ TEST_P(Distributed, StreamedGlobalShuffleTrainsAsTheWholeDataInMemoryAndResumes)
   StreamedBatches<float> first_batches(reader, plan(), 4, 3, 6, true);
   const StreamedTraining<float> first_stream{first_batches, rows, true};
   Model<float> parts = fresh_model();
-  Trainer<float> before(parts, none, nullptr, o, nullptr, &group, &first_stream);
+  Trainer<float> before(parts, none_data, nullptr, o, nullptr, &group, &first_stream);
   std::size_t epochs_seen = 0, polls = 0;
   before.watch_stop_request([&] {
     return epochs_seen == 1 && ++polls >= 3 ? StopRequest::asked : StopRequest::none;
@@ -375,11 +375,31 @@ TEST_P(Distributed, StreamedGlobalShuffleTrainsAsTheWholeDataInMemoryAndResumes)
   EXPECT_EQ(state.steps_into_epoch, 3u);
   StreamedBatches<float> second_batches(reader, plan(), 4, 3, 6, true);
   const StreamedTraining<float> second_stream{second_batches, rows, true};
-  Trainer<float> after(parts, none, nullptr, o, nullptr, &group, &second_stream);
+  Trainer<float> after(parts, none_data, nullptr, o, nullptr, &group, &second_stream);
   after.restore(state);
   after.run();
   EXPECT_TRUE(std::equal(held.parameters().begin(), held.parameters().end(), parts.parameters().begin()))
       << "resumed streamed weights differ from the uninterrupted run";
+
+  // --shuffle none: each rank's part in file order, held or streamed alike.
+  {
+    const std::size_t rank = std::size_t(world().rank()), ranks = std::size_t(world().size());
+    const std::size_t first = 101 * rank / ranks, last = 101 * (rank + 1) / ranks;
+    const auto part = encoded(samples(first, last - first));
+    TrainOptions none = o;
+    none.order = {ShuffleMode::none, {}, 10, 13};
+    Model<float> held_part = fresh_model();
+    Trainer<float>(held_part, part, nullptr, none, nullptr, &group).run();
+    StreamedBatches<float>::Plan p = plan();
+    p.mode = ShuffleMode::none;
+    p.part = {{first, last}};
+    StreamedBatches<float> batches(reader, p, 4, 3, 6, true);
+    const StreamedTraining<float> streamed{batches, last - first, true};
+    Model<float> model = fresh_model();
+    Trainer<float>(model, none_data, nullptr, none, nullptr, &group, &streamed).run();
+    EXPECT_TRUE(std::equal(held_part.parameters().begin(), held_part.parameters().end(), model.parameters().begin()))
+        << "--shuffle none: streamed weights differ from the held ones";
+  }
 
   // A read that fails on the last rank (its 5th) is thrown there from run().
   if (world().rank() == world().size() - 1) {
