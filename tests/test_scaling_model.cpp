@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/gradient_buckets.hpp"
+#include "core/model.hpp"
 #include "core/scaling_model.hpp"
 
 namespace sinapsis {
@@ -339,7 +340,7 @@ TEST(Compute, OneRankStepIsItsComputeAndGrowsWithTheBatch) {
 TEST(Step, FusedExchangeAddsToCompute) {
   const Cluster cluster{1, kLink};
   const StepPrediction step = predict_step({wide(), 256, 8}, cluster, rates());
-  const std::size_t values = wide().parameter_count() + 2;  // the two vote slots ride along
+  const std::size_t values = wide().parameter_count() + Model<float>::kControlSlots;  // the vote slots ride along
   EXPECT_DOUBLE_EQ(step.bytes_per_step, 4.0 * double(values));
   EXPECT_DOUBLE_EQ(step.comm_seconds,
                    allreduce_terms(AllreduceAlgorithm::rabenseifner, 8, 4.0 * double(values)).seconds(kLink));

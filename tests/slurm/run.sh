@@ -346,7 +346,12 @@ for task in 0 1 2; do
   check "merge job $merge started at $(job_field "$merge" StartTime), before task $task ended at $(job_field "${array}_$task" EndTime)" \
     not_before "$(job_field "$merge" StartTime)" "$(job_field "${array}_$task" EndTime)"
 done
-columns() { cut -d, -f1-22,25 "$1"; }  # all but seconds and ranks
+# A CSV file's columns by their header's names: all but those in $2 (drop), or those in $2 in that order (pick).
+drop() { awk -F, -v OFS=, -v names="$2" 'NR == 1 { split(names, n, ","); for (k in n) gone[n[k]] = 1; for (i = 1; i <= NF; ++i) skip[i] = ($i in gone) }
+  { line = ""; kept = 0; for (i = 1; i <= NF; ++i) if (!skip[i]) line = line (kept++ ? "," : "") $i; print line }' "$1"; }
+pick() { awk -F, -v names="$2" 'NR == 1 { k = split(names, n, ","); for (i = 1; i <= NF; ++i) at[$i] = i }
+  { line = ""; for (j = 1; j <= k; ++j) line = line (j > 1 ? "," : "") $(at[n[j]]); print line }' "$1"; }
+columns() { drop "$1" seconds,ranks; }  # all but seconds and ranks
 check "the merged trials.csv has $(rows "$array_dir/trials.csv") trials, not 5" [ "$(rows "$array_dir/trials.csv")" = 5 ]
 check "the merged trials.csv differs from the one-job sweep's: $(diff <(columns "$array_dir/trials.csv") <(columns "$whole_dir/trials.csv") | head -n 4)" \
   cmp -s <(columns "$array_dir/trials.csv") <(columns "$whole_dir/trials.csv")
@@ -408,8 +413,8 @@ check "merge job $merge ended $state, not COMPLETED (its output: $(cat "$array_d
 check "merge job $merge started at $(job_field "$merge" StartTime), before the requeued task ended at $(job_field "${array}_0" EndTime)" \
   not_before "$(job_field "$merge" StartTime)" "$(job_field "${array}_0" EndTime)"
 # trial,epochs_run,status,stop_reason of each trial
-check "the requeued sweep's trials.csv is not its trial done to $max_epochs epochs: $(cut -d, -f1,14,16,17 "$array_dir/trials.csv" | tr '\n' ' ')" \
-  cmp -s <(cut -d, -f1,14,16,17 "$array_dir/trials.csv") <(printf '%s\n' trial,epochs_run,status,stop_reason "0,$max_epochs,done,max_epochs")
+check "the requeued sweep's trials.csv is not its trial done to $max_epochs epochs: $(pick "$array_dir/trials.csv" trial,epochs_run,status,stop_reason | tr '\n' ' ')" \
+  cmp -s <(pick "$array_dir/trials.csv" trial,epochs_run,status,stop_reason) <(printf '%s\n' trial,epochs_run,status,stop_reason "0,$max_epochs,done,max_epochs")
 check "the resumed trial's metrics.csv has $(rows "$array_dir/trials/t0000/metrics.csv") rows, not $max_epochs" \
   [ "$(rows "$array_dir/trials/t0000/metrics.csv")" = "$max_epochs" ]
 echo "PASS 3b: array $array: task 0 stopped by USR1 mid-slice after $stopped_epochs epochs, requeued, resumed to $max_epochs;" \
