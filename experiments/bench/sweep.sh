@@ -41,7 +41,9 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 m1=$(median "${one[@]}"); m2=$(median "${two[@]}")
 trials=$(($(wc -l < "$work/one/trials.csv") - 1))
-same=$(cmp -s <(cut -d, -f1-22 "$work/one/trials.csv") <(cut -d, -f1-22 "$work/two/trials.csv") && echo yes || echo NO)
+# Every column up to test_accuracy (not seconds, ranks), found by its header's name.
+upto=$(head -1 "$work/one/trials.csv" | tr , '\n' | grep -n -x test_accuracy | cut -d: -f1)
+same=$(cmp -s <(cut -d, -f1-"$upto" "$work/one/trials.csv") <(cut -d, -f1-"$upto" "$work/two/trials.csv") && echo yes || echo NO)
 echo "## 1. $trials-trial sweep, 1 rank vs 2 ranks (--ranks-per-trial 1), $runs runs"
 echo "| ranks | seconds (median) | runs |"
 echo "|------:|-----------------:|------|"

@@ -17,6 +17,9 @@ mpirun -n 2 "$sinapsis" sweep --data runs/fashion-train.h5 --val-split 0.1 --tes
   --depth 1:3 --width 64,128,256,512 --activation relu --init he --lr 0.05 --momentum 0.9 --batch 128 \
   --prune asha --min-epochs 1 --max-epochs 9 --reduction-factor 3 --seed 1 --overwrite --out "$out" | tee "$out.log"
 echo
-column -s, -t < <(cut -d, -f1,3,4,12,13,14,15,16,19,21,22 "$out/trials.csv")
+# Columns by their header's names (trials.csv's order changes as knobs are added).
+column -s, -t < <(awk -F, -v names=trial,depth,width,hidden_units,parameters,epochs_run,rung,status,val_loss,test_loss,test_accuracy \
+  'NR == 1 { k = split(names, n, ","); for (i = 1; i <= NF; ++i) at[$i] = i }
+   { line = ""; for (j = 1; j <= k; ++j) line = line (j > 1 ? "," : "") $(at[n[j]]); print line }' "$out/trials.csv")
 accuracy=$(sed -n '/"best"/,/}/ s/.*"test_accuracy": \([0-9.]*\).*/\1/p' "$out/summary.json" | head -1)
 awk -v a="$accuracy" 'BEGIN { ok = a >= 0.87; printf "best trial: test accuracy %s: %s (expected >= 0.87)\n", a, ok ? "PASS" : "FAIL"; exit !ok }'
