@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -275,30 +276,40 @@ TEST_P(MpiFaults, StreamedDataTrainsAsHeldDataAndResumesMidEpochBitIdentical) {
   EXPECT_EQ(model_layers(path("whole")), model_layers(path("parts")));
 }
 
-// A shard that disappears while training streams it: every rank stops
-// before the step that needed it, the run fails with one line naming the
-// shard, summary.json says so, and the last checkpoint resumes once the
-// shard is back. (The run has no end of its own; the shard goes once the
-// first checkpoint shows training is under way.)
+// A shard that disappears, or is cut to half its size, while training
+// streams it: every rank stops before the step that needed it, the run
+// fails with one line naming the shard, summary.json says so, and the last
+// checkpoint resumes once the shard is whole again. (The run has no end of
+// its own; the shard is damaged once the first checkpoint shows training
+// is under way.)
 TEST_P(MpiFaults, AShardThatDisappearsWhileStreamingEndsEveryRankOnceAndTheCheckpointResumes) {
   ASSERT_EQ(run_command(SINAPSIS_BINARY " data shard " + data(3000) + " --shards 4 --out-dir " + path("shards")).status,
             0);
-  const std::string run_dir = path("run");
-  start(train(path("shards"), run_dir) + " --shuffle global --data-in-memory off --shuffle-buffer 64 "
-        "--checkpoint-every 1 --epochs 1000000000");
-  ASSERT_TRUE(test::appears(run_dir + "/checkpoint.h5")) << log();
   const std::string shard = path("shards/all-00002-of-00004.h5");
-  fs::rename(shard, path("away.h5"));
-  EXPECT_EQ(job_status(), 1) << log();
-  const auto lines = test::sinapsis_lines(log());
-  ASSERT_EQ(lines.size(), 1u) << "the error must be printed once:\n" << log();
-  EXPECT_NE(lines[0].find(shard + ": no such file"), std::string::npos) << lines[0];
-  const std::string summary = test::read_text(run_dir + "/summary.json");
-  EXPECT_NE(summary.find("\"status\": \"failed\""), std::string::npos) << summary;
-  fs::rename(path("away.h5"), shard);
-  const CommandResult resumed = run("train --resume " + run_dir + " --epochs 1 --checkpoint-every 0");
-  EXPECT_EQ(resumed.status, 0) << resumed.output;
-  EXPECT_TRUE(fs::exists(run_dir + "/model.h5"));
+  fs::copy_file(shard, path("whole.h5"));
+  const std::vector<std::pair<std::string, std::function<void()>>> damages{
+      {": no such file", [&] { fs::remove(shard); }},
+      // (cut while a rank reads it, the read fails instead of the open: the line names the shard either way)
+      {":", [&] { fs::resize_file(shard, fs::file_size(shard) / 2); }}};
+  for (const auto& [message, damage] : damages) {
+    SCOPED_TRACE(message);
+    const std::string run_dir = path("run");
+    fs::remove_all(run_dir);
+    start(train(path("shards"), run_dir) + " --shuffle global --data-in-memory off --shuffle-buffer 64 "
+          "--checkpoint-every 1 --epochs 1000000000");
+    ASSERT_TRUE(test::appears(run_dir + "/checkpoint.h5")) << log();
+    damage();
+    EXPECT_EQ(job_status(), 1) << log();
+    const auto lines = test::sinapsis_lines(log());
+    ASSERT_EQ(lines.size(), 1u) << "the error must be printed once:\n" << log();
+    EXPECT_NE(lines[0].find(shard + message), std::string::npos) << lines[0];
+    const std::string summary = test::read_text(run_dir + "/summary.json");
+    EXPECT_NE(summary.find("\"status\": \"failed\""), std::string::npos) << summary;
+    fs::copy_file(path("whole.h5"), shard, fs::copy_options::overwrite_existing);
+    const CommandResult resumed = run("train --resume " + run_dir + " --epochs 1 --checkpoint-every 0");
+    EXPECT_EQ(resumed.status, 0) << resumed.output;
+    EXPECT_TRUE(fs::exists(run_dir + "/model.h5"));
+  }
 }
 
 TEST_P(MpiFaults, MetricsAreWrittenAfterEveryEpochAndTheReportReadsTheRunningRun) {
