@@ -17,11 +17,9 @@
 // current one computes). The destructor waits for the helper to finish.
 #pragma once
 
-#include <condition_variable>
+#include <algorithm>
 #include <cstddef>
-#include <mutex>
 #include <span>
-#include <thread>
 
 #include "core/helper_thread.hpp"
 #include "core/tensor.hpp"
@@ -34,49 +32,26 @@ class BatchAssembler {
   // Rows come from features [N, d] and targets [N, k]; batches hold up to
   // `capacity` rows.
   BatchAssembler(const Matrix<T>& features, const Matrix<T>& targets, std::size_t capacity, bool prefetch)
-      : features_(features), targets_(targets), prefetch_(prefetch) {
+      : features_(features), targets_(targets), worker_([this](int slot) { gather(slots_[slot]); }, prefetch) {
     for (auto& slot : slots_) {
       slot.x = Matrix<T>(std::max<std::size_t>(capacity, 1), features.cols);
       slot.t = Matrix<T>(std::max<std::size_t>(capacity, 1), targets.cols);
     }
-    if (prefetch_) worker_ = helper_thread([this] { work(); });
   }
   BatchAssembler(const BatchAssembler&) = delete;
   BatchAssembler& operator=(const BatchAssembler&) = delete;
-  ~BatchAssembler() {
-    if (!prefetch_) return;
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    worker_.join();
-  }
 
   // Starts gathering rows rows[0..n) into slot `slot` (0 or 1). Without
   // prefetch it is done by the time this returns.
   void request(int slot, std::span<const std::size_t> rows) {
-    Slot& s = slots_[slot];
-    if (!prefetch_) {
-      gather(s, rows);
-      return;
-    }
-    {
-      std::lock_guard lock(mutex_);
-      s.rows = rows;
-      s.ready = false;
-      pending_ = slot;
-    }
-    wake_.notify_all();
+    slots_[slot].rows = rows;
+    worker_.start(slot);
   }
 
   // Waits until slot `slot` holds its batch; returns views of its rows.
   std::pair<ConstMatrixView<T>, ConstMatrixView<T>> wait(int slot) {
-    Slot& s = slots_[slot];
-    if (prefetch_) {
-      std::unique_lock lock(mutex_);
-      done_.wait(lock, [&] { return s.ready; });
-    }
+    worker_.wait(slot);
+    const Slot& s = slots_[slot];
     return {s.x.view().first_rows(s.count), s.t.view().first_rows(s.count)};
   }
 
@@ -85,42 +60,21 @@ class BatchAssembler {
     Matrix<T> x, t;
     std::span<const std::size_t> rows;
     std::size_t count = 0;
-    bool ready = true;
   };
 
-  void gather(Slot& s, std::span<const std::size_t> rows) {
+  void gather(Slot& s) {
     const std::size_t d = features_.cols, k = targets_.cols;
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      std::copy_n(features_.values.data() + rows[r] * d, d, s.x.values.data() + r * d);
-      std::copy_n(targets_.values.data() + rows[r] * k, k, s.t.values.data() + r * k);
+    for (std::size_t r = 0; r < s.rows.size(); ++r) {
+      std::copy_n(features_.values.data() + s.rows[r] * d, d, s.x.values.data() + r * d);
+      std::copy_n(targets_.values.data() + s.rows[r] * k, k, s.t.values.data() + r * k);
     }
-    s.count = rows.size();
-  }
-
-  void work() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [&] { return stopping_ || pending_ >= 0; });
-      if (stopping_) return;
-      Slot& s = slots_[pending_];
-      pending_ = -1;
-      lock.unlock();
-      gather(s, s.rows);
-      lock.lock();
-      s.ready = true;
-      done_.notify_all();
-    }
+    s.count = s.rows.size();
   }
 
   const Matrix<T>& features_;
   const Matrix<T>& targets_;
-  const bool prefetch_;
   Slot slots_[2];
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  int pending_ = -1;
-  bool stopping_ = false;
-  std::thread worker_;
+  SlotWorker worker_;  // last: it joins before the slots go
 };
 
 }  // namespace sinapsis

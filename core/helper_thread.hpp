@@ -13,6 +13,10 @@
 
 #include <signal.h>
 
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -31,5 +35,80 @@ std::thread helper_thread(Body&& body) {
   } restore{previous};
   return std::thread(std::forward<Body>(body));  // inherits the blocked mask
 }
+
+// One job at a time for either of two slots, on a helper thread (or inline):
+// what batch assembly (core/batch_assembler.hpp, core/streamed_batches.hpp)
+// runs a step ahead. The owner keeps each slot's inputs and outputs; start
+// (slot) runs job(slot), and wait(slot) returns once it is done, rethrowing
+// what it threw (inline, start() throws it). The job is fixed when built:
+// starting one allocates nothing. Threads: one caller thread calls start()
+// and wait(); every start is waited for before the next one. An owner
+// declares its SlotWorker last, so that it joins before the slots go.
+class SlotWorker {
+ public:
+  SlotWorker(std::function<void(int)> job, bool threaded) : job_(std::move(job)), threaded_(threaded) {
+    if (threaded_) worker_ = helper_thread([this] { work(); });
+  }
+  SlotWorker(const SlotWorker&) = delete;
+  SlotWorker& operator=(const SlotWorker&) = delete;
+  ~SlotWorker() {
+    if (!threaded_) return;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    worker_.join();
+  }
+
+  void start(int slot) {
+    if (!threaded_) return job_(slot);
+    {
+      std::lock_guard lock(mutex_);
+      ready_[slot] = false;
+      error_[slot] = nullptr;
+      pending_ = slot;
+    }
+    wake_.notify_all();
+  }
+
+  void wait(int slot) {
+    if (!threaded_) return;
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return ready_[slot]; });
+    if (error_[slot]) std::rethrow_exception(std::exchange(error_[slot], nullptr));
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || pending_ >= 0; });
+      if (stopping_) return;
+      const int slot = std::exchange(pending_, -1);
+      lock.unlock();
+      std::exception_ptr error;
+      try {
+        job_(slot);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      error_[slot] = error;
+      ready_[slot] = true;
+      done_.notify_all();
+    }
+  }
+
+  std::function<void(int)> job_;
+  const bool threaded_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  int pending_ = -1;
+  bool stopping_ = false;
+  bool ready_[2] = {true, true};
+  std::exception_ptr error_[2];
+  std::thread worker_;
+};
 
 }  // namespace sinapsis

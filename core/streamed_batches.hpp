@@ -19,13 +19,9 @@
 #pragma once
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstddef>
-#include <exception>
 #include <functional>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -52,7 +48,9 @@ class StreamedBatches {
 
   StreamedBatches(Reader reader, Plan plan, std::size_t inputs, std::size_t outputs, std::size_t capacity,
                   bool prefetch)
-      : reader_(std::move(reader)), plan_(std::move(plan)), prefetch_(prefetch) {
+      : reader_(std::move(reader)),
+        plan_(std::move(plan)),
+        worker_([this](int slot) { assemble(batches_[slot]); }, prefetch) {
     const std::size_t buffer = std::max<std::size_t>(plan_.buffer, 1), chunk = std::max<std::size_t>(plan_.chunk_rows, 1);
     slots_x_ = Matrix<T>(buffer, inputs);
     slots_t_ = Matrix<T>(buffer, outputs);
@@ -62,19 +60,9 @@ class StreamedBatches {
       slot.x = Matrix<T>(std::max<std::size_t>(capacity, 1), inputs);
       slot.t = Matrix<T>(std::max<std::size_t>(capacity, 1), outputs);
     }
-    if (prefetch_) worker_ = helper_thread([this] { work(); });
   }
   StreamedBatches(const StreamedBatches&) = delete;
   StreamedBatches& operator=(const StreamedBatches&) = delete;
-  ~StreamedBatches() {
-    if (!prefetch_) return;
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    worker_.join();
-  }
 
   // Bytes it holds (the buffer, a chunk, two batches).
   std::size_t bytes() const {
@@ -100,28 +88,13 @@ class StreamedBatches {
   // Starts assembling the next `n` draws into slot `slot` (0 or 1); without
   // prefetch it is done (or thrown) by the time this returns.
   void request(int slot, std::size_t n) {
-    Batch& b = batches_[slot];
-    if (!prefetch_) {
-      assemble(b, n);
-      return;
-    }
-    {
-      std::lock_guard lock(mutex_);
-      b.wanted = n;
-      b.ready = false;
-      b.error = nullptr;
-      pending_ = slot;
-    }
-    wake_.notify_all();
+    batches_[slot].wanted = n;
+    worker_.start(slot);
   }
 
   std::pair<ConstMatrixView<T>, ConstMatrixView<T>> wait(int slot) {
-    Batch& b = batches_[slot];
-    if (prefetch_) {
-      std::unique_lock lock(mutex_);
-      done_.wait(lock, [&] { return b.ready; });
-      if (b.error) std::rethrow_exception(std::exchange(b.error, nullptr));
-    }
+    worker_.wait(slot);
+    const Batch& b = batches_[slot];
     return {b.x.view().first_rows(b.count), b.t.view().first_rows(b.count)};
   }
 
@@ -129,8 +102,6 @@ class StreamedBatches {
   struct Batch {
     Matrix<T> x, t;
     std::size_t count = 0, wanted = 0;
-    bool ready = true;
-    std::exception_ptr error;
   };
 
   std::vector<RowRange> stretch(std::uint64_t epoch) const {
@@ -185,9 +156,9 @@ class StreamedBatches {
     return chunk_next_++;
   }
 
-  void assemble(Batch& b, std::size_t n) {
+  void assemble(Batch& b) {
     b.count = 0;
-    for (std::size_t i = 0; i < n && !buffer_->done(); ++i) {
+    for (std::size_t i = 0; i < b.wanted && !buffer_->done(); ++i) {
       const auto d = buffer_->draw();
       copy_row(slots_x_, slots_t_, d.slot, b.x, b.t, b.count++);
       if (d.kind == ShuffleBuffer::Draw::Kind::refilled) {
@@ -199,39 +170,13 @@ class StreamedBatches {
     }
   }
 
-  void work() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [&] { return stopping_ || pending_ >= 0; });
-      if (stopping_) return;
-      Batch& b = batches_[pending_];
-      pending_ = -1;
-      lock.unlock();
-      std::exception_ptr error;
-      try {
-        assemble(b, b.wanted);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      lock.lock();
-      b.error = error;
-      b.ready = true;
-      done_.notify_all();
-    }
-  }
-
   Reader reader_;
   Plan plan_;
-  const bool prefetch_;
   std::optional<ShuffleBuffer> buffer_;
   Matrix<T> slots_x_, slots_t_, chunk_x_, chunk_t_;
   std::size_t chunk_next_ = 0, chunk_count_ = 0;  // the chunk's next row, and its rows
   Batch batches_[2];
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  int pending_ = -1;
-  bool stopping_ = false;
-  std::thread worker_;
+  SlotWorker worker_;  // last: it joins before the buffers go
 };
 
 }  // namespace sinapsis
