@@ -17,6 +17,7 @@ Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows) {
   out.generator = data.generator;
   out.schema = data.schema;
   out.labels_present = data.labels_present;
+  out.feature_storage = data.feature_storage;
   if (!data.ids.empty())
     for (std::size_t r : rows) out.ids.push_back(data.ids[r]);
   const std::size_t d = data.dimension();

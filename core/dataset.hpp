@@ -25,6 +25,11 @@ namespace sinapsis {
 
 enum class Task { classification, regression };
 
+// How a file stores /features. Rows are always read as float32; a file
+// sinapsis writes keeps a small integer type it was read from (uint8 images
+// stay one byte a pixel on disk instead of four), float32 otherwise.
+enum class FeatureStorage { float32, uint8, int8, uint16, int16 };
+
 // As read from a file, before any choice of loss.
 struct Dataset {
   Matrix<float> features;             // [N, D]
@@ -40,6 +45,7 @@ struct Dataset {
   std::string schema;                      // the input schema (JSON, io/schema.hpp) of imported tables
   std::vector<std::string> ids;            // N row ids (`data import --id`), or empty
   bool labels_present = true;              // false: data to predict on (no /labels)
+  FeatureStorage feature_storage = FeatureStorage::float32;  // as the first file stored /features
 
   std::size_t size() const { return features.rows; }
   std::size_t dimension() const { return features.cols; }

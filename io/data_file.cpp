@@ -163,6 +163,45 @@ void read_description(const std::string& path, hid_t file, Dataset& data, std::s
                     std::to_string(kMaxClasses) + " classes sinapsis takes");
 }
 
+// The storage type kept for /features: a small integer type as it is,
+// anything else as float32 (read as float32 anyway).
+FeatureStorage storage_of(hid_t features) {
+  h5::Handle type(H5Dget_type(features), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_INTEGER) return FeatureStorage::float32;
+  const bool is_signed = H5Tget_sign(type.get()) != H5T_SGN_NONE;
+  switch (H5Tget_size(type.get())) {
+    case 1: return is_signed ? FeatureStorage::int8 : FeatureStorage::uint8;
+    case 2: return is_signed ? FeatureStorage::int16 : FeatureStorage::uint16;
+    default: return FeatureStorage::float32;
+  }
+}
+
+// The file type that stores `storage`, and its range.
+struct StoredType {
+  hid_t file_type;
+  double low, high;
+};
+StoredType stored_type(FeatureStorage storage) {
+  switch (storage) {
+    case FeatureStorage::uint8: return {H5T_STD_U8LE, 0, 255};
+    case FeatureStorage::int8: return {H5T_STD_I8LE, -128, 127};
+    case FeatureStorage::uint16: return {H5T_STD_U16LE, 0, 65535};
+    case FeatureStorage::int16: return {H5T_STD_I16LE, -32768, 32767};
+    case FeatureStorage::float32: break;
+  }
+  return {H5T_IEEE_F32LE, 0, 0};
+}
+
+// `storage` if every value is a whole number it holds, else float32: what
+// is written always reads back as it was.
+FeatureStorage storage_for(FeatureStorage storage, std::span<const float> values) {
+  if (storage == FeatureStorage::float32) return storage;
+  const StoredType t = stored_type(storage);
+  for (const float v : values)
+    if (!(v >= t.low && v <= t.high && v == std::floor(v))) return FeatureStorage::float32;
+  return storage;
+}
+
 }  // namespace
 
 std::string shard_file_name(const std::string& name, std::size_t index, std::size_t count) {
@@ -307,6 +346,7 @@ Dataset read_slices(const DataSource& source, const std::vector<RowSlice>& slice
     check_file(path, set, d, options.labels);
     if (!described) {
       read_description(path, set.file.get(), data, task);
+      data.feature_storage = storage_of(set.features.get());
       rule.emplace(options.classes, options.classes_from, std::max(data.classes, data.class_names.size()),
                    source.total_rows(), source.spec);
     }
@@ -384,16 +424,19 @@ void write_data_file(const std::string& path, const Dataset& data, const WriteOp
   h5::NewFile file(path, (n * d + data.labels.size() * 2 + data.targets.values.size()) * sizeof(float));
   h5::Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   if (options.compress && n > 0) {
-    const hsize_t chunk[2] = {std::min<hsize_t>(n, std::max<hsize_t>(1, (1 << 18) / std::max<std::size_t>(d, 1))), d};
+    const hsize_t rows = options.chunk_rows > 0 ? options.chunk_rows : (1 << 18) / std::max<std::size_t>(d, 1);
+    const hsize_t chunk[2] = {std::clamp<hsize_t>(rows, 1, n), d};
     H5Pset_chunk(plist.get(), 2, chunk);
     H5Pset_shuffle(plist.get());
     H5Pset_deflate(plist.get(), 4);
   }
   const hsize_t fdims[2] = {n, d};
   h5::Handle space(H5Screate_simple(2, fdims, nullptr), H5Sclose);
-  h5::Handle features(
-      H5Dcreate2(file.get(), "features", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
-      H5Dclose);
+  // HDF5 converts the floats to the stored type; storage_for made sure each is exact in it.
+  const FeatureStorage storage = storage_for(data.feature_storage, data.features.values);
+  h5::Handle features(H5Dcreate2(file.get(), "features", stored_type(storage).file_type, space.get(), H5P_DEFAULT,
+                                 plist.get(), H5P_DEFAULT),
+                      H5Dclose);
   if (!features.valid() || (n > 0 && H5Dwrite(features.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                              data.features.values.data()) < 0))
     throw DataError(path + ": cannot write /features");

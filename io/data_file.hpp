@@ -108,11 +108,17 @@ std::vector<RowSlice> slices_of(const DataSource& source, std::size_t begin, std
 // The whole data set (one process).
 Dataset read_data_file(const std::string& spec, const ReadOptions& options = {});
 
+// /features is written in the data's feature_storage when every value is
+// a whole number that type holds (uint8 images read from uint8 stay uint8),
+// else as float32.
 struct WriteOptions {
   bool compress = false;  // gzip + shuffle in row chunks
   // Extra root attributes, e.g. {"noise", 0.1} or {"shard_index", 3}.
   std::vector<std::pair<std::string, double>> numbers;
   std::vector<std::pair<std::string, std::string>> texts;
+  // Rows per chunk when compressed; 0: about 1 MiB of float32 rows. A
+  // streamed run whose --shuffle-block is a multiple of it reads whole chunks.
+  std::size_t chunk_rows = 0;
 };
 
 // Writes `data` (its task, names and classes included; classes 0: none

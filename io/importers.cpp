@@ -120,6 +120,7 @@ Dataset import_idx(const std::string& images_path, const std::string& labels_pat
   const std::size_t d = images.dims[1] * images.dims[2];
   data.features = Matrix<float>(n, d);
   for (std::size_t i = 0; i < n * d; ++i) data.features.values[i] = float(images.values[i]);
+  data.feature_storage = FeatureStorage::uint8;  // written back as the bytes they were
   for (std::size_t r = 0; r < images.dims[1]; ++r)
     for (std::size_t c = 0; c < images.dims[2]; ++c)
       data.feature_names.push_back("pixel_" + std::to_string(r) + "_" + std::to_string(c));

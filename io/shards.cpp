@@ -43,7 +43,7 @@ bool is_empty_directory(const fs::path& dir) {
 }  // namespace
 
 std::vector<std::string> write_shards(const Dataset& data, const std::string& name, std::size_t shards,
-                                      const std::string& out_dir, bool replace) {
+                                      const std::string& out_dir, bool replace, std::size_t chunk_rows) {
   if (shards < 1) throw UsageError("--shards must be >= 1, got 0");
   if (shards > data.size())
     throw UsageError("--shards " + std::to_string(shards) + " is more than the " +
@@ -82,7 +82,7 @@ std::vector<std::string> write_shards(const Dataset& data, const std::string& na
       std::vector<std::size_t> rows(end - begin);
       std::iota(rows.begin(), rows.end(), begin);
       write_data_file((fresh / file).string(), select_rows(data, rows),
-                      {true, {{"shard_index", double(s)}, {"shard_count", double(shards)}}, {}});
+                      {true, {{"shard_index", double(s)}, {"shard_count", double(shards)}}, {}, chunk_rows});
       index.stream() << s << ',' << file << ',' << end - begin << '\n';
       paths.push_back((fs::path(out_dir) / file).string());
     }

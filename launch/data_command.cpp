@@ -72,7 +72,7 @@ int make(const Args& args) {
 
 struct ShardOptions {
   std::string input, out_dir, name;
-  std::size_t shards = 0;
+  std::size_t shards = 0, chunk_rows = 256;
   std::uint64_t seed = 1;
   bool keep_order = false, overwrite = false;
 };
@@ -85,6 +85,8 @@ void describe(po::options_description& o, ShardOptions& v) {
     ("keep-order", po::bool_switch(&v.keep_order), "split the rows in file order (default: shuffled, so every shard is a fair sample)")
     ("out-dir", po::value(&v.out_dir)->required(), "directory for NAME-00000-of-0000S.h5 ... and NAME-index.csv")
     ("name", po::value(&v.name), "shard name (default: the input file's name)")
+    ("chunk-rows", number(&v.chunk_rows, at_least(1))->default_value(v.chunk_rows),
+     "rows per compressed chunk: streamed training (--data-in-memory off) with a --shuffle-block that is a multiple of it inflates each chunk once an epoch (default: the default --shuffle-block)")
     ("overwrite", po::bool_switch(&v.overwrite), "replace the shard set already in --out-dir");
 }
 
@@ -111,7 +113,7 @@ int shard(const Args& args) {
     shuffle(rows, rng);
     data = select_rows(data, rows);
   }
-  const auto paths = write_shards(data, name, shards, out_dir, v.overwrite);
+  const auto paths = write_shards(data, name, shards, out_dir, v.overwrite, v.chunk_rows);
   std::cout << "wrote " << paths.size() << " shards of " << input << " (" << data.size() << " rows) to " << out_dir
             << std::endl;
   return kExitSuccess;

@@ -104,6 +104,7 @@ void expect_tiny_images(const Dataset& d) {
   EXPECT_EQ(d.classes, 10u);  // declared: three images of ten classes
   ASSERT_EQ(d.feature_names.size(), 6u);
   EXPECT_EQ(d.feature_names[4], "pixel_1_1");
+  EXPECT_EQ(d.feature_storage, FeatureStorage::uint8);  // written as the bytes they are
 }
 
 TEST_F(ImportersTest, IdxPlain) {

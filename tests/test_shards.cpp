@@ -9,6 +9,7 @@
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "io/data_file.hpp"
@@ -218,6 +219,43 @@ TEST_F(ShardsTest, WriteShardsSplitsContiguouslyAndWritesTheIndex) {
   }
   EXPECT_EQ(shards, 4u);
   EXPECT_EQ(total, kRows);
+}
+
+// uint8 images read from uint8 stay one byte a pixel in every shard, in
+// chunks of --chunk-rows rows; data whose values a small type cannot hold
+// exactly is written as float32, so nothing written ever reads back changed.
+TEST_F(ShardsTest, ShardsKeepASmallIntegerFeatureTypeInChunksOfTheRowsAsked) {
+  const auto layout_of = [](const std::string& file) {
+    const h5::Handle f = h5::open_file(file);
+    const h5::Handle features = h5::open_dataset(f.get(), "features", file);
+    const h5::Handle type(H5Dget_type(features.get()), H5Tclose);
+    const h5::Handle plist(H5Dget_create_plist(features.get()), H5Pclose);
+    hsize_t chunk[2] = {};
+    EXPECT_EQ(H5Pget_chunk(plist.get(), 2, chunk), 2) << file;
+    return std::tuple{H5Tget_class(type.get()), H5Tget_size(type.get()), chunk[0]};
+  };
+  Dataset pixels = ids(300, 3);
+  for (std::size_t r = 0; r < pixels.size(); ++r)
+    for (std::size_t c = 0; c < 3; ++c) pixels.features(r, c) = float((r * 7 + c) % 256);
+  pixels.feature_storage = FeatureStorage::uint8;
+  write_data_file(path("pixels.h5"), pixels);
+  const Dataset read = read_data_file(path("pixels.h5"));
+  EXPECT_EQ(read.feature_storage, FeatureStorage::uint8);
+  const auto paths = write_shards(read, "px", 2, path("px"), false, 64);
+  for (const auto& file : paths) EXPECT_EQ(layout_of(file), std::tuple(H5T_INTEGER, std::size_t{1}, hsize_t{64}));
+  const Dataset back = read_data_file(path("px"));
+  EXPECT_EQ(back.features.values, pixels.features.values);
+  EXPECT_EQ(back.feature_storage, FeatureStorage::uint8);
+
+  // 256, -1 and 0.5 are no uint8: float32, exact.
+  for (const float bad : {256.0f, -1.0f, 0.5f}) {
+    Dataset wide = pixels;
+    wide.features(299, 2) = bad;
+    const auto wide_paths = write_shards(wide, "wide", 2, path("wide"), true, 64);
+    EXPECT_EQ(layout_of(wide_paths[1]), std::tuple(H5T_FLOAT, std::size_t{4}, hsize_t{64})) << bad;
+    EXPECT_EQ(layout_of(wide_paths[0]), std::tuple(H5T_INTEGER, std::size_t{1}, hsize_t{64})) << bad;
+    EXPECT_EQ(read_data_file(path("wide")).features.values, wide.features.values) << bad;
+  }
 }
 
 TEST_F(ShardsTest, DirectoryAndGlobLoadTheSameSet) {
