@@ -144,7 +144,9 @@ class StreamedBatches {
       std::vector<RowRange> chunk;
       std::size_t n = 0;
       for (const RowRange& r : ranges) {
-        if (n == chunk_x_.rows) break;
+        // Whole ranges (blocks) while they fit: a block read in one piece
+        // inflates each of its compressed chunks once.
+        if (n == chunk_x_.rows || (n > 0 && n + r.size() > chunk_x_.rows)) break;
         const std::size_t take = std::min(r.size(), chunk_x_.rows - n);
         chunk.push_back({r.begin, r.begin + take});
         n += take;

@@ -1,6 +1,7 @@
 #include "io/data_file.hpp"
 
-#include <glob.h>    // glob
+#include <glob.h>      // glob
+#include <sys/stat.h>  // stat
 
 #include <algorithm>
 #include <cmath>
@@ -120,6 +121,48 @@ std::size_t check_file(const std::string& path, OpenSet& set, std::size_t& dimen
     throw DataError(path + ": /labels: integer class ids must be 1-D [N], got shape " + dims_text(ldims));
   return n;
 }
+
+}  // namespace
+
+struct OpenFiles::Impl {
+  struct Entry {
+    OpenSet set;
+    std::size_t dimension = 0;
+    LabelsRequired labels = LabelsRequired::yes;
+    struct stat seen {};
+  };
+  std::map<std::string, Entry> files;
+
+  // Between reads (entries handed out stay valid during one read_slices).
+  void trim() {
+    if (files.size() > 64) files.clear();
+  }
+
+  // The file at `path` opened and checked (check_file), kept from an
+  // earlier call while its path still names the same, unchanged file.
+  Entry& get(const std::string& path, LabelsRequired labels) {
+    struct stat now {};
+    const bool found = ::stat(path.c_str(), &now) == 0;
+    if (const auto at = files.find(path); at != files.end()) {
+      const struct stat& was = at->second.seen;
+      if (found && at->second.labels == labels && was.st_dev == now.st_dev && was.st_ino == now.st_ino &&
+          was.st_size == now.st_size && was.st_mtim.tv_sec == now.st_mtim.tv_sec &&
+          was.st_mtim.tv_nsec == now.st_mtim.tv_nsec)
+        return at->second;
+      files.erase(at);
+    }
+    Entry entry;
+    check_file(path, entry.set, entry.dimension, labels);  // throws, naming the file, if it is gone or bad
+    entry.labels = labels;
+    entry.seen = now;
+    return files.insert_or_assign(path, std::move(entry)).first->second;
+  }
+};
+
+OpenFiles::OpenFiles() : impl_(std::make_unique<Impl>()) {}
+OpenFiles::~OpenFiles() = default;
+
+namespace {
 
 // A number as a user wrote it: 1099511627776, not 1.09951e+12 (a float
 // label needs 9 digits, a double attribute 17).
@@ -333,18 +376,28 @@ Dataset read_slices(const DataSource& source, const std::vector<RowSlice>& slice
     throw DataError(source.spec + ": /features " + std::to_string(part_rows) + " rows x " +
                     std::to_string(source.dimension) + " " + memory_shortfall_text(bytes));
   data.features.values.reserve(part_rows * source.dimension);
-  for (std::size_t i = 0; i < source.files.size(); ++i) {
-    // The first file always gives the description, even if this rank reads none of it.
-    const bool described = i > 0 || options.described != nullptr;
-    std::vector<RowSlice> mine;
-    for (const auto& s : slices)
-      if (s.file == i) mine.push_back(s);
-    if (described && mine.empty()) continue;
-    const std::string& path = source.files.at(i);
-    OpenSet set;
+  // Each file opened once, when first needed, and its labels checked
+  // against the others'; the first always, for the description.
+  if (options.open_files) options.open_files->impl().trim();
+  std::vector<std::optional<OpenSet>> owned(source.files.size());
+  std::vector<const OpenSet*> opened(source.files.size(), nullptr);
+  const auto open = [&](std::size_t i) -> const OpenSet& {
+    if (opened.at(i)) return *opened[i];
+    const std::string& path = source.files[i];
     std::size_t d = 0;
-    check_file(path, set, d, options.labels);
-    if (!described) {
+    if (options.open_files) {
+      const OpenFiles::Impl::Entry& entry = options.open_files->impl().get(path, options.labels);
+      opened[i] = &entry.set;
+      d = entry.dimension;
+    } else {
+      check_file(path, owned[i].emplace(), d, options.labels);
+      opened[i] = &*owned[i];
+    }
+    const OpenSet& set = *opened[i];
+    if (d != source.dimension)  // replaced since the source was opened
+      throw DataError(path + ": /features has " + std::to_string(d) + " columns but the data set had " +
+                      std::to_string(source.dimension) + " when it was opened");
+    if (i == 0 && options.described == nullptr) {
       read_description(path, set.file.get(), data, task);
       data.feature_storage = storage_of(set.features.get());
       rule.emplace(options.classes, options.classes_from, std::max(data.classes, data.class_names.size()),
@@ -363,25 +416,29 @@ Dataset read_slices(const DataSource& source, const std::vector<RowSlice>& slice
         throw DataError(path + ": /labels has " + std::to_string(label_cols) +
                         " columns; class ids are one per sample ([N] or [N, 1])");
     }
-    for (const auto& s : mine) {
-      const std::size_t count = s.end - s.begin;
-      // Straight into the part's matrix: no temporary copy of the rows.
-      const std::size_t offset = data.features.values.size();
-      data.features.values.resize(offset + count * d);
-      h5::read_float_rows_into(set.features.get(), s.begin, count, data.features.values.data() + offset,
-                               path + ": /features");
-      check_finite(std::span<const float>(data.features.values).subspan(offset), d, s.begin, path + ": /features");
-      data.features.rows += count;
-      if (stats) stats->rows_read += count;
-      if (!set.labels.valid()) continue;
-      if (class_ids) {
-        const auto ids = read_class_ids(set.labels.get(), s.begin, count, *rule, path);
-        data.labels.insert(data.labels.end(), ids.begin(), ids.end());
-      } else {
-        auto targets = h5::read_float_rows(set.labels.get(), s.begin, count, path + ": /labels");
-        check_finite(targets, label_cols, s.begin, path + ": /labels");
-        data.targets.values.insert(data.targets.values.end(), targets.begin(), targets.end());
-      }
+    return set;
+  };
+  if (options.described == nullptr) open(0);
+  for (const auto& s : slices) {  // in the order given
+    const std::string& path = source.files.at(s.file);
+    const OpenSet& set = open(s.file);
+    const std::size_t count = s.end - s.begin, d = source.dimension;
+    // Straight into the part's matrix: no temporary copy of the rows.
+    const std::size_t offset = data.features.values.size();
+    data.features.values.resize(offset + count * d);
+    h5::read_float_rows_into(set.features.get(), s.begin, count, data.features.values.data() + offset,
+                             path + ": /features");
+    check_finite(std::span<const float>(data.features.values).subspan(offset), d, s.begin, path + ": /features");
+    data.features.rows += count;
+    if (stats) stats->rows_read += count;
+    if (!set.labels.valid()) continue;
+    if (class_ids) {
+      const auto ids = read_class_ids(set.labels.get(), s.begin, count, *rule, path);
+      data.labels.insert(data.labels.end(), ids.begin(), ids.end());
+    } else {
+      auto targets = h5::read_float_rows(set.labels.get(), s.begin, count, path + ": /labels");
+      check_finite(targets, label_cols, s.begin, path + ": /labels");
+      data.targets.values.insert(data.targets.values.end(), targets.begin(), targets.end());
     }
   }
   if (!data.schema.empty()) {  // a schema that does not describe these features is not this data's

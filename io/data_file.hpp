@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,24 @@
 namespace sinapsis {
 
 enum class LabelsRequired { yes, no };
+
+// Files kept open from one read_slices to the next (the streamed reader
+// reads a few blocks at a time): a file is opened again, and checked again,
+// when its path no longer names the file it was (stat: device, inode, size,
+// modification time), so a shard removed, replaced or cut while streaming
+// fails its next read as if it were opened each time. About 64 files at most.
+class OpenFiles {
+ public:
+  OpenFiles();
+  ~OpenFiles();
+  OpenFiles(const OpenFiles&) = delete;
+  OpenFiles& operator=(const OpenFiles&) = delete;
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 // How read_part reads /labels.
 struct ReadOptions {
@@ -48,6 +67,9 @@ struct ReadOptions {
   // The data set as read before (its task and classes): read_slices reads
   // rows alone, not the first file's description again (streamed reads).
   const Dataset* described = nullptr;
+  // Where read_slices keeps its files open between calls (null: it opens
+  // and closes them in each call).
+  OpenFiles* open_files = nullptr;
 };
 
 // A data set located and checked, before any rows are read.

@@ -178,26 +178,32 @@ StreamedBatches<float>::Reader training_reader(const PreparedData& p, const Data
   auto described = std::make_shared<Dataset>();  // the description alone: task, classes
   described->task = p.train.task;
   described->classes = p.train.classes;
+  auto files = std::make_shared<OpenFiles>();  // kept open between reads (the reader runs on one thread at a time)
   return [source = *p.train_source, features = p.features, standardizer = p.standardizer, read_options, described,
-          classes = p.train.classes, spec = o.data, loss, output,
+          files, classes = p.train.classes, spec = o.data, loss, output,
           outputs](const std::vector<RowRange>& ranges, MatrixView<float> x, MatrixView<float> t) {
-    std::size_t at = 0;
     ReadOptions rows_only = read_options;
     rows_only.described = described.get();
+    rows_only.open_files = files.get();
+    // One read for the chunk: each file opened once, the rows in the ranges' order.
+    std::vector<RowSlice> slices;
+    std::size_t rows = 0;
     for (const RowRange& r : ranges) {
-      Dataset d = read_slices(source, slices_of(source, r.begin, r.end), rows_only);
-      transform(features, d, spec);
-      standardizer.apply(d.features);
-      if (d.task == Task::classification) d.classes = classes;
-      const std::size_t n = d.size();
-      if (at + n > x.rows || d.dimension() != x.cols)
-        throw DataError(spec + ": rows " + std::to_string(r.begin) + ".." + std::to_string(r.end) +
-                        " do not have the shape the data had when training began");
-      const EncodedData<float> e = encode_moving(std::move(d), loss, output, outputs, spec);
-      std::copy(e.features.values.begin(), e.features.values.end(), x.row(at));
-      std::copy(e.targets.values.begin(), e.targets.values.end(), t.row(at));
-      at += n;
+      const auto more = slices_of(source, r.begin, r.end);
+      slices.insert(slices.end(), more.begin(), more.end());
+      rows += r.size();
     }
+    Dataset d = read_slices(source, slices, rows_only);
+    transform(features, d, spec);
+    standardizer.apply(d.features);
+    if (d.task == Task::classification) d.classes = classes;
+    if (d.size() != rows || rows > x.rows || d.dimension() != x.cols)
+      throw DataError(spec + ": rows " + std::to_string(ranges.empty() ? 0 : ranges.front().begin) + ".." +
+                      std::to_string(ranges.empty() ? 0 : ranges.back().end) +
+                      " do not have the shape the data had when training began");
+    const EncodedData<float> e = encode_moving(std::move(d), loss, output, outputs, spec);
+    std::copy(e.features.values.begin(), e.features.values.end(), x.row(0));
+    std::copy(e.targets.values.begin(), e.targets.values.end(), t.row(0));
   };
 }
 

@@ -273,7 +273,10 @@ void TrainingRun::resolve_data_residency() {
                             " a row): give a smaller --shuffle-buffer or a larger --memory-budget",
                         kExitUsage);
   // A chunk is read, transformed and encoded: about four copies of its rows.
+  // Whole blocks when it holds one: reads then start where blocks (and the
+  // chunks of a file `data shard` laid out for them) start.
   input_.chunk_rows = std::size_t(std::clamp<std::uint64_t>((memory_budget_ - *fixed) / (4 * row_bytes), 1, 65536));
+  if (input_.chunk_rows >= v_.shuffle_block) input_.chunk_rows -= input_.chunk_rows % v_.shuffle_block;
 }
 
 // Each rank's part of the data, then the class count and standardization

@@ -320,5 +320,53 @@ TEST_F(DataFileTest, RefusesShapesTheFileDoesNotHold) {
   expect_refused(chunked, "/features: claims shape [1000000000000, 2] in 1000000000 chunks but the file stores 1");
 }
 
+// Slices come back in the order given, across files; with OpenFiles the
+// files stay open between reads, yet a file replaced, cut or removed under
+// its path is read (or refused) as it is now, as without.
+TEST_F(DataFileTest, ReadSlicesKeepsTheOrderGivenAndOpenFilesSeeAFileChangeUnderThem) {
+  fs::create_directories(path("set"));
+  const auto shard = [&](std::size_t index, float base, std::size_t rows) {
+    Dataset d;
+    d.features = Matrix<float>(rows, 2);
+    for (std::size_t r = 0; r < rows; ++r) {
+      d.features(r, 0) = base + float(r);
+      d.labels.push_back(std::int64_t(r % 2));
+    }
+    d.classes = 2;
+    write_data_file(path("set/s-0000" + std::to_string(index) + "-of-00002.h5"), d);
+  };
+  shard(0, 0, 6);
+  shard(1, 100, 6);
+  const DataSource source = open_data_source(path("set"));
+  const std::vector<RowSlice> slices{{1, 4, 6}, {0, 0, 2}, {1, 0, 1}};
+  OpenFiles files;
+  ReadOptions options;
+  options.open_files = &files;
+  const auto first_column = [](const Dataset& d) {
+    std::vector<float> v;
+    for (std::size_t r = 0; r < d.size(); ++r) v.push_back(d.features(r, 0));
+    return v;
+  };
+  for (const ReadOptions& o : {ReadOptions{}, options})
+    EXPECT_EQ(first_column(read_slices(source, slices, o)), (std::vector<float>{104, 105, 0, 1, 100}));
+  shard(1, 200, 6);  // replaced under the same name
+  EXPECT_EQ(first_column(read_slices(source, slices, options)), (std::vector<float>{204, 205, 0, 1, 200}));
+  shard(1, 300, 3);  // cut: rows 4 and 5 are gone
+  try {
+    read_slices(source, slices, options);
+    ADD_FAILURE() << "a cut shard was read";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("s-00001-of-00002.h5"), std::string::npos) << e.what();
+  }
+  fs::remove(path("set/s-00001-of-00002.h5"));
+  try {
+    read_slices(source, slices, options);
+    ADD_FAILURE() << "a removed shard was read";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("s-00001-of-00002.h5"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(first_column(read_slices(source, {{0, 3, 5}}, options)), (std::vector<float>{3, 4}));
+}
+
 }  // namespace
 }  // namespace sinapsis
