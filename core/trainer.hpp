@@ -115,10 +115,19 @@ struct TrainOptions {
 // off): the batches, this rank's rows per epoch, and whether they are
 // classes (train_accuracy).
 template <class T>
+struct StreamedEvaluation;
+
+template <class T>
 struct StreamedTraining {
   StreamedBatches<T>& batches;
   std::size_t rows = 0;
   bool classes = false;
+  // Validation and test data streamed too (the trainer's val_data/test_data
+  // then hold no rows): read a chunk at a time at each evaluation. A chunk a
+  // rank cannot read is voted in the epoch's sum: every rank stops with the
+  // epoch trained but not judged, as a stop request mid-epoch would.
+  const StreamedEvaluation<T>* val = nullptr;
+  const StreamedEvaluation<T>* test = nullptr;
 };
 
 struct EpochMetrics {
@@ -181,6 +190,12 @@ inline std::size_t output_classes(std::size_t outputs) { return outputs == 1 ? 2
 // each (true class, predicted class) pair, row-major.
 struct EvaluationSums {
   double loss = 0, correct = 0, samples = 0;
+  EvaluationSums& operator+=(const EvaluationSums& o) {
+    loss += o.loss;
+    correct += o.correct;
+    samples += o.samples;
+    return *this;
+  }
 };
 
 template <class T>
@@ -207,6 +222,33 @@ EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const En
       }
   }
   return {loss_total, double(correct), double(n)};
+}
+
+// Evaluation rows not held in memory (streamed data): `read(first, n)`
+// gives rows [first, first + n) of this rank's part, encoded (class ids
+// for classifiers), or throws DataError naming the file; they are read
+// `chunk_rows` at a time, so one chunk is held at once.
+template <class T>
+struct StreamedEvaluation {
+  std::function<EncodedData<T>(std::size_t first, std::size_t n)> read;
+  std::size_t rows = 0;        // this rank's part
+  std::size_t chunk_rows = 1;
+  bool classes = false;        // class ids (accuracy)
+};
+
+template <class T>
+EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const StreamedEvaluation<T>& data, Loss loss,
+                               std::vector<double>* confusion = nullptr) {
+  EvaluationSums sums;
+  std::vector<double> chunk_counts;
+  if (confusion) confusion->assign(output_classes(model.architecture().outputs()) * output_classes(model.architecture().outputs()), 0.0);
+  for (std::size_t first = 0; first < data.rows; first += std::max<std::size_t>(data.chunk_rows, 1)) {
+    const EncodedData<T> chunk = data.read(first, std::min(std::max<std::size_t>(data.chunk_rows, 1), data.rows - first));
+    sums += evaluation_sums(model, ws, chunk, loss, confusion ? &chunk_counts : nullptr);
+    if (confusion)
+      for (std::size_t i = 0; i < chunk_counts.size(); ++i) (*confusion)[i] += chunk_counts[i];
+  }
+  return sums;
 }
 
 // Mean loss and accuracy from (possibly rank-summed) sums.
@@ -715,23 +757,39 @@ class Trainer {
     // One sum for every metric (train loss, then val and test sums) and the
     // coordinator's control values: rank 0's checkpoint clock, stop requests.
     EvaluationSums val, test;
-    if (val_ != nullptr) val = evaluation_sums(model_, ws_, *val_, options_.loss);
-    if (test_ != nullptr) test = evaluation_sums(model_, ws_, *test_, options_.loss);
+    std::string eval_error;  // streamed evaluation data this rank could not read
+    try {
+      if (val_ != nullptr) val = sums_of(*val_, streamed_ ? streamed_->val : nullptr);
+      if (test_ != nullptr) test = sums_of(*test_, streamed_ ? streamed_->test : nullptr);
+    } catch (const std::exception& e) {
+      eval_error = e.what();
+    }
     const bool lead = group_.rank() == 0;
-    std::array<double, 9> sums{loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples,
-                               lead ? seconds_since(last_checkpoint_) : 0.0, correct_};
+    std::array<double, 10> sums{loss_total, val.loss, val.correct, val.samples, test.loss, test.correct, test.samples,
+                                lead ? seconds_since(last_checkpoint_) : 0.0, correct_, eval_error.empty() ? 0.0 : 1.0};
     group_.sum(std::span<double>(sums));
+    if (sums[9] > 0) {
+      // A rank could not read its evaluation rows: the epoch is trained but
+      // not judged; every rank stops, and a resumed run evaluates it again.
+      data_failed_ = true;
+      batch_error_ = eval_error;
+      m.partial = true;
+      m.steps_done = steps_into_epoch_ = steps;
+      carried_loss_ = sums[0];
+      carried_correct_ = sums[8];
+      return m;
+    }
     report.seconds_since_checkpoint = sums[7];
     const std::size_t total = sampler.total_rows();
     m.train_loss = sums[0] / loss_normalizer(options_.loss, total, k);
     if (classes_) m.train_accuracy = sums[8] / double(total);
     if (val_ != nullptr) {
-      const Evaluation e = finish_evaluation({sums[1], sums[2], sums[3]}, options_.loss, k, !val_->class_ids.empty());
+      const Evaluation e = finish_evaluation({sums[1], sums[2], sums[3]}, options_.loss, k, has_classes(*val_, streamed_ ? streamed_->val : nullptr));
       m.val_loss = e.loss;
       m.val_accuracy = e.accuracy;
     }
     if (test_ != nullptr) {
-      const Evaluation e = finish_evaluation({sums[4], sums[5], sums[6]}, options_.loss, k, !test_->class_ids.empty());
+      const Evaluation e = finish_evaluation({sums[4], sums[5], sums[6]}, options_.loss, k, has_classes(*test_, streamed_ ? streamed_->test : nullptr));
       m.test_loss = e.loss;
       m.test_accuracy = e.accuracy;
     }
@@ -746,6 +804,15 @@ class Trainer {
     m.bytes_per_step = group_.size() > 1 ? double(model_.gradients_and_control().size() * wire_bytes) : 0.0;
     m.skipped_steps = skipped_steps_;
     return m;
+  }
+
+  // Evaluation data held, or streamed when `streamed` is given.
+  EvaluationSums sums_of(const EncodedData<T>& held, const StreamedEvaluation<T>* streamed) {
+    return streamed ? evaluation_sums(model_, ws_, *streamed, options_.loss)
+                    : evaluation_sums(model_, ws_, held, options_.loss);
+  }
+  static bool has_classes(const EncodedData<T>& held, const StreamedEvaluation<T>* streamed) {
+    return streamed ? streamed->classes : !held.class_ids.empty();
   }
 
   double monitored(const EpochMetrics& m) const {

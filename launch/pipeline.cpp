@@ -102,8 +102,15 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
   } else {
     p.train = std::move(all);
   }
-  if (!o.val_data.empty()) p.val = read(o.val_data, &p.val_source);
-  if (!o.test_data.empty()) p.test = read(o.test_data, &p.test_source);
+  // Streamed training streams its evaluation data too: the description
+  // here, the rows at each evaluation (evaluation_reader).
+  const auto read_eval = [&](const std::string& spec, std::optional<DataSource>& kept) {
+    if (!o.streamed) return read(spec, &kept);
+    kept = open_data_source(spec);
+    return read_slices(*kept, {}, read_options);
+  };
+  if (!o.val_data.empty()) p.val = read_eval(o.val_data, p.val_source);
+  if (!o.test_data.empty()) p.test = read_eval(o.test_data, p.test_source);
 
   const auto check_schema = [&](const Dataset& d, const std::string& file) {
     if (d.dimension() != p.train.dimension())
@@ -147,8 +154,25 @@ void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& c
     const auto classes = std::size_t(comm.allreduce(std::int64_t(p.train.classes), ReduceOp::max));
     agree(comm, [&] {
       const auto rank = std::size_t(comm.rank()), ranks = std::size_t(comm.size());
-      if (p.val_source) check_classes_fit(*p.val, *p.val_source, classes, o.data, rank, ranks);
-      if (p.test_source) check_classes_fit(*p.test, *p.test_source, classes, o.data, rank, ranks);
+      for (const auto& [part, source] : {std::pair{&p.val, &p.val_source}, std::pair{&p.test, &p.test_source}}) {
+        if (!*source) continue;
+        if (!o.streamed) {
+          check_classes_fit(**part, **source, classes, o.data, rank, ranks);
+          continue;
+        }
+        // Streamed: this rank's part read a chunk at a time, its labels checked as read.
+        if ((*part)->classes > classes)
+          throw DataError((*source)->spec + " declares " + std::to_string((*part)->classes) +
+                          " classes but the training data " + o.data + " has " + std::to_string(classes));
+        ReadOptions fit;
+        fit.class_ids = o.class_labels;
+        fit.classes = classes;
+        fit.classes_from = "the training data " + o.data;
+        fit.described = &**part;
+        for (const RowSlice& s : plan_part((*source)->rows, rank, ranks))
+          for (std::size_t b = s.begin; b < s.end; b += o.chunk_rows)
+            read_slices(**source, {{s.file, b, std::min(s.end, b + o.chunk_rows)}}, fit);
+      }
     });
     for (Dataset* part : {&p.train, p.val ? &*p.val : nullptr, p.test ? &*p.test : nullptr})
       if (part) part->classes = classes;
@@ -169,42 +193,110 @@ void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& c
   }
 }
 
+namespace {
+
+// Rows of a streamed data set as the model trains on them: read (files kept
+// open between reads), input features, standardization, targets encoded.
+struct RowDecoder {
+  DataSource source;
+  std::string spec;
+  FeatureSet features;
+  Standardizer standardizer;
+  ReadOptions read_options;
+  std::shared_ptr<Dataset> described;  // task and classes: the rows alone are read
+  std::shared_ptr<OpenFiles> files;
+  Loss loss;
+  Activation output;
+  std::size_t outputs = 0;
+
+  RowDecoder(DataSource source_, std::string spec_, const PreparedData& p, const DataOptions& o, Loss loss_,
+             Activation output_, std::size_t outputs_)
+      : source(std::move(source_)),
+        spec(std::move(spec_)),
+        features(p.features),
+        standardizer(p.standardizer),
+        described(std::make_shared<Dataset>()),
+        files(std::make_shared<OpenFiles>()),
+        loss(loss_),
+        output(output_),
+        outputs(outputs_) {
+    read_options.class_ids = o.class_labels;
+    read_options.classes = p.train.task == Task::classification ? p.train.classes : 0;
+    read_options.classes_from = "the training data's class count";
+    read_options.described = described.get();
+    read_options.open_files = files.get();
+    described->task = p.train.task;
+    described->classes = p.train.classes;
+  }
+
+  EncodedData<float> operator()(const std::vector<RowSlice>& slices, std::size_t rows, std::size_t inputs) const {
+    Dataset d = read_slices(source, slices, read_options);
+    transform(features, d, spec);
+    standardizer.apply(d.features);
+    if (d.task == Task::classification) d.classes = described->classes;
+    if (d.size() != rows || d.dimension() != inputs)
+      throw DataError(spec + ": " + std::to_string(rows) + " rows read as " + std::to_string(d.size()) + " x " +
+                      std::to_string(d.dimension()) + ", not the shape the data had when training began");
+    return encode_moving(std::move(d), loss, output, outputs, spec);
+  }
+};
+
+// Rows [first, first + n) of a part given as slices.
+std::vector<RowSlice> cut_part(const std::vector<RowSlice>& part, std::size_t first, std::size_t n) {
+  std::vector<RowSlice> cut;
+  for (const RowSlice& s : part) {
+    const std::size_t size = s.end - s.begin;
+    if (first >= size) {
+      first -= size;
+      continue;
+    }
+    const std::size_t take = std::min(size - first, n);
+    cut.push_back({s.file, s.begin + first, s.begin + first + take});
+    n -= take;
+    first = 0;
+    if (n == 0) break;
+  }
+  return cut;
+}
+
+}  // namespace
+
 StreamedBatches<float>::Reader training_reader(const PreparedData& p, const DataOptions& o, Loss loss,
                                                Activation output, std::size_t outputs) {
-  ReadOptions read_options;
-  read_options.class_ids = o.class_labels;
-  read_options.classes = p.train.task == Task::classification ? p.train.classes : 0;
-  read_options.classes_from = "the training data's class count";
-  auto described = std::make_shared<Dataset>();  // the description alone: task, classes
-  described->task = p.train.task;
-  described->classes = p.train.classes;
-  auto files = std::make_shared<OpenFiles>();  // kept open between reads (the reader runs on one thread at a time)
-  return [source = *p.train_source, features = p.features, standardizer = p.standardizer, read_options, described,
-          files, classes = p.train.classes, spec = o.data, loss, output,
-          outputs](const std::vector<RowRange>& ranges, MatrixView<float> x, MatrixView<float> t) {
-    ReadOptions rows_only = read_options;
-    rows_only.described = described.get();
-    rows_only.open_files = files.get();
-    // One read for the chunk: each file opened once, the rows in the ranges' order.
+  return [decode = RowDecoder(*p.train_source, o.data, p, o, loss, output, outputs)](
+             const std::vector<RowRange>& ranges, MatrixView<float> x, MatrixView<float> t) {
+    // One read for the chunk: the rows in the ranges' order.
     std::vector<RowSlice> slices;
     std::size_t rows = 0;
     for (const RowRange& r : ranges) {
-      const auto more = slices_of(source, r.begin, r.end);
+      const auto more = slices_of(decode.source, r.begin, r.end);
       slices.insert(slices.end(), more.begin(), more.end());
       rows += r.size();
     }
-    Dataset d = read_slices(source, slices, rows_only);
-    transform(features, d, spec);
-    standardizer.apply(d.features);
-    if (d.task == Task::classification) d.classes = classes;
-    if (d.size() != rows || rows > x.rows || d.dimension() != x.cols)
-      throw DataError(spec + ": rows " + std::to_string(ranges.empty() ? 0 : ranges.front().begin) + ".." +
-                      std::to_string(ranges.empty() ? 0 : ranges.back().end) +
-                      " do not have the shape the data had when training began");
-    const EncodedData<float> e = encode_moving(std::move(d), loss, output, outputs, spec);
+    if (rows > x.rows) throw DataError(decode.spec + ": " + std::to_string(rows) + " rows asked of a chunk of " +
+                                       std::to_string(x.rows));
+    const EncodedData<float> e = decode(slices, rows, x.cols);
     std::copy(e.features.values.begin(), e.features.values.end(), x.row(0));
     std::copy(e.targets.values.begin(), e.targets.values.end(), t.row(0));
   };
+}
+
+std::optional<StreamedEvaluation<float>> evaluation_reader(const PreparedData& p, const DataOptions& o,
+                                                           const std::string& which, Loss loss, Activation output,
+                                                           std::size_t outputs, std::size_t rank,
+                                                           std::size_t ranks) {
+  const bool val = which == "val";
+  const std::optional<DataSource>& source = val ? p.val_source : p.test_source;
+  if (!o.streamed || !source) return std::nullopt;
+  const std::vector<RowSlice> part = plan_part(source->rows, rank, ranks);
+  StreamedEvaluation<float> e;
+  for (const RowSlice& s : part) e.rows += s.end - s.begin;
+  e.chunk_rows = std::max<std::size_t>(1, o.chunk_rows / 2);  // beside the training chunk, within the budget
+  e.classes = p.train.task == Task::classification;
+  const std::size_t inputs = p.features.raw() ? source->dimension : p.features.features.size();
+  e.read = [decode = RowDecoder(*source, val ? o.val_data : o.test_data, p, o, loss, output, outputs), part,
+            inputs](std::size_t first, std::size_t n) { return decode(cut_part(part, first, n), n, inputs); };
+  return e;
 }
 
 void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source) {

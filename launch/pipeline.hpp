@@ -12,6 +12,7 @@
 #include "core/preprocess.hpp"
 #include "core/stream_plan.hpp"
 #include "core/streamed_batches.hpp"
+#include "core/trainer.hpp"
 #include "dist/communicator.hpp"
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
@@ -47,6 +48,7 @@ struct PreparedData {
   FeatureSet features;
   Standardizer standardizer;
   // The files of --val-data and --test-data, to name a row of them later.
+  // Streamed: val and test hold their description and no rows.
   std::optional<DataSource> val_source, test_source;
   // --shuffle global or streamed: the training data's files (with
   // streamed, `train` holds its description and no rows), and this rank's
@@ -75,6 +77,14 @@ void finish_training_data(PreparedData& data, const DataOptions& options, Commun
 // and a model of `outputs` units of `output`. After finish_training_data().
 StreamedBatches<float>::Reader training_reader(const PreparedData& data, const DataOptions& options, Loss loss,
                                                Activation output, std::size_t outputs);
+
+// With streamed training data (DataOptions::streamed), the validation or
+// test data (`which`: "val" or "test") streams too: this rank's part of it,
+// read and decoded as training rows are, a chunk at a time. nullopt when it
+// is held or absent. After finish_training_data().
+std::optional<StreamedEvaluation<float>> evaluation_reader(const PreparedData& data, const DataOptions& options,
+                                                           const std::string& which, Loss loss, Activation output,
+                                                           std::size_t outputs, std::size_t rank, std::size_t ranks);
 
 // A data set's features as the model file says to feed them to its model.
 void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source);

@@ -1,6 +1,7 @@
 #include "launch/sinapsis.hpp"
 
 #include <array>
+#include <functional>
 
 #include "dist/communicator_group.hpp"
 #include "io/data_file.hpp"
@@ -58,12 +59,20 @@ TrainResult train(Model<float>& model, const EncodedData<float>& part, const Tra
   return trainer.run(on_epoch);
 }
 
-Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, Loss loss, Communicator& comm,
-                    bool confusion) {
+namespace {
+
+// Each rank's sums (from `local`, run inside agree(): a rank that cannot read
+// its rows fails every rank alike), summed with the confusion counts.
+Evaluation evaluate_summed(const Model<float>& model, bool rank_has_classes, Loss loss, Communicator& comm,
+                           bool confusion,
+                           const std::function<EvaluationSums(Workspace<float>&, std::vector<double>*)>& local) {
   Workspace<float> ws(model.architecture(), 256);
-  const bool classes = comm.allreduce(std::uint64_t(part.class_ids.empty() ? 0 : 1), ReduceOp::max) > 0;
+  const bool classes = comm.allreduce(std::uint64_t(rank_has_classes ? 1 : 0), ReduceOp::max) > 0;
   std::vector<double> counts;
-  const EvaluationSums mine = evaluation_sums(model, ws, part, loss, classes && confusion ? &counts : nullptr);
+  EvaluationSums mine;
+  cli::agree(comm, [&] { mine = local(ws, classes && confusion ? &counts : nullptr); });
+  if (classes && confusion) counts.resize(output_classes(model.architecture().outputs()) *
+                                          output_classes(model.architecture().outputs()), 0.0);  // a rank without rows
   // One sum: loss, correct, samples, then the confusion counts.
   std::vector<double> sums{mine.loss, mine.correct, mine.samples};
   sums.insert(sums.end(), counts.begin(), counts.end());
@@ -76,6 +85,24 @@ Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, L
       for (std::size_t p = 0; p < k; ++p) e.confusion[t][p] = std::size_t(sums[3 + t * k + p]);
   }
   return e;
+}
+
+}  // namespace
+
+Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, Loss loss, Communicator& comm,
+                    bool confusion) {
+  return evaluate_summed(model, !part.class_ids.empty(), loss, comm, confusion,
+                         [&](Workspace<float>& ws, std::vector<double>* counts) {
+                           return evaluation_sums(model, ws, part, loss, counts);
+                         });
+}
+
+Evaluation evaluate(const Model<float>& model, const StreamedEvaluation<float>& part, Loss loss, Communicator& comm,
+                    bool confusion) {
+  return evaluate_summed(model, part.classes, loss, comm, confusion,
+                         [&](Workspace<float>& ws, std::vector<double>* counts) {
+                           return evaluation_sums(model, ws, part, loss, counts);
+                         });
 }
 
 void save_model(const std::string& path, const Model<float>& model, Loss loss, Communicator& comm) {

@@ -94,6 +94,11 @@ TrainResult train(Model<float>& model, const EncodedData<float>& part, const Tra
 // with `confusion`, a classifier's confusion matrix too (from the same pass).
 Evaluation evaluate(const Model<float>& model, const EncodedData<float>& part, Loss loss, Communicator& comm,
                     bool confusion = false);
+// The same over rows streamed from files (StreamedEvaluation: each rank reads
+// its part a chunk at a time); a rank that cannot read its rows fails every
+// rank alike, with its one line.
+Evaluation evaluate(const Model<float>& model, const StreamedEvaluation<float>& part, Loss loss, Communicator& comm,
+                    bool confusion = false);
 
 // Rank 0 writes the model file (to a temporary name, then renamed: a
 // reader never sees half a file); every rank returns once it is there.

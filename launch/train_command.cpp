@@ -170,6 +170,7 @@ class TrainingRun {
   TrainOptions options_;
   ModelInputs inputs_;  // what model.h5 and checkpoints say of the inputs and classes
   std::optional<StreamedBatches<float>> streamed_batches_;  // --data-in-memory off (or auto, too large)
+  std::optional<StreamedEvaluation<float>> streamed_val_, streamed_test_;  // then val and test stream too
   std::optional<Trainer<float>> trainer_;
   std::size_t total_samples_ = 0;
   std::uint64_t memory_budget_ = 0;  // bytes, the same on every rank
@@ -374,7 +375,13 @@ void TrainingRun::start_trainer() {
       streamed_batches_.emplace(training_reader(data_, input_, loss_, arch.output_activation(), arch.outputs()), plan,
                                 arch.inputs(), arch.outputs(), std::min(options_.batch, std::max<std::size_t>(rows, 1)),
                                 options_.prefetch != TrainOptions::Prefetch::off);
-      streamed.emplace(StreamedTraining<float>{*streamed_batches_, rows, data_.train.task == Task::classification});
+      const auto rank = std::size_t(comm_.rank()), ranks = std::size_t(comm_.size());
+      streamed_val_ = evaluation_reader(data_, input_, "val", loss_, arch.output_activation(), arch.outputs(), rank, ranks);
+      streamed_test_ =
+          evaluation_reader(data_, input_, "test", loss_, arch.output_activation(), arch.outputs(), rank, ranks);
+      streamed.emplace(StreamedTraining<float>{*streamed_batches_, rows, data_.train.task == Task::classification,
+                                               streamed_val_ ? &*streamed_val_ : nullptr,
+                                               streamed_test_ ? &*streamed_test_ : nullptr});
     }
     trainer_.emplace(*model_, *train_data_, val_data_ ? &*val_data_ : nullptr, options_,
                      test_data_ ? &*test_data_ : nullptr, &*group_, streamed ? &*streamed : nullptr);
@@ -384,9 +391,11 @@ void TrainingRun::start_trainer() {
     throw AgreedFailure(e.what(), kExitFailure);
   }
   if (const auto& resumed = plan_.resumed) {
-    // A partial epoch stopped before its last step; with the same ranks the
-    // epoch has the same steps (with others, restore() clips).
-    if (resumed->ranks == comm_.size() && resumed->state.steps_into_epoch >= trainer_->steps_per_epoch())
+    // A partial epoch stopped before its last step, or after it when its
+    // streamed evaluation data could not be read (trained, not judged);
+    // with the same ranks the epoch has the same steps (with others,
+    // restore() clips).
+    if (resumed->ranks == comm_.size() && resumed->state.steps_into_epoch > trainer_->steps_per_epoch())
       throw AgreedFailure(v_.out + "/checkpoint.h5: /checkpoint attribute steps_into_epoch is " +
                               std::to_string(resumed->state.steps_into_epoch) + ", past the " +
                               std::to_string(trainer_->steps_per_epoch()) + " steps of an epoch",
@@ -543,10 +552,13 @@ TrainOutcome TrainingRun::stopped(const TrainResult& result) {
 
 std::vector<std::pair<std::string, Evaluation>> TrainingRun::evaluate_held_out() {
   std::vector<std::pair<std::string, Evaluation>> held_out;
-  for (const auto& [name, part] : {std::pair{"val", &val_data_}, std::pair{"test", &test_data_}})
-    if (*part)
-      held_out.emplace_back(name, evaluate(*model_, **part, loss_, comm_,
-                                           output_classes(model_->architecture().outputs()) <= kSummaryConfusionClasses));
+  const bool confusion = output_classes(model_->architecture().outputs()) <= kSummaryConfusionClasses;
+  for (const auto& [name, part, streamed] : {std::tuple{"val", &val_data_, &streamed_val_},
+                                              std::tuple{"test", &test_data_, &streamed_test_}})
+    if (*streamed)
+      held_out.emplace_back(name, evaluate(*model_, **streamed, loss_, comm_, confusion));
+    else if (*part)
+      held_out.emplace_back(name, evaluate(*model_, **part, loss_, comm_, confusion));
   return held_out;
 }
 

@@ -245,13 +245,17 @@ std::string model_layers(const std::string& run_dir) {
 // Streamed training data (issue 17): 4 shards, read through a buffer of 64
 // rows in blocks of 50 with --shuffle global, standardized. The same run
 // with the data held (whole on every rank) trains on the same rows in the
-// same order: the same metrics and weights bit for bit. Stopped mid-epoch
-// by SIGUSR1 and resumed, the streamed run ends where the held one does.
+// same order: the same metrics (validation and test data streamed too) and
+// weights bit for bit. Stopped mid-epoch by SIGUSR1 and resumed, the
+// streamed run ends where the held one does.
 TEST_P(MpiFaults, StreamedDataTrainsAsHeldDataAndResumesMidEpochBitIdentical) {
   ASSERT_EQ(run_command(SINAPSIS_BINARY " data shard " + data(3000) + " --shards 4 --out-dir " + path("shards")).status,
             0);
+  // Validation and test data stream with it (evaluated a chunk at a time).
+  write_data_file(path("val.h5"), test::blobs(700, 3));
   const std::string options = " --shuffle global --shuffle-block 50 --shuffle-buffer 64 --standardize on "
-                              "--keep-prob 0.9 --checkpoint-every 1";
+                              "--keep-prob 0.9 --checkpoint-every 1 --val-data " + path("val.h5") + " --test-data " +
+                              path("val.h5");
   const auto streamed = [&](const std::string& run_dir) {
     return train(path("shards"), run_dir) + options + " --data-in-memory off";
   };
@@ -277,38 +281,43 @@ TEST_P(MpiFaults, StreamedDataTrainsAsHeldDataAndResumesMidEpochBitIdentical) {
 }
 
 // A shard that disappears, or is cut to half its size, while training
-// streams it: every rank stops before the step that needed it, the run
-// fails with one line naming the shard, summary.json says so, and the last
-// checkpoint resumes once the shard is whole again. (The run has no end of
+// streams it, or the validation data streamed with it: every rank stops
+// before the step (or the evaluation) that needed it, the run fails with one
+// line naming the file, summary.json says so, and the last checkpoint
+// resumes once the file is whole again. (The run has no end of
 // its own; the shard is damaged once the first checkpoint shows training
 // is under way.)
 TEST_P(MpiFaults, AShardThatDisappearsWhileStreamingEndsEveryRankOnceAndTheCheckpointResumes) {
   ASSERT_EQ(run_command(SINAPSIS_BINARY " data shard " + data(3000) + " --shards 4 --out-dir " + path("shards")).status,
             0);
-  const std::string shard = path("shards/all-00002-of-00004.h5");
-  fs::copy_file(shard, path("whole.h5"));
-  const std::vector<std::pair<std::string, std::function<void()>>> damages{
-      {": no such file", [&] { fs::remove(shard); }},
-      // (cut while a rank reads it, the read fails instead of the open: the line names the shard either way)
-      {":", [&] { fs::resize_file(shard, fs::file_size(shard) / 2); }}};
-  for (const auto& [message, damage] : damages) {
-    SCOPED_TRACE(message);
-    const std::string run_dir = path("run");
-    fs::remove_all(run_dir);
-    start(train(path("shards"), run_dir) + " --shuffle global --data-in-memory off --shuffle-buffer 64 "
-          "--checkpoint-every 1 --epochs 1000000000");
-    ASSERT_TRUE(test::appears(run_dir + "/checkpoint.h5")) << log();
-    damage();
-    EXPECT_EQ(job_status(), 1) << log();
-    const auto lines = test::sinapsis_lines(log());
-    ASSERT_EQ(lines.size(), 1u) << "the error must be printed once:\n" << log();
-    EXPECT_NE(lines[0].find(shard + message), std::string::npos) << lines[0];
-    const std::string summary = test::read_text(run_dir + "/summary.json");
-    EXPECT_NE(summary.find("\"status\": \"failed\""), std::string::npos) << summary;
-    fs::copy_file(path("whole.h5"), shard, fs::copy_options::overwrite_existing);
-    const CommandResult resumed = run("train --resume " + run_dir + " --epochs 1 --checkpoint-every 0");
-    EXPECT_EQ(resumed.status, 0) << resumed.output;
-    EXPECT_TRUE(fs::exists(run_dir + "/model.h5"));
+  // Validation data streams with the training data: read at each epoch's end.
+  write_data_file(path("val.h5"), test::blobs(300, 3));
+  const std::string shard = path("shards/all-00002-of-00004.h5"), val = path("val.h5");
+  for (const std::string& file : {shard, val}) {
+    fs::copy_file(file, file + ".whole");
+    const std::vector<std::pair<std::string, std::function<void()>>> damages{
+        {": no such file", [&] { fs::remove(file); }},
+        // (cut while a rank reads it, the read fails instead of the open: the line names the file either way)
+        {":", [&] { fs::resize_file(file, fs::file_size(file) / 2); }}};
+    for (const auto& [message, damage] : damages) {
+      SCOPED_TRACE(file + message);
+      const std::string run_dir = path("run");
+      fs::remove_all(run_dir);
+      start(train(path("shards"), run_dir) + " --val-data " + val +
+            " --shuffle global --data-in-memory off --shuffle-buffer 64 --checkpoint-every 1 --epochs 1000000000");
+      ASSERT_TRUE(test::appears(run_dir + "/checkpoint.h5")) << log();
+      damage();
+      EXPECT_EQ(job_status(), 1) << log();
+      const auto lines = test::sinapsis_lines(log());
+      ASSERT_EQ(lines.size(), 1u) << "the error must be printed once:\n" << log();
+      EXPECT_NE(lines[0].find(file + message), std::string::npos) << lines[0];
+      const std::string summary = test::read_text(run_dir + "/summary.json");
+      EXPECT_NE(summary.find("\"status\": \"failed\""), std::string::npos) << summary;
+      fs::copy_file(file + ".whole", file, fs::copy_options::overwrite_existing);
+      const CommandResult resumed = run("train --resume " + run_dir + " --epochs 1 --checkpoint-every 0");
+      EXPECT_EQ(resumed.status, 0) << resumed.output;
+      EXPECT_TRUE(fs::exists(run_dir + "/model.h5"));
+    }
   }
 }
 
