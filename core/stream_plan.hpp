@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <string>
@@ -105,6 +106,70 @@ inline std::size_t rows_in(const std::vector<RowRange>& ranges) {
   std::size_t n = 0;
   for (const RowRange& r : ranges) n += r.size();
   return n;
+}
+
+// --val-split / --test-split of data in blocks (streamed, or --shuffle
+// global): whole blocks held out, chosen by one seeded permutation of all
+// blocks of `files` (the same on every rank, for any rank count; not
+// stratified): its first round(val B) blocks validate (at least one when
+// val > 0), the next round(test B) test (likewise), the rest train. Each
+// list in row order. UsageError when that leaves no block to train on.
+struct BlockSplit {
+  std::vector<RowRange> train, val, test;
+};
+inline BlockSplit split_blocks(const std::vector<RowRange>& files, std::size_t block_rows, double val, double test,
+                               std::uint64_t seed) {
+  const std::vector<RowRange> blocks = cut_blocks(files, block_rows);
+  const auto count = [&](double fraction) {
+    return fraction > 0 ? std::max<std::size_t>(1, std::size_t(std::llround(fraction * double(blocks.size())))) : 0;
+  };
+  const std::size_t n_val = count(val), n_test = count(test);
+  if (n_val + n_test >= blocks.size())
+    throw UsageError("--val-split " + std::to_string(val) + " and --test-split " + std::to_string(test) + " of " +
+                     std::to_string(blocks.size()) + " blocks of " + std::to_string(block_rows) +
+                     " rows leave no block to train on (held out in whole --shuffle-block blocks: give a smaller "
+                     "--shuffle-block or smaller fractions)");
+  std::vector<std::size_t> order(blocks.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  Rng rng(derive_seed({seed, std::uint64_t(Stream::split), std::uint64_t(Stream::blocks)}));
+  shuffle(order, rng);
+  std::vector<int> part(blocks.size(), 0);  // 0 train, 1 val, 2 test
+  for (std::size_t i = 0; i < n_val + n_test; ++i) part[order[i]] = i < n_val ? 1 : 2;
+  BlockSplit split;
+  for (std::size_t b = 0; b < blocks.size(); ++b)
+    (part[b] == 0 ? split.train : part[b] == 1 ? split.val : split.test).push_back(blocks[b]);
+  return split;
+}
+
+// The rows of `ranges` that are also in `within` (both in row order, each
+// without overlaps), in row order.
+inline std::vector<RowRange> intersect_ranges(const std::vector<RowRange>& ranges, const std::vector<RowRange>& within) {
+  std::vector<RowRange> out;
+  std::size_t j = 0;
+  for (const RowRange& r : ranges) {
+    while (j < within.size() && within[j].end <= r.begin) ++j;
+    for (std::size_t k = j; k < within.size() && within[k].begin < r.end; ++k) {
+      const std::size_t lo = std::max(r.begin, within[k].begin), hi = std::min(r.end, within[k].end);
+      if (lo < hi) out.push_back({lo, hi});
+    }
+  }
+  return out;
+}
+
+// Rank `rank`'s contiguous 1/ranks of the rows of `ranges` (in order): how
+// each rank's part of held-out blocks is evaluated.
+inline std::vector<RowRange> rank_share(const std::vector<RowRange>& ranges, std::size_t rank, std::size_t ranks) {
+  std::size_t total = 0;
+  for (const RowRange& r : ranges) total += r.size();
+  const std::size_t first = total * rank / ranks, last = total * (rank + 1) / ranks;
+  std::vector<RowRange> out;
+  std::size_t at = 0;
+  for (const RowRange& r : ranges) {
+    const std::size_t lo = std::max(first, at), hi = std::min(last, at + r.size());
+    if (lo < hi) out.push_back({r.begin + (lo - at), r.begin + (hi - at)});
+    at += r.size();
+  }
+  return out;
 }
 
 // Rank r's row count in global mode: the same every epoch.

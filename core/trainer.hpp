@@ -101,9 +101,10 @@ struct TrainOptions {
   // Which rows each rank trains on in each epoch, in what order
   // (core/sampler.hpp, core/stream_plan.hpp). shard: the rows the rank was
   // given, shuffled whole every epoch; none: those rows in order; global:
-  // every rank holds the whole data set (files: its files as row ranges) or
-  // streams it, and trains on its stretch of the epoch's block permutation
-  // through a shuffle buffer of `buffer` rows.
+  // every rank holds the whole data set (files: its files as row ranges,
+  // or the blocks that train when --val-split holds some out) or streams
+  // it, and trains on its stretch of the epoch's block permutation through
+  // a shuffle buffer of `buffer` rows.
   struct RowOrder {
     ShuffleMode shuffle = ShuffleMode::shard;
     std::vector<RowRange> files;
@@ -286,7 +287,8 @@ class Trainer {
         streamed_(streamed ? std::optional<StreamedTraining<T>>(*streamed) : std::nullopt),
         rank_rows_(streamed ? streamed->rows
                    : options.order.shuffle == ShuffleMode::global
-                       ? global_rank_rows(train_data.size(), std::size_t(group_.rank()), std::size_t(group_.size()))
+                       ? global_rank_rows(options.order.files.empty() ? train_data.size() : rows_in(options.order.files),
+                                          std::size_t(group_.rank()), std::size_t(group_.size()))
                        : train_data.size()),
         train_(train_data),
         val_(val_data),

@@ -63,10 +63,6 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
     return part;
   };
   if (o.streamed || o.shuffle == ShuffleMode::global) {
-    if (o.val_split > 0 || o.test_split > 0)
-      throw UsageError(std::string(o.streamed ? "streamed training data" : "--shuffle global") +
-                       " takes validation and test data as files (--val-data, --test-data), not --val-split or "
-                       "--test-split");
     DataSource source = open_data_source(o.data);
     std::size_t offset = 0;
     for (const std::size_t rows : source.rows) {
@@ -75,23 +71,66 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
     }
     for (const RowSlice& s : plan_part(source.rows, rank, ranks))
       p.train_part.push_back({p.train_files[s.file].begin + s.begin, p.train_files[s.file].begin + s.end});
+    // --val-split, --test-split: whole blocks held out (split_blocks), this
+    // rank evaluating its share of them; the rest is what trains.
+    std::vector<RowRange> held_out_part;  // this rank's part's rows that do not train
+    std::vector<RowRange> val_rows, test_rows;
+    if (o.val_split > 0 || o.test_split > 0) {
+      BlockSplit split = split_blocks(p.train_files, o.block_rows, o.val_split, o.test_split, o.seed);
+      std::vector<RowRange> held_out = split.val;
+      held_out.insert(held_out.end(), split.test.begin(), split.test.end());
+      std::sort(held_out.begin(), held_out.end(), [](const RowRange& a, const RowRange& b) { return a.begin < b.begin; });
+      held_out_part = intersect_ranges(p.train_part, held_out);
+      p.train_part = intersect_ranges(p.train_part, split.train);
+      p.train_files = std::move(split.train);
+      val_rows = rank_share(split.val, rank, ranks);
+      test_rows = rank_share(split.test, rank, ranks);
+    }
+    const auto slices_of_rows = [&](const std::vector<RowRange>& rows) {
+      std::vector<RowSlice> slices;
+      for (const RowRange& r : rows) {
+        const auto more = slices_of(source, r.begin, r.end);
+        slices.insert(slices.end(), more.begin(), more.end());
+      }
+      return slices;
+    };
     if (o.streamed) {
       // The description alone, then this rank's part a chunk at a time:
-      // its labels checked, its class count and its moments.
+      // its labels checked, its class count (over the rows held out too)
+      // and the moments of the rows it trains on.
       p.train = read_slices(source, {}, read_options);
       p.moments.emplace(p.features.raw() ? p.train.dimension() : p.features.features.size());
       std::size_t classes = p.train.classes;
-      for (const RowRange& r : p.train_part)
-        for (std::size_t b = r.begin; b < r.end; b += std::min(o.chunk_rows, r.end - b)) {
-          Dataset chunk = read_slices(source, slices_of(source, b, b + std::min(o.chunk_rows, r.end - b)),
-                                      read_options);
-          transform(p.features, chunk, o.data);
-          p.moments->add(chunk.features.values.data(), chunk.size(), chunk.dimension());
-          classes = std::max(classes, chunk.classes);
-        }
+      for (const auto* ranges : {&p.train_part, &held_out_part})
+        for (const RowRange& r : *ranges)
+          for (std::size_t b = r.begin; b < r.end; b += std::min(o.chunk_rows, r.end - b)) {
+            Dataset chunk = read_slices(source, slices_of(source, b, b + std::min(o.chunk_rows, r.end - b)),
+                                        read_options);
+            classes = std::max(classes, chunk.classes);
+            if (ranges == &held_out_part) continue;
+            transform(p.features, chunk, o.data);
+            p.moments->add(chunk.features.values.data(), chunk.size(), chunk.dimension());
+          }
       p.train.classes = classes;
+      const auto held_out_data = [&](std::optional<Dataset>& data, std::optional<DataSource>& kept,
+                                     std::vector<RowSlice>& part, const std::vector<RowRange>& rows) {
+        data = read_slices(source, {}, read_options);
+        data->classes = classes;
+        kept = source;
+        part = slices_of_rows(rows);
+      };
+      if (o.val_split > 0) held_out_data(p.val, p.val_source, p.val_part, val_rows);
+      if (o.test_split > 0) held_out_data(p.test, p.test_source, p.test_part, test_rows);
     } else {
       p.train = read_part(source, 0, 1, read_options);  // every rank holds the whole data set
+      const auto rows_of = [](const std::vector<RowRange>& ranges) {
+        std::vector<std::size_t> rows;
+        for (const RowRange& r : ranges)
+          for (std::size_t i = r.begin; i < r.end; ++i) rows.push_back(i);
+        return rows;
+      };
+      if (o.val_split > 0) p.val = select_rows(p.train, rows_of(val_rows));
+      if (o.test_split > 0) p.test = select_rows(p.train, rows_of(test_rows));
     }
     p.train_source = std::move(source);
   } else if (Dataset all = read(o.data); o.val_split > 0 || o.test_split > 0) {
@@ -104,13 +143,14 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
   }
   // Streamed training streams its evaluation data too: the description
   // here, the rows at each evaluation (evaluation_reader).
-  const auto read_eval = [&](const std::string& spec, std::optional<DataSource>& kept) {
+  const auto read_eval = [&](const std::string& spec, std::optional<DataSource>& kept, std::vector<RowSlice>& part) {
     if (!o.streamed) return read(spec, &kept);
     kept = open_data_source(spec);
+    part = plan_part(kept->rows, rank, ranks);
     return read_slices(*kept, {}, read_options);
   };
-  if (!o.val_data.empty()) p.val = read_eval(o.val_data, p.val_source);
-  if (!o.test_data.empty()) p.test = read_eval(o.test_data, p.test_source);
+  if (!o.val_data.empty()) p.val = read_eval(o.val_data, p.val_source, p.val_part);
+  if (!o.test_data.empty()) p.test = read_eval(o.test_data, p.test_source, p.test_part);
 
   const auto check_schema = [&](const Dataset& d, const std::string& file) {
     if (d.dimension() != p.train.dimension())
@@ -154,7 +194,8 @@ void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& c
     const auto classes = std::size_t(comm.allreduce(std::int64_t(p.train.classes), ReduceOp::max));
     agree(comm, [&] {
       const auto rank = std::size_t(comm.rank()), ranks = std::size_t(comm.size());
-      for (const auto& [part, source] : {std::pair{&p.val, &p.val_source}, std::pair{&p.test, &p.test_source}}) {
+      for (const auto& [part, source, rows] : {std::tuple{&p.val, &p.val_source, &p.val_part},
+                                                std::tuple{&p.test, &p.test_source, &p.test_part}}) {
         if (!*source) continue;
         if (!o.streamed) {
           check_classes_fit(**part, **source, classes, o.data, rank, ranks);
@@ -169,7 +210,7 @@ void finish_training_data(PreparedData& p, const DataOptions& o, Communicator& c
         fit.classes = classes;
         fit.classes_from = "the training data " + o.data;
         fit.described = &**part;
-        for (const RowSlice& s : plan_part((*source)->rows, rank, ranks))
+        for (const RowSlice& s : *rows)
           for (std::size_t b = s.begin; b < s.end; b += o.chunk_rows)
             read_slices(**source, {{s.file, b, std::min(s.end, b + o.chunk_rows)}}, fit);
       }
@@ -283,12 +324,11 @@ StreamedBatches<float>::Reader training_reader(const PreparedData& p, const Data
 
 std::optional<StreamedEvaluation<float>> evaluation_reader(const PreparedData& p, const DataOptions& o,
                                                            const std::string& which, Loss loss, Activation output,
-                                                           std::size_t outputs, std::size_t rank,
-                                                           std::size_t ranks) {
+                                                           std::size_t outputs) {
   const bool val = which == "val";
   const std::optional<DataSource>& source = val ? p.val_source : p.test_source;
   if (!o.streamed || !source) return std::nullopt;
-  const std::vector<RowSlice> part = plan_part(source->rows, rank, ranks);
+  const std::vector<RowSlice>& part = val ? p.val_part : p.test_part;
   StreamedEvaluation<float> e;
   for (const RowSlice& s : part) e.rows += s.end - s.begin;
   e.chunk_rows = std::max<std::size_t>(1, o.chunk_rows / 2);  // beside the training chunk, within the budget

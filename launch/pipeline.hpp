@@ -37,6 +37,9 @@ struct DataOptions {
   ShuffleMode shuffle = ShuffleMode::shard;
   bool streamed = false;
   std::size_t chunk_rows = 4096;
+  // --shuffle-block: with global or streamed, --val-split and --test-split
+  // hold out whole blocks (core/stream_plan.hpp split_blocks).
+  std::size_t block_rows = 256;
 
   // Checks what needs no file (names, the two splits together): UsageError.
   void validate() const;
@@ -48,8 +51,12 @@ struct PreparedData {
   FeatureSet features;
   Standardizer standardizer;
   // The files of --val-data and --test-data, to name a row of them later.
-  // Streamed: val and test hold their description and no rows.
+  // Streamed: val and test hold their description and no rows, read at
+  // each evaluation from these files: this rank's slices of them (its
+  // plan_part of --val-data, or its share of the blocks --val-split holds
+  // out of the training data).
   std::optional<DataSource> val_source, test_source;
+  std::vector<RowSlice> val_part, test_part;
   // --shuffle global or streamed: the training data's files (with
   // streamed, `train` holds its description and no rows), and this rank's
   // part's moments, for the standardization.
@@ -84,7 +91,7 @@ StreamedBatches<float>::Reader training_reader(const PreparedData& data, const D
 // is held or absent. After finish_training_data().
 std::optional<StreamedEvaluation<float>> evaluation_reader(const PreparedData& data, const DataOptions& options,
                                                            const std::string& which, Loss loss, Activation output,
-                                                           std::size_t outputs, std::size_t rank, std::size_t ranks);
+                                                           std::size_t outputs);
 
 // A data set's features as the model file says to feed them to its model.
 void apply_model_preprocessing(const ModelFile& model, Dataset& data, const std::string& source);

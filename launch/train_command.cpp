@@ -285,6 +285,7 @@ void TrainingRun::resolve_data_residency() {
 void TrainingRun::read_data() {
   input_ = v_.input;
   input_.seed = v_.seed;
+  input_.block_rows = v_.shuffle_block;
   input_.class_labels = v_.loss == "bce" || v_.loss == "cce";
   resolve_data_residency();
   auto& resumed = plan_.resumed;
@@ -375,10 +376,8 @@ void TrainingRun::start_trainer() {
       streamed_batches_.emplace(training_reader(data_, input_, loss_, arch.output_activation(), arch.outputs()), plan,
                                 arch.inputs(), arch.outputs(), std::min(options_.batch, std::max<std::size_t>(rows, 1)),
                                 options_.prefetch != TrainOptions::Prefetch::off);
-      const auto rank = std::size_t(comm_.rank()), ranks = std::size_t(comm_.size());
-      streamed_val_ = evaluation_reader(data_, input_, "val", loss_, arch.output_activation(), arch.outputs(), rank, ranks);
-      streamed_test_ =
-          evaluation_reader(data_, input_, "test", loss_, arch.output_activation(), arch.outputs(), rank, ranks);
+      streamed_val_ = evaluation_reader(data_, input_, "val", loss_, arch.output_activation(), arch.outputs());
+      streamed_test_ = evaluation_reader(data_, input_, "test", loss_, arch.output_activation(), arch.outputs());
       streamed.emplace(StreamedTraining<float>{*streamed_batches_, rows, data_.train.task == Task::classification,
                                                streamed_val_ ? &*streamed_val_ : nullptr,
                                                streamed_test_ ? &*streamed_test_ : nullptr});

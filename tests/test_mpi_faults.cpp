@@ -280,6 +280,29 @@ TEST_P(MpiFaults, StreamedDataTrainsAsHeldDataAndResumesMidEpochBitIdentical) {
   EXPECT_EQ(model_layers(path("whole")), model_layers(path("parts")));
 }
 
+// --val-split and --test-split with --shuffle global hold out whole blocks:
+// held and streamed, the same rows train, validate and test (the same
+// metrics); a split leaving no block to train on is refused in one line.
+TEST_P(MpiFaults, SplitsOfStreamedDataHoldOutTheSameBlocksAsHeldData) {
+  ASSERT_EQ(run_command(SINAPSIS_BINARY " data shard " + data(3000) + " --shards 3 --out-dir " + path("shards")).status,
+            0);
+  const std::string options = " --shuffle global --shuffle-block 40 --shuffle-buffer 64 --val-split 0.1 "
+                              "--test-split 0.2 --epochs 3";
+  for (const std::string residency : {"on", "off"}) {
+    const CommandResult r = run(train(path("shards"), path(residency)) + options + " --data-in-memory " + residency);
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  const std::string held = untimed_metrics(path("on"));
+  EXPECT_EQ(held, untimed_metrics(path("off")));
+  EXPECT_NE(held.find("val_loss"), std::string::npos) << held;
+  const CommandResult refused =
+      run(train(path("shards"), path("none")) + " --shuffle global --shuffle-block 1000 --val-split 0.5 --test-split 0.4 --epochs 1");
+  EXPECT_EQ(refused.status, 2) << refused.output;
+  const auto lines = test::sinapsis_lines(refused.output);
+  ASSERT_EQ(lines.size(), 1u) << refused.output;
+  EXPECT_NE(lines[0].find("leave no block to train on"), std::string::npos) << lines[0];
+}
+
 // A shard that disappears, or is cut to half its size, while training
 // streams it, or the validation data streamed with it: every rank stops
 // before the step (or the evaluation) that needed it, the run fails with one

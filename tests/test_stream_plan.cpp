@@ -6,6 +6,7 @@
 // did.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -161,6 +162,63 @@ TEST(StreamPlan, DrawsDescribeTheBufferAndSkippingReplaysThem) {
 }
 
 // --memory-budget's sizes: binary units as bytes_text() writes them.
+// --val-split / --test-split of blocked data: whole blocks, each in exactly
+// one of train, val and test, in the fractions asked (at least one block
+// each), chosen by the seed alone; each rank's share of the held-out rows
+// covers them once; intersecting a part with the training blocks keeps
+// exactly its training rows.
+TEST(StreamPlan, SplitBlocksHoldsOutWholeBlocksOnceAndSharesThemAmongRanks) {
+  const std::vector<RowRange> files{{0, 1000}, {1000, 1430}, {1430, 2000}};
+  const BlockSplit split = split_blocks(files, 50, 0.1, 0.2, 7);
+  const std::vector<RowRange> blocks = cut_blocks(files, 50);
+  ASSERT_EQ(blocks.size(), 41u);  // 20 + 9 (the last of 30 rows) + 12 (the last of 20)
+  EXPECT_EQ(split.val.size(), 4u);   // round(4.1)
+  EXPECT_EQ(split.test.size(), 8u);  // round(8.2)
+  EXPECT_EQ(split.train.size(), 29u);
+  std::vector<int> seen(2000, 0);
+  for (const auto* list : {&split.train, &split.val, &split.test}) {
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      EXPECT_NE(std::find(blocks.begin(), blocks.end(), (*list)[i]), blocks.end()) << "not a whole block";
+      if (i > 0) {
+        EXPECT_LT((*list)[i - 1].begin, (*list)[i].begin) << "not in row order";
+      }
+      for (std::size_t r = (*list)[i].begin; r < (*list)[i].end; ++r) ++seen[r];
+    }
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 2000);
+  // The seed alone chooses: the same again, another seed another choice.
+  EXPECT_EQ(split_blocks(files, 50, 0.1, 0.2, 7).val, split.val);
+  EXPECT_NE(split_blocks(files, 50, 0.1, 0.2, 8).val, split.val);
+  // A tiny fraction still holds out one block; nothing left to train is refused.
+  EXPECT_EQ(split_blocks(files, 50, 0.001, 0, 7).val.size(), 1u);
+  EXPECT_THROW(split_blocks({{0, 100}}, 50, 0.3, 0.3, 7), UsageError);
+  for (std::size_t ranks = 1; ranks <= 3; ++ranks) {
+    std::vector<int> shared(2000, 0);
+    std::size_t rows = 0;
+    for (std::size_t rank = 0; rank < ranks; ++rank)
+      for (const RowRange& r : rank_share(split.val, rank, ranks)) {
+        rows += r.size();
+        for (std::size_t i = r.begin; i < r.end; ++i) ++shared[i];
+      }
+    EXPECT_EQ(rows, rows_in(split.val));
+    for (const RowRange& r : split.val)
+      for (std::size_t i = r.begin; i < r.end; ++i) EXPECT_EQ(shared[i], 1) << "row " << i << ", " << ranks << " ranks";
+  }
+  const std::vector<RowRange> part{{900, 1100}, {1500, 1520}};
+  const std::vector<RowRange> kept = intersect_ranges(part, split.train);
+  std::size_t expected = 0;
+  for (const RowRange& p : part)
+    for (std::size_t r = p.begin; r < p.end; ++r)
+      for (const RowRange& t : split.train) expected += r >= t.begin && r < t.end;
+  EXPECT_EQ(rows_in(kept), expected);
+  for (const RowRange& k : kept) {
+    EXPECT_TRUE(std::any_of(split.train.begin(), split.train.end(),
+                            [&](const RowRange& t) { return k.begin >= t.begin && k.end <= t.end; }));
+    EXPECT_TRUE(std::any_of(part.begin(), part.end(),
+                            [&](const RowRange& p) { return k.begin >= p.begin && k.end <= p.end; }));
+  }
+}
+
 TEST(StreamPlan, MemoryBudgetsReadAsBinarySizes) {
   EXPECT_EQ(parse_byte_size("256MB"), std::optional<std::uint64_t>(256ull << 20));
   EXPECT_EQ(parse_byte_size("2GB"), std::optional<std::uint64_t>(2ull << 30));
