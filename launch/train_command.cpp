@@ -191,9 +191,11 @@ void TrainingRun::start() {
   read_data();
   build_model();
   check_same_setup();
-  // The encoded data is what training reads: free what is left of the raw.
+  // The encoded data is what training reads: free what is left of the raw
+  // rows, keeping each part's description (task, classes: streamed rows are
+  // read and encoded by it).
   for (Dataset* part : {&data_.train, data_.val ? &*data_.val : nullptr, data_.test ? &*data_.test : nullptr})
-    if (part) *part = Dataset{};
+    if (part) *part = select_rows(*part, {});
   // Every rank starts from rank 0's parameters (a resumed run takes them
   // from the checkpoint, like --init-model).
   if (!start_ && lead_) initialize(*model_, parse_initializer(v_.init, "--init"), v_.seed);

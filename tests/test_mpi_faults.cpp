@@ -282,7 +282,8 @@ TEST_P(MpiFaults, StreamedDataTrainsAsHeldDataAndResumesMidEpochBitIdentical) {
 
 // --val-split and --test-split with --shuffle global hold out whole blocks:
 // held and streamed, the same rows train, validate and test (the same
-// metrics); a split leaving no block to train on is refused in one line.
+// metrics), for class ids and for regression targets; a split leaving no
+// block to train on is refused in one line.
 TEST_P(MpiFaults, SplitsOfStreamedDataHoldOutTheSameBlocksAsHeldData) {
   ASSERT_EQ(run_command(SINAPSIS_BINARY " data shard " + data(3000) + " --shards 3 --out-dir " + path("shards")).status,
             0);
@@ -295,6 +296,14 @@ TEST_P(MpiFaults, SplitsOfStreamedDataHoldOutTheSameBlocksAsHeldData) {
   const std::string held = untimed_metrics(path("on"));
   EXPECT_EQ(held, untimed_metrics(path("off")));
   EXPECT_NE(held.find("val_loss"), std::string::npos) << held;
+  // Regression targets stream as they are held.
+  ASSERT_EQ(run_command(SINAPSIS_BINARY " data make --dataset reg-plane --samples 600 --out " + path("reg.h5")).status, 0);
+  for (const std::string residency : {"on", "off"}) {
+    const CommandResult r = run(train(path("reg.h5"), path("reg-" + residency)) + options + " --data-in-memory " +
+                                residency);
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  EXPECT_EQ(untimed_metrics(path("reg-on")), untimed_metrics(path("reg-off")));
   const CommandResult refused =
       run(train(path("shards"), path("none")) + " --shuffle global --shuffle-block 1000 --val-split 0.5 --test-split 0.4 --epochs 1");
   EXPECT_EQ(refused.status, 2) << refused.output;
