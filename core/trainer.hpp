@@ -199,30 +199,41 @@ struct EvaluationSums {
   }
 };
 
+// Adds `data`'s loss terms, correct predictions and rows to `sums` (and
+// the pairs to `confusion`, already sized), batch after batch: rows
+// evaluated in several pieces whose sizes are multiples of ws.capacity()
+// give the same sums, bit for bit, as in one.
 template <class T>
-EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const EncodedData<T>& data, Loss loss,
-                               std::vector<double>* confusion = nullptr) {
+void add_evaluation(const Model<T>& model, Workspace<T>& ws, const EncodedData<T>& data, Loss loss,
+                    EvaluationSums& sums, std::vector<double>* confusion) {
   const std::size_t n = data.size();
   const std::size_t k = model.architecture().outputs();
   const Activation out_act = model.architecture().output_activation();
-  if (confusion) confusion->assign(output_classes(k) * output_classes(k), 0.0);
-  double loss_total = 0;
-  std::size_t correct = 0;
   for (std::size_t start = 0; start < n; start += ws.capacity()) {
     const std::size_t rows = std::min(ws.capacity(), n - start);
     ConstMatrixView<T> x{data.features.values.data() + start * data.features.cols, rows,
                          data.features.cols};
     ConstMatrixView<T> t{data.targets.values.data() + start * k, rows, k};
     MatrixView<T> out = forward(model, ws, x);
-    loss_total += loss_sum<T>(loss, ws.logits(rows), out, t);
+    sums.loss += loss_sum<T>(loss, ws.logits(rows), out, t);
     if (!data.class_ids.empty())
       for (std::size_t r = 0; r < rows; ++r) {
         const std::int32_t predicted = predicted_class(out.row(r), k, out_act), truth = data.class_ids[start + r];
-        correct += predicted == truth;
+        sums.correct += predicted == truth ? 1.0 : 0.0;
         if (confusion) (*confusion)[std::size_t(truth) * output_classes(k) + std::size_t(predicted)] += 1;
       }
   }
-  return {loss_total, double(correct), double(n)};
+  sums.samples += double(n);
+}
+
+template <class T>
+EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const EncodedData<T>& data, Loss loss,
+                               std::vector<double>* confusion = nullptr) {
+  const std::size_t k = model.architecture().outputs();
+  if (confusion) confusion->assign(output_classes(k) * output_classes(k), 0.0);
+  EvaluationSums sums;
+  add_evaluation(model, ws, data, loss, sums, confusion);
+  return sums;
 }
 
 // Evaluation rows not held in memory (streamed data): `read(first, n)`
@@ -240,15 +251,13 @@ struct StreamedEvaluation {
 template <class T>
 EvaluationSums evaluation_sums(const Model<T>& model, Workspace<T>& ws, const StreamedEvaluation<T>& data, Loss loss,
                                std::vector<double>* confusion = nullptr) {
+  const std::size_t k = model.architecture().outputs();
+  if (confusion) confusion->assign(output_classes(k) * output_classes(k), 0.0);
+  // Chunks of whole workspace batches: the sums held rows give, whatever the chunk.
+  const std::size_t chunk = std::max(ws.capacity(), data.chunk_rows / ws.capacity() * ws.capacity());
   EvaluationSums sums;
-  std::vector<double> chunk_counts;
-  if (confusion) confusion->assign(output_classes(model.architecture().outputs()) * output_classes(model.architecture().outputs()), 0.0);
-  for (std::size_t first = 0; first < data.rows; first += std::max<std::size_t>(data.chunk_rows, 1)) {
-    const EncodedData<T> chunk = data.read(first, std::min(std::max<std::size_t>(data.chunk_rows, 1), data.rows - first));
-    sums += evaluation_sums(model, ws, chunk, loss, confusion ? &chunk_counts : nullptr);
-    if (confusion)
-      for (std::size_t i = 0; i < chunk_counts.size(); ++i) (*confusion)[i] += chunk_counts[i];
-  }
+  for (std::size_t first = 0; first < data.rows; first += chunk)
+    add_evaluation(model, ws, data.read(first, std::min(chunk, data.rows - first)), loss, sums, confusion);
   return sums;
 }
 
@@ -786,12 +795,14 @@ class Trainer {
     m.train_loss = sums[0] / loss_normalizer(options_.loss, total, k);
     if (classes_) m.train_accuracy = sums[8] / double(total);
     if (val_ != nullptr) {
-      const Evaluation e = finish_evaluation({sums[1], sums[2], sums[3]}, options_.loss, k, has_classes(*val_, streamed_ ? streamed_->val : nullptr));
+      // Accuracy when the training data has classes (agreed): a rank whose
+      // part of the evaluation data is empty has no class ids to tell.
+      const Evaluation e = finish_evaluation({sums[1], sums[2], sums[3]}, options_.loss, k, classes_);
       m.val_loss = e.loss;
       m.val_accuracy = e.accuracy;
     }
     if (test_ != nullptr) {
-      const Evaluation e = finish_evaluation({sums[4], sums[5], sums[6]}, options_.loss, k, has_classes(*test_, streamed_ ? streamed_->test : nullptr));
+      const Evaluation e = finish_evaluation({sums[4], sums[5], sums[6]}, options_.loss, k, classes_);
       m.test_loss = e.loss;
       m.test_accuracy = e.accuracy;
     }
@@ -812,9 +823,6 @@ class Trainer {
   EvaluationSums sums_of(const EncodedData<T>& held, const StreamedEvaluation<T>* streamed) {
     return streamed ? evaluation_sums(model_, ws_, *streamed, options_.loss)
                     : evaluation_sums(model_, ws_, held, options_.loss);
-  }
-  static bool has_classes(const EncodedData<T>& held, const StreamedEvaluation<T>* streamed) {
-    return streamed ? streamed->classes : !held.class_ids.empty();
   }
 
   double monitored(const EpochMetrics& m) const {

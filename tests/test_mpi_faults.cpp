@@ -257,7 +257,8 @@ TEST_P(MpiFaults, StreamedDataTrainsAsHeldDataAndResumesMidEpochBitIdentical) {
                               "--keep-prob 0.9 --checkpoint-every 1 --val-data " + path("val.h5") + " --test-data " +
                               path("val.h5");
   const auto streamed = [&](const std::string& run_dir) {
-    return train(path("shards"), run_dir) + options + " --data-in-memory off";
+    // A small budget: small chunks, evaluated in pieces (the same sums).
+    return train(path("shards"), run_dir) + options + " --data-in-memory off --memory-budget 4KB";
   };
   ASSERT_EQ(run(train(path("shards"), path("held")) + options + " --data-in-memory on --epochs 3").status, 0);
   const CommandResult r = run(streamed(path("streamed")) + " --epochs 3");
@@ -310,6 +311,24 @@ TEST_P(MpiFaults, SplitsOfStreamedDataHoldOutTheSameBlocksAsHeldData) {
   const auto lines = test::sinapsis_lines(refused.output);
   ASSERT_EQ(lines.size(), 1u) << refused.output;
   EXPECT_NE(lines[0].find("leave no block to train on"), std::string::npos) << lines[0];
+}
+
+// Validation data of one row: every rank but one evaluates nothing, yet all
+// agree there is an accuracy (the training data has classes), so early
+// stopping on it decides alike on every rank, held or streamed.
+TEST_P(MpiFaults, ValidationDataWithFewerRowsThanRanksIsJudgedAlikeEverywhere) {
+  write_data_file(path("one.h5"), test::blobs(1, 3));
+  for (const std::string residency : {"on", "off"}) {
+    const CommandResult r = run(train(data(300), path(residency)) + " --val-data " + path("one.h5") +
+                                " --monitor val_accuracy --patience 2 --epochs 6 --shuffle global --data-in-memory " +
+                                residency);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::string metrics = test::read_text(path(residency) + "/metrics.csv");
+    ASSERT_EQ(metrics.rfind("epoch,train_loss,val_loss,val_accuracy,", 0), 0u) << metrics;
+    EXPECT_EQ(run_command("awk -F, 'NR > 1 && $4 == \"\"' " + path(residency) + "/metrics.csv").output, "")
+        << "an epoch without val_accuracy:\n" << metrics;
+  }
+  EXPECT_EQ(untimed_metrics(path("on")), untimed_metrics(path("off")));
 }
 
 // A shard that disappears, or is cut to half its size, while training
