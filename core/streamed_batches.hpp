@@ -51,7 +51,9 @@ class StreamedBatches {
       : reader_(std::move(reader)),
         plan_(std::move(plan)),
         worker_([this](int slot) { assemble(batches_[slot]); }, prefetch) {
-    const std::size_t buffer = std::max<std::size_t>(plan_.buffer, 1), chunk = std::max<std::size_t>(plan_.chunk_rows, 1);
+    // A buffer holds at most the rows of a stretch (the same every epoch).
+    const std::size_t buffer = std::clamp<std::size_t>(plan_.buffer, 1, std::max<std::size_t>(rows(0), 1)),
+                      chunk = std::max<std::size_t>(plan_.chunk_rows, 1);
     slots_x_ = Matrix<T>(buffer, inputs);
     slots_t_ = Matrix<T>(buffer, outputs);
     chunk_x_ = Matrix<T>(chunk, inputs);

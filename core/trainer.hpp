@@ -358,13 +358,16 @@ class Trainer {
     std::size_t scale_good_steps = 0;   // steps since it last changed
     std::uint64_t optimizer_steps = 0;  // the updates applied (Adam's bias correction counts them)
     PlateauTracker::State plateau;      // --lr-schedule plateau's
+    // The training rows were streamed: --shuffle shard orders held and
+    // streamed rows differently, so a resume keeps the one it had.
+    bool streamed = false;
   };
   State state() const {
     const auto v = optimizer_.state();
     return {epochs_done_,     global_step_,     coordinator_.state(), std::vector<T>(v.begin(), v.end()),
             best_parameters_, good_parameters_, steps_into_epoch_,    carried_loss_,
             carried_correct_, loss_scale_,      scale_good_steps_,    optimizer_.steps(),
-            plateau_.state};
+            plateau_.state,   streamed_.has_value()};
   }
   // Continues from `state` (taken on the same model shape). Throws ModelError
   // if its buffers do not fit the model.
@@ -706,6 +709,9 @@ class Trainer {
     skipped_steps_ = 0;
     // Batch s+1 is assembled (on the helper thread, when prefetching) while
     // step s computes; io_seconds is the time a step waited for its batch.
+    // (An epoch resumed after its last step, evaluated only, reports the rate it ended with.)
+    m.learning_rate = options_.schedule.rate(epoch, global_step_ > 0 && first == steps ? global_step_ - 1 : global_step_,
+                                             plateau_.state.factor);
     if (first < steps && batch_error_.empty()) request_batch(int(first % 2), first);
     for (std::size_t s = first; s < steps; ++s) {
       const std::size_t global_rows = sampler.global_rows(s);

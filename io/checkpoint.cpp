@@ -50,6 +50,7 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
     for (const auto& row : metric_rows) rows += row + "\n";
     h5::write_string_attribute(group.get(), "metrics_rows", rows);
     h5::write_int_attribute(group.get(), "optimizer_steps", std::int64_t(state.optimizer_steps));
+    h5::write_int_attribute(group.get(), "data_streamed", state.streamed ? 1 : 0);
     h5::write_double_attribute(group.get(), "plateau_best", state.plateau.best);
     h5::write_int_attribute(group.get(), "plateau_bad_epochs", std::int64_t(state.plateau.bad_epochs));
     h5::write_double_attribute(group.get(), "plateau_factor", state.plateau.factor);
@@ -61,7 +62,7 @@ void write_checkpoint(const std::string& path, const Model<float>& model, Loss l
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
-  Checkpoint c{read_model_file(path), {}, {}, 1, std::nullopt, {}, {}};
+  Checkpoint c{read_model_file(path), {}, {}, 1, std::nullopt, {}, {}, std::nullopt};
   const h5::Handle file = h5::open_file(path);
   if (!h5::exists(file.get(), "checkpoint")) throw ModelError(path + ": not a checkpoint (no /checkpoint group)");
   const h5::Handle group = h5::open_group(file.get(), "checkpoint", path);
@@ -76,6 +77,10 @@ Checkpoint read_checkpoint(const std::string& path) {
                        ", not a count >= 0");
     return std::uint64_t(*value);
   };
+  if (h5::read_number_attribute(group.get(), "data_streamed", path)) {
+    c.data_streamed = count("data_streamed") != 0;
+    c.state.streamed = *c.data_streamed;
+  }
   c.state.epochs_done = count("epochs_done");
   c.state.global_step = count("global_step");
   c.ranks = int(std::min<std::uint64_t>(count("ranks"), 1u << 30));

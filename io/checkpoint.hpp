@@ -48,6 +48,9 @@ struct Checkpoint {
   std::optional<std::vector<std::string>> metric_rows;  // absent in checkpoints written before it was kept
   std::vector<std::string> arguments_as_given;  // empty in checkpoints written before they were kept
   std::string working_directory;
+  // Whether the training rows were streamed (state.streamed); unknown in
+  // checkpoints written before it was kept.
+  std::optional<bool> data_streamed;
 };
 
 void write_checkpoint(const std::string& path, const Model<float>& model, Loss loss, const ModelInputs& inputs,

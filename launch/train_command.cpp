@@ -266,9 +266,25 @@ void TrainingRun::resolve_data_residency() {
   const auto held_bytes = checked_product({held_rows, row_bytes});
   input_.streamed = v_.data_in_memory == "off" ||
                     (v_.data_in_memory == "auto" && (!held_bytes || *held_bytes > memory_budget_));
+  // --shuffle shard orders held rows (a full shuffle of the part) and
+  // streamed ones (blocks through the buffer) differently: a resumed run
+  // keeps the one it trained with (global and none have one order).
+  if (const auto& resumed = plan_.resumed;
+      resumed && resumed->data_streamed && input_.shuffle == ShuffleMode::shard && *resumed->data_streamed != input_.streamed) {
+    if (v_.data_in_memory != "auto")
+      throw AgreedFailure("--data-in-memory " + v_.data_in_memory + ": this run " +
+                              (*resumed->data_streamed ? "streamed" : "held") +
+                              " its training rows with --shuffle shard, which orders held and streamed rows "
+                              "differently; resume it with --data-in-memory auto or " +
+                              (*resumed->data_streamed ? "off" : "on") + " (--shuffle global and none keep one order)",
+                          kExitUsage);
+    input_.streamed = *resumed->data_streamed;
+  }
   if (!input_.streamed) return;
+  // A buffer larger than the rows it draws from holds only those rows.
   const std::uint64_t batch_rows = std::min<std::uint64_t>(v_.batch, held_rows);
-  const auto fixed = checked_product({v_.shuffle_buffer + 2 * batch_rows, row_bytes});
+  const std::uint64_t buffer_rows = std::min<std::uint64_t>(v_.shuffle_buffer, held_rows);
+  const auto fixed = checked_product({buffer_rows + 2 * batch_rows, row_bytes});
   if (!fixed || *fixed >= memory_budget_)
     throw AgreedFailure("--memory-budget " + bytes_text(memory_budget_) + " cannot hold the --shuffle-buffer of " +
                             std::to_string(v_.shuffle_buffer) + " rows and two batches of " +

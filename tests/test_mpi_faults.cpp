@@ -281,6 +281,34 @@ TEST_P(MpiFaults, StreamedDataTrainsAsHeldDataAndResumesMidEpochBitIdentical) {
   EXPECT_EQ(model_layers(path("whole")), model_layers(path("parts")));
 }
 
+// --shuffle shard orders held and streamed rows differently: a streamed run
+// stopped mid-epoch refuses to resume held, and under --data-in-memory auto
+// (which would hold data this small) it resumes streamed, ending where an
+// uninterrupted streamed run does.
+TEST_P(MpiFaults, AStreamedShardRunResumesStreamed) {
+  ASSERT_EQ(run_command(SINAPSIS_BINARY " data shard " + data(3000) + " --shards 4 --out-dir " + path("shards")).status,
+            0);
+  const std::string options = " --shuffle shard --shuffle-block 50 --shuffle-buffer 64 --checkpoint-every 1";
+  start(train(path("shards"), path("parts")) + options + " --data-in-memory off --epochs 1000000000");
+  ASSERT_TRUE(test::appears(path("parts/checkpoint.h5"))) << log();
+  const pid_t launcher = mpirun();
+  ASSERT_NE(launcher, 0) << "mpirun not found";
+  ASSERT_EQ(::kill(launcher, SIGUSR1), 0);
+  EXPECT_EQ(job_status(), 75) << log();
+  const std::optional<std::size_t> stopped = test::stopped_epoch(log());
+  ASSERT_TRUE(stopped.has_value()) << log();
+  const std::string epochs = " --epochs " + std::to_string(*stopped + 2);
+  const CommandResult held = run("train --resume " + path("parts") + " --data-in-memory on" + epochs);
+  EXPECT_EQ(held.status, 2) << held.output;
+  const auto lines = test::sinapsis_lines(held.output);
+  ASSERT_EQ(lines.size(), 1u) << held.output;
+  EXPECT_NE(lines[0].find("this run streamed its training rows with --shuffle shard"), std::string::npos) << lines[0];
+  ASSERT_EQ(run(train(path("shards"), path("whole")) + options + " --data-in-memory off" + epochs).status, 0);
+  const CommandResult resumed = run("train --resume " + path("parts") + " --data-in-memory auto" + epochs);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(model_layers(path("whole")), model_layers(path("parts")));
+}
+
 // --val-split and --test-split with --shuffle global hold out whole blocks:
 // held and streamed, the same rows train, validate and test (the same
 // metrics), for class ids and for regression targets; a split leaving no
