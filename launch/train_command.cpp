@@ -436,8 +436,10 @@ void TrainingRun::start_progress() {
   const Architecture& arch = model_->architecture();
   if (lead_ && !v_.quiet)
     std::cout << "sinapsis train: " << arch.describe() << ", " << arch.parameter_count() << " parameters, loss "
-              << loss_name(loss_) << ", " << total_samples_ << " training samples on " << comm_.size()
-              << " rank(s)" << std::endl;
+              << loss_name(loss_) << ", " << total_samples_ << " training samples on " << comm_.size() << " rank(s), "
+              << (input_.streamed ? "streamed from the files (--memory-budget " + bytes_text(memory_budget_) + " a rank)"
+                                  : std::string("held in memory"))
+              << std::endl;
   if (v_.quiet || !(lead_ || v_.log_all_ranks)) return;
   Progress::Options p;
   p.terminal = !v_.log_all_ranks && (v_.progress == "bar" || (v_.progress == "auto" && ::isatty(STDOUT_FILENO) &&
