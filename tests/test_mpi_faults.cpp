@@ -86,6 +86,15 @@ class MpiFaults : public ::testing::TestWithParam<int> {
   pid_t mpirun() const {
     return pid_t(std::atol(run_command("pgrep -P " + std::to_string(job_->pid()) + " -x mpirun").output.c_str()));
   }
+  // SIGUSR1 to the background job's mpirun, which forwards it to every rank
+  // (as SLURM's --signal does to a job step); the job must end as stopped
+  // on request (75).
+  void stop_job() const {
+    const pid_t launcher = mpirun();
+    ASSERT_NE(launcher, 0) << "mpirun not found";
+    ASSERT_EQ(::kill(launcher, SIGUSR1), 0);
+    EXPECT_EQ(job_status(), 75) << log();
+  }
   // The exit status of the background job once it ended by itself: not the
   // timeout's 124 (a hang). Fails the test if it did not end in time.
   int job_status() const {
@@ -196,12 +205,7 @@ TEST_P(MpiFaults, SignalMidEpochCheckpointsExitsResumeMeAndResumesBitIdentical) 
   start(train(file, parts) + options + " --epochs 1000000000");
   // The first checkpoint shows training is under way.
   ASSERT_TRUE(test::appears(parts + "/checkpoint.h5")) << log();
-  // SIGUSR1 to mpirun, which forwards it to every rank (as SLURM's
-  // --signal does to a job step).
-  const pid_t launcher = mpirun();
-  ASSERT_NE(launcher, 0) << "mpirun not found";
-  ASSERT_EQ(::kill(launcher, SIGUSR1), 0);
-  EXPECT_EQ(job_status(), 75) << log();
+  ASSERT_NO_FATAL_FAILURE(stop_job());
   EXPECT_NE(log().find("stopped by SIGUSR1"), std::string::npos) << log();
   EXPECT_NE(log().find("resume with: sinapsis train --resume " + parts), std::string::npos) << log();
   ASSERT_TRUE(fs::exists(parts + "/checkpoint.h5"));
@@ -268,10 +272,7 @@ TEST_P(MpiFaults, StreamedDataTrainsAsHeldDataAndResumesMidEpochBitIdentical) {
 
   start(streamed(path("parts")) + " --epochs 1000000000");
   ASSERT_TRUE(test::appears(path("parts/checkpoint.h5"))) << log();
-  const pid_t launcher = mpirun();
-  ASSERT_NE(launcher, 0) << "mpirun not found";
-  ASSERT_EQ(::kill(launcher, SIGUSR1), 0);
-  EXPECT_EQ(job_status(), 75) << log();
+  ASSERT_NO_FATAL_FAILURE(stop_job());
   const std::optional<std::size_t> stopped = test::stopped_epoch(log());
   ASSERT_TRUE(stopped.has_value()) << log();
   const std::string epochs = " --epochs " + std::to_string(*stopped + 2);
@@ -291,10 +292,7 @@ TEST_P(MpiFaults, AStreamedShardRunResumesStreamed) {
   const std::string options = " --shuffle shard --shuffle-block 50 --shuffle-buffer 64 --checkpoint-every 1";
   start(train(path("shards"), path("parts")) + options + " --data-in-memory off --epochs 1000000000");
   ASSERT_TRUE(test::appears(path("parts/checkpoint.h5"))) << log();
-  const pid_t launcher = mpirun();
-  ASSERT_NE(launcher, 0) << "mpirun not found";
-  ASSERT_EQ(::kill(launcher, SIGUSR1), 0);
-  EXPECT_EQ(job_status(), 75) << log();
+  ASSERT_NO_FATAL_FAILURE(stop_job());
   const std::optional<std::size_t> stopped = test::stopped_epoch(log());
   ASSERT_TRUE(stopped.has_value()) << log();
   const std::string epochs = " --epochs " + std::to_string(*stopped + 2);
@@ -428,11 +426,8 @@ TEST_P(MpiFaults, MetricsAreWrittenAfterEveryEpochAndTheReportReadsTheRunningRun
   EXPECT_EQ(report.status, 0) << report.output;
   EXPECT_NE(report.output.find(run_dir + " is training (sinapsis train (pid "), std::string::npos) << report.output;
   EXPECT_TRUE(fs::exists(run_dir + "/report/index.html"));
-  // Stopped (SIGUSR1 to mpirun, which forwards it to every rank), it says so.
-  const pid_t launcher = mpirun();
-  ASSERT_NE(launcher, 0) << "mpirun not found";
-  ASSERT_EQ(::kill(launcher, SIGUSR1), 0);
-  EXPECT_EQ(job_status(), 75) << log();
+  // Stopped (stop_job: SIGUSR1), it says so.
+  ASSERT_NO_FATAL_FAILURE(stop_job());
   EXPECT_NE(test::read_text(run_dir + "/summary.json").find("\"status\": \"stopped\""), std::string::npos);
   const CommandResult after = run_command(SINAPSIS_BINARY " report " + run_dir);
   EXPECT_NE(after.output.find(run_dir + " has not finished: it was stopped before the end; continue it with sinapsis train --resume"),
