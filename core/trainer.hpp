@@ -412,6 +412,11 @@ class Trainer {
     };
     note_best();
     last_checkpoint_ = Clock::now();
+    // Resumed from a stop mid-epoch with nothing left to train (--epochs at
+    // most the epochs done): the model is the last finished epoch's, not
+    // the partial one's.
+    if (epochs_done_ >= options_.epochs && steps_into_epoch_ > 0)
+      std::copy(good_parameters_.begin(), good_parameters_.end(), model_.parameters().begin());
     for (std::size_t epoch = epochs_done_; epoch < options_.epochs; ++epoch) {
       EpochReport report;
       EpochMetrics m = run_epoch(epoch, report);

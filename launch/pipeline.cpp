@@ -18,6 +18,16 @@ void transform(const FeatureSet& features, Dataset& data, const std::string& sou
   for (InputFeature f : features.features) data.feature_names.push_back(FeatureSet{{f}}.text());
 }
 
+// Rows given as ranges of the whole data set (in that order) as slices of its files.
+std::vector<RowSlice> slices_of_ranges(const DataSource& source, const std::vector<RowRange>& ranges) {
+  std::vector<RowSlice> slices;
+  for (const RowRange& r : ranges) {
+    const auto more = slices_of(source, r.begin, r.end);
+    slices.insert(slices.end(), more.begin(), more.end());
+  }
+  return slices;
+}
+
 // Evaluation data (rank `rank`'s part of `source`) holds only classes of
 // the training data `train_file`, which has `classes`.
 void check_classes_fit(const Dataset& part, const DataSource& source, std::size_t classes,
@@ -86,14 +96,6 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
       val_rows = rank_share(split.val, rank, ranks);
       test_rows = rank_share(split.test, rank, ranks);
     }
-    const auto slices_of_rows = [&](const std::vector<RowRange>& rows) {
-      std::vector<RowSlice> slices;
-      for (const RowRange& r : rows) {
-        const auto more = slices_of(source, r.begin, r.end);
-        slices.insert(slices.end(), more.begin(), more.end());
-      }
-      return slices;
-    };
     if (o.streamed) {
       // The description alone, then this rank's part a chunk at a time:
       // its labels checked, its class count (over the rows held out too)
@@ -117,7 +119,7 @@ PreparedData read_training_data(const DataOptions& o, std::size_t rank, std::siz
         data = read_slices(source, {}, read_options);
         data->classes = classes;
         kept = source;
-        part = slices_of_rows(rows);
+        part = slices_of_ranges(source, rows);
       };
       if (o.val_split > 0) held_out_data(p.val, p.val_source, p.val_part, val_rows);
       if (o.test_split > 0) held_out_data(p.test, p.test_source, p.test_part, test_rows);
@@ -307,16 +309,10 @@ StreamedBatches<float>::Reader training_reader(const PreparedData& p, const Data
   return [decode = RowDecoder(*p.train_source, o.data, p, o, loss, output, outputs)](
              const std::vector<RowRange>& ranges, MatrixView<float> x, MatrixView<float> t) {
     // One read for the chunk: the rows in the ranges' order.
-    std::vector<RowSlice> slices;
-    std::size_t rows = 0;
-    for (const RowRange& r : ranges) {
-      const auto more = slices_of(decode.source, r.begin, r.end);
-      slices.insert(slices.end(), more.begin(), more.end());
-      rows += r.size();
-    }
+    const std::size_t rows = rows_in(ranges);
     if (rows > x.rows) throw DataError(decode.spec + ": " + std::to_string(rows) + " rows asked of a chunk of " +
                                        std::to_string(x.rows));
-    const EncodedData<float> e = decode(slices, rows, x.cols);
+    const EncodedData<float> e = decode(slices_of_ranges(decode.source, ranges), rows, x.cols);
     std::copy(e.features.values.begin(), e.features.values.end(), x.row(0));
     std::copy(e.targets.values.begin(), e.targets.values.end(), t.row(0));
   };

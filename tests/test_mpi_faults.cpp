@@ -214,13 +214,23 @@ TEST_P(MpiFaults, SignalMidEpochCheckpointsExitsResumeMeAndResumesBitIdentical) 
   ASSERT_TRUE(stopped.has_value()) << log();
   // The same run uninterrupted to two epochs past the stop, and the stopped
   // one resumed to there (--epochs may change on resume).
-  const std::string epochs = " --epochs " + std::to_string(*stopped + 2);
-  ASSERT_EQ(run(train(file, path("whole")) + options + epochs).status, 0);
-  const CommandResult resumed = run("train --resume " + parts + epochs);
-  ASSERT_EQ(resumed.status, 0) << resumed.output;
   const auto layers = [](const std::string& run_dir) {
     return run_command("h5dump -g /layers " + run_dir + "/model.h5 | tail -n +2").output;
   };
+  // Resumed (a copy) to the last epoch it finished: nothing to train, and
+  // the model is that epoch's, not the stopped epoch's partial weights.
+  fs::copy(parts, path("finished"), fs::copy_options::recursive);
+  const std::size_t done = log().find("stopped by SIGUSR1 in epoch") != std::string::npos ? *stopped - 1 : *stopped;
+  ASSERT_GE(done, 1u) << log();  // the first checkpoint came after epoch 1
+  const std::string finished = " --epochs " + std::to_string(done);
+  ASSERT_EQ(run(train(file, path("whole")) + options + finished).status, 0);
+  const CommandResult nothing_left = run("train --resume " + path("finished") + finished);
+  ASSERT_EQ(nothing_left.status, 0) << nothing_left.output;
+  EXPECT_EQ(layers(path("whole")), layers(path("finished")));
+  const std::string epochs = " --epochs " + std::to_string(*stopped + 2);
+  ASSERT_EQ(run(train(file, path("whole")) + options + " --overwrite" + epochs).status, 0);
+  const CommandResult resumed = run("train --resume " + parts + epochs);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_EQ(layers(path("whole")), layers(parts));
   // The metrics of the interrupted epoch are whole too: the same training
   // losses and accuracies (its sums so far travel in the checkpoint).
