@@ -23,7 +23,14 @@ bool parse(const std::string& command, const Args& args, po::options_description
     po::command_line_parser parser(expand_config(command, options, args));
     parser.options(options);
     if (positional) parser.positional(*positional);
-    po::store(parser.run(), values);
+    const po::parsed_options parsed = parser.run();
+    // A word no option takes (an unquoted glob's second file, a stray
+    // value) would be dropped without a word: refuse it.
+    for (const po::option& o : parsed.options)
+      if (o.string_key.empty() && !o.value.empty())
+        throw UsageError("unexpected argument '" + o.value.front() + "' (every value follows its option, such as "
+                         "--data FILE; quote a glob so the shell passes it whole: --data 'shards/*.h5')");
+    po::store(parsed, values);
     if (values.count("help")) {
       std::cout << "usage: sinapsis " << command << " " << synopsis << "\n\n" << options << "\n";
       return false;

@@ -251,7 +251,10 @@ void TrainingRun::resolve_data_residency() {
   memory_budget_ = std::uint64_t(comm_.allreduce(std::int64_t(std::min<std::uint64_t>(mine, INT64_MAX)), ReduceOp::min));
   std::optional<DataSource> source;
   agree(comm_, [&] { source = open_data_source(v_.input.data); });
-  const std::uint64_t row_bytes = (source->dimension + 2) * sizeof(float);
+  // A row as held: its input features (--features may compute more than
+  // the file's columns) and a target or two.
+  const FeatureSet features = FeatureSet::parse(v_.input.features, "--features");
+  const std::uint64_t row_bytes = ((features.raw() ? source->dimension : features.features.size()) + 2) * sizeof(float);
   std::size_t held_rows = source->total_rows();
   if (input_.shuffle != ShuffleMode::global) {
     held_rows = 0;
@@ -281,9 +284,13 @@ void TrainingRun::resolve_data_residency() {
     input_.streamed = *resumed->data_streamed;
   }
   if (!input_.streamed) return;
-  // A buffer larger than the rows it draws from holds only those rows.
-  const std::uint64_t batch_rows = std::min<std::uint64_t>(v_.batch, held_rows);
-  const std::uint64_t buffer_rows = std::min<std::uint64_t>(v_.shuffle_buffer, held_rows);
+  // A buffer larger than the rows it draws from (a rank's stretch: with
+  // global, its share of the data set) holds only those rows.
+  const std::uint64_t stretch_rows =
+      input_.shuffle == ShuffleMode::global ? (held_rows + std::size_t(comm_.size()) - 1) / std::size_t(comm_.size())
+                                            : held_rows;
+  const std::uint64_t batch_rows = std::min<std::uint64_t>(v_.batch, stretch_rows);
+  const std::uint64_t buffer_rows = std::min<std::uint64_t>(v_.shuffle_buffer, stretch_rows);
   const auto fixed = checked_product({buffer_rows + 2 * batch_rows, row_bytes});
   if (!fixed || *fixed >= memory_budget_)
     throw AgreedFailure("--memory-budget " + bytes_text(memory_budget_) + " cannot hold the --shuffle-buffer of " +

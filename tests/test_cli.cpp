@@ -127,6 +127,9 @@ TEST_F(CliTest, OtherBadOptions) {
   expect_error(train("--batch 0"), 2, {"--batch", "0"});
   expect_error(train("--no-such-option 3"), 2, {"no-such-option"});
   expect_error("train --out " + out(), 2, {"--data"});
+  // A word no option takes (the second file of an unquoted glob) is refused, not dropped.
+  expect_error(train(kXor), 2, {"unexpected argument '" + kXor + "'", "quote a glob"});
+  expect_error(train("--epochs 3 stray"), 2, {"unexpected argument 'stray'"});
 }
 
 TEST_F(CliTest, ModelWhoseShapesDoNotChainWithTheData) {
