@@ -191,12 +191,6 @@ inline std::size_t output_classes(std::size_t outputs) { return outputs == 1 ? 2
 // each (true class, predicted class) pair, row-major.
 struct EvaluationSums {
   double loss = 0, correct = 0, samples = 0;
-  EvaluationSums& operator+=(const EvaluationSums& o) {
-    loss += o.loss;
-    correct += o.correct;
-    samples += o.samples;
-    return *this;
-  }
 };
 
 // Adds `data`'s loss terms, correct predictions and rows to `sums` (and

@@ -71,8 +71,6 @@ Evaluation evaluate_summed(const Model<float>& model, bool rank_has_classes, Los
   std::vector<double> counts;
   EvaluationSums mine;
   cli::agree(comm, [&] { mine = local(ws, classes && confusion ? &counts : nullptr); });
-  if (classes && confusion) counts.resize(output_classes(model.architecture().outputs()) *
-                                          output_classes(model.architecture().outputs()), 0.0);  // a rank without rows
   // One sum: loss, correct, samples, then the confusion counts.
   std::vector<double> sums{mine.loss, mine.correct, mine.samples};
   sums.insert(sums.end(), counts.begin(), counts.end());
